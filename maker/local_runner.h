@@ -1,0 +1,32 @@
+// Local mode: runs the deconstructed program in one process, no agents. Reads the DU files
+// the maker wrote (exactly what agents will read), trains every subnet (one after another,
+// or `jobs` at a time on the available cores), composes their test predictions, optionally
+// trains the original network as a baseline, and writes distributed/results/<run>.json.
+#pragma once
+
+#include <string>
+
+#include "shared/json_io.h"
+#include "shared/status.h"
+
+namespace cloudbook {
+
+struct LocalRunOptions {
+  std::string project_folder;
+  bool baseline = false;  // also train the original network for comparison
+  int jobs = 1;           // subnets trained at the same time
+  int threads = 0;        // libtorch threads in total (0 = every core)
+  std::string run_name;   // empty: local-<UTC time>
+};
+
+struct LocalRunReport {
+  Json results;
+  std::string results_path;
+};
+
+Result<LocalRunReport> RunLocally(const LocalRunOptions& options);
+
+// The human summary printed at the end (per-subnet, composed and baseline metrics, times).
+std::string FormatResultsSummary(const Json& results);
+
+}  // namespace cloudbook

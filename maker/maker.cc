@@ -1,0 +1,239 @@
+#include "maker/maker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/filesystem.hpp>
+#include <chrono>
+#include <iomanip>
+#include <random>
+#include <sstream>
+
+#include "maker/du_packing.h"
+#include "maker/program_parser.h"
+#include "shared/data/dataset_loader.h"
+#include "shared/json_io.h"
+#include "shared/model_plan.h"
+#include "shared/project_config.h"
+#include "shared/project_layout.h"
+
+namespace cloudbook {
+
+namespace fs = boost::filesystem;
+
+namespace {
+
+std::string NewGeneration() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  std::ostringstream out;
+  out << std::put_time(&utc, "%Y%m%dT%H%M%SZ") << "-" << std::hex
+      << (std::random_device{}() & 0xffffffu);
+  return out.str();
+}
+
+ProjectProgram SharedPart(const Program& program, const DeconstructionPlan& plan) {
+  ProjectProgram shared;
+  shared.name = program.name;
+  shared.problem = program.problem;
+  shared.metrics = program.metrics;
+  shared.seed = program.seed;
+  shared.data = program.data;
+  const int64_t outputs = program.vars.at(OutputVariable(program));
+  if (program.problem == ProblemType::kRegression) {
+    shared.output_columns = outputs;
+  } else {
+    shared.num_classes = outputs;
+  }
+  shared.k = static_cast<int>(plan.subnets);
+  shared.groups = static_cast<int>(plan.groups);
+  shared.factor = plan.factor();
+  return shared;
+}
+
+// Writes every DU into a staging folder, then swaps it in for du_files/ (two renames), then
+// writes du_list.json. Readers match du_list's generation against each DU file's.
+Status WriteDeployableUnits(const ProjectLayout& layout, const std::vector<DeployableUnitSpec>& dus,
+                            const std::string& generation) {
+  const fs::path target(layout.du_files());
+  const fs::path staging = target.parent_path() / (".du_files.staging-" + generation);
+  const fs::path retired = target.parent_path() / (".du_files.old-" + generation);
+  boost::system::error_code error;
+  fs::create_directories(staging, error);
+  if (error) return Status::IoError("cannot create " + staging.string() + ": " + error.message());
+  Json list = {{"format_version", kDuFormatVersion}, {"generation", generation},
+               {"dus", Json::array()}};
+  for (const DeployableUnitSpec& du : dus) {
+    const std::string name = fs::path(layout.du_file(du.index)).filename().string();
+    Status status = WriteJsonFileAtomically((staging / name).string(), ToJson(du));
+    if (!status.ok()) {
+      fs::remove_all(staging, error);
+      return status;
+    }
+    std::vector<int> subnet_indices;
+    for (const SubnetSpec& subnet : du.subnets) subnet_indices.push_back(subnet.index);
+    list["dus"].push_back({{"index", du.index},
+                           {"file", "du_files/" + name},
+                           {"main_program", du.main_program},
+                           {"subnets", subnet_indices},
+                           {"cost", du.cost},
+                           {"size_bytes", du.size_bytes}});
+  }
+  if (fs::exists(target)) {
+    fs::rename(target, retired, error);
+    if (error) {
+      fs::remove_all(staging, error);
+      return Status::IoError("cannot replace " + target.string() + ": " + error.message());
+    }
+  }
+  fs::rename(staging, target, error);
+  if (error) {
+    if (fs::exists(retired)) fs::rename(retired, target, error);  // put the old set back
+    return Status::IoError("cannot move the new DUs into " + target.string());
+  }
+  fs::remove_all(retired, error);
+  return WriteJsonFileAtomically(layout.du_list_file(), list);
+}
+
+}  // namespace
+
+Result<std::string> FindProgramFile(const std::string& project_folder,
+                                    const std::string& explicit_name) {
+  const ProjectLayout layout(project_folder);
+  if (!explicit_name.empty()) {
+    fs::path path(explicit_name);
+    if (!fs::exists(path) && path.is_relative()) path = fs::path(layout.original()) / path;
+    if (!fs::exists(path)) return Status::NotFound("program file " + explicit_name);
+    return path.string();
+  }
+  if (!fs::is_directory(layout.original())) {
+    return Status::NotFound(layout.original() +
+                            " (a project keeps its program in original/; see configs/)");
+  }
+  std::vector<std::string> candidates;
+  for (const auto& entry : fs::directory_iterator(layout.original())) {
+    const std::string extension = entry.path().extension().string();
+    if (fs::is_regular_file(entry) && (extension == ".yaml" || extension == ".yml")) {
+      candidates.push_back(entry.path().string());
+    }
+  }
+  std::sort(candidates.begin(), candidates.end());
+  if (candidates.empty()) {
+    return Status::NotFound("no program (*.yaml) in " + layout.original());
+  }
+  if (candidates.size() > 1) {
+    std::string names;
+    for (const auto& c : candidates) names += "\n  " + c;
+    return Status::InvalidArgument("several programs in " + layout.original() +
+                                   "; choose one with --program:" + names);
+  }
+  return candidates[0];
+}
+
+Result<MakeReport> MakeDeployableUnits(const MakeOptions& options) {
+  const ProjectLayout layout(options.project_folder);
+  MakeReport report;
+  CB_ASSIGN_OR_RETURN(report.program_path, FindProgramFile(options.project_folder, options.program_file));
+  CB_ASSIGN_OR_RETURN(report.program, ParseProgramFile(report.program_path));
+  if (options.train_limit >= 0) report.program.data.train_limit = options.train_limit;
+  if (options.test_limit >= 0) report.program.data.test_limit = options.test_limit;
+  const Program& program = report.program;
+  CB_ASSIGN_OR_RETURN(report.plan, PlanDeconstruction(program, options.subnets));
+
+  // The original must fit its own input before anything is cut.
+  CB_ASSIGN_OR_RETURN(SubnetSpec baseline, ResolveOriginal(program));
+  CB_ASSIGN_OR_RETURN(ModelPlan original_plan, PlanModel(baseline.model, program.source_path));
+  const std::string output_var = OutputVariable(program);
+  const int64_t outputs = program.vars.at(output_var);
+  if (original_plan.output_shape != std::vector<int64_t>{outputs}) {
+    return Status::InvalidArgument(program.source_path + ": the network outputs " +
+                                   ShapeToString(original_plan.output_shape) + " per sample; " +
+                                   output_var + " = " + std::to_string(outputs) +
+                                   " needs a flat output of that size (add a flatten?)");
+  }
+
+  ProjectProgram shared = SharedPart(program, report.plan);
+  int64_t train_samples = 0;
+  if (options.check_data) {
+    auto data = LoadProblemData(shared, program.model.input_shape, layout.working_dir());
+    if (!data.ok()) return data.status().WithContext(program.source_path);
+    train_samples = data->train.rows();
+    if (program.problem == ProblemType::kMulticlass) {
+      std::vector<int64_t> counts(static_cast<size_t>(outputs), 0);
+      for (int64_t label : data->train.labels) ++counts[label];
+      for (int64_t c = 0; c < outputs; ++c) {
+        if (counts[c] == 0) spdlog::warn("class {} has no training samples", c);
+      }
+    }
+  }
+
+  CB_ASSIGN_OR_RETURN(std::vector<SubnetSpec> subnets,
+                      DeconstructProgram(program, report.plan, train_samples));
+  CB_ASSIGN_OR_RETURN(baseline, ResolveOriginal(program, train_samples));
+
+  bool created = false;
+  CB_ASSIGN_OR_RETURN(ProjectConfig config, EnsureProjectConfig(layout.config_file(), &created));
+  report.config_created = created;
+  const int desired = options.desired_dus >= 0 ? options.desired_dus : config.desired_dus;
+
+  std::vector<double> costs;
+  for (const SubnetSpec& subnet : subnets) costs.push_back(subnet.cost);
+  const DuPacking packing = PackSubnets(costs, desired);
+  report.generation = NewGeneration();
+  for (size_t d = 0; d < packing.subnets.size(); ++d) {
+    DeployableUnitSpec du;
+    du.index = static_cast<int>(d);
+    du.main_program = d == 0;
+    du.program = shared;
+    du.generation = report.generation;
+    du.cost = packing.costs[d];
+    for (int s : packing.subnets[d]) {
+      du.subnets.push_back(subnets[s]);
+      du.size_bytes += subnets[s].parameter_bytes;
+    }
+    if (du.main_program) du.baseline = baseline;
+    report.dus.push_back(std::move(du));
+  }
+  CB_RETURN_IF_ERROR(WriteDeployableUnits(layout, report.dus, report.generation));
+  return report;
+}
+
+Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const std::string& project_folder) {
+  const ProjectLayout layout(project_folder);
+  auto list = ReadJsonFile(layout.du_list_file());
+  if (!list.ok()) {
+    if (list.status().code() == Status::Code::kNotFound) {
+      return Status::NotFound(layout.du_list_file() +
+                              " (run cloudbook-maker --project-folder " + project_folder +
+                              " --subnets n first)");
+    }
+    return list.status();
+  }
+  std::vector<DeployableUnitSpec> dus;
+  try {
+    const std::string generation = list->at("generation").get<std::string>();
+    for (const Json& entry : list->at("dus")) {
+      const int index = entry.at("index").get<int>();
+      if (index < 0 || index > 100000) {
+        return Status::Corruption(layout.du_list_file() + ": DU index out of range");
+      }
+      const std::string path = layout.du_file(index);
+      CB_ASSIGN_OR_RETURN(Json json, ReadJsonFile(path));
+      CB_ASSIGN_OR_RETURN(DeployableUnitSpec du, DeployableUnitFromJson(json, path));
+      if (du.generation != generation) {
+        return Status::Corruption(path + " belongs to make " + du.generation + ", du_list.json to " +
+                                  generation + "; re-run cloudbook-maker");
+      }
+      dus.push_back(std::move(du));
+    }
+  } catch (const Json::exception& error) {
+    return Status::Corruption(layout.du_list_file() + ": " + error.what());
+  }
+  if (dus.empty() || !dus[0].main_program) {
+    return Status::Corruption(layout.du_list_file() + ": DU 0 (the main program) is missing");
+  }
+  return dus;
+}
+
+}  // namespace cloudbook

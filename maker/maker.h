@@ -1,0 +1,46 @@
+// The maker: program -> deconstruction -> deployable units in distributed/du_files/ plus
+// du_list.json. All checks run before anything is written, and the DU set is swapped in as
+// a whole, so a failed make leaves the previous DUs untouched. Never writes to original/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "maker/deconstruction.h"
+#include "shared/program.h"
+#include "shared/status.h"
+#include "shared/subnet_spec.h"
+
+namespace cloudbook {
+
+struct MakeOptions {
+  std::string project_folder;
+  int64_t subnets = 3;        // requested n
+  std::string program_file;   // empty: the one *.yaml / *.yml in original/
+  int desired_dus = -1;       // -1: from distributed/config.json
+  bool check_data = true;     // read the data to check it and to count samples
+  int64_t train_limit = -1;   // >= 0 overrides data.train_limit (quick runs, tests)
+  int64_t test_limit = -1;    // >= 0 overrides data.test_limit
+};
+
+struct MakeReport {
+  std::string program_path;
+  Program program;
+  DeconstructionPlan plan;
+  std::vector<DeployableUnitSpec> dus;
+  std::string generation;
+  bool config_created = false;
+};
+
+Result<MakeReport> MakeDeployableUnits(const MakeOptions& options);
+
+// The program file in original/: `explicit_name` if given (relative to original/ or a path),
+// else the only YAML file there; an error lists the candidates when there are several.
+Result<std::string> FindProgramFile(const std::string& project_folder,
+                                    const std::string& explicit_name);
+
+// Reads du_list.json and every DU file it names, checking they belong to the same make.
+Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const std::string& project_folder);
+
+}  // namespace cloudbook

@@ -1,0 +1,140 @@
+// cloudbook-maker: deconstructs the project's program into subnets and deployable units;
+// with --local, also trains them in this process and composes the result.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "maker/local_runner.h"
+#include "maker/maker.h"
+
+namespace {
+
+// Exit codes (also in --help).
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 2;
+constexpr int kExitBadInput = 3;
+constexpr int kExitIo = 4;
+constexpr int kExitTraining = 5;
+
+int ExitCodeFor(const cloudbook::Status& status) {
+  using Code = cloudbook::Status::Code;
+  switch (status.code()) {
+    case Code::kOk: return kExitOk;
+    case Code::kInvalidArgument:
+    case Code::kNotFound: return kExitBadInput;
+    case Code::kIoError:
+    case Code::kCorruption: return kExitIo;
+    case Code::kInternal: return kExitTraining;
+  }
+  return kExitTraining;
+}
+
+std::string JoinNumbers(const std::vector<int64_t>& values) {
+  std::string text;
+  for (size_t i = 0; i < values.size(); ++i) text += (i ? "," : "") + std::to_string(values[i]);
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "cloudbook-maker: cut the network described in <project>/original/*.yaml into subnets and "
+      "write them as deployable units to <project>/distributed/du_files/."};
+  app.footer(
+      "Examples:\n"
+      "  cloudbook-maker --project-folder ~/cloudbook/fashion --subnets 3\n"
+      "  cloudbook-maker --project-folder ~/cloudbook/fashion --subnets 3 --local --baseline\n"
+      "Exit codes: 0 success, 2 bad command line, 3 invalid program or data, 4 I/O error or "
+      "corrupt project files, 5 training failed.");
+  cloudbook::MakeOptions make;
+  cloudbook::LocalRunOptions local;
+  bool run_local = false;
+  std::string log_level = "info";
+  app.add_option("--project-folder,-p", make.project_folder, "The project folder")->required();
+  app.add_option("--subnets,-n", make.subnets,
+                 "Requested number of subnets n (multiclass: largest g(g-1)/2 <= n; binary: "
+                 "always 2; regression: n)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--program", make.program_file,
+                 "Program file in original/ (default: the only *.yaml there)");
+  app.add_option("--dus", make.desired_dus,
+                 "Desired number of deployable units (default: config.json's desired_dus; "
+                 "0 = one per subnet)")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--train-limit", make.train_limit,
+                 "Use only the first N training samples (overrides data.train_limit)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--test-limit", make.test_limit,
+                 "Use only the first N test samples (overrides data.test_limit)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--local", run_local,
+               "After making the DUs, train every subnet in this process and compose");
+  app.add_flag("--baseline", local.baseline,
+               "With --local: also train the original network for comparison");
+  app.add_option("--jobs,-j", local.jobs, "With --local: subnets trained at the same time")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--threads", local.threads,
+                 "With --local: libtorch threads in total (default: every core)")
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--run-name", local.run_name,
+                 "With --local: name of the results file (default local-<UTC time>)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (local.baseline && !run_local) {
+    std::cerr << "--baseline needs --local\n";
+    return kExitUsage;
+  }
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
+
+  auto made = cloudbook::MakeDeployableUnits(make);
+  if (!made.ok()) {
+    spdlog::error("{}", made.status().message());
+    spdlog::error("nothing was written");
+    return ExitCodeFor(made.status());
+  }
+  for (const std::string& note : made->plan.notes) spdlog::warn("{}", note);
+  if (made->config_created) spdlog::info("wrote default settings to distributed/config.json");
+  spdlog::info("{}: {} subnets (F = {:.2f}) in {} deployable units, make {}", made->program.name,
+               made->plan.subnets, made->plan.factor(), made->dus.size(), made->generation);
+  for (const auto& du : made->dus) {
+    for (const auto& subnet : du.subnets) {
+      std::string widths;
+      for (const auto& [name, value] : subnet.widths) {
+        widths += (widths.empty() ? "" : " ") + name + "=" + std::to_string(value);
+      }
+      std::string what;
+      if (!subnet.classes.empty()) what = "classes " + JoinNumbers(subnet.classes);
+      if (subnet.half >= 0) what = "half " + std::to_string(subnet.half);
+      if (subnet.column_end > subnet.column_begin) {
+        what = "columns " + std::to_string(subnet.column_begin) + ".." +
+               std::to_string(subnet.column_end - 1);
+      }
+      if (what.size() > 80) what = what.substr(0, 77) + "...";
+      spdlog::info("  DU {} subnet {}: {}; {}; {} epochs", du.index, subnet.index, what, widths,
+                   subnet.epochs);
+    }
+  }
+  if (!run_local) return kExitOk;
+
+  local.project_folder = make.project_folder;
+  auto run = cloudbook::RunLocally(local);
+  if (!run.ok()) {
+    spdlog::error("{}", run.status().message());
+    return ExitCodeFor(run.status());
+  }
+  std::cout << cloudbook::FormatResultsSummary(run->results);
+  std::cout << "results: " << run->results_path << "\n";
+  return kExitOk;
+}

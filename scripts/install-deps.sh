@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package cloudbook needs to build, test and run. Idempotent:
+# packages already present are skipped, so a second run costs one dpkg query.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates
+  libtorch-dev            # libtorch C++ frontend (CPU build in Debian)
+  libopenblas0-pthread    # Debian's libtorch uses reference BLAS without it: 10x slower
+  python3-torch           # the outside reference in bench/ (same library underneath)
+  python3-numpy
+  libzmq3-dev cppzmq-dev  # tensor transport
+  libmsgpack-cxx-dev      # wire headers
+  libboost-filesystem-dev
+  libspdlog-dev libfmt-dev
+  libyaml-cpp-dev         # the program format
+  nlohmann-json3-dev      # DU files, du_list.json, results
+  libcli11-dev            # command lines
+  zlib1g-dev              # gzip IDX files
+  libgtest-dev libgmock-dev
+  dataset-fashion-mnist   # Fashion-MNIST in IDX format under /usr/share/datasets
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

@@ -1,0 +1,86 @@
+#include "shared/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/filesystem.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace cloudbook {
+
+namespace fs = boost::filesystem;
+
+namespace {
+
+std::string RandomSuffix() {
+  static thread_local std::mt19937_64 generator{std::random_device{}()};
+  std::ostringstream out;
+  out << std::hex << generator();
+  return out.str();
+}
+
+Status ErrnoStatus(const std::string& what, const std::string& path) {
+  return Status::IoError(what + " " + path + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+Status WriteFileAtomically(const std::string& path, const std::string& contents) {
+  const fs::path target(path);
+  boost::system::error_code error;
+  if (target.has_parent_path()) fs::create_directories(target.parent_path(), error);
+  if (error) return Status::IoError("cannot create folder for " + path + ": " + error.message());
+
+  const fs::path temporary =
+      target.parent_path() / ("." + target.filename().string() + ".tmp-" + RandomSuffix());
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("cannot create", temporary.string());
+
+  size_t written = 0;
+  while (written < contents.size()) {
+    const ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Status status = ErrnoStatus("cannot write", temporary.string());
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return status;
+    }
+    written += static_cast<size_t>(n);
+  }
+  // fsync before rename: otherwise a crash can leave the new name pointing at empty data.
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    Status status = ErrnoStatus("cannot flush", temporary.string());
+    ::unlink(temporary.c_str());
+    return status;
+  }
+  if (::rename(temporary.c_str(), target.c_str()) != 0) {
+    Status status = ErrnoStatus("cannot rename into place", path);
+    ::unlink(temporary.c_str());
+    return status;
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!FileExists(path)) return Status::NotFound(path);
+    return ErrnoStatus("cannot read", path);
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return ErrnoStatus("cannot read", path);
+  return buffer.str();
+}
+
+bool FileExists(const std::string& path) {
+  boost::system::error_code error;
+  return fs::exists(path, error);
+}
+
+}  // namespace cloudbook

@@ -1,0 +1,17 @@
+// Whole-file reads and atomic writes on a local folder. A write goes to a hidden temporary
+// name in the same folder, is flushed to disk, then renamed over the target (gloo's
+// FileStore model): a reader sees the old file or the new one, never a torn one.
+#pragma once
+
+#include <string>
+
+#include "shared/status.h"
+
+namespace cloudbook {
+
+// Creates parent folders as needed. The temporary file is removed on failure.
+Status WriteFileAtomically(const std::string& path, const std::string& contents);
+Result<std::string> ReadWholeFile(const std::string& path);
+bool FileExists(const std::string& path);
+
+}  // namespace cloudbook

@@ -1,0 +1,225 @@
+#include "shared/data/dataset_loader.h"
+
+#include <algorithm>
+#include <boost/filesystem.hpp>
+#include <cmath>
+#include <numeric>
+
+#include "shared/data/csv_reader.h"
+#include "shared/data/idx_reader.h"
+#include "shared/data/sample_split.h"
+#include "shared/model_plan.h"
+#include "shared/seeded_random.h"
+
+namespace cloudbook {
+
+namespace fs = boost::filesystem;
+
+namespace {
+
+// Paths are checked lexically: no absolute paths, no "..". Symbolic links inside working_dir
+// are followed on purpose, since users link large data sets into it.
+Result<std::string> ResolveInside(const std::string& working_dir, const std::string& relative,
+                                  const std::string& field) {
+  if (relative.empty()) return Status::InvalidArgument(field + ": empty path");
+  const fs::path path = fs::path(relative).lexically_normal();
+  if (path.is_absolute() || path.empty() || *path.begin() == "..") {
+    return Status::InvalidArgument(field + ": path '" + relative +
+                                   "' must stay inside working_dir (" + working_dir + ")");
+  }
+  return (fs::path(working_dir) / path).string();
+}
+
+Result<Array> ReadArray(const ArraySource& source, const std::string& working_dir,
+                        int64_t limit, const std::string& field) {
+  CB_ASSIGN_OR_RETURN(std::string path, ResolveInside(working_dir, source.path, field));
+  Result<Array> array = Status::Internal("unreachable");
+  if (source.format == "idx") {
+    array = ReadIdxFile(path, IdxReadOptions{source.scale, limit});
+  } else if (source.format == "csv") {
+    CsvReadOptions options;
+    options.columns = source.columns;
+    options.header = source.header;
+    options.delimiter = source.delimiter;
+    options.scale = source.scale;
+    options.limit = limit;
+    array = ReadCsvFile(path, options);
+  } else {
+    return Status::InvalidArgument(field + ": format '" + source.format +
+                                   "' is not readable yet (use idx or csv)");
+  }
+  if (!array.ok()) return array.status().WithContext(field);
+  return array;
+}
+
+Status CheckLabels(const Array& y, int64_t num_classes, const std::string& field,
+                   std::vector<int64_t>& labels) {
+  labels.resize(static_cast<size_t>(y.rows()));
+  if (y.row_size() != 1) {
+    return Status::InvalidArgument(field + ": labels must be one integer per sample, found " +
+                                   std::to_string(y.row_size()) + " values per sample");
+  }
+  for (int64_t i = 0; i < y.rows(); ++i) {
+    const float value = y.values[i];
+    const auto label = static_cast<int64_t>(std::llround(value));
+    if (std::fabs(value - static_cast<float>(label)) > 1e-4f || label < 0 || label >= num_classes) {
+      return Status::InvalidArgument(field + ": sample " + std::to_string(i) + " has label " +
+                                     std::to_string(value) + "; labels must be integers in 0.." +
+                                     std::to_string(num_classes - 1) +
+                                     " (the output layer's _NEURON_ value)");
+    }
+    labels[i] = label;
+  }
+  return Status::Ok();
+}
+
+Result<LabeledArrays> LoadSplit(const ProjectProgram& program, const DataSplit& split,
+                                const std::vector<int64_t>& input_shape,
+                                const std::string& working_dir, int64_t limit,
+                                const std::string& name) {
+  LabeledArrays arrays;
+  CB_ASSIGN_OR_RETURN(arrays.x, ReadArray(split.x, working_dir, limit, "data." + name + ".x"));
+  const int64_t per_sample = std::accumulate(input_shape.begin(), input_shape.end(), int64_t{1},
+                                             std::multiplies<int64_t>());
+  if (arrays.x.row_size() != per_sample) {
+    return Status::InvalidArgument("data." + name + ".x: each sample holds " +
+                                   std::to_string(arrays.x.row_size()) +
+                                   " values but model.input " + ShapeToString(input_shape) +
+                                   " needs " + std::to_string(per_sample));
+  }
+  arrays.x.shape.resize(1);
+  arrays.x.shape.insert(arrays.x.shape.end(), input_shape.begin(), input_shape.end());
+
+  if (split.y.format == "same_as_x") {
+    arrays.y = arrays.x;
+    arrays.y.shape = {arrays.x.rows(), per_sample};
+  } else {
+    CB_ASSIGN_OR_RETURN(arrays.y, ReadArray(split.y, working_dir, limit, "data." + name + ".y"));
+  }
+  if (arrays.y.rows() != arrays.x.rows()) {
+    return Status::InvalidArgument("data." + name + ": x has " + std::to_string(arrays.x.rows()) +
+                                   " samples but y has " + std::to_string(arrays.y.rows()));
+  }
+  if (program.problem == ProblemType::kRegression) {
+    if (arrays.y.row_size() != program.output_columns) {
+      return Status::InvalidArgument(
+          "data." + name + ".y: " + std::to_string(arrays.y.row_size()) +
+          " target columns but the output layer has " + std::to_string(program.output_columns));
+    }
+    arrays.y.shape = {arrays.y.rows(), arrays.y.row_size()};
+  } else {
+    CB_RETURN_IF_ERROR(CheckLabels(arrays.y, program.num_classes, "data." + name + ".y",
+                                   arrays.labels));
+  }
+  return arrays;
+}
+
+LabeledArrays SelectRows(const LabeledArrays& arrays, const std::vector<int64_t>& rows) {
+  LabeledArrays out;
+  out.x = arrays.x.SelectRows(rows);
+  out.y = arrays.y.SelectRows(rows);
+  for (int64_t r : rows) {
+    if (!arrays.labels.empty()) out.labels.push_back(arrays.labels[r]);
+  }
+  return out;
+}
+
+LabeledArrays SliceRows(const LabeledArrays& arrays, int64_t begin, int64_t end) {
+  std::vector<int64_t> rows(static_cast<size_t>(std::max<int64_t>(end - begin, 0)));
+  std::iota(rows.begin(), rows.end(), begin);
+  return SelectRows(arrays, rows);
+}
+
+// Keeps samples of the subnet's classes, labels remapped to their rank in `classes`.
+LabeledArrays FilterClasses(const LabeledArrays& arrays, const std::vector<int64_t>& classes,
+                            int64_t num_classes) {
+  std::vector<int64_t> rank(static_cast<size_t>(num_classes), -1);
+  for (size_t r = 0; r < classes.size(); ++r) rank[classes[r]] = static_cast<int64_t>(r);
+  std::vector<int64_t> rows;
+  for (int64_t i = 0; i < arrays.rows(); ++i) {
+    if (rank[arrays.labels[i]] >= 0) rows.push_back(i);
+  }
+  LabeledArrays out = SelectRows(arrays, rows);
+  for (size_t i = 0; i < out.labels.size(); ++i) {
+    out.labels[i] = rank[out.labels[i]];
+    out.y.values[i] = static_cast<float>(out.labels[i]);
+  }
+  return out;
+}
+
+LabeledArrays SliceColumns(const LabeledArrays& arrays, int64_t begin, int64_t end) {
+  LabeledArrays out;
+  out.x = arrays.x;
+  const int64_t width = arrays.y.row_size(), block = end - begin;
+  out.y.shape = {arrays.y.rows(), block};
+  out.y.values.resize(static_cast<size_t>(arrays.y.rows() * block));
+  for (int64_t r = 0; r < arrays.y.rows(); ++r) {
+    std::copy_n(arrays.y.values.data() + r * width + begin, block,
+                out.y.values.data() + r * block);
+  }
+  return out;
+}
+
+LabeledArrays SelectForSubnet(const LabeledArrays& arrays, const ProjectProgram& program,
+                              const SubnetSpec& subnet, uint64_t half_seed) {
+  switch (program.problem) {
+    case ProblemType::kMulticlass:
+      return FilterClasses(arrays, subnet.classes, program.num_classes);
+    case ProblemType::kBinary: {
+      if (subnet.half < 0) return arrays;
+      auto halves = StratifiedHalves(arrays.labels, half_seed);
+      return SelectRows(arrays, subnet.half == 0 ? halves.first : halves.second);
+    }
+    case ProblemType::kRegression:
+      return SliceColumns(arrays, subnet.column_begin, subnet.column_end);
+  }
+  return arrays;
+}
+
+}  // namespace
+
+Result<ProblemData> LoadProblemData(const ProjectProgram& program,
+                                    const std::vector<int64_t>& input_shape,
+                                    const std::string& working_dir) {
+  ProblemData data;
+  const DataSpec& spec = program.data;
+  CB_ASSIGN_OR_RETURN(LabeledArrays train, LoadSplit(program, spec.train, input_shape,
+                                                     working_dir, spec.train_limit, "train"));
+  // Keras' validation_split takes the last fraction, before any shuffling.
+  const auto validation_rows = static_cast<int64_t>(
+      std::floor(spec.validation_split * static_cast<double>(train.rows())));
+  const int64_t train_rows = train.rows() - validation_rows;
+  if (train_rows <= 0) {
+    return Status::InvalidArgument("data.validation_split leaves no training samples");
+  }
+  if (validation_rows > 0) {
+    data.validation = SliceRows(train, train_rows, train.rows());
+    data.train = SliceRows(train, 0, train_rows);
+  } else {
+    data.train = std::move(train);
+  }
+  if (spec.test) {
+    CB_ASSIGN_OR_RETURN(data.test, LoadSplit(program, *spec.test, input_shape, working_dir,
+                                             spec.test_limit, "test"));
+  }
+  return data;
+}
+
+ProblemData SelectSubnetData(const ProblemData& all, const ProjectProgram& program,
+                             const SubnetSpec& subnet) {
+  // The halves depend on the program seed only, so both binary subnets agree on the split.
+  const uint64_t train_seed = SeededRandom::Derive(program.seed, 0xB1A5ULL);
+  const uint64_t other_seed = SeededRandom::Derive(program.seed, 0xB1A6ULL);
+  ProblemData data;
+  data.train = SelectForSubnet(all.train, program, subnet, train_seed);
+  data.validation = SelectForSubnet(all.validation, program, subnet, other_seed);
+  // Test samples are never halved: both binary subnets are scored on the whole test set.
+  if (program.problem == ProblemType::kBinary) {
+    data.test = all.test;
+  } else {
+    data.test = SelectForSubnet(all.test, program, subnet, other_seed);
+  }
+  return data;
+}
+
+}  // namespace cloudbook

@@ -1,0 +1,44 @@
+// Loads a program's data from working_dir and cuts out what one subnet learns from: its
+// classes (labels remapped to ranks), its stratified half, or its block of output columns.
+// Also checks the data against the program: matching sample counts, labels inside 0..N-1,
+// sample shapes that fit the model input.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "shared/data/array.h"
+#include "shared/status.h"
+#include "shared/subnet_spec.h"
+
+namespace cloudbook {
+
+struct LabeledArrays {
+  Array x;                      // [samples, model input...]
+  Array y;                      // classification: [samples] label ids; regression: [samples, D]
+  std::vector<int64_t> labels;  // classification only: y as integers
+  int64_t rows() const { return x.rows(); }
+};
+
+struct ProblemData {
+  LabeledArrays train;
+  LabeledArrays validation;  // may be empty
+  LabeledArrays test;        // may be empty when the program has no test split
+};
+
+// Reads train (minus the validation split) and test per the program's data section. Paths
+// resolve inside `working_dir`; a path escaping it is refused.
+// `input_shape` is the model input per sample; x is reshaped to it (the value count must match).
+Result<ProblemData> LoadProblemData(const ProjectProgram& program,
+                                    const std::vector<int64_t>& input_shape,
+                                    const std::string& working_dir);
+
+// The subnet's view: train and validation filtered and remapped as the subnet learns them;
+// test filtered the same way (for the subnet's own metrics). Every subnet still predicts the
+// whole test set of `ProblemData::test` for composition.
+ProblemData SelectSubnetData(const ProblemData& all, const ProjectProgram& program,
+                             const SubnetSpec& subnet);
+
+}  // namespace cloudbook

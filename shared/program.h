@@ -1,0 +1,88 @@
+// The user's program (see docs/program-format.md): one network, its data and its training,
+// as parsed from original/<name>.yaml. Plain data, no behaviour; the maker parses it
+// (maker/program_parser.h) and the deconstruction resolves its tagged variables.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cloudbook {
+
+enum class ProblemType { kMulticlass, kBinary, kRegression };
+const char* ProblemTypeName(ProblemType type);  // "multiclass" | "binary" | "regression"
+
+// A numeric field: a literal, or the name of a tagged variable (e.g. "_NEURON_1").
+struct NumberOrVar {
+  double value = 0;
+  std::string var;  // non-empty: the value comes from Program::vars
+  bool is_var() const { return !var.empty(); }
+};
+
+// One array of a data split, read from working_dir.
+struct ArraySource {
+  std::string format;  // "idx" | "csv" | "tensor" | "same_as_x" (autoencoder target)
+  std::string path;    // relative to distributed/working_dir
+  double scale = 1.0;  // values are divided by this (255 for images)
+  // CSV only: which columns (names from the header, or 0-based indices as text).
+  std::vector<std::string> columns;
+  bool header = true;
+  char delimiter = ',';
+};
+
+struct DataSplit {
+  ArraySource x;
+  ArraySource y;
+};
+
+struct DataSpec {
+  DataSplit train;
+  std::optional<DataSplit> test;
+  double validation_split = 0.0;  // last fraction of train, as Keras does
+  int64_t train_limit = 0;        // 0 = all; first N training samples (quick runs)
+  int64_t test_limit = 0;         // 0 = all
+};
+
+// One layer of the layer list. Numeric parameters keep their variable names until the
+// deconstruction resolves them; `words` hold activation, padding and the like.
+struct LayerSpec {
+  std::string type;  // dense, conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten,
+                     // reshape, dropout, batchnorm, embedding, gru, lstm
+  std::map<std::string, std::vector<NumberOrVar>> numbers;  // scalars are 1-element lists
+  std::map<std::string, std::string> words;
+  int line = 0;  // 1-based line in the program file, 0 when unknown
+};
+
+struct ModelSpec {
+  std::vector<int64_t> input_shape;  // per sample, Keras order (H, W, C for images)
+  std::string input_dtype = "float";  // "float" | "int64" (token ids for embedding)
+  std::vector<LayerSpec> layers;
+};
+
+enum class EpochsPolicy { kTable, kReduce, kKeep };
+
+struct TrainSpec {
+  std::string optimizer = "adam";  // "adam" | "sgd"
+  double learning_rate = 0.001;
+  double momentum = 0.0;  // sgd only
+  std::string loss;       // sparse_categorical_crossentropy | binary_crossentropy | mse | mae
+  int64_t batch_size = 32;
+  NumberOrVar epochs;
+  EpochsPolicy epochs_policy = EpochsPolicy::kTable;
+};
+
+struct Program {
+  std::string name;
+  ProblemType problem = ProblemType::kMulticlass;
+  std::vector<std::string> metrics;
+  uint64_t seed = 42;
+  DataSpec data;
+  std::map<std::string, int64_t> vars;  // tagged variables: _NEURON_k, _FILTERS_k, ...
+  ModelSpec model;
+  TrainSpec train;
+  std::string source_path;  // the file it was parsed from, for messages
+};
+
+}  // namespace cloudbook

@@ -1,0 +1,255 @@
+#include "shared/subnet_spec.h"
+
+namespace cloudbook {
+
+namespace {
+
+const char* PolicyName(EpochsPolicy policy) {
+  switch (policy) {
+    case EpochsPolicy::kTable: return "table";
+    case EpochsPolicy::kReduce: return "reduce";
+    case EpochsPolicy::kKeep: return "keep";
+  }
+  return "table";
+}
+
+Json NumberToJson(const NumberOrVar& number) {
+  if (number.is_var()) return number.var;
+  return number.value;
+}
+
+NumberOrVar NumberFromJson(const Json& json) {
+  NumberOrVar number;
+  if (json.is_string()) {
+    number.var = json.get<std::string>();
+  } else {
+    number.value = json.get<double>();
+  }
+  return number;
+}
+
+Json ToJson(const ArraySource& source) {
+  Json json = {{"format", source.format}, {"path", source.path}, {"scale", source.scale}};
+  if (source.format == "csv") {
+    json["columns"] = source.columns;
+    json["header"] = source.header;
+    json["delimiter"] = std::string(1, source.delimiter);
+  }
+  return json;
+}
+
+ArraySource ArraySourceFromJson(const Json& json) {
+  ArraySource source;
+  source.format = json.at("format").get<std::string>();
+  source.path = json.value("path", "");
+  source.scale = json.value("scale", 1.0);
+  source.columns = json.value("columns", std::vector<std::string>{});
+  source.header = json.value("header", true);
+  const std::string delimiter = json.value("delimiter", ",");
+  source.delimiter = delimiter.empty() ? ',' : delimiter[0];
+  return source;
+}
+
+Json ToJson(const DataSplit& split) { return {{"x", ToJson(split.x)}, {"y", ToJson(split.y)}}; }
+
+DataSplit DataSplitFromJson(const Json& json) {
+  return {ArraySourceFromJson(json.at("x")), ArraySourceFromJson(json.at("y"))};
+}
+
+DataSpec DataSpecFromJson(const Json& json) {
+  DataSpec data;
+  data.train = DataSplitFromJson(json.at("train"));
+  if (json.contains("test") && !json["test"].is_null()) data.test = DataSplitFromJson(json["test"]);
+  data.validation_split = json.value("validation_split", 0.0);
+  data.train_limit = json.value("train_limit", int64_t{0});
+  data.test_limit = json.value("test_limit", int64_t{0});
+  return data;
+}
+
+TrainSpec TrainSpecFromJson(const Json& json) {
+  TrainSpec train;
+  train.optimizer = json.at("optimizer").get<std::string>();
+  train.learning_rate = json.at("learning_rate").get<double>();
+  train.momentum = json.value("momentum", 0.0);
+  train.loss = json.at("loss").get<std::string>();
+  train.batch_size = json.at("batch_size").get<int64_t>();
+  train.epochs = NumberFromJson(json.at("epochs"));
+  const std::string policy = json.value("epochs_policy", "table");
+  train.epochs_policy = policy == "reduce" ? EpochsPolicy::kReduce
+                        : policy == "keep" ? EpochsPolicy::kKeep
+                                           : EpochsPolicy::kTable;
+  return train;
+}
+
+ProblemType ProblemFromName(const std::string& name) {
+  if (name == "binary") return ProblemType::kBinary;
+  if (name == "regression") return ProblemType::kRegression;
+  if (name == "multiclass") return ProblemType::kMulticlass;
+  throw std::invalid_argument("unknown problem type '" + name + "'");
+}
+
+Json ToJson(const SubnetSpec& subnet) {
+  Json json = {{"index", subnet.index},
+               {"model", ToJson(subnet.model)},
+               {"train", ToJson(subnet.train)},
+               {"epochs", subnet.epochs},
+               {"widths", subnet.widths},
+               {"seed", subnet.seed},
+               {"cost", subnet.cost},
+               {"parameter_bytes", subnet.parameter_bytes},
+               {"train_samples", subnet.train_samples}};
+  if (!subnet.classes.empty()) json["classes"] = subnet.classes;
+  if (subnet.half >= 0) json["half"] = subnet.half;
+  if (subnet.column_end > subnet.column_begin) {
+    json["columns"] = {subnet.column_begin, subnet.column_end};
+  }
+  return json;
+}
+
+SubnetSpec SubnetFromJson(const Json& json, const std::string& source) {
+  SubnetSpec subnet;
+  subnet.index = json.at("index").get<int>();
+  auto model = ModelSpecFromJson(json.at("model"), source);
+  if (!model.ok()) throw std::invalid_argument(model.status().message());
+  subnet.model = std::move(model).value();
+  subnet.train = TrainSpecFromJson(json.at("train"));
+  subnet.epochs = json.at("epochs").get<int64_t>();
+  subnet.widths = json.value("widths", std::map<std::string, int64_t>{});
+  subnet.seed = json.at("seed").get<uint64_t>();
+  subnet.cost = json.value("cost", 0.0);
+  subnet.parameter_bytes = json.value("parameter_bytes", int64_t{0});
+  subnet.train_samples = json.value("train_samples", int64_t{0});
+  subnet.classes = json.value("classes", std::vector<int64_t>{});
+  subnet.half = json.value("half", -1);
+  if (json.contains("columns")) {
+    const auto columns = json["columns"].get<std::vector<int64_t>>();
+    if (columns.size() != 2 || columns[0] < 0 || columns[1] <= columns[0]) {
+      throw std::invalid_argument("subnet " + std::to_string(subnet.index) +
+                                  ": columns must be [begin, end) with begin < end");
+    }
+    subnet.column_begin = columns[0];
+    subnet.column_end = columns[1];
+  }
+  if (subnet.epochs < 1 || subnet.epochs > 1000000) {
+    throw std::invalid_argument("subnet " + std::to_string(subnet.index) + ": epochs out of range");
+  }
+  return subnet;
+}
+
+}  // namespace
+
+Json ToJson(const ModelSpec& model) {
+  Json layers = Json::array();
+  for (const LayerSpec& layer : model.layers) {
+    Json numbers = Json::object();
+    for (const auto& [key, values] : layer.numbers) {
+      Json list = Json::array();
+      for (const auto& value : values) list.push_back(NumberToJson(value));
+      numbers[key] = list;
+    }
+    layers.push_back({{"type", layer.type}, {"numbers", numbers}, {"words", layer.words}});
+  }
+  return {{"input", model.input_shape}, {"input_dtype", model.input_dtype}, {"layers", layers}};
+}
+
+Result<ModelSpec> ModelSpecFromJson(const Json& json, const std::string& source) {
+  try {
+    ModelSpec model;
+    model.input_shape = json.at("input").get<std::vector<int64_t>>();
+    model.input_dtype = json.value("input_dtype", "float");
+    for (const Json& entry : json.at("layers")) {
+      LayerSpec layer;
+      layer.type = entry.at("type").get<std::string>();
+      const Json numbers = entry.value("numbers", Json::object());  // items() needs an lvalue
+      for (const auto& [key, values] : numbers.items()) {
+        for (const Json& value : values) layer.numbers[key].push_back(NumberFromJson(value));
+      }
+      layer.words = entry.value("words", std::map<std::string, std::string>{});
+      model.layers.push_back(std::move(layer));
+    }
+    return model;
+  } catch (const std::exception& error) {
+    return Status::Corruption(source + ": model: " + error.what());
+  }
+}
+
+Json ToJson(const TrainSpec& train) {
+  return {{"optimizer", train.optimizer},
+          {"learning_rate", train.learning_rate},
+          {"momentum", train.momentum},
+          {"loss", train.loss},
+          {"batch_size", train.batch_size},
+          {"epochs", NumberToJson(train.epochs)},
+          {"epochs_policy", PolicyName(train.epochs_policy)}};
+}
+
+Json ToJson(const DataSpec& data) {
+  Json json = {{"train", ToJson(data.train)},
+               {"validation_split", data.validation_split},
+               {"train_limit", data.train_limit},
+               {"test_limit", data.test_limit}};
+  json["test"] = data.test ? ToJson(*data.test) : Json(nullptr);
+  return json;
+}
+
+Json ToJson(const DeployableUnitSpec& du) {
+  const ProjectProgram& program = du.program;
+  Json subnets = Json::array();
+  for (const SubnetSpec& subnet : du.subnets) subnets.push_back(ToJson(subnet));
+  return {{"format_version", kDuFormatVersion},
+          {"index", du.index},
+          {"main_program", du.main_program},
+          {"cost", du.cost},
+          {"size_bytes", du.size_bytes},
+          {"program",
+           {{"name", program.name},
+            {"problem", ProblemTypeName(program.problem)},
+            {"metrics", program.metrics},
+            {"seed", program.seed},
+            {"data", ToJson(program.data)},
+            {"num_classes", program.num_classes},
+            {"output_columns", program.output_columns},
+            {"k", program.k},
+            {"groups", program.groups},
+            {"factor", program.factor}}},
+          {"subnets", subnets},
+          {"baseline", du.baseline ? ToJson(*du.baseline) : Json(nullptr)},
+          {"generation", du.generation}};
+}
+
+Result<DeployableUnitSpec> DeployableUnitFromJson(const Json& json, const std::string& source) {
+  try {
+    const int version = json.at("format_version").get<int>();
+    if (version != kDuFormatVersion) {
+      return Status::Corruption(source + ": DU format version " + std::to_string(version) +
+                                " (this build reads version " +
+                                std::to_string(kDuFormatVersion) + "); re-run cloudbook-maker");
+    }
+    DeployableUnitSpec du;
+    du.index = json.at("index").get<int>();
+    du.main_program = json.at("main_program").get<bool>();
+    du.cost = json.value("cost", 0.0);
+    du.size_bytes = json.value("size_bytes", int64_t{0});
+    const Json& program = json.at("program");
+    du.program.name = program.at("name").get<std::string>();
+    du.program.problem = ProblemFromName(program.at("problem").get<std::string>());
+    du.program.metrics = program.value("metrics", std::vector<std::string>{});
+    du.program.seed = program.at("seed").get<uint64_t>();
+    du.program.data = DataSpecFromJson(program.at("data"));
+    du.program.num_classes = program.value("num_classes", int64_t{0});
+    du.program.output_columns = program.value("output_columns", int64_t{0});
+    du.program.k = program.at("k").get<int>();
+    du.program.groups = program.value("groups", 0);
+    du.program.factor = program.at("factor").get<double>();
+    for (const Json& subnet : json.at("subnets")) du.subnets.push_back(SubnetFromJson(subnet, source));
+    if (json.contains("baseline") && !json["baseline"].is_null()) {
+      du.baseline = SubnetFromJson(json["baseline"], source);
+    }
+    du.generation = json.value("generation", "");
+    return du;
+  } catch (const std::exception& error) {
+    return Status::Corruption(source + ": not a valid DU file: " + error.what());
+  }
+}
+
+}  // namespace cloudbook

@@ -1,0 +1,43 @@
+#include "tests/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/filesystem.hpp>
+#include <fstream>
+#include <sstream>
+
+namespace cloudbook::testing {
+
+namespace fs = boost::filesystem;
+
+ScratchDir::ScratchDir() {
+  path_ = (fs::temp_directory_path() / fs::unique_path("cloudbook-test-%%%%-%%%%-%%%%")).string();
+  fs::create_directories(path_);
+}
+
+ScratchDir::~ScratchDir() {
+  boost::system::error_code ignored;
+  fs::remove_all(path_, ignored);
+}
+
+std::string ScratchDir::Join(const std::string& relative) const { return path_ + "/" + relative; }
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  ASSERT_TRUE(out.good()) << "cannot write " << path;
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "cannot read " << path;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string FashionMnistDir() { return "/usr/share/datasets/fashion-mnist"; }
+
+}  // namespace cloudbook::testing

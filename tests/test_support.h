@@ -1,0 +1,31 @@
+// Helpers shared by the test suites: scratch folders that clean up after themselves and
+// small file writers.
+#pragma once
+
+#include <string>
+
+namespace cloudbook::testing {
+
+// A fresh folder under the system temp dir, removed (recursively) on destruction.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+  // path() + "/" + relative
+  std::string Join(const std::string& relative) const;
+
+ private:
+  std::string path_;
+};
+
+// Writes bytes to a file, creating parent folders. Aborts the test on failure.
+void WriteFile(const std::string& path, const std::string& bytes);
+std::string ReadFileOrDie(const std::string& path);
+
+// Where Debian's dataset-fashion-mnist puts the IDX files.
+std::string FashionMnistDir();
+
+}  // namespace cloudbook::testing
