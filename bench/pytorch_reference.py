@@ -200,12 +200,12 @@ def shuffle_seed(seed, index):
 
 
 def train(model, x, y, epochs, batch_size, lr, gen_seed, label, adam_eps):
-    """Timed training loop; returns (seconds, per-epoch mean losses)."""
+    """Timed training loop; returns (seconds, per-epoch mean losses, per-epoch seconds)."""
     opt = torch.optim.Adam(model.parameters(), lr=lr, eps=adam_eps)
     gen = torch.Generator()
     gen.manual_seed(gen_seed)
     n = x.shape[0]
-    losses = []
+    losses, epoch_seconds = [], []
     model.train()
     t0 = time.perf_counter()
     for epoch in range(epochs):
@@ -223,11 +223,12 @@ def train(model, x, y, epochs, batch_size, lr, gen_seed, label, adam_eps):
             total += loss.detach().to(torch.float64) * idx.shape[0]
         mean_loss = float(total) / max(n, 1)
         losses.append(mean_loss)
+        epoch_seconds.append(time.perf_counter() - te)
         print("[%s] epoch %d/%d  loss %.4f  %.2fs" % (label, epoch + 1, epochs, mean_loss,
-                                                     time.perf_counter() - te),
+                                                     epoch_seconds[-1]),
               file=sys.stderr, flush=True)
     seconds = time.perf_counter() - t0
-    return seconds, losses
+    return seconds, losses, epoch_seconds
 
 
 @torch.no_grad()
@@ -326,12 +327,14 @@ def main(argv=None):
     if not args.skip_original:
         torch.manual_seed(args.seed)
         model = build_mlp(args.hidden, NUM_CLASSES, args.init)
-        secs, losses = train(model, x_train, y_train, args.epochs, args.batch_size, args.lr,
-                             shuffle_seed(args.seed, -1), "original", args.adam_eps)
+        secs, losses, epoch_secs = train(model, x_train, y_train, args.epochs, args.batch_size,
+                                         args.lr, shuffle_seed(args.seed, -1), "original",
+                                         args.adam_eps)
         pred = predict_proba(model, x_test).argmax(1)
         acc = float((pred == y_test).to(torch.float64).mean()) if n_test else float("nan")
         result["original"] = {"train_seconds": secs, "test_accuracy": acc,
-                              "epoch_losses": losses}
+                              "train_samples": n_train, "epoch_losses": losses,
+                              "epoch_seconds": epoch_secs}
         del model
 
     result["deconstructed"] = []
@@ -351,8 +354,8 @@ def main(argv=None):
             torch.manual_seed(args.seed + i)
             model = build_mlp(hidden, len(classes), args.init)
             label = "k=%d subnet %d of %d" % (k, i, k)
-            secs, losses = train(model, xs, ys, epochs, args.batch_size, args.lr,
-                                 shuffle_seed(args.seed, i), label, args.adam_eps)
+            secs, losses, epoch_secs = train(model, xs, ys, epochs, args.batch_size, args.lr,
+                                             shuffle_seed(args.seed, i), label, args.adam_eps)
 
             p = predict_proba(model, x_test)
             cols = torch.tensor(classes)
@@ -366,7 +369,8 @@ def main(argv=None):
                 own_acc = float("nan")
             subnets.append({"index": i, "classes": classes, "train_samples": int(sel.shape[0]),
                             "train_seconds": secs, "test_accuracy_own_classes": own_acc,
-                            "test_samples_own_classes": n_own, "epoch_losses": losses})
+                            "test_samples_own_classes": n_own, "epoch_losses": losses,
+                            "epoch_seconds": epoch_secs})
             del model, xs, ys
 
         pred = scores.argmax(1)

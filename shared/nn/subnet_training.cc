@@ -139,8 +139,9 @@ Result<SubnetOutcome> TrainAndPredict(const SubnetSpec& subnet, const ProblemDat
       SeededRandom order(SeededRandom::Derive(subnet.seed, static_cast<uint64_t>(epoch)));
       auto permutation = order.Permutation(samples);
       const auto indices = torch::from_blob(permutation.data(), {samples}, torch::kLong);
-      double loss_sum = 0;
-      int64_t correct = 0;
+      // Sums stay tensors: a .item() per step would add a synchronisation to every batch.
+      auto loss_sum = torch::zeros({}, torch::kDouble);
+      auto correct = torch::zeros({}, torch::kLong);
       for (int64_t begin = 0; begin < samples; begin += batch) {
         const auto batch_indices = indices.slice(0, begin, std::min(begin + batch, samples));
         const auto inputs = x.index_select(0, batch_indices);
@@ -150,17 +151,19 @@ Result<SubnetOutcome> TrainAndPredict(const SubnetSpec& subnet, const ProblemDat
         const auto loss = Loss(output, targets, subnet.train.loss, last_activation, classification);
         loss.backward();
         optimizer->step();
-        loss_sum += loss.item<double>() * static_cast<double>(inputs.size(0));
-        if (classification) correct += output.argmax(-1).eq(targets).sum().item<int64_t>();
+        torch::NoGradGuard no_grad;
+        loss_sum += loss.detach().to(torch::kDouble) * static_cast<double>(inputs.size(0));
+        if (classification) correct += output.argmax(-1).eq(targets).sum();
       }
 
       EpochProgress progress;
       progress.subnet_index = subnet.index;
       progress.epoch = epoch;
       progress.epochs = subnet.epochs;
-      progress.train_loss = loss_sum / static_cast<double>(samples);
+      progress.train_loss = loss_sum.item<double>() / static_cast<double>(samples);
       if (classification) {
-        progress.train_accuracy = static_cast<double>(correct) / static_cast<double>(samples);
+        progress.train_accuracy =
+            static_cast<double>(correct.item<int64_t>()) / static_cast<double>(samples);
       }
       if (data.validation.rows() > 0) {
         const Array outputs =

@@ -1,0 +1,133 @@
+// The maker as users run it: a real cloudbook-maker process on a project folder with
+// Fashion-MNIST linked into working_dir, deconstructing the configs/fashion_mlp program.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <boost/filesystem.hpp>
+#include <cstdio>
+#include <string>
+
+#include "shared/json_io.h"
+#include "tests/test_support.h"
+
+namespace cloudbook {
+namespace {
+
+namespace fs = boost::filesystem;
+using testing::ScratchDir;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string Maker() { return std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-maker"; }
+
+// A project folder holding configs/fashion_mlp with the data set linked in.
+class FashionProject : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(testing::FashionMnistDir() + "/train-images-idx3-ubyte.gz")) {
+      GTEST_SKIP() << "Fashion-MNIST not installed (package dataset-fashion-mnist)";
+    }
+    fs::create_directories(project_.Join("distributed/working_dir"));
+    fs::create_directories(project_.Join("original"));
+    fs::copy_file(std::string(CLOUDBOOK_SOURCE_DIR) + "/configs/fashion_mlp/original/fashion_mlp.yaml",
+                  project_.Join("original/fashion_mlp.yaml"));
+    fs::create_directory_symlink(testing::FashionMnistDir(),
+                                 project_.Join("distributed/working_dir/fashion-mnist"));
+  }
+
+  Json RunLocal(const std::string& run_name, const std::string& extra) {
+    const CommandResult run =
+        RunCommand(Maker() + " -p " + project_.path() + " --subnets 3 --train-limit 4000 " +
+                   "--test-limit 2000 --local --run-name " + run_name + " " + extra);
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    auto results = ReadJsonFile(project_.Join("distributed/results/" + run_name + ".json"));
+    EXPECT_TRUE(results.ok()) << results.status().ToString() << "\n" << run.output;
+    return results.ok() ? *results : Json();
+  }
+
+  ScratchDir project_;
+};
+
+TEST_F(FashionProject, ComposedAccuracyIsWellAboveChanceAndNearTheBaseline) {
+  const Json results = RunLocal("with-baseline", "--baseline");
+  ASSERT_TRUE(results.is_object());
+  const double composed = results["composed"]["metrics"]["accuracy"].get<double>();
+  const double baseline = results["baseline"]["metrics"]["accuracy"].get<double>();
+  EXPECT_GT(composed, 0.70) << "chance is 0.10";
+  // Stated margin: on 4000 samples the composed prediction stays within 4 points of the
+  // original network trained the same way (the full data set is in bench/).
+  EXPECT_NEAR(composed, baseline, 0.04);
+  ASSERT_EQ(results["subnets"].size(), 3u);
+  EXPECT_EQ(results["subnets"][2]["classes"], Json({4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(results["subnets"][0]["widths"]["_NEURON_1"].get<int>(), 86);
+  EXPECT_EQ(results["subnets"][0]["epochs"].get<int>(), 7);
+  EXPECT_FALSE(results["subnets"][0]["history"].empty());
+}
+
+// Identical when each subnet gets the same number of threads, however many subnets run at
+// once (reductions split work by thread count, so that count is part of the seed).
+TEST_F(FashionProject, SameSeedsGiveTheSameComposedResult) {
+  const Json first = RunLocal("one-at-a-time", "--jobs 1 --threads 1");
+  const Json second = RunLocal("two-at-a-time", "--jobs 2 --threads 2");
+  ASSERT_TRUE(first.is_object() && second.is_object());
+  EXPECT_EQ(first["composed"]["metrics"], second["composed"]["metrics"]);
+}
+
+TEST_F(FashionProject, AFailedMakeWritesNothingAndKeepsTheOriginal) {
+  const CommandResult good = RunCommand(Maker() + " -p " + project_.path() + " --subnets 3");
+  ASSERT_EQ(good.exit_code, 0) << good.output;
+  const std::string du_list = testing::ReadFileOrDie(project_.Join("distributed/du_list.json"));
+  const std::string program = testing::ReadFileOrDie(project_.Join("original/fashion_mlp.yaml"));
+
+  // A width of 3 cannot be cut by F = 2 (n = 6): the maker must refuse and write nothing.
+  testing::WriteFile(project_.Join("original/fashion_mlp.yaml"),
+                     [&] {
+                       std::string text = program;
+                       text.replace(text.find("_NEURON_2: 60"), 13, "_NEURON_2: 3");
+                       return text;
+                     }());
+  const CommandResult bad = RunCommand(Maker() + " -p " + project_.path() + " --subnets 6");
+  EXPECT_EQ(bad.exit_code, 3) << bad.output;
+  EXPECT_NE(bad.output.find("_NEURON_2 = 3"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("the largest n that works is 3"), std::string::npos) << bad.output;
+  EXPECT_EQ(testing::ReadFileOrDie(project_.Join("distributed/du_list.json")), du_list);
+  EXPECT_TRUE(fs::exists(project_.Join("distributed/du_files/du_2.json")));
+}
+
+TEST(MakerCommandLine, HelpAndBadArguments) {
+  const CommandResult help = RunCommand(Maker() + " --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("--project-folder"), std::string::npos);
+  EXPECT_NE(help.output.find("Exit codes"), std::string::npos);
+
+  const CommandResult missing = RunCommand(Maker());
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("--project-folder"), std::string::npos) << missing.output;
+
+  const CommandResult negative = RunCommand(Maker() + " -p /tmp --subnets -4");
+  EXPECT_EQ(negative.exit_code, 2) << negative.output;
+
+  ScratchDir empty;
+  const CommandResult no_program = RunCommand(Maker() + " -p " + empty.path());
+  EXPECT_EQ(no_program.exit_code, 3) << no_program.output;
+  EXPECT_NE(no_program.output.find("original"), std::string::npos) << no_program.output;
+  EXPECT_FALSE(fs::exists(empty.Join("distributed")));
+}
+
+}  // namespace
+}  // namespace cloudbook
