@@ -61,14 +61,16 @@ def read_idx(path):
 
 
 def write_idx(path, array):
-    codes = {v: k for k, v in IDX_TYPES.items()}
-    dtype = array.dtype.newbyteorder(">") if array.dtype.itemsize > 1 else array.dtype
-    code = codes[np.dtype(dtype.str.replace("<", ">").replace("|", ">"))]
+    codes = {(t.kind, t.itemsize): code for code, t in IDX_TYPES.items()}
+    key = (array.dtype.kind, array.dtype.itemsize)
+    if key not in codes:
+        raise SystemExit(f"prepare_data.py: cannot write {array.dtype} as IDX")
+    code = codes[key]
     header = bytes([0, 0, code, array.ndim]) + struct.pack(">" + "I" * array.ndim, *array.shape)
     tmp = path + ".tmp"
     with gzip.open(tmp, "wb") as f:
         f.write(header)
-        f.write(np.ascontiguousarray(array, dtype=dtype).tobytes())
+        f.write(np.ascontiguousarray(array, dtype=IDX_TYPES[code]).tobytes())
     os.replace(tmp, path)  # never leave a half-written file under the final name
 
 
