@@ -27,6 +27,9 @@ torch.manual_seed(seed + subnet_index) before building each subnet (seed for the
 original). All data is pre-loaded as float32 tensors before timing; the timed span
 is the training loop only (no data loading, no prediction).
 
+The JSON holds, per model, train_seconds, the test accuracy, epoch_losses and
+epoch_seconds (wall time of each epoch, so callers can see noise from other load).
+
 Progress lines (model, epoch, loss, seconds) go to stderr, a readable summary to
 stdout, the JSON to --output (or to stdout after the summary when --output is
 not given).

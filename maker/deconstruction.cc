@@ -49,7 +49,7 @@ std::string LargestWorkingHint(const Program& program, int64_t num_classes) {
       return "the largest n that works is " + std::to_string(TriangularSubnets(g));
     }
     case ProblemType::kBinary:
-      return "binary always uses F = 2, so every tagged width must be at least 4";
+      return "binary always uses F = 2, so every tagged width but the 2-unit output must be at least 4";
     case ProblemType::kRegression: {
       const int64_t n = smallest / 2;  // needs v/n >= 2
       if (n < 2) return "no n works (every tagged width must be at least 4 for 2 subnets)";
@@ -102,11 +102,14 @@ Result<int64_t> MulticlassGroups(int64_t requested_subnets, int64_t num_classes)
         PossibleMulticlassCounts(num_classes) + " (n=" + std::to_string(requested_subnets) +
         " was asked)");
   }
-  // Largest g with g(g-1)/2 <= n, from the quadratic formula, then fixed for rounding.
+  // Largest g with g(g-1)/2 <= n, from the quadratic formula, then fixed for rounding. The
+  // fix-up compares in 128 bits: g(g+1)/2 overflows int64 for n near its maximum.
+  __extension__ using Wide = __int128;  // GCC/Clang builtin; __extension__ keeps -Wpedantic quiet
+  auto triangular = [](int64_t groups) { return static_cast<Wide>(groups) * (groups - 1) / 2; };
   auto g = static_cast<int64_t>(
       std::floor((1.0 + std::sqrt(1.0 + 8.0 * static_cast<double>(requested_subnets))) / 2.0));
-  while (g > 2 && TriangularSubnets(g) > requested_subnets) --g;
-  while (TriangularSubnets(g + 1) <= requested_subnets) ++g;
+  while (g > 2 && triangular(g) > requested_subnets) --g;
+  while (triangular(g + 1) <= requested_subnets) ++g;
   g = std::min(g, num_classes);
   if (g < 3) {
     return Status::InvalidArgument("a multiclass problem with " + std::to_string(num_classes) +
@@ -224,14 +227,19 @@ Result<std::vector<SubnetSpec>> DeconstructProgram(const Program& program,
                                                    const DeconstructionPlan& plan,
                                                    int64_t total_train_samples) {
   const std::string output = OutputVariable(program);
+  if (output.empty()) {
+    return Status::InvalidArgument(program.source_path + ": vars: no _NEURON_k variable");
+  }
   const int64_t outputs = program.vars.at(output);
   const std::string hint = LargestWorkingHint(program, outputs);
 
-  // Every tagged width divided by F (the output variable too, for the below-2 check; its
-  // value is then replaced by the subnet's own output width).
+  // Every tagged width divided by F. A regression output goes through the below-2 check too
+  // (its blocks are D / n wide); every output is then set to the subnet's own width.
   std::map<std::string, int64_t> reduced;
   for (const auto& [name, value] : program.vars) {
     if (!IsReducible(name)) continue;
+    // Classification outputs are replaced by |S_i| (multiclass) or 2 (binary), never divided.
+    if (name == output && program.problem != ProblemType::kRegression) continue;
     auto width = ReduceWidth(name, value, plan.factor_numerator, plan.factor_denominator, hint);
     if (!width.ok()) return width.status().WithContext(program.source_path + ": vars");
     reduced[name] = *width;

@@ -104,7 +104,10 @@ Result<std::string> FindProgramFile(const std::string& project_folder,
   if (!explicit_name.empty()) {
     fs::path path(explicit_name);
     if (!fs::exists(path) && path.is_relative()) path = fs::path(layout.original()) / path;
-    if (!fs::exists(path)) return Status::NotFound("program file " + explicit_name);
+    if (!fs::exists(path)) {
+      return Status::NotFound("program file " + explicit_name + " (looked for " + path.string() +
+                              "; programs live in " + layout.original() + ")");
+    }
     return path.string();
   }
   if (!fs::is_directory(layout.original())) {
@@ -221,6 +224,10 @@ Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const std::string& p
       const std::string path = layout.du_file(index);
       CB_ASSIGN_OR_RETURN(Json json, ReadJsonFile(path));
       CB_ASSIGN_OR_RETURN(DeployableUnitSpec du, DeployableUnitFromJson(json, path));
+      if (du.index != index) {
+        return Status::Corruption(path + " holds DU " + std::to_string(du.index) +
+                                  ", du_list.json says " + std::to_string(index));
+      }
       if (du.generation != generation) {
         return Status::Corruption(path + " belongs to make " + du.generation + ", du_list.json to " +
                                   generation + "; re-run cloudbook-maker");

@@ -67,6 +67,8 @@ Status WriteFileAtomically(const std::string& path, const std::string& contents)
 }
 
 Result<std::string> ReadWholeFile(const std::string& path) {
+  boost::system::error_code error;
+  if (fs::is_directory(path, error)) return Status::IoError(path + " is a folder, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (!FileExists(path)) return Status::NotFound(path);

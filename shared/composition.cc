@@ -68,9 +68,11 @@ Metrics MulticlassMetrics(const MulticlassComposition& composed,
   const int64_t samples = composed.log_scores.rows();
   const int64_t classes = composed.log_scores.row_size();
   double correct = 0, original_loss = 0, nll = 0;
+  if (static_cast<int64_t>(labels.size()) < samples) return {};
   for (int64_t r = 0; r < samples; ++r) {
     const float* scores = composed.log_scores.values.data() + r * classes;
     const int64_t truth = labels[r];
+    if (truth < 0 || truth >= classes) return {};  // labels were checked at load time
     if (composed.predictions[r] == truth) ++correct;
     original_loss += -std::log(Clip(std::exp(static_cast<double>(scores[truth]))));
     const double peak = *std::max_element(scores, scores + classes);
@@ -105,7 +107,9 @@ Metrics ClassificationMetrics(const Array& probabilities, const std::vector<int6
   const int64_t width = probabilities.row_size();
   const std::vector<int64_t> predicted = RowArgmax(probabilities);
   double correct = 0, loss = 0;
+  if (static_cast<int64_t>(labels.size()) < samples) return {};
   for (int64_t r = 0; r < samples; ++r) {
+    if (labels[r] < 0 || labels[r] >= width) return {};  // labels were checked at load time
     if (predicted[r] == labels[r]) ++correct;
     loss += -std::log(Clip(probabilities.values[r * width + labels[r]]));
   }

@@ -101,6 +101,10 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
     if (type == "dense") {
       const int64_t units = LayerInt(layer, "units", 0);
       if (units <= 0) return fail("units must be positive");
+      if (shape.size() == 3) {
+        return fail("dense on an image" + got +
+                    " is not supported; add flatten or global_avgpool2d before it");
+      }
       const int64_t in = shape.back();
       const int64_t rows = Product(shape) / in;
       planned.parameters = in * units + units;

@@ -217,6 +217,50 @@ Json ToJson(const DeployableUnitSpec& du) {
           {"generation", du.generation}};
 }
 
+// Ranges a DU file must respect before anything indexes with its numbers (a forged or torn
+// file must not make a reader write out of bounds).
+Status ValidateUnit(const DeployableUnitSpec& du, const std::string& source) {
+  const ProjectProgram& program = du.program;
+  auto bad = [&](const std::string& what) { return Status::Corruption(source + ": " + what); };
+  if (du.index < 0) return bad("index must be >= 0");
+  if (program.k < 1 || program.k > 1000000) return bad("program.k out of range");
+  constexpr int64_t kMaxOutputs = 100000000;
+  for (const SubnetSpec& subnet : du.subnets) {
+    const std::string name = "subnet " + std::to_string(subnet.index);
+    if (subnet.index < 0) return bad(name + ": index must be >= 0");
+    switch (program.problem) {
+      case ProblemType::kMulticlass: {
+        if (program.num_classes < 2 || program.num_classes > kMaxOutputs) {
+          return bad("program.num_classes out of range");
+        }
+        if (subnet.classes.empty()) return bad(name + ": no classes");
+        for (size_t i = 0; i < subnet.classes.size(); ++i) {
+          const int64_t c = subnet.classes[i];
+          if (c < 0 || c >= program.num_classes || (i > 0 && c <= subnet.classes[i - 1])) {
+            return bad(name + ": classes must be ascending ids in 0.." +
+                       std::to_string(program.num_classes - 1));
+          }
+        }
+        break;
+      }
+      case ProblemType::kBinary:
+        if (program.num_classes != 2) return bad("program.num_classes must be 2 for binary");
+        if (subnet.half < -1 || subnet.half > 1) return bad(name + ": half must be 0 or 1");
+        break;
+      case ProblemType::kRegression:
+        if (program.output_columns < 1 || program.output_columns > kMaxOutputs) {
+          return bad("program.output_columns out of range");
+        }
+        if (subnet.column_end > program.output_columns) {
+          return bad(name + ": columns beyond the " + std::to_string(program.output_columns) +
+                     " output columns");
+        }
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
 Result<DeployableUnitSpec> DeployableUnitFromJson(const Json& json, const std::string& source) {
   try {
     const int version = json.at("format_version").get<int>();
@@ -246,6 +290,7 @@ Result<DeployableUnitSpec> DeployableUnitFromJson(const Json& json, const std::s
       du.baseline = SubnetFromJson(json["baseline"], source);
     }
     du.generation = json.value("generation", "");
+    CB_RETURN_IF_ERROR(ValidateUnit(du, source));
     return du;
   } catch (const std::exception& error) {
     return Status::Corruption(source + ": not a valid DU file: " + error.what());

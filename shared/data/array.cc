@@ -11,6 +11,7 @@ int64_t Array::row_size() const {
 }
 
 Array Array::SelectRows(const std::vector<int64_t>& rows) const {
+  if (shape.empty()) return Array();  // an empty split stays empty
   Array out;
   out.shape = shape;
   out.shape[0] = static_cast<int64_t>(rows.size());
@@ -23,6 +24,7 @@ Array Array::SelectRows(const std::vector<int64_t>& rows) const {
 }
 
 Array Array::SliceRows(int64_t begin, int64_t end) const {
+  if (shape.empty()) return Array();
   begin = std::clamp<int64_t>(begin, 0, rows());
   end = std::clamp<int64_t>(end, begin, rows());
   Array out;
