@@ -28,6 +28,7 @@ Run:  /usr/bin/python3 bench/deconstruction_bench.py --quick
 """
 
 import argparse
+import copy
 import datetime
 import hashlib
 import gzip
@@ -94,6 +95,10 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=42, help="seed for both sides (default 42)")
     p.add_argument("--output", default=DEFAULT_OUTPUT,
                    help="JSON output (default: bench/results/deconstruction.json)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run the whole interleaved sequence N times (every other repeat in "
+                        "reverse order) and use each model's fastest training time; accuracies "
+                        "are deterministic. Use 3 on a shared machine (default 1)")
     p.add_argument("--quick", action="store_true",
                    help="debug size: --train-limit 6000 --test-limit 2000 --epochs 3 "
                         "(explicit values still win)")
@@ -124,6 +129,8 @@ def parse_args(argv=None):
         args.test_limit = 2000 if args.quick else 0
     if args.epochs < 1:
         p.error("--epochs must be >= 1")
+    if args.repeat < 1:
+        p.error("--repeat must be >= 1")
     if args.train_limit < 0 or args.test_limit < 0:
         p.error("limits must be >= 0")
     if args.cpp_holdout_rows < -1:
@@ -302,8 +309,8 @@ def run_cpp(maker, project, k, args, baseline, train_limit, log_dir, run_name):
     return record, result
 
 
-def run_python(k, args, original, train_limit, log_dir, work_dir):
-    out = os.path.join(work_dir, "pytorch-k%d.json" % k)
+def run_python(k, args, original, train_limit, log_dir, work_dir, tag):
+    out = os.path.join(work_dir, "pytorch-%s.json" % tag)
     cmd = [args.python, REFERENCE, "--data-dir", args.data_dir, "--epochs", str(args.epochs),
            "--batch-size", str(BATCH_SIZE), "--lr", repr(LEARNING_RATE), "--seed", str(args.seed),
            "--threads", "1", "--subnets", str(k), "--output", out]
@@ -313,7 +320,7 @@ def run_python(k, args, original, train_limit, log_dir, work_dir):
         cmd += ["--test-limit", str(args.test_limit)]
     if not original:
         cmd.append("--skip-original")
-    log_path = os.path.join(log_dir, "pytorch-k%d.log" % k)
+    log_path = os.path.join(log_dir, "pytorch-%s.log" % tag)
     rc, secs, tail, cpu = run_logged(cmd, log_path, "[py  k=%d]" % k)
     record = {"command": cmd, "env": THREAD_ENV, "log": log_path, "wall_seconds": secs,
               "cpu_seconds": cpu, "returncode": rc}
@@ -443,6 +450,49 @@ def summarize_k(k, cpp, py, original):
     return row
 
 
+def best_of(results, side):
+    """One result from the repeats of one (side, k) run: every model's training time is
+    its fastest over the repeats, its epoch times are all repeats' epochs (for the noise
+    floor and median). Returns (merged, list of accuracy differences between repeats)."""
+    merged = copy.deepcopy(results[0])
+    diffs = []
+
+    def merge(models, epochs_key, acc):
+        target = models[0]
+        target["train_seconds"] = min(m["train_seconds"] for m in models)
+        target["train_seconds_repeats"] = [m["train_seconds"] for m in models]
+        target[epochs_key] = [e for m in models for e in m.get(epochs_key, [])]
+        accs = sorted(set(repr(acc(m)) for m in models))
+        if len(accs) > 1:
+            diffs.append(accs)
+
+    if side == "cpp":
+        if merged.get("baseline"):
+            merge([merged["baseline"]] + [r["baseline"] for r in results[1:]], "history",
+                  lambda m: m["metrics"]["accuracy"])
+        for i, sub in enumerate(merged["subnets"]):
+            merge([sub] + [r["subnets"][i] for r in results[1:]], "history",
+                  lambda m: m["test_metrics"]["accuracy"])
+        times = [sub["train_seconds"] for sub in merged["subnets"]]
+        merged["composed"]["train_seconds_sum"], merged["composed"]["train_seconds_max"] = \
+            sum(times), max(times)
+        accs = sorted(set(r["composed"]["metrics"]["accuracy"] for r in results))
+    else:
+        if merged.get("original"):
+            merge([merged["original"]] + [r["original"] for r in results[1:]], "epoch_seconds",
+                  lambda m: m["test_accuracy"])
+        d = merged["deconstructed"][0]
+        for i, sub in enumerate(d["subnets"]):
+            merge([sub] + [r["deconstructed"][0]["subnets"][i] for r in results[1:]],
+                  "epoch_seconds", lambda m: m["test_accuracy_own_classes"])
+        times = [sub["train_seconds"] for sub in d["subnets"]]
+        d["sum_train_seconds"], d["max_train_seconds"] = sum(times), max(times)
+        accs = sorted(set(r["deconstructed"][0]["composed_test_accuracy"] for r in results))
+    if len(accs) > 1:
+        diffs.append(accs)
+    return merged, diffs
+
+
 def consistency_checks(k, cpp, py):
     """Both sides must have trained the same subnets on the same samples for the same
     epochs; returns a list of problems (reported as warnings)."""
@@ -508,9 +558,10 @@ def expectations(rows, original):
 def print_table(rows, original, conf, runs=None):
     print()
     print("Deconstruction benchmark: %d train / %d test samples, %d epochs (original), batch %d, "
-          "Adam lr %g, seed %d, 1 thread per trainer"
+          "Adam lr %g, seed %d, 1 thread per trainer%s"
           % (conf["train_samples"], conf["test_samples"], conf["epochs"], BATCH_SIZE,
-             LEARNING_RATE, conf["seed"]))
+             LEARNING_RATE, conf["seed"],
+             "; times: fastest of %d repeats" % conf["repeat"] if conf["repeat"] > 1 else ""))
     print()
     co, po = original["cpp"], original["python"]
     print("Original (784-128-60-10):")
@@ -528,7 +579,8 @@ def print_table(rows, original, conf, runs=None):
                                                original["cpp_over_python_fastest_epoch"]))
     print("  %-30s %12.0f %12.0f %10.3f" % ("training samples/s", co["samples_per_second"],
                                            po["samples_per_second"],
-                                           ratio(co["samples_per_second"], po["samples_per_second"])))
+                                           ratio(co["samples_per_second"],
+                                                 po["samples_per_second"])))
     print()
     head = "  %-30s" % ""
     for r in rows:
@@ -567,7 +619,7 @@ def print_table(rows, original, conf, runs=None):
         print("Runs in order (wall and CPU seconds of the whole process, incl. data loading "
               "and prediction; 1-min load average after):")
         for rec in runs:
-            print("  %d. %-7s k=%d%-11s wall %7.1fs  cpu %7.1fs  load %s"
+            print("  %2d. %-7s k=%d%-11s wall %7.1fs  cpu %7.1fs  load %s"
                   % (rec["step"], "C++" if rec["side"] == "cpp" else "PyTorch", rec["k"],
                      " + original" if rec["with_original"] else "", rec["wall_seconds"],
                      rec["cpu_seconds"], "%.2f" % rec["loadavg_after"][0]
@@ -681,57 +733,95 @@ def run(args, started):
         with open(os.path.join(log_dir, "fashion_mlp.bench.yaml"), "w") as f:
             f.write(text)
 
-        # ABBA order: C++ k1, Py k1, Py k2, C++ k2, C++ k3, Py k3, ...
-        plan = []
+        # ABBA order: C++ k1, Py k1, Py k2, C++ k2, C++ k3, Py k3, ...; every other repeat
+        # runs the sequence backwards. The original is trained with the first k.
+        cycle = []
         for i, k in enumerate(args.subnets):
             pair = [("cpp", k), ("python", k)]
-            plan += pair if i % 2 == 0 else pair[::-1]
-        cpp_raw, py_raw, runs = {}, {}, []
-        for step, (side, k) in enumerate(plan, 1):
+            cycle += pair if i % 2 == 0 else pair[::-1]
+        plan = []
+        for r in range(args.repeat):
+            plan += [(side, k, r + 1) for side, k in (cycle if r % 2 == 0 else cycle[::-1])]
+        cpp_raw = {k: [] for k in args.subnets}
+        py_raw = {k: [] for k in args.subnets}
+        runs = []
+        for step, (side, k, rep) in enumerate(plan, 1):
             first = k == args.subnets[0]
-            what = ("%s k=%d%s" % ("C++" if side == "cpp" else "PyTorch", k,
-                                   " + original" if first else ""))
+            tag = "k%d" % k + ("-r%d" % rep if args.repeat > 1 else "")
+            what = ("%s k=%d%s%s" % ("C++" if side == "cpp" else "PyTorch", k,
+                                     " + original" if first else "",
+                                     " (repeat %d/%d)" % (rep, args.repeat)
+                                     if args.repeat > 1 else ""))
             log("step %d/%d: %s" % (step, len(plan), what))
             if side == "cpp":
-                project = make_project(os.path.join(work_dir, "cpp-k%d" % k), text, args.data_dir)
+                project = make_project(os.path.join(work_dir, "cpp-" + tag), text, args.data_dir)
                 record, result = run_cpp(maker, project, k, args, first, args.train_limit,
-                                         log_dir, "bench-k%d" % k)
-                cpp_raw[k] = result
+                                         log_dir, "bench-" + tag)
+                cpp_raw[k].append(result)
                 log("  C++ k=%d: composed %.4f, slowest subnet %.2fs, sum %.2fs%s" % (
                     k, result["composed"]["metrics"]["accuracy"],
-                    result["composed"]["train_seconds_max"], result["composed"]["train_seconds_sum"],
+                    result["composed"]["train_seconds_max"],
+                    result["composed"]["train_seconds_sum"],
                     "; original %.4f in %.2fs" % (result["baseline"]["metrics"]["accuracy"],
                                                   result["baseline"]["train_seconds"])
                     if first else ""))
             else:
-                record, result = run_python(k, args, first, train_samples, log_dir, work_dir)
-                py_raw[k] = result
+                record, result = run_python(k, args, first, train_samples, log_dir, work_dir, tag)
+                py_raw[k].append(result)
                 d = result["deconstructed"][0]
                 log("  PyTorch k=%d: composed %.4f, slowest subnet %.2fs, sum %.2fs%s" % (
                     k, d["composed_test_accuracy"], d["max_train_seconds"], d["sum_train_seconds"],
                     "; original %.4f in %.2fs" % (result["original"]["test_accuracy"],
                                                   result["original"]["train_seconds"])
                     if first else ""))
-            record.update({"step": step, "side": side, "k": k, "with_original": first,
-                           "loadavg_after": loadavg()})
+            record.update({"step": step, "side": side, "k": k, "repeat": rep,
+                           "with_original": first, "loadavg_after": loadavg()})
             runs.append(record)
 
         k0 = args.subnets[0]
-        cpp0, py0 = cpp_raw[k0], py_raw[k0]
+        problems = []
+        per_repeat = []
+        for r in range(args.repeat):
+            c0, p0 = cpp_raw[k0][r], py_raw[k0][r]
+            orig_r = summarize_original(c0["baseline"], c0["train_samples"], p0["original"],
+                                        p0["train_samples"], args.epochs)
+            per_repeat.append({"repeat": r + 1, "original": orig_r, "deconstructions": [
+                summarize_k(k, cpp_raw[k][r], py_raw[k][r], orig_r) for k in args.subnets]})
+        cpp_best, py_best = {}, {}
+        for k in args.subnets:
+            cpp_best[k], d1 = best_of(cpp_raw[k], "cpp")
+            py_best[k], d2 = best_of(py_raw[k], "python")
+            for side, diffs in (("C++", d1), ("PyTorch", d2)):
+                for accs in diffs:
+                    problems.append("k=%d: %s accuracies differ between repeats: %s"
+                                    % (k, side, accs))
+        cpp0, py0 = cpp_best[k0], py_best[k0]
         if cpp0.get("train_samples") != train_samples:
             notes.append("C++ reports %s training samples, expected %d"
                          % (cpp0.get("train_samples"), train_samples))
         original = summarize_original(cpp0["baseline"], cpp0["train_samples"], py0["original"],
                                       py0["train_samples"], args.epochs)
-        problems = []
         for k in args.subnets:
-            problems += consistency_checks(k, cpp_raw[k], py_raw[k])
-        table = [summarize_k(k, cpp_raw[k], py_raw[k], original) for k in args.subnets]
+            problems += consistency_checks(k, cpp_best[k], py_best[k])
+        table = [summarize_k(k, cpp_best[k], py_best[k], original) for k in args.subnets]
         checks = expectations(table, original)
         conf = {"train_samples": train_samples, "test_samples": cpp0.get("test_samples"),
-                "epochs": args.epochs, "seed": args.seed}
+                "epochs": args.epochs, "seed": args.seed, "repeat": args.repeat}
 
         print_table(table, original, conf, runs)
+        if args.repeat > 1:
+            print()
+            print("Per repeat (training seconds; the tables above use each model's fastest):")
+            for pr in per_repeat:
+                o = pr["original"]
+                line = "  repeat %d: original C++ %.2f Py %.2f" % (
+                    pr["repeat"], o["cpp"]["train_seconds"], o["python"]["train_seconds"])
+                for row in pr["deconstructions"]:
+                    line += " | k=%d slowest C++ %.2f Py %.2f, speed-up %.2fx / %.2fx" % (
+                        row["k"], row["cpp"]["max_train_seconds"],
+                        row["python"]["max_train_seconds"], row["cpp"]["speedup_slowest"],
+                        row["python"]["speedup_slowest"])
+                print(line)
         if problems:
             print()
             print("WARNING: the two sides did not train identical subnets:")
@@ -758,20 +848,25 @@ def run(args, started):
                 "test_limit": args.test_limit, "train_samples": train_samples,
                 "test_samples": cpp0.get("test_samples"), "subnets": args.subnets,
                 "seed": args.seed, "batch_size": BATCH_SIZE, "learning_rate": LEARNING_RATE,
+                "repeat": args.repeat,
+                "times": "each model's fastest training over the repeats" if args.repeat > 1
+                         else "single run",
                 "threads_per_trainer": 1, "thread_env": THREAD_ENV,
                 "cpp_holdout_rows": holdout, "cpp_validation_split": split,
-                "preflight": preflight_note, "order": ["%s k=%d" % s for s in plan],
+                "preflight": preflight_note, "order": ["%s k=%d repeat %d" % s for s in plan],
                 "maker": built_maker, "maker_sha256": maker_sha256, "maker_mtime": maker_mtime,
                 "program": args.program,
                 "benchmark_program": os.path.join(log_dir, "fashion_mlp.bench.yaml"),
             },
             "original": original,
             "deconstructions": table,
+            "per_repeat": per_repeat,
             "expectations": checks,
             "consistency_problems": problems,
             "notes": notes,
             "runs": runs,
             "total_seconds": time.time() - started,
+            # One list entry per repeat, unmodified.
             "raw": {"cpp": {str(k): v for k, v in cpp_raw.items()},
                     "python": {str(k): v for k, v in py_raw.items()}},
         }

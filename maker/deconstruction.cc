@@ -49,7 +49,8 @@ std::string LargestWorkingHint(const Program& program, int64_t num_classes) {
       return "the largest n that works is " + std::to_string(TriangularSubnets(g));
     }
     case ProblemType::kBinary:
-      return "binary always uses F = 2, so every tagged width but the 2-unit output must be at least 4";
+      return "binary always uses F = 2, so every tagged width but the 2-unit output must be at "
+             "least 4";
     case ProblemType::kRegression: {
       const int64_t n = smallest / 2;  // needs v/n >= 2
       if (n < 2) return "no n works (every tagged width must be at least 4 for 2 subnets)";
@@ -98,9 +99,9 @@ Result<int64_t> MulticlassGroups(int64_t requested_subnets, int64_t num_classes)
   if (requested_subnets < 3) {
     return Status::InvalidArgument(
         "a multiclass network is cut into g(g-1)/2 subnets for g class groups, so n must be "
-        "at least 3; possible n for " + std::to_string(num_classes) + " classes: " +
-        PossibleMulticlassCounts(num_classes) + " (n=" + std::to_string(requested_subnets) +
-        " was asked)");
+        "at least 3; possible n for " +
+        std::to_string(num_classes) + " classes: " + PossibleMulticlassCounts(num_classes) +
+        " (n=" + std::to_string(requested_subnets) + " was asked)");
   }
   // Largest g with g(g-1)/2 <= n, from the quadratic formula, then fixed for rounding. The
   // fix-up compares in 128 bits: g(g+1)/2 overflows int64 for n near its maximum.
@@ -159,9 +160,9 @@ Result<int64_t> ReduceWidth(const std::string& name, int64_t value, int64_t fact
   const int64_t scaled = value * factor_denominator;
   if (scaled < 2 * factor_numerator) {
     std::ostringstream out;
-    out << name << " = " << value << " divided by F = "
-        << static_cast<double>(factor_numerator) / factor_denominator << " gives "
-        << static_cast<double>(scaled) / factor_numerator
+    out << name << " = " << value
+        << " divided by F = " << static_cast<double>(factor_numerator) / factor_denominator
+        << " gives " << static_cast<double>(scaled) / factor_numerator
         << ", below the minimum width of 2; " << largest_working_hint;
     return Status::InvalidArgument(out.str());
   }
@@ -255,15 +256,19 @@ Result<std::vector<SubnetSpec>> DeconstructProgram(const Program& program,
     case EpochsPolicy::kTable:
       reduce_epochs = program.problem == ProblemType::kMulticlass && original_plan.dense_only;
       break;
-    case EpochsPolicy::kReduce: reduce_epochs = true; break;
-    case EpochsPolicy::kKeep: reduce_epochs = false; break;
+    case EpochsPolicy::kReduce:
+      reduce_epochs = true;
+      break;
+    case EpochsPolicy::kKeep:
+      reduce_epochs = false;
+      break;
   }
   if (auto it = program.vars.find("_EPOCHS"); it != program.vars.end()) {
     const int64_t scaled = it->second * plan.factor_denominator;
     reduced["_EPOCHS"] =
-        reduce_epochs ? std::max<int64_t>(1, (scaled + plan.factor_numerator - 1) /
-                                                 plan.factor_numerator)
-                      : it->second;
+        reduce_epochs
+            ? std::max<int64_t>(1, (scaled + plan.factor_numerator - 1) / plan.factor_numerator)
+            : it->second;
   }
 
   std::vector<IndexRange> groups, blocks;

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "shared/program.h"
 #include "shared/data/sample_split.h"
+#include "shared/program.h"
 #include "shared/status.h"
 #include "shared/subnet_spec.h"
 
@@ -49,9 +49,9 @@ Result<int64_t> ReduceWidth(const std::string& name, int64_t value, int64_t fact
 
 // How the maker will cut a program, before any data is read.
 struct DeconstructionPlan {
-  int64_t subnets = 0;          // k
-  int64_t groups = 0;           // multiclass g
-  int64_t factor_numerator = 1; // F = numerator / denominator (g/2 for multiclass)
+  int64_t subnets = 0;           // k
+  int64_t groups = 0;            // multiclass g
+  int64_t factor_numerator = 1;  // F = numerator / denominator (g/2 for multiclass)
   int64_t factor_denominator = 1;
   double factor() const { return static_cast<double>(factor_numerator) / factor_denominator; }
   std::vector<std::string> notes;  // things the user should be told (e.g. binary k=2)

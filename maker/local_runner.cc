@@ -48,7 +48,9 @@ Json MetricsJson(const Metrics& metrics) {
 Json HistoryJson(const std::vector<EpochProgress>& history) {
   Json json = Json::array();
   for (const EpochProgress& p : history) {
-    Json entry = {{"epoch", p.epoch}, {"loss", p.train_loss}, {"seconds", p.epoch_seconds},
+    Json entry = {{"epoch", p.epoch},
+                  {"loss", p.train_loss},
+                  {"seconds", p.epoch_seconds},
                   {"samples_per_second", p.samples_per_second}};
     if (!std::isnan(p.train_accuracy)) entry["accuracy"] = p.train_accuracy;
     if (!std::isnan(p.validation_loss)) entry["val_loss"] = p.validation_loss;
@@ -85,8 +87,8 @@ void RunJobs(std::vector<SubnetJob>& jobs, const ProblemData& all, const Project
       SubnetJob& job = jobs[i];
       const SubnetSpec& subnet = *job.subnet;
       const ProblemData view = SelectSubnetData(all, program, subnet);
-      const std::string label = "subnet " + std::to_string(subnet.index + 1) + "/" +
-                                std::to_string(total_subnets);
+      const std::string label =
+          "subnet " + std::to_string(subnet.index + 1) + "/" + std::to_string(total_subnets);
       spdlog::info("{}: training {} samples for {} epochs (DU {})", label, view.train.rows(),
                    subnet.epochs, job.du_index);
       TrainingOptions options;
@@ -156,15 +158,14 @@ Result<Metrics> Compose(const std::vector<SubnetJob>& jobs, const ProjectProgram
 Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   const auto wall_start = Clock::now();
   const ProjectLayout layout(options.project_folder);
-  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> dus, ReadDeployableUnits(options.project_folder));
+  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> dus,
+                      ReadDeployableUnits(options.project_folder));
   const ProjectProgram& program = dus[0].program;
   if (!program.data.test) {
     return Status::InvalidArgument("the program has no data.test split: nothing to compose on");
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = options.threads > 0 ? options.threads : cores;
-  const int jobs_at_once = std::max(1, options.jobs);
-  SetTrainingThreads(std::max(1, threads / jobs_at_once));
 
   std::vector<SubnetJob> jobs;
   for (const DeployableUnitSpec& du : dus) {
@@ -175,23 +176,29 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
       jobs.push_back(std::move(job));
     }
   }
-  std::sort(jobs.begin(), jobs.end(),
-            [](const SubnetJob& a, const SubnetJob& b) { return a.subnet->index < b.subnet->index; });
+  std::sort(jobs.begin(), jobs.end(), [](const SubnetJob& a, const SubnetJob& b) {
+    return a.subnet->index < b.subnet->index;
+  });
   if (jobs.empty()) return Status::Corruption("the DU files hold no subnets");
+  // Small subnets use cores better side by side than one at a time on every core: at batch
+  // 32 a step is too short to split well, and spinning threads collapse on a busy machine.
+  const int jobs_at_once =
+      std::min<int>(options.jobs > 0 ? options.jobs : cores, static_cast<int>(jobs.size()));
+  SetTrainingThreads(std::max(1, threads / jobs_at_once));
   const auto& input_shape = jobs[0].subnet->model.input_shape;
 
   spdlog::info("loading data from {}", layout.working_dir());
   CB_ASSIGN_OR_RETURN(ProblemData all, LoadProblemData(program, input_shape, layout.working_dir()));
-  spdlog::info("{} training, {} validation, {} test samples; {} subnets, {} at a time on {} "
-               "thread(s) each",
-               all.train.rows(), all.validation.rows(), all.test.rows(), jobs.size(),
-               jobs_at_once, TrainingThreads());
+  spdlog::info(
+      "{} training, {} validation, {} test samples; {} subnets, {} at a time on {} "
+      "thread(s) each",
+      all.train.rows(), all.validation.rows(), all.test.rows(), jobs.size(), jobs_at_once,
+      TrainingThreads());
 
   const auto subnets_start = Clock::now();
   RunJobs(jobs, all, program, std::min<int>(jobs_at_once, static_cast<int>(jobs.size())),
           static_cast<int>(jobs.size()));
-  const double subnets_wall =
-      std::chrono::duration<double>(Clock::now() - subnets_start).count();
+  const double subnets_wall = std::chrono::duration<double>(Clock::now() - subnets_start).count();
   for (const SubnetJob& job : jobs) {
     if (!job.outcome.ok()) return job.outcome.status();
   }
@@ -233,7 +240,8 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
     TrainingOptions training;
     training.problem = program.problem;
     training.on_epoch = [](const EpochProgress& p) { LogEpoch("baseline", p); };
-    CB_ASSIGN_OR_RETURN(SubnetOutcome outcome, TrainAndPredict(original, all, all.test.x, training));
+    CB_ASSIGN_OR_RETURN(SubnetOutcome outcome,
+                        TrainAndPredict(original, all, all.test.x, training));
     results["baseline"] = {{"metrics", MetricsJson(outcome.test_metrics)},
                            {"widths", original.widths},
                            {"epochs", original.epochs},
@@ -242,8 +250,9 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
                            {"predict_seconds", outcome.predict_seconds},
                            {"threads", TrainingThreads()},
                            {"history", HistoryJson(outcome.history)}};
-    Json comparison = {{"speedup_slowest_subnet", outcome.train_seconds / std::max(max_train, 1e-9)},
-                       {"speedup_sum_of_subnets", outcome.train_seconds / std::max(sum_train, 1e-9)}};
+    Json comparison = {
+        {"speedup_slowest_subnet", outcome.train_seconds / std::max(max_train, 1e-9)},
+        {"speedup_sum_of_subnets", outcome.train_seconds / std::max(sum_train, 1e-9)}};
     for (const auto& [name, value] : composed_metrics) {
       if (outcome.test_metrics.count(name)) {
         comparison[name + "_delta"] = value - outcome.test_metrics.at(name);
@@ -277,10 +286,10 @@ std::string FormatResultsSummary(const Json& results) {
       << results.value("subnets_count", 0) << " subnets, F = " << std::setprecision(2)
       << results.value("factor", 1.0) << ")\n";
   for (const Json& subnet : results["subnets"]) {
-    out << "  subnet " << subnet["index"].get<int>() << " (DU " << subnet["du"].get<int>()
-        << ", " << subnet["train_samples"].get<int64_t>() << " samples, "
-        << subnet["epochs"].get<int64_t>() << " epochs): " << metrics_line(subnet["test_metrics"])
-        << "  train " << std::setprecision(1) << subnet["train_seconds"].get<double>() << " s\n";
+    out << "  subnet " << subnet["index"].get<int>() << " (DU " << subnet["du"].get<int>() << ", "
+        << subnet["train_samples"].get<int64_t>() << " samples, " << subnet["epochs"].get<int64_t>()
+        << " epochs): " << metrics_line(subnet["test_metrics"]) << "  train "
+        << std::setprecision(1) << subnet["train_seconds"].get<double>() << " s\n";
   }
   const Json& composed = results["composed"];
   out << "composed: " << metrics_line(composed["metrics"]) << "  (subnet training: slowest "

@@ -14,7 +14,7 @@ namespace cloudbook {
 struct LocalRunOptions {
   std::string project_folder;
   bool baseline = false;  // also train the original network for comparison
-  int jobs = 1;           // subnets trained at the same time
+  int jobs = 0;           // subnets trained at the same time (0 = one per core, at most k)
   int threads = 0;        // libtorch threads in total (0 = every core)
   std::string run_name;   // empty: local-<UTC time>
 };

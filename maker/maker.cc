@@ -62,8 +62,8 @@ Status WriteDeployableUnits(const ProjectLayout& layout, const std::vector<Deplo
   boost::system::error_code error;
   fs::create_directories(staging, error);
   if (error) return Status::IoError("cannot create " + staging.string() + ": " + error.message());
-  Json list = {{"format_version", kDuFormatVersion}, {"generation", generation},
-               {"dus", Json::array()}};
+  Json list = {
+      {"format_version", kDuFormatVersion}, {"generation", generation}, {"dus", Json::array()}};
   for (const DeployableUnitSpec& du : dus) {
     const std::string name = fs::path(layout.du_file(du.index)).filename().string();
     Status status = WriteJsonFileAtomically((staging / name).string(), ToJson(du));
@@ -137,7 +137,8 @@ Result<std::string> FindProgramFile(const std::string& project_folder,
 Result<MakeReport> MakeDeployableUnits(const MakeOptions& options) {
   const ProjectLayout layout(options.project_folder);
   MakeReport report;
-  CB_ASSIGN_OR_RETURN(report.program_path, FindProgramFile(options.project_folder, options.program_file));
+  CB_ASSIGN_OR_RETURN(report.program_path,
+                      FindProgramFile(options.project_folder, options.program_file));
   CB_ASSIGN_OR_RETURN(report.program, ParseProgramFile(report.program_path));
   if (options.train_limit >= 0) report.program.data.train_limit = options.train_limit;
   if (options.test_limit >= 0) report.program.data.test_limit = options.test_limit;
@@ -207,9 +208,8 @@ Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const std::string& p
   auto list = ReadJsonFile(layout.du_list_file());
   if (!list.ok()) {
     if (list.status().code() == Status::Code::kNotFound) {
-      return Status::NotFound(layout.du_list_file() +
-                              " (run cloudbook-maker --project-folder " + project_folder +
-                              " --subnets n first)");
+      return Status::NotFound(layout.du_list_file() + " (run cloudbook-maker --project-folder " +
+                              project_folder + " --subnets n first)");
     }
     return list.status();
   }
@@ -229,8 +229,8 @@ Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const std::string& p
                                   ", du_list.json says " + std::to_string(index));
       }
       if (du.generation != generation) {
-        return Status::Corruption(path + " belongs to make " + du.generation + ", du_list.json to " +
-                                  generation + "; re-run cloudbook-maker");
+        return Status::Corruption(path + " belongs to make " + du.generation +
+                                  ", du_list.json to " + generation + "; re-run cloudbook-maker");
       }
       dus.push_back(std::move(du));
     }

@@ -16,12 +16,12 @@ namespace cloudbook {
 
 struct MakeOptions {
   std::string project_folder;
-  int64_t subnets = 3;        // requested n
-  std::string program_file;   // empty: the one *.yaml / *.yml in original/
-  int desired_dus = -1;       // -1: from distributed/config.json
-  bool check_data = true;     // read the data to check it and to count samples
-  int64_t train_limit = -1;   // >= 0 overrides data.train_limit (quick runs, tests)
-  int64_t test_limit = -1;    // >= 0 overrides data.test_limit
+  int64_t subnets = 3;       // requested n
+  std::string program_file;  // empty: the one *.yaml / *.yml in original/
+  int desired_dus = -1;      // -1: from distributed/config.json
+  bool check_data = true;    // read the data to check it and to count samples
+  int64_t train_limit = -1;  // >= 0 overrides data.train_limit (quick runs, tests)
+  int64_t test_limit = -1;   // >= 0 overrides data.test_limit
 };
 
 struct MakeReport {

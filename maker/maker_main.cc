@@ -20,12 +20,16 @@ constexpr int kExitTraining = 5;
 int ExitCodeFor(const cloudbook::Status& status) {
   using Code = cloudbook::Status::Code;
   switch (status.code()) {
-    case Code::kOk: return kExitOk;
+    case Code::kOk:
+      return kExitOk;
     case Code::kInvalidArgument:
-    case Code::kNotFound: return kExitBadInput;
+    case Code::kNotFound:
+      return kExitBadInput;
     case Code::kIoError:
-    case Code::kCorruption: return kExitIo;
-    case Code::kInternal: return kExitTraining;
+    case Code::kCorruption:
+      return kExitIo;
+    case Code::kInternal:
+      return kExitTraining;
   }
   return kExitTraining;
 }
@@ -74,8 +78,8 @@ int main(int argc, char** argv) {
                "After making the DUs, train every subnet in this process and compose");
   app.add_flag("--baseline", local.baseline,
                "With --local: also train the original network for comparison");
-  app.add_option("--jobs,-j", local.jobs, "With --local: subnets trained at the same time")
-      ->capture_default_str()
+  app.add_option("--jobs,-j", local.jobs,
+                 "With --local: subnets trained at the same time (default: one per core)")
       ->check(CLI::Range(1, 1024));
   app.add_option("--threads", local.threads,
                  "With --local: libtorch threads in total (default: every core)")

@@ -129,8 +129,9 @@ bool ParseInt(const std::string& text, int64_t* out) {
 // "not an integer".
 bool IsHugeInt(const std::string& text) {
   const size_t start = !text.empty() && (text[0] == '+' || text[0] == '-') ? 1 : 0;
-  return text.size() > start && std::all_of(text.begin() + static_cast<long>(start), text.end(),
-                                            [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  return text.size() > start &&
+         std::all_of(text.begin() + static_cast<long>(start), text.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
 // Finite decimal numbers; locale-independent (from_chars), unlike strtod.

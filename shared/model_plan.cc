@@ -61,8 +61,7 @@ std::vector<int64_t> LayerPair(const LayerSpec& layer, const std::string& key,
   return {static_cast<int64_t>(values[0].value), static_cast<int64_t>(values[1].value)};
 }
 
-std::string LayerWord(const LayerSpec& layer, const std::string& key,
-                      const std::string& fallback) {
+std::string LayerWord(const LayerSpec& layer, const std::string& key, const std::string& fallback) {
   auto it = layer.words.find(key);
   return it == layer.words.end() ? fallback : it->second;
 }
@@ -116,8 +115,10 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
                     "; add a reshape such as [28, 28, 1] before it");
       }
       const bool conv = type == "conv2d";
-      const auto kernel = conv ? LayerPair(layer, "kernel", {0, 0}) : LayerPair(layer, "pool", {2, 2});
-      const auto stride = conv ? LayerPair(layer, "stride", {1, 1}) : LayerPair(layer, "stride", kernel);
+      const auto kernel =
+          conv ? LayerPair(layer, "kernel", {0, 0}) : LayerPair(layer, "pool", {2, 2});
+      const auto stride =
+          conv ? LayerPair(layer, "stride", {1, 1}) : LayerPair(layer, "stride", kernel);
       const std::string padding = LayerWord(layer, "padding", "valid");
       if (kernel[0] <= 0 || kernel[1] <= 0 || stride[0] <= 0 || stride[1] <= 0) {
         return fail("kernel, pool and stride must be positive");
@@ -178,7 +179,8 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
       }
       const int64_t total = Product(shape);
       if (unknown >= 0) {
-        if (total % known != 0) return fail("cannot reshape " + ShapeToString(shape) + " into " + ShapeToString(target));
+        if (total % known != 0)
+          return fail("cannot reshape " + ShapeToString(shape) + " into " + ShapeToString(target));
         target[unknown] = total / known;
       }
       if (Product(target) != total) {

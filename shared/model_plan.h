@@ -17,24 +17,24 @@
 namespace cloudbook {
 
 struct PlannedLayer {
-  LayerSpec spec;                      // resolved: numbers are literals
-  std::vector<int64_t> input_shape;    // per sample, internal layout
-  std::vector<int64_t> output_shape;   // per sample, internal layout
-  bool to_channels_first = false;      // reshape producing an image: permute H,W,C -> C,H,W
-  std::vector<int64_t> pads;           // conv2d 'same': top, bottom, left, right
+  LayerSpec spec;                     // resolved: numbers are literals
+  std::vector<int64_t> input_shape;   // per sample, internal layout
+  std::vector<int64_t> output_shape;  // per sample, internal layout
+  bool to_channels_first = false;     // reshape producing an image: permute H,W,C -> C,H,W
+  std::vector<int64_t> pads;          // conv2d 'same': top, bottom, left, right
   int64_t parameters = 0;
-  double flops = 0;                    // forward, per sample (multiply-add = 2)
+  double flops = 0;  // forward, per sample (multiply-add = 2)
 };
 
 struct ModelPlan {
-  std::vector<int64_t> input_shape;    // per sample, internal layout
-  bool input_channels_last = false;    // rank-3 input: permute to channels-first first
-  bool int64_input = false;            // token ids (embedding nets)
+  std::vector<int64_t> input_shape;  // per sample, internal layout
+  bool input_channels_last = false;  // rank-3 input: permute to channels-first first
+  bool int64_input = false;          // token ids (embedding nets)
   std::vector<PlannedLayer> layers;
   std::vector<int64_t> output_shape;
   int64_t parameters = 0;
   double forward_flops = 0;
-  bool dense_only = true;              // only dense, flatten, reshape, dropout, batchnorm
+  bool dense_only = true;  // only dense, flatten, reshape, dropout, batchnorm
 };
 
 // `source` names the program in messages ("original/fashion_mlp.yaml").

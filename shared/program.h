@@ -56,7 +56,7 @@ struct LayerSpec {
 };
 
 struct ModelSpec {
-  std::vector<int64_t> input_shape;  // per sample, Keras order (H, W, C for images)
+  std::vector<int64_t> input_shape;   // per sample, Keras order (H, W, C for images)
   std::string input_dtype = "float";  // "float" | "int64" (token ids for embedding)
   std::vector<LayerSpec> layers;
 };

@@ -39,7 +39,8 @@ Result<ProjectConfig> ProjectConfigFromJson(const Json& json, const std::string&
   }
   CB_RETURN_IF_ERROR(ReadPositive(json, "announce_interval_s", config.announce_interval_s, source));
   CB_RETURN_IF_ERROR(ReadPositive(json, "stats_interval_s", config.stats_interval_s, source));
-  CB_RETURN_IF_ERROR(ReadPositive(json, "heartbeat_interval_s", config.heartbeat_interval_s, source));
+  CB_RETURN_IF_ERROR(
+      ReadPositive(json, "heartbeat_interval_s", config.heartbeat_interval_s, source));
   CB_RETURN_IF_ERROR(ReadPositive(json, "liveness_timeout_s", config.liveness_timeout_s, source));
   return config;
 }

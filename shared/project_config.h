@@ -10,11 +10,11 @@
 namespace cloudbook {
 
 struct ProjectConfig {
-  int desired_dus = 0;               // 0: one deployable unit per subnet
-  double announce_interval_s = 5;    // agents rewrite their announcement this often
-  double stats_interval_s = 2;       // agents rewrite their stats this often
-  double heartbeat_interval_s = 1;   // ZeroMQ ping between peers
-  double liveness_timeout_s = 15;    // no announcement and no heartbeat this long: lost
+  int desired_dus = 0;              // 0: one deployable unit per subnet
+  double announce_interval_s = 5;   // agents rewrite their announcement this often
+  double stats_interval_s = 2;      // agents rewrite their stats this often
+  double heartbeat_interval_s = 1;  // ZeroMQ ping between peers
+  double liveness_timeout_s = 15;   // no announcement and no heartbeat this long: lost
 };
 
 Json ToJson(const ProjectConfig& config);

@@ -14,8 +14,8 @@ class SeededRandom {
   // Combines a seed with a stream id (e.g. subnet index) into an independent seed.
   static uint64_t Derive(uint64_t seed, uint64_t stream);
 
-  uint64_t Next();                   // splitmix64
-  uint64_t Below(uint64_t bound);    // uniform in [0, bound), bound > 0, unbiased
+  uint64_t Next();                 // splitmix64
+  uint64_t Below(uint64_t bound);  // uniform in [0, bound), bound > 0, unbiased
   // Fisher-Yates shuffle of `items`.
   void Shuffle(std::vector<int64_t>& items);
   std::vector<int64_t> Permutation(int64_t n);

@@ -14,7 +14,9 @@ class Status {
 
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status IoError(std::string msg) { return {Code::kIoError, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
@@ -38,7 +40,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return status_.ok(); }
@@ -59,8 +61,8 @@ class Result {
 }  // namespace cloudbook
 
 // Propagates a non-ok Status from an expression returning Status.
-#define CB_RETURN_IF_ERROR(expr)            \
-  do {                                      \
+#define CB_RETURN_IF_ERROR(expr)             \
+  do {                                       \
     ::cloudbook::Status cb_status_ = (expr); \
     if (!cb_status_.ok()) return cb_status_; \
   } while (false)
@@ -68,8 +70,7 @@ class Result {
 #define CB_CONCAT_INNER(a, b) a##b
 #define CB_CONCAT(a, b) CB_CONCAT_INNER(a, b)
 // Declares `lhs` from a Result-returning expression, or returns its Status.
-#define CB_ASSIGN_OR_RETURN(lhs, expr)                                  \
-  auto CB_CONCAT(cb_result_, __LINE__) = (expr);                        \
-  if (!CB_CONCAT(cb_result_, __LINE__).ok())                            \
-    return CB_CONCAT(cb_result_, __LINE__).status();                    \
+#define CB_ASSIGN_OR_RETURN(lhs, expr)                                                        \
+  auto CB_CONCAT(cb_result_, __LINE__) = (expr);                                              \
+  if (!CB_CONCAT(cb_result_, __LINE__).ok()) return CB_CONCAT(cb_result_, __LINE__).status(); \
   lhs = std::move(CB_CONCAT(cb_result_, __LINE__)).value()

@@ -6,9 +6,12 @@ namespace {
 
 const char* PolicyName(EpochsPolicy policy) {
   switch (policy) {
-    case EpochsPolicy::kTable: return "table";
-    case EpochsPolicy::kReduce: return "reduce";
-    case EpochsPolicy::kKeep: return "keep";
+    case EpochsPolicy::kTable:
+      return "table";
+    case EpochsPolicy::kReduce:
+      return "reduce";
+    case EpochsPolicy::kKeep:
+      return "keep";
   }
   return "table";
 }
@@ -266,8 +269,8 @@ Result<DeployableUnitSpec> DeployableUnitFromJson(const Json& json, const std::s
     const int version = json.at("format_version").get<int>();
     if (version != kDuFormatVersion) {
       return Status::Corruption(source + ": DU format version " + std::to_string(version) +
-                                " (this build reads version " +
-                                std::to_string(kDuFormatVersion) + "); re-run cloudbook-maker");
+                                " (this build reads version " + std::to_string(kDuFormatVersion) +
+                                "); re-run cloudbook-maker");
     }
     DeployableUnitSpec du;
     du.index = json.at("index").get<int>();
@@ -285,7 +288,8 @@ Result<DeployableUnitSpec> DeployableUnitFromJson(const Json& json, const std::s
     du.program.k = program.at("k").get<int>();
     du.program.groups = program.value("groups", 0);
     du.program.factor = program.at("factor").get<double>();
-    for (const Json& subnet : json.at("subnets")) du.subnets.push_back(SubnetFromJson(subnet, source));
+    for (const Json& subnet : json.at("subnets"))
+      du.subnets.push_back(SubnetFromJson(subnet, source));
     if (json.contains("baseline") && !json["baseline"].is_null()) {
       du.baseline = SubnetFromJson(json["baseline"], source);
     }

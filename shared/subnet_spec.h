@@ -29,9 +29,9 @@ struct SubnetSpec {
   int64_t column_begin = 0;      // regression: output columns [begin, end)
   int64_t column_end = 0;
   // Estimates used to pack and assign DUs.
-  double cost = 0;               // FLOPs of training: 3 x forward x samples x epochs
+  double cost = 0;  // FLOPs of training: 3 x forward x samples x epochs
   int64_t parameter_bytes = 0;
-  int64_t train_samples = 0;     // expected, for cost and progress
+  int64_t train_samples = 0;  // expected, for cost and progress
 };
 
 // The part of the program every subnet shares.
@@ -41,11 +41,11 @@ struct ProjectProgram {
   std::vector<std::string> metrics;
   uint64_t seed = 42;
   DataSpec data;
-  int64_t num_classes = 0;    // multiclass and binary
-  int64_t output_columns = 0; // regression
-  int k = 0;                  // number of subnets
-  int groups = 0;             // multiclass g
-  double factor = 1;          // F
+  int64_t num_classes = 0;     // multiclass and binary
+  int64_t output_columns = 0;  // regression
+  int k = 0;                   // number of subnets
+  int groups = 0;              // multiclass g
+  double factor = 1;           // F
 };
 
 struct DeployableUnitSpec {

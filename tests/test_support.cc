@@ -38,6 +38,13 @@ std::string ReadFileOrDie(const std::string& path) {
   return buffer.str();
 }
 
+std::string SpecFashionMlpProgram() {
+  std::ifstream in(std::string(CLOUDBOOK_SOURCE_DIR) + "/tests/testdata/spec_fashion_mlp.yaml");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();  // empty when missing: every test using it then fails visibly
+}
+
 std::string FashionMnistDir() { return "/usr/share/datasets/fashion-mnist"; }
 
 }  // namespace cloudbook::testing

@@ -25,6 +25,9 @@ class ScratchDir {
 void WriteFile(const std::string& path, const std::string& bytes);
 std::string ReadFileOrDie(const std::string& path);
 
+// The example program of shared/spec/program.md, verbatim (tests/testdata/).
+std::string SpecFashionMlpProgram();
+
 // Where Debian's dataset-fashion-mnist puts the IDX files.
 std::string FashionMnistDir();
 

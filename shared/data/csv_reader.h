@@ -14,8 +14,8 @@ struct CsvReadOptions {
   std::vector<std::string> columns;  // empty = all columns
   bool header = true;                // first line holds column names
   char delimiter = ',';
-  double scale = 1.0;                // values are divided by this
-  int64_t limit = 0;                 // read at most this many data rows (0 = all)
+  double scale = 1.0;  // values are divided by this
+  int64_t limit = 0;   // read at most this many data rows (0 = all)
 };
 
 Result<Array> ReadCsvFile(const std::string& path, const CsvReadOptions& options = {});

@@ -30,8 +30,8 @@ Result<std::string> ResolveInside(const std::string& working_dir, const std::str
   return (fs::path(working_dir) / path).string();
 }
 
-Result<Array> ReadArray(const ArraySource& source, const std::string& working_dir,
-                        int64_t limit, const std::string& field) {
+Result<Array> ReadArray(const ArraySource& source, const std::string& working_dir, int64_t limit,
+                        const std::string& field) {
   CB_ASSIGN_OR_RETURN(std::string path, ResolveInside(working_dir, source.path, field));
   Result<Array> array = Status::Internal("unreachable");
   if (source.format == "idx") {
@@ -102,14 +102,14 @@ Result<LabeledArrays> LoadSplit(const ProjectProgram& program, const DataSplit& 
   }
   if (program.problem == ProblemType::kRegression) {
     if (arrays.y.row_size() != program.output_columns) {
-      return Status::InvalidArgument(
-          "data." + name + ".y: " + std::to_string(arrays.y.row_size()) +
-          " target columns but the output layer has " + std::to_string(program.output_columns));
+      return Status::InvalidArgument("data." + name + ".y: " + std::to_string(arrays.y.row_size()) +
+                                     " target columns but the output layer has " +
+                                     std::to_string(program.output_columns));
     }
     arrays.y.shape = {arrays.y.rows(), arrays.y.row_size()};
   } else {
-    CB_RETURN_IF_ERROR(CheckLabels(arrays.y, program.num_classes, "data." + name + ".y",
-                                   arrays.labels));
+    CB_RETURN_IF_ERROR(
+        CheckLabels(arrays.y, program.num_classes, "data." + name + ".y", arrays.labels));
   }
   return arrays;
 }
@@ -154,8 +154,7 @@ LabeledArrays SliceColumns(const LabeledArrays& arrays, int64_t begin, int64_t e
   out.y.shape = {arrays.y.rows(), block};
   out.y.values.resize(static_cast<size_t>(arrays.y.rows() * block));
   for (int64_t r = 0; r < arrays.y.rows(); ++r) {
-    std::copy_n(arrays.y.values.data() + r * width + begin, block,
-                out.y.values.data() + r * block);
+    std::copy_n(arrays.y.values.data() + r * width + begin, block, out.y.values.data() + r * block);
   }
   return out;
 }
@@ -183,11 +182,11 @@ Result<ProblemData> LoadProblemData(const ProjectProgram& program,
                                     const std::string& working_dir) {
   ProblemData data;
   const DataSpec& spec = program.data;
-  CB_ASSIGN_OR_RETURN(LabeledArrays train, LoadSplit(program, spec.train, input_shape,
-                                                     working_dir, spec.train_limit, "train"));
+  CB_ASSIGN_OR_RETURN(LabeledArrays train, LoadSplit(program, spec.train, input_shape, working_dir,
+                                                     spec.train_limit, "train"));
   // Keras' validation_split takes the last fraction, before any shuffling.
-  const auto validation_rows = static_cast<int64_t>(
-      std::floor(spec.validation_split * static_cast<double>(train.rows())));
+  const auto validation_rows =
+      static_cast<int64_t>(std::floor(spec.validation_split * static_cast<double>(train.rows())));
   const int64_t train_rows = train.rows() - validation_rows;
   if (train_rows <= 0) {
     return Status::InvalidArgument("data.validation_split leaves no training samples");

@@ -11,8 +11,8 @@
 namespace cloudbook {
 
 struct IdxReadOptions {
-  double scale = 1.0;   // values are divided by this
-  int64_t limit = 0;    // read at most this many samples (0 = all)
+  double scale = 1.0;  // values are divided by this
+  int64_t limit = 0;   // read at most this many samples (0 = all)
 };
 
 Result<Array> ReadIdxFile(const std::string& path, const IdxReadOptions& options = {});

@@ -48,17 +48,20 @@ NetImpl::NetImpl(const ModelPlan& plan, uint64_t generator_seed)
       }
     } else if (layer.type == "embedding") {
       step.embedding = register_module(
-          name, torch::nn::Embedding(LayerInt(layer, "input_dim", 1), LayerInt(layer, "output_dim", 1)));
+          name,
+          torch::nn::Embedding(LayerInt(layer, "input_dim", 1), LayerInt(layer, "output_dim", 1)));
     } else if (layer.type == "gru") {
       step.return_sequences = LayerWord(layer, "return_sequences", "false") == "true";
       step.gru = register_module(
-          name, torch::nn::GRU(torch::nn::GRUOptions(planned.input_shape[1], LayerInt(layer, "units", 1))
-                                   .batch_first(true)));
+          name,
+          torch::nn::GRU(torch::nn::GRUOptions(planned.input_shape[1], LayerInt(layer, "units", 1))
+                             .batch_first(true)));
     } else if (layer.type == "lstm") {
       step.return_sequences = LayerWord(layer, "return_sequences", "false") == "true";
-      step.lstm = register_module(
-          name, torch::nn::LSTM(torch::nn::LSTMOptions(planned.input_shape[1], LayerInt(layer, "units", 1))
-                                    .batch_first(true)));
+      step.lstm =
+          register_module(name, torch::nn::LSTM(torch::nn::LSTMOptions(planned.input_shape[1],
+                                                                       LayerInt(layer, "units", 1))
+                                                    .batch_first(true)));
     } else if (layer.type == "reshape") {
       step.target_shape = planned.output_shape;  // internal layout
       step.to_channels_first = planned.to_channels_first;

@@ -30,8 +30,8 @@ std::mutex& ConstructionMutex() {
 }
 
 torch::Tensor ToTensor(const Array& array, bool as_long) {
-  auto tensor = torch::from_blob(const_cast<float*>(array.values.data()), array.shape,
-                                 torch::kFloat32);
+  auto tensor =
+      torch::from_blob(const_cast<float*>(array.values.data()), array.shape, torch::kFloat32);
   return as_long ? tensor.to(torch::kLong) : tensor;
 }
 
@@ -100,7 +100,8 @@ int TrainingThreads() { return torch::get_num_threads(); }
 Result<SubnetOutcome> TrainAndPredict(const SubnetSpec& subnet, const ProblemData& data,
                                       const Array& full_test_x, const TrainingOptions& options) {
   try {
-    CB_ASSIGN_OR_RETURN(ModelPlan plan, PlanModel(subnet.model, "subnet " + std::to_string(subnet.index)));
+    CB_ASSIGN_OR_RETURN(ModelPlan plan,
+                        PlanModel(subnet.model, "subnet " + std::to_string(subnet.index)));
     const bool classification = IsClassification(options.problem);
     const std::string last_activation = LayerWord(plan.layers.back().spec, "activation", "linear");
     const int64_t samples = data.train.rows();
@@ -172,13 +173,15 @@ Result<SubnetOutcome> TrainAndPredict(const SubnetSpec& subnet, const ProblemDat
         const Array outputs =
             Predict(net, data.validation.x, plan.int64_input, classification, last_activation);
         const Metrics metrics = Evaluate(outputs, data.validation, classification);
-        progress.validation_loss =
-            classification ? metrics.at("loss") : metrics.at(subnet.train.loss == "mae" ? "mae" : "mse");
+        progress.validation_loss = classification
+                                       ? metrics.at("loss")
+                                       : metrics.at(subnet.train.loss == "mae" ? "mae" : "mse");
         if (classification) progress.validation_accuracy = metrics.at("accuracy");
         outcome.validation_metrics = metrics;
       }
       progress.epoch_seconds = SecondsSince(epoch_start);
-      progress.samples_per_second = static_cast<double>(samples) / std::max(progress.epoch_seconds, 1e-9);
+      progress.samples_per_second =
+          static_cast<double>(samples) / std::max(progress.epoch_seconds, 1e-9);
       progress.eta_seconds = SecondsSince(training_start) / static_cast<double>(epoch) *
                              static_cast<double>(subnet.epochs - epoch);
       outcome.history.push_back(progress);
@@ -191,7 +194,8 @@ Result<SubnetOutcome> TrainAndPredict(const SubnetSpec& subnet, const ProblemDat
         Predict(net, full_test_x, plan.int64_input, classification, last_activation);
     outcome.predict_seconds = SecondsSince(predict_start);
     if (data.test.rows() > 0) {
-      const Array own = Predict(net, data.test.x, plan.int64_input, classification, last_activation);
+      const Array own =
+          Predict(net, data.test.x, plan.int64_input, classification, last_activation);
       outcome.test_metrics = Evaluate(own, data.test, classification);
     }
     return outcome;

@@ -38,8 +38,8 @@ struct TrainingOptions {
 };
 
 struct SubnetOutcome {
-  Array test_outputs;       // probabilities (classification) or predicted columns
-  Metrics test_metrics;     // on the subnet's own test view (its classes / columns)
+  Array test_outputs;    // probabilities (classification) or predicted columns
+  Metrics test_metrics;  // on the subnet's own test view (its classes / columns)
   Metrics validation_metrics;
   double train_seconds = 0;
   double predict_seconds = 0;

@@ -44,8 +44,9 @@ class FashionProject : public ::testing::Test {
     }
     fs::create_directories(project_.Join("distributed/working_dir"));
     fs::create_directories(project_.Join("original"));
-    fs::copy_file(std::string(CLOUDBOOK_SOURCE_DIR) + "/configs/fashion_mlp/original/fashion_mlp.yaml",
-                  project_.Join("original/fashion_mlp.yaml"));
+    fs::copy_file(
+        std::string(CLOUDBOOK_SOURCE_DIR) + "/configs/fashion_mlp/original/fashion_mlp.yaml",
+        project_.Join("original/fashion_mlp.yaml"));
     fs::create_directory_symlink(testing::FashionMnistDir(),
                                  project_.Join("distributed/working_dir/fashion-mnist"));
   }
@@ -95,12 +96,11 @@ TEST_F(FashionProject, AFailedMakeWritesNothingAndKeepsTheOriginal) {
   const std::string program = testing::ReadFileOrDie(project_.Join("original/fashion_mlp.yaml"));
 
   // A width of 3 cannot be cut by F = 2 (n = 6): the maker must refuse and write nothing.
-  testing::WriteFile(project_.Join("original/fashion_mlp.yaml"),
-                     [&] {
-                       std::string text = program;
-                       text.replace(text.find("_NEURON_2: 60"), 13, "_NEURON_2: 3");
-                       return text;
-                     }());
+  testing::WriteFile(project_.Join("original/fashion_mlp.yaml"), [&] {
+    std::string text = program;
+    text.replace(text.find("_NEURON_2: 60"), 13, "_NEURON_2: 3");
+    return text;
+  }());
   const CommandResult bad = RunCommand(Maker() + " -p " + project_.path() + " --subnets 6");
   EXPECT_EQ(bad.exit_code, 3) << bad.output;
   EXPECT_NE(bad.output.find("_NEURON_2 = 3"), std::string::npos) << bad.output;

@@ -22,7 +22,8 @@ data:
     x: {format: idx, path: x.idx}
     y: {format: idx, path: y.idx}
 vars:
-  _NEURON_9: )" + std::to_string(outputs) + R"(
+  _NEURON_9: )" + std::to_string(outputs) +
+                           R"(
 model:
   input: )" + input + R"(
   input_dtype: )" + dtype + R"(
@@ -92,9 +93,10 @@ double TrainedAccuracy(const ModelSpec& model, const ProblemData& data, int64_t 
 
 TEST(Net, MlpLearnsSeparableBlobsAndIsDeterministic) {
   SetTrainingThreads(1);
-  const ModelSpec model = ParseModel("[6]", "    - dense: {units: 16, activation: relu}\n"
-                                            "    - dropout: {rate: 0.2}\n"
-                                            "    - batchnorm\n");
+  const ModelSpec model = ParseModel("[6]",
+                                     "    - dense: {units: 16, activation: relu}\n"
+                                     "    - dropout: {rate: 0.2}\n"
+                                     "    - batchnorm\n");
   const ProblemData data = Blobs({6}, 300, 1);
   auto first = TrainAndPredict(Subnet(model, 5), data, data.test.x, {});
   auto second = TrainAndPredict(Subnet(model, 5), data, data.test.x, {});
@@ -111,13 +113,14 @@ TEST(Net, MlpLearnsSeparableBlobsAndIsDeterministic) {
 
 TEST(Net, ConvolutionAndPoolingFollowThePlan) {
   SetTrainingThreads(1);
-  const ModelSpec model = ParseModel("[6, 6]",
-                                     "    - reshape: {shape: [6, 6, 1]}\n"
-                                     "    - conv2d: {filters: 4, kernel: 3, padding: same, activation: relu}\n"
-                                     "    - conv2d: {filters: 4, kernel: [2, 2], stride: 2, padding: same}\n"
-                                     "    - maxpool2d: {pool: 2, padding: same}\n"
-                                     "    - avgpool2d: {pool: 1}\n"
-                                     "    - global_avgpool2d\n");
+  const ModelSpec model =
+      ParseModel("[6, 6]",
+                 "    - reshape: {shape: [6, 6, 1]}\n"
+                 "    - conv2d: {filters: 4, kernel: 3, padding: same, activation: relu}\n"
+                 "    - conv2d: {filters: 4, kernel: [2, 2], stride: 2, padding: same}\n"
+                 "    - maxpool2d: {pool: 2, padding: same}\n"
+                 "    - avgpool2d: {pool: 1}\n"
+                 "    - global_avgpool2d\n");
   auto plan = PlanModel(model, "t");
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->layers[1].output_shape, (std::vector<int64_t>{4, 6, 6}));
@@ -130,8 +133,9 @@ TEST(Net, RecurrentAndEmbeddingLayersTrain) {
   SetTrainingThreads(1);
   const ModelSpec gru = ParseModel("[5, 3]", "    - gru: {units: 8}\n");
   EXPECT_GT(TrainedAccuracy(gru, Blobs({5, 3}, 240, 3), 8), 0.9);
-  const ModelSpec lstm = ParseModel("[5, 3]", "    - lstm: {units: 8, return_sequences: true}\n"
-                                              "    - flatten\n");
+  const ModelSpec lstm = ParseModel("[5, 3]",
+                                    "    - lstm: {units: 8, return_sequences: true}\n"
+                                    "    - flatten\n");
   EXPECT_GT(TrainedAccuracy(lstm, Blobs({5, 3}, 240, 4), 8), 0.9);
   const ModelSpec embedding = ParseModel("[4]",
                                          "    - embedding: {input_dim: 9, output_dim: 4}\n"

@@ -13,37 +13,7 @@ namespace cloudbook {
 namespace {
 
 // The example of /work/shared/spec/program.md, verbatim.
-constexpr char kFashionMlp[] = R"(name: fashion_mlp
-problem: multiclass            # multiclass | binary | regression
-metrics: [accuracy, loss]      # what the composed prediction reports
-seed: 42
-data:                          # paths relative to distributed/working_dir
-  train:
-    x: {format: idx, path: fashion-mnist/train-images-idx3-ubyte.gz, scale: 255}
-    y: {format: idx, path: fashion-mnist/train-labels-idx1-ubyte.gz}
-  test:
-    x: {format: idx, path: fashion-mnist/t10k-images-idx3-ubyte.gz, scale: 255}
-    y: {format: idx, path: fashion-mnist/t10k-labels-idx1-ubyte.gz}
-  validation_split: 0.1
-vars:                          # the tagged hyper-parameters, reduced by F
-  _NEURON_1: 128
-  _NEURON_2: 60
-  _NEURON_3: 10                # highest _NEURON_: output layer, N classes
-  _EPOCHS: 10
-model:
-  input: [28, 28]
-  layers:
-    - flatten
-    - dense: {units: _NEURON_1, activation: relu}
-    - dense: {units: _NEURON_2, activation: relu}
-    - dense: {units: _NEURON_3, activation: softmax}
-train:
-  optimizer: {adam: {lr: 0.001}}
-  loss: sparse_categorical_crossentropy
-  batch_size: 32
-  epochs: _EPOCHS
-  epochs_policy: table         # table | reduce | keep (see deconstruction.md)
-)";
+const std::string kFashionMlp = testing::SpecFashionMlpProgram();
 
 constexpr char kMnistCnn[] = R"(name: mnist_cnn
 problem: multiclass
