@@ -7,6 +7,7 @@
 
 #include "maker/local_runner.h"
 #include "maker/maker.h"
+#include "shared/nn/tensor_file_reader.h"
 
 namespace {
 
@@ -100,6 +101,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
+  cloudbook::InstallTensorFileReader();
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
 
   auto made = cloudbook::MakeDeployableUnits(make);

@@ -8,6 +8,7 @@
 #include "shared/data/csv_reader.h"
 #include "shared/data/idx_reader.h"
 #include "shared/data/sample_split.h"
+#include "shared/data/tensor_file.h"
 #include "shared/model_plan.h"
 #include "shared/seeded_random.h"
 
@@ -44,9 +45,11 @@ Result<Array> ReadArray(const ArraySource& source, const std::string& working_di
     options.scale = source.scale;
     options.limit = limit;
     array = ReadCsvFile(path, options);
+  } else if (source.format == "tensor") {
+    array = ReadTensorFile(path, TensorReadOptions{source.scale, limit});
   } else {
-    return Status::InvalidArgument(field + ": format '" + source.format +
-                                   "' is not readable yet (use idx or csv)");
+    return Status::InvalidArgument(field + ": unknown format '" + source.format +
+                                   "'; valid: idx, csv, tensor");
   }
   if (!array.ok()) return array.status().WithContext(field);
   return array;
