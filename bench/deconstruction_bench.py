@@ -79,7 +79,8 @@ def parse_args(argv=None):
                     "Fashion-MNIST MLP against the original network and against the PyTorch "
                     "reference (bench/pytorch_reference.py). Every trainer runs on one thread.",
         epilog="Full run: 60000 training and 10000 test samples, 10 epochs, k = 3 and 6 "
-               "(10-20 minutes on 2 cores). --quick: 6000/2000 samples, 3 epochs.")
+               "(about 4 minutes on 2 cores, 11 with --repeat 3). --quick: 6000/2000 samples, "
+               "3 epochs.")
     p.add_argument("--build-dir", default="./build",
                    help="CMake build directory holding bin/cloudbook-maker (default: %(default)s; "
                         "if absent, <repo>/build is tried)")
@@ -837,6 +838,8 @@ def run(args, started):
 
         info = machine_info()
         info["torch_version"] = py0.get("torch_version")
+        info["started_utc"] = datetime.datetime.fromtimestamp(
+            started, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         info["loadavg_before"] = load_before
         info["loadavg_after"] = loadavg()
         report = {
