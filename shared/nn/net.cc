@@ -83,7 +83,7 @@ torch::Tensor NetImpl::Activate(const torch::Tensor& x, const std::string& activ
   if (activation == "tanh") return torch::tanh(x);
   if (activation == "softmax") return torch::softmax(x, -1);
   if (activation == "elu") return torch::elu(x);
-  if (activation == "leaky_relu") return torch::leaky_relu(x, 0.3);  // Keras' default slope
+  if (activation == "leaky_relu") return torch::leaky_relu(x, 0.2);  // keras.activations slope
   if (activation == "gelu") return torch::gelu(x);
   return x;  // linear
 }
