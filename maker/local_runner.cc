@@ -233,7 +233,7 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
 
   if (options.baseline) {
     if (!dus[0].baseline) return Status::Corruption("DU 0 holds no baseline network");
-    SetTrainingThreads(threads);
+    // Same threads as each subnet had: the speed-up compares like with like.
     const SubnetSpec& original = *dus[0].baseline;
     spdlog::info("baseline: training the original network on {} samples for {} epochs",
                  all.train.rows(), original.epochs);

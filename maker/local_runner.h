@@ -13,7 +13,8 @@ namespace cloudbook {
 
 struct LocalRunOptions {
   std::string project_folder;
-  bool baseline = false;  // also train the original network for comparison
+  bool baseline = false;  // also train the original network for comparison, after the
+                          // subnets, on as many threads as each subnet had
   int jobs = 0;           // subnets trained at the same time (0 = one per core, at most k)
   int threads = 0;        // libtorch threads in total (0 = every core)
   std::string run_name;   // empty: local-<UTC time>
