@@ -10,6 +10,7 @@ PACKAGES=(
   python3-torch           # the outside reference in bench/ (same library underneath)
   python3-numpy
   libzmq3-dev cppzmq-dev  # tensor transport
+  libsodium-dev           # agent announcement signatures (Ed25519)
   libmsgpack-cxx-dev      # wire headers
   libboost-filesystem-dev
   libspdlog-dev libfmt-dev

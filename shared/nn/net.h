@@ -19,6 +19,9 @@ class NetImpl : public torch::nn::Module {
   // Returns logits when the last layer's activation is softmax, else the activated output.
   torch::Tensor forward(torch::Tensor x);
   bool softmax_output() const { return softmax_output_; }
+  // The dropout generator, so a checkpoint can save and restore its state (resuming must
+  // draw the same masks as an uninterrupted run).
+  at::Generator& dropout_generator() { return dropout_generator_; }
 
  private:
   struct Step {

@@ -4,13 +4,18 @@
 //
 // Deterministic: the same SubnetSpec, data and thread count give the same weights and
 // predictions, whichever process or order runs it (seeded initialisation, seeded batch
-// order, per-network dropout generator).
+// order, per-network dropout generator). A training interrupted and resumed from its
+// checkpoint ends with the same weights as an uninterrupted one (the checkpoint holds
+// weights, BatchNorm statistics, optimizer state and the dropout generator's state).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "shared/composition.h"
 #include "shared/data/dataset_loader.h"
@@ -34,7 +39,22 @@ struct EpochProgress {
 
 struct TrainingOptions {
   ProblemType problem = ProblemType::kMulticlass;
-  std::function<void(const EpochProgress&)> on_epoch;  // called on the training thread
+  // Called on the training thread after each epoch, once its checkpoint is on disk.
+  std::function<void(const EpochProgress&)> on_epoch;
+  // Checkpoints (shared/nn/checkpoint.h): written to `<checkpoint_dir>/subnet_<index>.pt`
+  // after every epoch; empty = no checkpoints.
+  std::string checkpoint_dir;
+  // The caller's ownership of the subnet (the assignment version). Stored in every
+  // checkpoint; a checkpoint with a higher version belongs to a newer owner: it is neither
+  // loaded nor overwritten, and training fails at once with IsSuperseded().
+  int64_t owner_version = 0;
+  // Checked before every batch: once true, training stops within one batch without saving
+  // the unfinished epoch and returns an IsCancelled() status. The last complete epoch's
+  // checkpoint stays. Not owned; may be null.
+  std::atomic<bool>* cancel = nullptr;
+  // Continue from a usable checkpoint (same spec, data and format; owner not newer) instead
+  // of starting from zero. A torn, garbage or mismatched checkpoint is logged and ignored.
+  bool resume = true;
 };
 
 struct SubnetOutcome {
@@ -45,13 +65,68 @@ struct SubnetOutcome {
   double predict_seconds = 0;
   int64_t train_samples = 0;
   int64_t parameters = 0;
-  std::vector<EpochProgress> history;
+  std::vector<EpochProgress> history;  // every epoch, including those of a resumed checkpoint
+  int64_t resumed_from_epoch = 0;      // epochs restored from a checkpoint; 0: from zero
+};
+
+// Builds, trains and predicts with one subnet. TrainAndPredict is the one-call form; an
+// agent can train, then predict later (or from another process with
+// PredictFromCheckpoint). Not thread-safe: one trainer per thread, several in parallel.
+class SubnetTrainer {
+ public:
+  // Builds the network (seeded initialisation) and its optimizer.
+  static Result<std::unique_ptr<SubnetTrainer>> Create(const SubnetSpec& subnet,
+                                                       ProblemType problem);
+  ~SubnetTrainer();
+  SubnetTrainer(const SubnetTrainer&) = delete;
+  SubnetTrainer& operator=(const SubnetTrainer&) = delete;
+
+  // Trains the epochs not done yet on `data` (the subnet's own view), resuming from the
+  // checkpoint and writing one after every epoch as `options` says (options.problem is
+  // ignored: Create fixed it). Starts from the checkpoint or from zero, never from what an
+  // earlier call left in memory. Returns IsCancelled() or IsSuperseded() statuses as
+  // TrainingOptions describes. When every epoch is already done it trains nothing.
+  Status Train(const ProblemData& data, const TrainingOptions& options);
+
+  // Restores a finished checkpoint (all epochs of this spec) for prediction. NotFound when
+  // there is none, InvalidArgument when it is unfinished or for another spec, Corruption
+  // when it is unreadable.
+  Status LoadFinishedCheckpoint(const std::string& checkpoint_dir);
+
+  // Evaluation mode: probabilities (classification) or predicted columns (regression).
+  // After a cancelled Train the network holds part of an epoch: Train again first.
+  Result<Array> Predict(const Array& x);
+
+  int64_t epochs_done() const;
+  int64_t resumed_from_epoch() const;
+  const std::vector<EpochProgress>& history() const;
+  // Of the last epoch (or, when Train had nothing left to do, of the restored network).
+  const Metrics& validation_metrics() const;
+  int64_t parameters() const;
+  double train_seconds() const;  // spent in the last Train call
+
+ private:
+  struct Impl;
+  explicit SubnetTrainer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 // `data` is the subnet's own view (SelectSubnetData); `full_test_x` is the whole test set
 // every subnet predicts for composition.
 Result<SubnetOutcome> TrainAndPredict(const SubnetSpec& subnet, const ProblemData& data,
                                       const Array& full_test_x, const TrainingOptions& options);
+
+// Predicts `x` with the finished checkpoint of `subnet` in `checkpoint_dir` (see
+// SubnetTrainer::LoadFinishedCheckpoint for the errors). Equals the predictions
+// TrainAndPredict returned when it wrote the checkpoint.
+Result<Array> PredictFromCheckpoint(const SubnetSpec& subnet, const std::string& checkpoint_dir,
+                                    const Array& x, ProblemType problem);
+
+// Whether a Status says training was stopped through TrainingOptions::cancel (code
+// kInternal, message starting "cancelled: "), or refused because a newer owner holds the
+// checkpoint (code kIoError, message starting "superseded: "). Both survive WithContext.
+bool IsCancelled(const Status& status);
+bool IsSuperseded(const Status& status);
 
 // Sets the number of threads libtorch (and OpenBLAS under it) may use in this process.
 void SetTrainingThreads(int threads);

@@ -1,0 +1,36 @@
+// `cloudbook-agent list`: the agents of a project as this machine sees them, from the local
+// configs (P/agents/) and the announcements in the shared folder (distributed/agents/).
+// Status: "running" (its pid file is locked; or, for another machine's agent, a fresh
+// announcement), "starting" / "stopping" (as announced), "stopped", or "stale" (alive by its
+// pid file or last announcement, but no new announcement for 3 intervals: hung or cut off).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shared/json_io.h"
+
+namespace cloudbook {
+
+struct AgentListEntry {
+  std::string id;
+  std::string grant;
+  std::string status;
+  bool local = false;  // created on this machine
+  bool agent_0 = false;
+  std::string host;      // from the announcement, "" when never announced
+  std::string endpoint;  // idem
+  std::vector<int> dus;
+  int64_t last_seen_ms = 0;  // announcement time (unix ms), 0 when none
+  long pid = 0;              // a running local agent's pid
+};
+
+// Sorted by id. Ignored announcements are logged (announcement.h) and left out.
+std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_t now_ms);
+
+// A fixed-width table with a header line; "no agents" text when empty.
+std::string FormatAgentTable(const std::vector<AgentListEntry>& entries, int64_t now_ms);
+Json AgentListJson(const std::vector<AgentListEntry>& entries);
+
+}  // namespace cloudbook

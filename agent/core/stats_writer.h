@@ -1,0 +1,45 @@
+// distributed/stats/<id>.json, rewritten every stats interval by the agent (its one writer,
+// atomically): process CPU and memory, machine CPU and memory, network bytes, and per-DU
+// training progress supplied by the DU runtime. The file name is exactly <id>.json: the
+// dashboard reads that name.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "agent/core/system_sampler.h"
+#include "shared/json_io.h"
+#include "shared/status.h"
+
+namespace cloudbook {
+
+inline constexpr int kStatsFormatVersion = 1;
+
+struct DuProgress {
+  int du = 0;
+  int epoch = 0;
+  double loss = 0;
+  double samples_per_second = 0;
+};
+
+// The stats document for the interval between two samples.
+Json StatsJson(const std::string& agent_id, int64_t time_ms, const SystemSample& before,
+               const SystemSample& after, const std::vector<DuProgress>& dus);
+
+class StatsWriter {
+ public:
+  // Takes the first sample now: the first Write reports the interval since construction.
+  StatsWriter(std::string distributed_folder, std::string agent_id);
+
+  // Samples, writes the file for the interval since the previous sample, keeps the new one.
+  Status Write(const std::vector<DuProgress>& dus);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string distributed_folder_;
+  std::string agent_id_;
+  std::string path_;
+  SystemSample previous_;
+};
+
+}  // namespace cloudbook

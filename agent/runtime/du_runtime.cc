@@ -1,0 +1,257 @@
+#include "agent/runtime/du_runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "maker/maker.h"
+#include "shared/data/dataset_loader.h"
+#include "shared/nn/subnet_training.h"
+#include "shared/project_layout.h"
+
+namespace cloudbook {
+
+struct DuRuntime::DuSlot {
+  std::mutex mutex;  // guards everything below
+  DuState state;
+  bool training = false;
+  std::atomic<bool> own_cancel{false};
+  std::atomic<bool>* active_cancel = nullptr;  // the running train's flag
+  std::shared_ptr<const ProblemData> data;     // kept after train for predict
+};
+
+namespace {
+
+int64_t IntArgument(const WireArguments& arguments, const std::string& name, int64_t fallback) {
+  auto it = arguments.find(name);
+  if (it == arguments.end()) return fallback;
+  if (const auto* value = std::get_if<int64_t>(&it->second)) return *value;
+  return fallback;
+}
+
+bool BoolArgument(const WireArguments& arguments, const std::string& name, bool fallback) {
+  auto it = arguments.find(name);
+  if (it == arguments.end()) return fallback;
+  if (const auto* value = std::get_if<bool>(&it->second)) return *value;
+  return fallback;
+}
+
+Result<DeployableUnitSpec> ReadUnit(const std::string& project_folder, int du) {
+  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> dus, ReadDeployableUnits(project_folder));
+  for (DeployableUnitSpec& unit : dus) {
+    if (unit.index == du) return std::move(unit);
+  }
+  return Status::NotFound("DU " + std::to_string(du) + " is not in du_list.json (the maker made " +
+                          std::to_string(dus.size()) + ")");
+}
+
+Result<std::shared_ptr<const ProblemData>> LoadData(const std::string& project_folder,
+                                                    const DeployableUnitSpec& unit) {
+  if (unit.subnets.empty()) return Status::Corruption("DU holds no subnets");
+  const ProjectLayout layout(project_folder);
+  CB_ASSIGN_OR_RETURN(
+      ProblemData data,
+      LoadProblemData(unit.program, unit.subnets[0].model.input_shape, layout.working_dir()));
+  return std::make_shared<const ProblemData>(std::move(data));
+}
+
+std::string CheckpointDir(const std::string& project_folder, int du) {
+  return ProjectLayout(project_folder).checkpoints() + "/du_" + std::to_string(du);
+}
+
+WireArguments ProgressArguments(const EpochProgress& p) {
+  WireArguments arguments = {{"subnet", int64_t{p.subnet_index}},
+                             {"epoch", p.epoch},
+                             {"epochs", p.epochs},
+                             {"loss", p.train_loss},
+                             {"samples_per_second", p.samples_per_second},
+                             {"eta_seconds", p.eta_seconds}};
+  if (!std::isnan(p.train_accuracy)) arguments["accuracy"] = p.train_accuracy;
+  if (!std::isnan(p.validation_loss)) arguments["val_loss"] = p.validation_loss;
+  if (!std::isnan(p.validation_accuracy)) arguments["val_accuracy"] = p.validation_accuracy;
+  return arguments;
+}
+
+}  // namespace
+
+DuRuntime::DuRuntime(std::string project_folder, int threads)
+    : project_folder_(std::move(project_folder)), threads_(std::max(threads, 1)) {}
+
+DuRuntime::~DuRuntime() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [du, slot] : slots_) {
+    std::lock_guard<std::mutex> slot_lock(slot->mutex);
+    if (slot->active_cancel) slot->active_cancel->store(true);
+  }
+}
+
+const std::vector<std::string>& DuRuntime::FunctionNames() {
+  static const std::vector<std::string> names = {"train", "predict", "status", "cancel"};
+  return names;
+}
+
+void DuRuntime::SetThreads(int threads) { threads_ = std::max(threads, 1); }
+
+DuRuntime::DuSlot& DuRuntime::Slot(int du) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& slot = slots_[du];
+  if (!slot) {
+    slot = std::make_unique<DuSlot>();
+    slot->state.du = du;
+  }
+  return *slot;
+}
+
+std::vector<DuState> DuRuntime::States() const {
+  std::vector<DuState> states;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [du, slot] : slots_) {
+    std::lock_guard<std::mutex> slot_lock(slot->mutex);
+    states.push_back(slot->state);
+  }
+  return states;
+}
+
+Result<DuReply> DuRuntime::Invoke(const DuInvocation& call) {
+  if (call.du < 0 || call.du > 100000) {
+    return Status::InvalidArgument("DU index " + std::to_string(call.du) + " is out of range");
+  }
+  if (call.function == "train") return Train(call);
+  if (call.function == "predict") return Predict(call);
+  if (call.function == "status") return Status(call);
+  if (call.function == "cancel") return Cancel(call);
+  std::string valid;
+  for (const auto& name : FunctionNames()) valid += (valid.empty() ? "" : ", ") + name;
+  return Status::InvalidArgument("unknown function '" + call.function + "'; valid: " + valid);
+}
+
+Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
+  DuSlot& slot = Slot(call.du);
+  {
+    std::lock_guard<std::mutex> lock(slot.mutex);
+    if (slot.training) {
+      return Status::InvalidArgument("DU " + std::to_string(call.du) + " is already training");
+    }
+    slot.training = true;
+    slot.own_cancel = false;
+    slot.active_cancel = call.cancel ? call.cancel : &slot.own_cancel;
+    slot.state = DuState{};
+    slot.state.du = call.du;
+    slot.state.state = "training";
+  }
+  auto finish = [&](const cloudbook::Status& status) {
+    std::lock_guard<std::mutex> lock(slot.mutex);
+    slot.training = false;
+    slot.active_cancel = nullptr;
+    slot.state.state = status.ok() ? "trained" : IsCancelled(status) ? "cancelled" : "failed";
+    slot.state.error = status.ok() ? "" : status.message();
+    return status;
+  };
+
+  auto unit = ReadUnit(project_folder_, call.du);
+  if (!unit.ok()) return finish(unit.status());
+  auto data = LoadData(project_folder_, *unit);
+  if (!data.ok()) return finish(data.status());
+  {
+    std::lock_guard<std::mutex> lock(slot.mutex);
+    slot.data = *data;
+  }
+
+  TrainingOptions options;
+  options.problem = unit->program.problem;
+  options.checkpoint_dir = CheckpointDir(project_folder_, call.du);
+  options.owner_version = IntArgument(call.arguments, "assignment_version", 0);
+  options.resume = BoolArgument(call.arguments, "resume", true);
+  options.cancel = slot.active_cancel;
+  options.on_epoch = [&](const EpochProgress& p) {
+    {
+      std::lock_guard<std::mutex> lock(slot.mutex);
+      slot.state.subnet = p.subnet_index;
+      slot.state.epoch = p.epoch;
+      slot.state.epochs = p.epochs;
+      slot.state.loss = p.train_loss;
+      slot.state.samples_per_second = p.samples_per_second;
+    }
+    spdlog::info("DU {} subnet {} epoch {}/{} loss {:.4f} {:.0f} samples/s", call.du,
+                 p.subnet_index, p.epoch, p.epochs, p.train_loss, p.samples_per_second);
+    if (call.progress) call.progress(ProgressArguments(p));
+  };
+
+  const auto start = std::chrono::steady_clock::now();
+  int64_t resumed = 0;
+  for (const SubnetSpec& subnet : unit->subnets) {
+    SetTrainingThreads(threads_);
+    const ProblemData view = SelectSubnetData(**data, unit->program, subnet);
+    auto trainer = SubnetTrainer::Create(subnet, unit->program.problem);
+    if (!trainer.ok()) return finish(trainer.status());
+    const cloudbook::Status status = (*trainer)->Train(view, options);
+    if (!status.ok()) {
+      return finish(status).WithContext("DU " + std::to_string(call.du) + " subnet " +
+                                        std::to_string(subnet.index));
+    }
+    resumed += (*trainer)->resumed_from_epoch();
+  }
+  finish(cloudbook::Status::Ok());
+  DuReply reply;
+  reply.values = {
+      {"subnets", static_cast<int64_t>(unit->subnets.size())},
+      {"resumed_epochs", resumed},
+      {"train_seconds",
+       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+  return reply;
+}
+
+Result<DuReply> DuRuntime::Predict(const DuInvocation& call) {
+  DuSlot& slot = Slot(call.du);
+  CB_ASSIGN_OR_RETURN(DeployableUnitSpec unit, ReadUnit(project_folder_, call.du));
+  std::shared_ptr<const ProblemData> data;
+  {
+    std::lock_guard<std::mutex> lock(slot.mutex);
+    data = slot.data;
+  }
+  if (!data) {
+    CB_ASSIGN_OR_RETURN(data, LoadData(project_folder_, unit));
+  }
+  DuReply reply;
+  SetTrainingThreads(threads_);
+  for (const SubnetSpec& subnet : unit.subnets) {
+    if (call.cancel && call.cancel->load())
+      return cloudbook::Status::Internal("cancelled: predict");
+    auto predictions = PredictFromCheckpoint(subnet, CheckpointDir(project_folder_, call.du),
+                                             data->test.x, unit.program.problem);
+    if (!predictions.ok()) {
+      return predictions.status().WithContext("DU " + std::to_string(call.du) + " subnet " +
+                                              std::to_string(subnet.index) + " (train it first)");
+    }
+    reply.tensors.emplace_back("subnet_" + std::to_string(subnet.index),
+                               std::make_shared<const Array>(std::move(predictions).value()));
+  }
+  reply.values = {{"subnets", static_cast<int64_t>(unit.subnets.size())},
+                  {"test_samples", data->test.rows()}};
+  return reply;
+}
+
+Result<DuReply> DuRuntime::Status(const DuInvocation& call) {
+  DuSlot& slot = Slot(call.du);
+  std::lock_guard<std::mutex> lock(slot.mutex);
+  DuReply reply;
+  reply.values = {
+      {"state", slot.state.state}, {"subnet", int64_t{slot.state.subnet}},
+      {"epoch", slot.state.epoch}, {"epochs", slot.state.epochs},
+      {"loss", slot.state.loss},   {"samples_per_second", slot.state.samples_per_second},
+      {"error", slot.state.error}};
+  return reply;
+}
+
+Result<DuReply> DuRuntime::Cancel(const DuInvocation& call) {
+  DuSlot& slot = Slot(call.du);
+  std::lock_guard<std::mutex> lock(slot.mutex);
+  const bool was_training = slot.training && slot.active_cancel != nullptr;
+  if (was_training) slot.active_cancel->store(true);
+  DuReply reply;
+  reply.values = {{"cancelled", was_training}};
+  return reply;
+}
+
+}  // namespace cloudbook

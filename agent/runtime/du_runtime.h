@@ -1,0 +1,78 @@
+// What an agent executes for its deployable units: a fixed registry of functions called by
+// name (never arbitrary code): `train` (build the DU's subnets, train on the lent cores,
+// checkpoint after every epoch, resume from a checkpoint, stream progress), `predict` (the
+// test-set predictions as tensors), `status` and `cancel`. Transport-agnostic: the agent
+// adapts an incoming invoke to a DuInvocation. Thread-safe: calls for different DUs run
+// concurrently; a second `train` of a DU already training is refused.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "shared/data/array.h"
+#include "shared/status.h"
+#include "shared/wire/wire_message.h"
+
+namespace cloudbook {
+
+struct DuInvocation {
+  std::string function;  // train | predict | status | cancel
+  int du = -1;
+  WireArguments arguments;  // train: assignment_version (int), resume (bool)
+  std::function<void(const WireArguments&)> progress;  // may be empty
+  std::atomic<bool>* cancel = nullptr;                 // the caller's cancellation; may be null
+};
+
+struct DuReply {
+  WireArguments values;
+  // Named float32 arrays, e.g. "subnet_2" -> [test samples, outputs of subnet 2].
+  std::vector<std::pair<std::string, std::shared_ptr<const Array>>> tensors;
+};
+
+// One DU's state, for stats and `status`.
+struct DuState {
+  int du = -1;
+  std::string state = "idle";  // idle | training | trained | failed | cancelled
+  int subnet = -1;             // the subnet training now
+  int64_t epoch = 0, epochs = 0;
+  double loss = 0, samples_per_second = 0;
+  std::string error;
+};
+
+class DuRuntime {
+ public:
+  // `threads`: libtorch threads this agent lends (from its grant).
+  DuRuntime(std::string project_folder, int threads);
+  ~DuRuntime();
+  DuRuntime(const DuRuntime&) = delete;
+  DuRuntime& operator=(const DuRuntime&) = delete;
+
+  // The registry: an unknown function is an InvalidArgument naming the valid ones.
+  Result<DuReply> Invoke(const DuInvocation& call);
+  static const std::vector<std::string>& FunctionNames();
+
+  std::vector<DuState> States() const;
+  void SetThreads(int threads);  // a grant change, taken at the next subnet
+
+ private:
+  struct DuSlot;
+  Result<DuReply> Train(const DuInvocation& call);
+  Result<DuReply> Predict(const DuInvocation& call);
+  Result<DuReply> Status(const DuInvocation& call);
+  Result<DuReply> Cancel(const DuInvocation& call);
+  DuSlot& Slot(int du);
+
+  const std::string project_folder_;
+  std::atomic<int> threads_;
+  mutable std::mutex mutex_;
+  std::map<int, std::unique_ptr<DuSlot>> slots_;  // guarded by mutex_
+};
+
+}  // namespace cloudbook

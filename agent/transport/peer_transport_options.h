@@ -1,0 +1,73 @@
+// Settings of a PeerTransport (docs/transport.md), one documented line each, and the callback
+// types it takes. Plain values: copy freely.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "agent/transport/curve_keys.h"
+#include "shared/status.h"
+#include "shared/wire/wire_message.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace cloudbook {
+
+class InvokeContext;
+
+// Runs one incoming invoke on a worker thread (never the transport thread). The returned
+// message is sent back as kResult (kind and request id are filled in); an error Status is
+// sent as kError with its message. Must watch context.cancelled() during long work.
+using InvokeHandler = std::function<Result<WireMessage>(InvokeContext& context)>;
+
+// Receives each kProgress of a Call, on the thread that called Call, before Call returns.
+using ProgressCallback = std::function<void(const WireMessage& progress)>;
+
+// Consulted by the ZAP handler, on the transport thread, for every CURVE client that connects
+// to this agent's ROUTER: true accepts the key and names the agent it belongs to (that id
+// becomes the authenticated caller id). Must be quick (an in-memory lookup) and must not call
+// back into the transport.
+using PeerAuthorizer =
+    std::function<bool(const std::string& client_public_key_z85, std::string* agent_id_out)>;
+
+struct PeerTransportOptions {
+  // This agent's id: the routing id of its DEALERs and the caller id its peers see.
+  std::string agent_id;
+  // Where the ROUTER binds; "tcp://127.0.0.1:0" picks a free port (see PeerTransport::endpoint).
+  std::string bind_endpoint = "tcp://127.0.0.1:0";
+  // CURVE off: no encryption, no authentication. Logged as a loud warning at every start.
+  bool plaintext = false;
+  // This agent's CURVE key pair (Z85); required unless plaintext.
+  CurveKeyPair keys;
+  // Decides which CURVE clients may connect; required unless plaintext.
+  PeerAuthorizer authorizer;
+  // Ping period on each peer's DEALER (and ZMTP heartbeat period of the sockets).
+  std::chrono::milliseconds heartbeat_interval{1000};
+  // No message from a peer for this long: the peer is lost and calls to it fail.
+  std::chrono::milliseconds peer_timeout{3000};
+  // Messages queued per peer and direction before sends wait (tensors are big: keep it low).
+  int send_high_water_mark = 4;
+  int receive_high_water_mark = 4;
+  // How long closing a socket may wait for unsent messages.
+  std::chrono::milliseconds linger{200};
+  // Reconnection back-off of the DEALERs: first retry, then doubling up to the maximum.
+  std::chrono::milliseconds reconnect_interval{100};
+  std::chrono::milliseconds reconnect_interval_max{2000};
+  // Incoming invokes run on at most this many worker threads at once ...
+  size_t max_concurrent_invokes = 8;
+  // ... and at most this many wait for a worker; more are answered "busy" with kError.
+  size_t max_queued_invokes = 64;
+  // On Stop, how long running handlers get to notice cancelled() and return.
+  std::chrono::milliseconds stop_grace{500};
+  // Limits every received message is checked against (header, tensors, strings).
+  WireLimits limits;
+  // Where log lines go; null = spdlog's default logger.
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+}  // namespace cloudbook
