@@ -14,6 +14,8 @@
 #include "agent/core/agent_services.h"
 #include "agent/core/announcement.h"
 #include "agent/core/command_outcome.h"
+#include "agent/runtime/agent_call.h"
+#include "agent/runtime/agent_node.h"
 #include "shared/nn/capacity_probe.h"
 
 namespace {
@@ -24,24 +26,6 @@ constexpr const char* kExitCodes =
     "Exit codes: 0 success, 2 bad command line, 3 invalid input (unknown agent, a second "
     "agent 0, a device the grant or build cannot use), 4 I/O error, 6 the agent's state does not "
     "allow it (already running, not running, did not stop in time).";
-
-// HOOK: the transport and the DU runtime. Until they exist, launch runs the announcement and
-// stats loop only, and these services apply the grant's core limit to libtorch. Replace (or
-// extend) this class with one that starts the ZeroMQ transport and the DU functions in Start,
-// follows grant changes in ApplyLimits, reports DUs and progress, and stops them in Stop.
-class TorchAgentServices final : public cloudbook::AgentServices {
- public:
-  cloudbook::Status Start(cloudbook::AgentServicesContext& context) override {
-    cloudbook::SetComputeThreads(context.limits.cores);
-    return cloudbook::Status::Ok();
-  }
-  void ApplyLimits(const cloudbook::GrantLimits& limits) override {
-    cloudbook::SetComputeThreads(limits.cores);
-  }
-  std::vector<int> Dus() override { return {}; }
-  std::vector<cloudbook::DuProgress> Progress() override { return {}; }
-  void Stop() override {}
-};
 
 cloudbook::AnnouncedCapacity Probe(const cloudbook::GrantLimits& limits) {
   const cloudbook::MeasuredCapacity measured =
@@ -185,6 +169,29 @@ int main(int argc, char** argv) {
   AddCommon(delete_command, project_folder, log_level);
   AddAgentId(delete_command, agent_id);
 
+  // call
+  cloudbook::AgentCallOptions call;
+  bool call_resume = true;
+  int64_t call_assignment_version = 0;
+  CLI::App* call_command = app.add_subcommand(
+      "call",
+      "Invoke a DU function (train, predict, status, cancel) on a launched agent, "
+      "as the agent --agent-id (it announces itself so the peer accepts its key)");
+  AddCommon(call_command, project_folder, log_level);
+  AddAgentId(call_command, agent_id);
+  call_command->add_option("--peer", call.peer_id, "The agent that runs the function")->required();
+  call_command->add_option("--function", call.function, "train, predict, status or cancel")
+      ->required();
+  call_command->add_option("--du", call.du, "The deployable unit")
+      ->required()
+      ->check(CLI::Range(0, 100000));
+  call_command->add_option("--timeout", call.timeout_s, "Deadline of the call, seconds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  call_command->add_option("--assignment-version", call_assignment_version,
+                           "train: the owner version stored in checkpoints");
+  call_command->add_flag("!--no-resume", call_resume, "train: start from zero");
+
   for (CLI::App* command : app.get_subcommands({})) command->footer(kExitCodes);
 
   try {
@@ -207,7 +214,7 @@ int main(int argc, char** argv) {
   }
   if (launch_command->parsed()) {
     spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-    TorchAgentServices services;
+    cloudbook::AgentNode services;  // transport + DU functions
     cloudbook::LaunchOptions launch;
     launch.project_folder = project_folder;
     launch.agent_id = agent_id;
@@ -260,6 +267,36 @@ int main(int argc, char** argv) {
   }
   if (delete_command->parsed()) {
     return Finish(cloudbook::DeleteAgent(project_folder, agent_id));
+  }
+  if (call_command->parsed()) {
+    call.project_folder = project_folder;
+    call.agent_id = agent_id;
+    if (call.function == "train") {
+      call.arguments = {{"resume", call_resume}, {"assignment_version", call_assignment_version}};
+    }
+    auto result = cloudbook::CallAgent(call, [](const cloudbook::WireArguments& progress) {
+      std::string line = "progress";
+      for (const auto& [name, value] : progress) {
+        line += " " + name + "=" + cloudbook::FormatWireValue(value);
+      }
+      std::cout << line << std::endl;
+    });
+    if (!result.ok()) {
+      spdlog::error("{}", result.status().message());
+      return cloudbook::kAgentExitIo;
+    }
+    std::cout << "result";
+    for (const auto& [name, value] : result->header.arguments) {
+      std::cout << " " << name << "=" << cloudbook::FormatWireValue(value);
+    }
+    std::cout << std::endl;
+    for (const auto& tensor : result->header.tensors) {
+      std::string shape;
+      for (int64_t d : tensor.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+      std::cout << "tensor " << tensor.name << " " << cloudbook::WireDtypeName(tensor.dtype) << " "
+                << shape << " " << tensor.byte_count << " bytes" << std::endl;
+    }
+    return cloudbook::kAgentExitOk;
   }
   return cloudbook::kAgentExitUsage;
 }

@@ -45,6 +45,9 @@ class InvokeContext {
   // True once the caller sent kCancel, the caller was lost, the deadline passed or the
   // transport is stopping. Long handlers check it between steps and return early.
   bool cancelled() const;
+  // The flag behind cancelled(), for code that polls an atomic (libtorch training loops).
+  // Read it only; it lives as long as this context.
+  std::atomic<bool>* cancel_flag() { return &cancelled_; }
   // Why cancelled() is true ("" while it is not).
   std::string cancel_reason() const;
   // Sets the flag (first reason wins). Called by the transport.

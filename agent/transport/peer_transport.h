@@ -59,7 +59,8 @@ class PeerTransport {
   // Sends `invoke` (kind, deadline and, if 0, request id are filled in) to `peer_id` and
   // blocks until its result, an error reply (its message, prefixed with the peer), `timeout`
   // ("agent-b: deadline of 2.0 s passed ..."; the peer is told to cancel), the peer declared
-  // lost ("agent-b: no heartbeat for 3.0 s (peer lost)"), refused, removed, Cancel, or Stop.
+  // lost ("agent-b: no heartbeat for 3.0 s (peer lost)"), the connection lost with the invoke
+  // in flight (peer stopped, crashed, restarted), refused, removed, Cancel, or Stop.
   // `on_progress` runs on this thread for each kProgress, before Call returns.
   Result<WireMessage> Call(const std::string& peer_id, WireMessage invoke,
                            std::chrono::milliseconds timeout,

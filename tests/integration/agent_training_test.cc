@@ -1,0 +1,152 @@
+// Two real agents that find each other through the shared folder: one launched agent serves
+// the DU functions, another (as `cloudbook-agent call`) asks it over CURVE to train a DU made
+// by the maker, streams progress, fetches the prediction tensor; the serving agent is
+// SIGKILLed mid-training and the call fails promptly; relaunched, it resumes from the last
+// epoch's checkpoint instead of from zero.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "tests/integration/agent_process.h"
+
+namespace cloudbook {
+namespace {
+
+namespace fs = boost::filesystem;
+using testing::CommandResult;
+
+class AgentTraining : public testing::AgentProcessTest {
+ protected:
+  void SetUp() override {
+    AgentProcessTest::SetUp();
+    if (!fs::exists(testing::FashionMnistDir() + "/train-labels-idx1-ubyte.gz")) {
+      GTEST_SKIP() << "Fashion-MNIST not installed";
+    }
+    fs::create_directories(project_.Join("original"));
+    fs::create_directories(project_.Join("distributed/working_dir"));
+    fs::copy_file(
+        std::string(CLOUDBOOK_SOURCE_DIR) + "/configs/fashion_mlp/original/fashion_mlp.yaml",
+        project_.Join("original/fashion_mlp.yaml"));
+    fs::create_directory_symlink(testing::FashionMnistDir(),
+                                 project_.Join("distributed/working_dir/fashion-mnist"));
+  }
+
+  void Make(int train_limit) {
+    FILE* pipe = ::popen((std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-maker -p " +
+                          project_.path() + " --subnets 3 --test-limit 500 --log-level warn " +
+                          "--train-limit " + std::to_string(train_limit) + " 2>&1")
+                             .c_str(),
+                         "r");
+    ASSERT_NE(pipe, nullptr);
+    char buffer[4096];
+    std::string output;
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+    ASSERT_EQ(::pclose(pipe), 0) << output;
+  }
+
+  // Waits until `id` announces itself as running.
+  bool WaitRunning(const std::string& id) {
+    return WaitFor(
+        [&] {
+          auto announcement = ReadAnnouncement(id);
+          return announcement.ok() && announcement->status == AgentRunState::kRunning;
+        },
+        30);
+  }
+
+  static int Count(const std::string& text, const std::string& part) {
+    int count = 0;
+    for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
+      ++count;
+    }
+    return count;
+  }
+};
+
+TEST_F(AgentTraining, TrainAndPredictOverCurveBetweenTwoAgents) {
+  Make(3000);
+  const std::string server = Create("--grant MEDIUM");
+  const std::string client = Create("--grant LOW");
+  ASSERT_GT(Launch(server), 0);
+  ASSERT_TRUE(WaitRunning(server)) << LaunchLog();
+
+  const CommandResult train = Run("call " + P() + " --agent-id " + client + " --peer " + server +
+                                  " --function train --du 1 --timeout 120");
+  ASSERT_EQ(train.exit_code, 0) << train.out << train.err << LaunchLog();
+  EXPECT_EQ(Count(train.out, "progress "), 7) << train.out;  // 7 epochs at F = 1.5
+  EXPECT_NE(train.out.find("result resumed_epochs=0 subnets=1"), std::string::npos) << train.out;
+  EXPECT_TRUE(fs::exists(project_.Join("distributed/checkpoints/du_1/subnet_1.pt")));
+
+  const CommandResult predict = Run("call " + P() + " --agent-id " + client + " --peer " + server +
+                                    " --function predict --du 1");
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  // 500 test samples x 7 classes of subnet 1, as float32: 14000 bytes.
+  EXPECT_NE(predict.out.find("tensor subnet_1 float32 500x7 14000 bytes"), std::string::npos)
+      << predict.out;
+  EXPECT_NE(LaunchLog().find(client + " asks for train of DU 1"), std::string::npos)
+      << "the server knows the caller by its authenticated id\n"
+      << LaunchLog();
+}
+
+TEST_F(AgentTraining, UnknownFunctionIsRefusedAndTheAgentCarriesOn) {
+  Make(600);
+  const std::string server = Create("--grant LOW");
+  const std::string client = Create("--grant LOW");
+  ASSERT_GT(Launch(server), 0);
+  ASSERT_TRUE(WaitRunning(server)) << LaunchLog();
+  const CommandResult bad = Run("call " + P() + " --agent-id " + client + " --peer " + server +
+                                " --function rm_rf --du 0");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("unknown function 'rm_rf'"), std::string::npos) << bad.err;
+  const CommandResult status = Run("call " + P() + " --agent-id " + client + " --peer " + server +
+                                   " --function status --du 0");
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("state=idle"), std::string::npos) << status.out;
+}
+
+TEST_F(AgentTraining, KilledAgentFailsTheCallPromptlyAndResumesFromItsCheckpoint) {
+  Make(40000);  // long enough epochs to kill the agent in the middle
+  const std::string server = Create("--grant LOW");
+  const std::string client = Create("--grant LOW");
+  const pid_t pid = Launch(server);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(WaitRunning(server)) << LaunchLog();
+
+  // The call runs in the background; its output goes to a file we watch.
+  const std::string out = scratch_.Join("call.out");
+  const std::string command = testing::Agent() + " call " + P() + " --agent-id " + client +
+                              " --peer " + server + " --function train --du 2 --timeout 300 > " +
+                              out + " 2>&1; echo exit=$? >> " + out;
+  FILE* call = ::popen(("(" + command + ") &").c_str(), "r");
+  ASSERT_NE(call, nullptr);
+  ::pclose(call);
+  const std::string checkpoint = project_.Join("distributed/checkpoints/du_2/subnet_2.pt");
+  ASSERT_TRUE(WaitFor([&] { return Count(testing::ReadFileOrDie(out), "progress ") >= 2; }, 120))
+      << testing::ReadFileOrDie(out) << LaunchLog();
+  const auto killed_at = std::chrono::steady_clock::now();
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(
+      WaitFor([&] { return testing::ReadFileOrDie(out).find("exit=") != std::string::npos; }, 15));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  const std::string failed = testing::ReadFileOrDie(out);
+  EXPECT_EQ(failed.find("exit=0"), std::string::npos) << failed;
+  EXPECT_LT(seconds, 8.0) << "the peer timeout is 3 s";
+  ASSERT_TRUE(fs::exists(checkpoint));
+
+  // Relaunched, the agent resumes after the checkpointed epochs.
+  ASSERT_GT(Launch(server), 0);
+  ASSERT_TRUE(WaitRunning(server)) << LaunchLog();
+  const CommandResult resumed = Run("call " + P() + " --agent-id " + client + " --peer " + server +
+                                    " --function train --du 2 --timeout 300");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(resumed.out, match, std::regex("resumed_epochs=(\\d+)")))
+      << resumed.out;
+  EXPECT_GE(std::stoi(match[1]), 2) << resumed.out;
+  EXPECT_EQ(resumed.out.find("epoch=1 "), std::string::npos) << "not from zero\n" << resumed.out;
+}
+
+}  // namespace
+}  // namespace cloudbook
