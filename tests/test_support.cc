@@ -45,6 +45,19 @@ std::string SpecFashionMlpProgram() {
   return buffer.str();  // empty when missing: every test using it then fails visibly
 }
 
+bool SetUpFashionMlpProject(const std::string& project_folder) {
+  if (!fs::exists(FashionMnistDir() + "/train-images-idx3-ubyte.gz")) return false;
+  const fs::path project(project_folder);
+  fs::create_directories(project / "original");
+  fs::create_directories(project / "distributed/working_dir");
+  fs::copy_file(
+      std::string(CLOUDBOOK_SOURCE_DIR) + "/configs/fashion_mlp/original/fashion_mlp.yaml",
+      project / "original/fashion_mlp.yaml");
+  fs::create_directory_symlink(FashionMnistDir(),
+                               project / "distributed/working_dir/fashion-mnist");
+  return true;
+}
+
 std::string FashionMnistDir() { return "/usr/share/datasets/fashion-mnist"; }
 
 }  // namespace cloudbook::testing

@@ -28,6 +28,11 @@ std::string ReadFileOrDie(const std::string& path);
 // The example program of shared/spec/program.md, verbatim (tests/testdata/).
 std::string SpecFashionMlpProgram();
 
+// Fills `project_folder` with configs/fashion_mlp (original/fashion_mlp.yaml) and links
+// Fashion-MNIST into distributed/working_dir/fashion-mnist. False (nothing done) when the
+// data set is not installed: callers GTEST_SKIP.
+bool SetUpFashionMlpProject(const std::string& project_folder);
+
 // Where Debian's dataset-fashion-mnist puts the IDX files.
 std::string FashionMnistDir();
 

@@ -19,16 +19,9 @@ class AgentTraining : public testing::AgentProcessTest {
  protected:
   void SetUp() override {
     AgentProcessTest::SetUp();
-    if (!fs::exists(testing::FashionMnistDir() + "/train-labels-idx1-ubyte.gz")) {
-      GTEST_SKIP() << "Fashion-MNIST not installed";
+    if (!testing::SetUpFashionMlpProject(project_.path())) {
+      GTEST_SKIP() << "Fashion-MNIST not installed (package dataset-fashion-mnist)";
     }
-    fs::create_directories(project_.Join("original"));
-    fs::create_directories(project_.Join("distributed/working_dir"));
-    fs::copy_file(
-        std::string(CLOUDBOOK_SOURCE_DIR) + "/configs/fashion_mlp/original/fashion_mlp.yaml",
-        project_.Join("original/fashion_mlp.yaml"));
-    fs::create_directory_symlink(testing::FashionMnistDir(),
-                                 project_.Join("distributed/working_dir/fashion-mnist"));
   }
 
   void Make(int train_limit) {

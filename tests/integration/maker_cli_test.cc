@@ -39,16 +39,9 @@ std::string Maker() { return std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-maker"
 class FashionProject : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(testing::FashionMnistDir() + "/train-images-idx3-ubyte.gz")) {
+    if (!testing::SetUpFashionMlpProject(project_.path())) {
       GTEST_SKIP() << "Fashion-MNIST not installed (package dataset-fashion-mnist)";
     }
-    fs::create_directories(project_.Join("distributed/working_dir"));
-    fs::create_directories(project_.Join("original"));
-    fs::copy_file(
-        std::string(CLOUDBOOK_SOURCE_DIR) + "/configs/fashion_mlp/original/fashion_mlp.yaml",
-        project_.Join("original/fashion_mlp.yaml"));
-    fs::create_directory_symlink(testing::FashionMnistDir(),
-                                 project_.Join("distributed/working_dir/fashion-mnist"));
   }
 
   Json RunLocal(const std::string& run_name, const std::string& extra) {

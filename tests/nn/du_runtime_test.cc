@@ -18,16 +18,9 @@ namespace fs = boost::filesystem;
 class DuRuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(testing::FashionMnistDir() + "/train-labels-idx1-ubyte.gz")) {
-      GTEST_SKIP() << "Fashion-MNIST not installed";
+    if (!testing::SetUpFashionMlpProject(project_.path())) {
+      GTEST_SKIP() << "Fashion-MNIST not installed (package dataset-fashion-mnist)";
     }
-    fs::create_directories(project_.Join("original"));
-    fs::create_directories(project_.Join("distributed/working_dir"));
-    fs::copy_file(
-        std::string(CLOUDBOOK_SOURCE_DIR) + "/configs/fashion_mlp/original/fashion_mlp.yaml",
-        project_.Join("original/fashion_mlp.yaml"));
-    fs::create_directory_symlink(testing::FashionMnistDir(),
-                                 project_.Join("distributed/working_dir/fashion-mnist"));
     MakeOptions options;
     options.project_folder = project_.path();
     options.subnets = 3;
