@@ -108,8 +108,9 @@ TEST_F(AgentTraining, KilledAgentFailsTheCallPromptlyAndResumesFromItsCheckpoint
 
   // The call runs in the background; its output goes to a file we watch.
   const std::string out = scratch_.Join("call.out");
+  testing::WriteFile(out, "");  // exists before the first poll
   const std::string command = testing::Agent() + " call " + P() + " --agent-id " + client +
-                              " --peer " + server + " --function train --du 2 --timeout 300 > " +
+                              " --peer " + server + " --function train --du 2 --timeout 300 >> " +
                               out + " 2>&1; echo exit=$? >> " + out;
   FILE* call = ::popen(("(" + command + ") &").c_str(), "r");
   ASSERT_NE(call, nullptr);
