@@ -142,5 +142,56 @@ TEST_F(AgentTraining, KilledAgentFailsTheCallPromptlyAndResumesFromItsCheckpoint
   EXPECT_EQ(resumed.out.find("epoch=1 "), std::string::npos) << "not from zero\n" << resumed.out;
 }
 
+TEST_F(AgentTraining, DeadlineAndCancelEndLongCallsAndTheAgentCarriesOn) {
+  Make(40000);
+  const std::string server = Create("--grant LOW");
+  const std::string client = Create("--grant LOW");
+  ASSERT_GT(Launch(server), 0);
+  ASSERT_TRUE(WaitRunning(server)) << LaunchLog();
+  const std::string call = "call " + P() + " --agent-id " + client + " --peer " + server;
+
+  // A deadline shorter than the training: the call fails soon after it, with that reason.
+  const auto start = std::chrono::steady_clock::now();
+  const CommandResult late = Run(call + " --function train --du 0 --timeout 1.5");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(late.exit_code, 0) << late.out;
+  EXPECT_NE(late.err.find("deadline"), std::string::npos) << late.err;
+  EXPECT_LT(seconds, 6.0) << "deadline 1.5 s, plus process start";
+
+  // The agent told the training to stop: a status call says so once it has.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const CommandResult status = Run(call + " --function status --du 0");
+        return status.exit_code == 0 && status.out.find("state=cancelled") != std::string::npos;
+      },
+      20))
+      << LaunchLog();
+
+  // `cancel` from another caller stops a running train of the DU. (One agent id is one
+  // connection: a second process calling as the same agent would be refused.)
+  const std::string other = Create("--grant LOW");
+  const std::string out = scratch_.Join("train.out");
+  testing::WriteFile(out, "");
+  FILE* background =
+      ::popen(("(" + testing::Agent() + " " + call + " --function train --du 1 --timeout 300 >> " +
+               out + " 2>&1; echo exit=$? >> " + out + ") &")
+                  .c_str(),
+              "r");
+  ASSERT_NE(background, nullptr);
+  ::pclose(background);
+  ASSERT_TRUE(WaitFor([&] { return Count(testing::ReadFileOrDie(out), "progress ") >= 1; }, 120))
+      << testing::ReadFileOrDie(out);
+  const CommandResult cancel = Run("call " + P() + " --agent-id " + other + " --peer " + server +
+                                   " --function cancel --du 1");
+  EXPECT_EQ(cancel.exit_code, 0) << cancel.err;
+  EXPECT_NE(cancel.out.find("cancelled=true"), std::string::npos) << cancel.out;
+  ASSERT_TRUE(
+      WaitFor([&] { return testing::ReadFileOrDie(out).find("exit=") != std::string::npos; }, 20));
+  const std::string cancelled = testing::ReadFileOrDie(out);
+  EXPECT_EQ(cancelled.find("exit=0"), std::string::npos) << cancelled;
+  EXPECT_NE(cancelled.find("cancelled"), std::string::npos) << cancelled;
+}
+
 }  // namespace
 }  // namespace cloudbook
