@@ -88,12 +88,8 @@ Result<AgentCallResult> CallAgent(const AgentCallOptions& options,
       }));
   CB_RETURN_IF_ERROR(AnnounceCaller(config, transport->endpoint(), AgentRunState::kRunning));
   CB_RETURN_IF_ERROR(transport->AddPeer(peer->id, peer->endpoint, peer->curve_public_key));
-  if (!transport->WaitForPeer(peer->id, Millis(options.connect_timeout_s))) {
-    (void)AnnounceCaller(config, transport->endpoint(), AgentRunState::kStopping);
-    return Status::IoError(peer->id + " at " + peer->endpoint + " did not answer within " +
-                           std::to_string(options.connect_timeout_s) + " s");
-  }
-
+  // No separate wait for the peer: Call queues the invoke until the connection is up, and a
+  // refused key or a silent peer fails it within the peer timeout.
   WireMessage invoke;
   invoke.header.kind = MessageKind::kInvoke;
   invoke.header.function = options.function;

@@ -142,6 +142,28 @@ TEST_F(AgentTraining, KilledAgentFailsTheCallPromptlyAndResumesFromItsCheckpoint
   EXPECT_EQ(resumed.out.find("epoch=1 "), std::string::npos) << "not from zero\n" << resumed.out;
 }
 
+TEST_F(AgentTraining, AnAgentWhoseKeyIsNotAnnouncedInTheProjectIsRefused) {
+  Make(600);
+  const std::string server = Create("--grant LOW");
+  ASSERT_GT(Launch(server), 0);
+  ASSERT_TRUE(WaitRunning(server)) << LaunchLog();
+  // An outsider: an agent of another project that learnt the server's announcement.
+  testing::ScratchDir outside;
+  const CommandResult created = Run("create --project-folder " + outside.path() + " --grant LOW");
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string outsider = created.out.substr(0, created.out.find('\n'));
+  fs::create_directories(outside.Join("distributed/agents"));
+  fs::copy_file(project_.Join("distributed/agents/" + server + ".json"),
+                outside.Join("distributed/agents/" + server + ".json"));
+  const CommandResult refused = Run("call --project-folder " + outside.path() + " --agent-id " +
+                                    outsider + " --peer " + server + " --function status --du 0");
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_EQ(refused.out.find("result"), std::string::npos) << refused.out;
+  EXPECT_TRUE(WaitFor(
+      [&] { return LaunchLog().find("refused a peer whose key") != std::string::npos; }, 10))
+      << LaunchLog();
+}
+
 TEST_F(AgentTraining, DeadlineAndCancelEndLongCallsAndTheAgentCarriesOn) {
   Make(40000);
   const std::string server = Create("--grant LOW");
