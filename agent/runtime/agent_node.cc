@@ -81,8 +81,15 @@ std::vector<DuProgress> AgentNode::Progress() {
 }
 
 void AgentNode::Stop() {
-  // Stopping the transport cancels running invokes: training stops within one batch and
-  // keeps the last finished epoch's checkpoint.
+  // Clean shutdown: let running trainings finish their epoch (its checkpoint is written),
+  // bounded below `cloudbook-agent stop`'s default 30 s; then stopping the transport cancels
+  // what is left within one batch, keeping the last finished epoch's checkpoint.
+  if (runtime_ && !runtime_->StopAfterCurrentEpochs(kEpochFinishSeconds)) {
+    spdlog::warn(
+        "an epoch did not finish within {} s: cancelling it (the previous epoch's "
+        "checkpoint stays)",
+        kEpochFinishSeconds);
+  }
   if (transport_) transport_->Stop();
   transport_.reset();
   runtime_.reset();

@@ -31,6 +31,8 @@ class AgentNode final : public AgentServices {
   void RefreshPeers();
 
  private:
+  static constexpr double kEpochFinishSeconds = 20;
+
   bool Authorize(const std::string& public_key, std::string* agent_id);
   Result<WireMessage> Handle(InvokeContext& context);
 

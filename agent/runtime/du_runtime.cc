@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "maker/maker.h"
 #include "shared/data/dataset_loader.h"
@@ -93,6 +94,26 @@ const std::vector<std::string>& DuRuntime::FunctionNames() {
 
 void DuRuntime::SetThreads(int threads) { threads_ = std::max(threads, 1); }
 
+bool DuRuntime::StopAfterCurrentEpochs(double timeout_s) {
+  stopping_ = true;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  for (;;) {
+    bool any_training = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& [du, slot] : slots_) {
+        std::lock_guard<std::mutex> slot_lock(slot->mutex);
+        any_training = any_training || slot->training;
+      }
+    }
+    if (!any_training) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    // Epochs take seconds; checking ten times a second keeps shutdown prompt and cheap.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 DuRuntime::DuSlot& DuRuntime::Slot(int du) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& slot = slots_[du];
@@ -127,6 +148,7 @@ Result<DuReply> DuRuntime::Invoke(const DuInvocation& call) {
 }
 
 Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
+  if (stopping_) return cloudbook::Status::InvalidArgument("the agent is stopping");
   DuSlot& slot = Slot(call.du);
   {
     std::lock_guard<std::mutex> lock(slot.mutex);
@@ -176,6 +198,8 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
     spdlog::info("DU {} subnet {} epoch {}/{} loss {:.4f} {:.0f} samples/s", call.du,
                  p.subnet_index, p.epoch, p.epochs, p.train_loss, p.samples_per_second);
     if (call.progress) call.progress(ProgressArguments(p));
+    // Shutting down: this epoch's checkpoint is written, so stop before the next one.
+    if (stopping_) options.cancel->store(true);
   };
 
   const auto start = std::chrono::steady_clock::now();

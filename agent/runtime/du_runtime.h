@@ -59,6 +59,10 @@ class DuRuntime {
   static const std::vector<std::string>& FunctionNames();
 
   std::vector<DuState> States() const;
+  // A clean shutdown: every running training stops after its current epoch (whose
+  // checkpoint is then on disk). Returns true when none is running any more within
+  // `timeout_s`; then (or anyway) the caller may cancel what is left.
+  bool StopAfterCurrentEpochs(double timeout_s);
   void SetThreads(int threads);  // a grant change, taken at the next subnet
 
  private:
@@ -71,6 +75,7 @@ class DuRuntime {
 
   const std::string project_folder_;
   std::atomic<int> threads_;
+  std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
   std::map<int, std::unique_ptr<DuSlot>> slots_;  // guarded by mutex_
 };

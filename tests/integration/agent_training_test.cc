@@ -164,6 +164,44 @@ TEST_F(AgentTraining, AnAgentWhoseKeyIsNotAnnouncedInTheProjectIsRefused) {
       << LaunchLog();
 }
 
+TEST_F(AgentTraining, StopFinishesTheCurrentEpochBeforeExiting) {
+  Make(40000);
+  const std::string server = Create("--grant LOW");
+  const std::string client = Create("--grant LOW");
+  const pid_t pid = Launch(server);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(WaitRunning(server)) << LaunchLog();
+  const std::string call = "call " + P() + " --agent-id " + client + " --peer " + server;
+  const std::string out = scratch_.Join("train.out");
+  testing::WriteFile(out, "");
+  FILE* background =
+      ::popen(("(" + testing::Agent() + " " + call + " --function train --du 0 --timeout 300 >> " +
+               out + " 2>&1; echo exit=$? >> " + out + ") &")
+                  .c_str(),
+              "r");
+  ASSERT_NE(background, nullptr);
+  ::pclose(background);
+  ASSERT_TRUE(WaitFor([&] { return Count(testing::ReadFileOrDie(out), "progress ") >= 1; }, 120))
+      << testing::ReadFileOrDie(out);
+
+  const CommandResult stopped = Run("stop " + P() + " --agent-id " + server);
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err << LaunchLog();
+  EXPECT_EQ(WaitForExit(pid, 5), 0) << LaunchLog();
+  ASSERT_TRUE(
+      WaitFor([&] { return testing::ReadFileOrDie(out).find("exit=") != std::string::npos; }, 20));
+  const int finished = Count(testing::ReadFileOrDie(out), "progress ");
+
+  // Relaunched, it resumes after every epoch that reported progress: the one in flight at
+  // the stop was finished and checkpointed, not thrown away.
+  ASSERT_GT(Launch(server), 0);
+  ASSERT_TRUE(WaitRunning(server)) << LaunchLog();
+  const CommandResult status = Run(call + " --function train --du 0 --timeout 300");
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("resumed_epochs=" + std::to_string(finished)), std::string::npos)
+      << "progress lines before the stop: " << finished << "\n"
+      << status.out;
+}
+
 TEST_F(AgentTraining, DeadlineAndCancelEndLongCallsAndTheAgentCarriesOn) {
   Make(40000);
   const std::string server = Create("--grant LOW");
