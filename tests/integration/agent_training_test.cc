@@ -126,7 +126,7 @@ TEST_F(AgentTraining, KilledAgentFailsTheCallPromptlyAndResumesFromItsCheckpoint
       std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
   const std::string failed = testing::ReadFileOrDie(out);
   EXPECT_EQ(failed.find("exit=0"), std::string::npos) << failed;
-  EXPECT_LT(seconds, 8.0) << "the peer timeout is 3 s";
+  EXPECT_LT(seconds, 10.0) << "the peer timeout is 3 s; the rest is process start under load";
   ASSERT_TRUE(fs::exists(checkpoint));
 
   // Relaunched, the agent resumes after the checkpointed epochs.
