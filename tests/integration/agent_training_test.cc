@@ -48,6 +48,20 @@ class AgentTraining : public testing::AgentProcessTest {
         30);
   }
 
+  // Runs `cloudbook-agent <call_arguments>` in the background; its output, then a line
+  // "exit=<code>", go to the file returned (created before the call starts).
+  std::string CallInBackground(const std::string& call_arguments, const std::string& name) {
+    const std::string out = scratch_.Join(name);
+    testing::WriteFile(out, "");
+    FILE* shell = ::popen(("(" + testing::Agent() + " " + call_arguments + " >> " + out +
+                           " 2>&1; echo exit=$? >> " + out + ") &")
+                              .c_str(),
+                          "r");
+    EXPECT_NE(shell, nullptr);
+    if (shell != nullptr) ::pclose(shell);
+    return out;
+  }
+
   static int Count(const std::string& text, const std::string& part) {
     int count = 0;
     for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
@@ -107,14 +121,9 @@ TEST_F(AgentTraining, KilledAgentFailsTheCallPromptlyAndResumesFromItsCheckpoint
   ASSERT_TRUE(WaitRunning(server)) << LaunchLog();
 
   // The call runs in the background; its output goes to a file we watch.
-  const std::string out = scratch_.Join("call.out");
-  testing::WriteFile(out, "");  // exists before the first poll
-  const std::string command = testing::Agent() + " call " + P() + " --agent-id " + client +
-                              " --peer " + server + " --function train --du 2 --timeout 300 >> " +
-                              out + " 2>&1; echo exit=$? >> " + out;
-  FILE* call = ::popen(("(" + command + ") &").c_str(), "r");
-  ASSERT_NE(call, nullptr);
-  ::pclose(call);
+  const std::string out = CallInBackground("call " + P() + " --agent-id " + client + " --peer " +
+                                               server + " --function train --du 2 --timeout 300",
+                                           "call.out");
   const std::string checkpoint = project_.Join("distributed/checkpoints/du_2/subnet_2.pt");
   ASSERT_TRUE(WaitFor([&] { return Count(testing::ReadFileOrDie(out), "progress ") >= 2; }, 120))
       << testing::ReadFileOrDie(out) << LaunchLog();
@@ -172,15 +181,8 @@ TEST_F(AgentTraining, StopFinishesTheCurrentEpochBeforeExiting) {
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(WaitRunning(server)) << LaunchLog();
   const std::string call = "call " + P() + " --agent-id " + client + " --peer " + server;
-  const std::string out = scratch_.Join("train.out");
-  testing::WriteFile(out, "");
-  FILE* background =
-      ::popen(("(" + testing::Agent() + " " + call + " --function train --du 0 --timeout 300 >> " +
-               out + " 2>&1; echo exit=$? >> " + out + ") &")
-                  .c_str(),
-              "r");
-  ASSERT_NE(background, nullptr);
-  ::pclose(background);
+  const std::string out =
+      CallInBackground(call + " --function train --du 0 --timeout 300", "train.out");
   ASSERT_TRUE(WaitFor([&] { return Count(testing::ReadFileOrDie(out), "progress ") >= 1; }, 120))
       << testing::ReadFileOrDie(out);
 
@@ -231,15 +233,8 @@ TEST_F(AgentTraining, DeadlineAndCancelEndLongCallsAndTheAgentCarriesOn) {
   // `cancel` from another caller stops a running train of the DU. (One agent id is one
   // connection: a second process calling as the same agent would be refused.)
   const std::string other = Create("--grant LOW");
-  const std::string out = scratch_.Join("train.out");
-  testing::WriteFile(out, "");
-  FILE* background =
-      ::popen(("(" + testing::Agent() + " " + call + " --function train --du 1 --timeout 300 >> " +
-               out + " 2>&1; echo exit=$? >> " + out + ") &")
-                  .c_str(),
-              "r");
-  ASSERT_NE(background, nullptr);
-  ::pclose(background);
+  const std::string out =
+      CallInBackground(call + " --function train --du 1 --timeout 300", "train.out");
   ASSERT_TRUE(WaitFor([&] { return Count(testing::ReadFileOrDie(out), "progress ") >= 1; }, 120))
       << testing::ReadFileOrDie(out);
   const CommandResult cancel = Run("call " + P() + " --agent-id " + other + " --peer " + server +
