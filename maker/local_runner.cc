@@ -196,8 +196,7 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
       TrainingThreads());
 
   const auto subnets_start = Clock::now();
-  RunJobs(jobs, all, program, std::min<int>(jobs_at_once, static_cast<int>(jobs.size())),
-          static_cast<int>(jobs.size()));
+  RunJobs(jobs, all, program, jobs_at_once, static_cast<int>(jobs.size()));
   const double subnets_wall = std::chrono::duration<double>(Clock::now() - subnets_start).count();
   for (const SubnetJob& job : jobs) {
     if (!job.outcome.ok()) return job.outcome.status();
