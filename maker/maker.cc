@@ -111,7 +111,7 @@ Result<std::string> FindProgramFile(const std::string& project_folder,
     return path.string();
   }
   if (!fs::is_directory(layout.original())) {
-    return Status::NotFound(layout.original() +
+    return Status::NotFound("no folder " + layout.original() +
                             " (a project keeps its program in original/; see configs/)");
   }
   std::vector<std::string> candidates;
