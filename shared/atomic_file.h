@@ -3,6 +3,7 @@
 // FileStore model): a reader sees the old file or the new one, never a torn one.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "shared/status.h"
@@ -13,5 +14,11 @@ namespace cloudbook {
 Status WriteFileAtomically(const std::string& path, const std::string& contents);
 Result<std::string> ReadWholeFile(const std::string& path);
 bool FileExists(const std::string& path);
+
+// Reads a regular file of at most `max_bytes`, without following a symlink in the last path
+// component (files in the shared folder are written by other machines: trusted only after
+// checks). NotFound when absent; InvalidArgument (with the reason) for a symlink, a
+// non-regular file or an oversized one; IoError otherwise.
+Result<std::string> ReadRegularFileBounded(const std::string& path, size_t max_bytes);
 
 }  // namespace cloudbook

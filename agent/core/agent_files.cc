@@ -99,49 +99,6 @@ Status WritePrivateFileExclusively(const std::string& path, const std::string& c
   return WritePrivateFile(path, contents, Install::kExclusive);
 }
 
-Result<std::string> ReadRegularFileBounded(const std::string& path, size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound(path);
-    if (errno == ELOOP) return Status::InvalidArgument("is a symlink (symlinks are not followed)");
-    return ErrnoStatus("cannot open", path);
-  }
-  struct stat info;
-  if (::fstat(fd, &info) != 0) {
-    Status status = ErrnoStatus("cannot stat", path);
-    ::close(fd);
-    return status;
-  }
-  if (!S_ISREG(info.st_mode)) {
-    ::close(fd);
-    return Status::InvalidArgument("is not a regular file");
-  }
-  if (static_cast<uint64_t>(info.st_size) > max_bytes) {
-    ::close(fd);
-    return Status::InvalidArgument("is " + std::to_string(info.st_size) + " bytes, over the " +
-                                   std::to_string(max_bytes) + "-byte limit");
-  }
-  std::string contents;
-  char buffer[8192];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status status = ErrnoStatus("cannot read", path);
-      ::close(fd);
-      return status;
-    }
-    if (n == 0) break;
-    contents.append(buffer, static_cast<size_t>(n));
-    if (contents.size() > max_bytes) {  // grew while being read
-      ::close(fd);
-      return Status::InvalidArgument("is over the " + std::to_string(max_bytes) + "-byte limit");
-    }
-  }
-  ::close(fd);
-  return contents;
-}
-
 int FileMode(const std::string& path) {
   struct stat info;
   if (::stat(path.c_str(), &info) != 0) return -1;

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "shared/atomic_file.h"  // ReadRegularFileBounded
 #include "shared/status.h"
 
 namespace cloudbook {
@@ -16,11 +17,6 @@ Status WritePrivateFileAtomically(const std::string& path, const std::string& co
 // The same, but fails with InvalidArgument ("... already exists") instead of replacing an
 // existing file: the complete file appears at once (link(2)), or nothing does.
 Status WritePrivateFileExclusively(const std::string& path, const std::string& contents);
-
-// Reads a regular file of at most `max_bytes`, without following a symlink in the last path
-// component. NotFound when absent; InvalidArgument (with the reason) for a symlink, a
-// non-regular file or an oversized one; IoError otherwise.
-Result<std::string> ReadRegularFileBounded(const std::string& path, size_t max_bytes);
 
 // Permission bits of a file (st_mode & 0777), or -1 when it cannot be stat'ed.
 int FileMode(const std::string& path);
