@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "maker/maker.h"
-#include "shared/composition.h"
+#include "shared/composed_score.h"
 #include "shared/data/dataset_loader.h"
 #include "shared/nn/subnet_training.h"
 #include "shared/project_layout.h"
@@ -135,22 +135,7 @@ Result<Metrics> Compose(const std::vector<SubnetJob>& jobs, const ProjectProgram
     prediction.column_begin = job.subnet->column_begin;
     predictions.push_back(std::move(prediction));
   }
-  switch (program.problem) {
-    case ProblemType::kMulticlass: {
-      CB_ASSIGN_OR_RETURN(auto composed, ComposeMulticlass(predictions, program.num_classes));
-      return MulticlassMetrics(composed, test.labels);
-    }
-    case ProblemType::kBinary: {
-      if (predictions.size() != 2) return Status::Internal("binary needs exactly 2 subnets");
-      CB_ASSIGN_OR_RETURN(Array composed, ComposeBinary(predictions[0], predictions[1]));
-      return ClassificationMetrics(composed, test.labels);
-    }
-    case ProblemType::kRegression: {
-      CB_ASSIGN_OR_RETURN(Array composed, ComposeRegression(predictions, program.output_columns));
-      return RegressionMetrics(composed, test.y);
-    }
-  }
-  return Status::Internal("unknown problem type");
+  return ScoreComposition(program, predictions, test);
 }
 
 }  // namespace

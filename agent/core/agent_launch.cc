@@ -193,7 +193,7 @@ Status AgentRunner::Announce(AgentRunState state) {
 }
 
 void AgentRunner::WriteStats() {
-  Status status = stats_->Write(services_.Progress());
+  Status status = stats_->Write(services_.Progress(), services_.PeerLiveness());
   if (!status.ok()) spdlog::warn("cannot write stats (will retry): {}", status.message());
 }
 

@@ -3,7 +3,7 @@
 //   Start   once, after the port is reserved and the "starting" announcement is written;
 //           an error stops the launch (announced as stopping, exit code from the Status).
 //   ApplyLimits   when a SIGHUP brings a new grant (or device): cores and GPU to use now.
-//   Dus / Progress   on every announcement / stats write (from the loop thread).
+//   Dus / Progress / PeerLiveness   on every announcement / stats write (loop thread).
 //   Stop    once, on SIGTERM/SIGINT, after the "stopping" announcement: finish or checkpoint
 //           the current epoch, say goodbye to peers; must return in bounded time.
 // Implementations must be thread-safe between their own threads and these calls.
@@ -46,6 +46,8 @@ class AgentServices {
   virtual std::vector<int> Dus() = 0;
   // Per-DU training progress (stats file).
   virtual std::vector<DuProgress> Progress() = 0;
+  // Which peers this agent hears now (stats file, for the deployer's liveness rule).
+  virtual PeerLivenessView PeerLiveness() { return {}; }
   virtual void Stop() = 0;
 };
 

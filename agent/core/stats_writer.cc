@@ -17,7 +17,12 @@ double Rounded(double value, double step) {
 }  // namespace
 
 Json StatsJson(const std::string& agent_id, int64_t time_ms, const SystemSample& before,
-               const SystemSample& after, const std::vector<DuProgress>& dus) {
+               const SystemSample& after, const std::vector<DuProgress>& dus,
+               const PeerLivenessView& peers) {
+  Json peer_list = Json::object();
+  for (const auto& [id, alive] : peers) {
+    peer_list[id] = {{"alive", alive}, {"last_heard_ms", alive ? Json(time_ms) : Json(nullptr)}};
+  }
   Json du_list = Json::array();
   for (const DuProgress& du : dus) {
     du_list.push_back({{"du", du.du},
@@ -42,7 +47,8 @@ Json StatsJson(const std::string& agent_id, int64_t time_ms, const SystemSample&
             {"tx_bytes", after.network.tx},
             {"loopback_rx_bytes", after.network.loopback_rx},
             {"loopback_tx_bytes", after.network.loopback_tx}}},
-          {"dus", du_list}};
+          {"dus", du_list},
+          {"peers", peer_list}};
 }
 
 StatsWriter::StatsWriter(std::string distributed_folder, std::string agent_id)
@@ -51,9 +57,9 @@ StatsWriter::StatsWriter(std::string distributed_folder, std::string agent_id)
       path_(StatsPath(distributed_folder_, agent_id_)),
       previous_(TakeSystemSample()) {}
 
-Status StatsWriter::Write(const std::vector<DuProgress>& dus) {
+Status StatsWriter::Write(const std::vector<DuProgress>& dus, const PeerLivenessView& peers) {
   const SystemSample current = TakeSystemSample();
-  const Json json = StatsJson(agent_id_, UnixTimeMs(), previous_, current, dus);
+  const Json json = StatsJson(agent_id_, UnixTimeMs(), previous_, current, dus, peers);
   previous_ = current;
   return WriteJsonFileAtomically(path_, json);
 }

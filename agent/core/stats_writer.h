@@ -4,6 +4,7 @@
 // dashboard reads that name.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,15 @@ struct DuProgress {
   double samples_per_second = 0;
 };
 
-// The stats document for the interval between two samples.
+// Peer id -> whether this agent hears its ZeroMQ heartbeats now. Published so that the
+// deployer can tell a silent announcement from a dead agent (docs/deployer.md).
+using PeerLivenessView = std::map<std::string, bool>;
+
+// The stats document for the interval between two samples. "peers": {id: {"alive": bool,
+// "last_heard_ms": time_ms when alive, else null}}.
 Json StatsJson(const std::string& agent_id, int64_t time_ms, const SystemSample& before,
-               const SystemSample& after, const std::vector<DuProgress>& dus);
+               const SystemSample& after, const std::vector<DuProgress>& dus,
+               const PeerLivenessView& peers = {});
 
 class StatsWriter {
  public:
@@ -32,7 +39,7 @@ class StatsWriter {
   StatsWriter(std::string distributed_folder, std::string agent_id);
 
   // Samples, writes the file for the interval since the previous sample, keeps the new one.
-  Status Write(const std::vector<DuProgress>& dus);
+  Status Write(const std::vector<DuProgress>& dus, const PeerLivenessView& peers = {});
   const std::string& path() const { return path_; }
 
  private:

@@ -1,9 +1,18 @@
 #include "agent/runtime/agent_node.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <boost/filesystem.hpp>
+
+#include <condition_variable>
+#include <thread>
+
+#include "agent/core/agent_id.h"
 #include "agent/core/announcement.h"
+#include "agent/core/control_channel.h"
 #include "agent/transport/invoke_context.h"
+#include "shared/assignment.h"
 
 namespace cloudbook {
 
@@ -27,6 +36,7 @@ WireMessage ReplyMessage(DuReply reply) {
 AgentNode::~AgentNode() { Stop(); }
 
 Status AgentNode::Start(AgentServicesContext& context) {
+  project_folder_ = context.project_folder;
   distributed_folder_ = context.config.distributed_folder;
   own_id_ = context.config.id;
   announce_interval_s_ = context.project.announce_interval_s;
@@ -55,7 +65,203 @@ Status AgentNode::Start(AgentServicesContext& context) {
   spdlog::info("serving DU functions on {} (published as {})", transport_->endpoint(),
                context.published_endpoint);
   RefreshPeers();
+  if (context.config.agent_0) CB_RETURN_IF_ERROR(StartControl(context));
   return Status::Ok();
+}
+
+Status AgentNode::StartControl(const AgentServicesContext& context) {
+  auto control = StartControlServer(context.config,
+                                    [this](InvokeContext& call) { return HandleControl(call); });
+  if (!control.ok()) return control.status().WithContext("starting the control channel");
+  control_ = std::move(control).value();
+  ControlEndpoint endpoint;
+  endpoint.endpoint = control_->endpoint();
+  endpoint.pid = ::getpid();
+  endpoint.plaintext = context.config.plaintext;
+  CB_RETURN_IF_ERROR(WriteControlFile(context.project_folder, own_id_, endpoint));
+  spdlog::info("agent 0: cloudbook-run reaches this agent on {} (local only)", endpoint.endpoint);
+  return Status::Ok();
+}
+
+Result<WireMessage> AgentNode::HandleControl(InvokeContext& context) {
+  if (context.function() != "run") {
+    return Status::InvalidArgument("the control channel serves 'run' only, not '" +
+                                   context.function() + "'");
+  }
+  bool expected = false;
+  if (!run_in_progress_.compare_exchange_strong(expected, true)) {
+    return Status::InvalidArgument("a run is already in progress on " + own_id_ +
+                                   ": wait for it, or cancel it (Ctrl-C in its cloudbook-run)");
+  }
+  struct Release {
+    std::atomic<bool>& flag;
+    ~Release() { flag = false; }
+  } release{run_in_progress_};
+  const WireArguments& arguments = context.request().header.arguments;
+  RunRequest request;
+  auto text = [&](const char* name) -> std::string {
+    auto it = arguments.find(name);
+    if (it == arguments.end()) return "";
+    const auto* value = std::get_if<std::string>(&it->second);
+    return value ? *value : "";
+  };
+  auto number = [&](const char* name, double fallback) {
+    auto it = arguments.find(name);
+    if (it == arguments.end()) return fallback;
+    if (const auto* d = std::get_if<double>(&it->second)) return *d;
+    if (const auto* i = std::get_if<int64_t>(&it->second)) return static_cast<double>(*i);
+    return fallback;
+  };
+  request.run_name = text("run_name");
+  if (!request.run_name.empty() && !ValidateAgentId(request.run_name).ok()) {
+    return Status::InvalidArgument("run name '" + request.run_name +
+                                   "': use letters, digits, '.', '_' and '-' only");
+  }
+  const double until_deadline =
+      std::chrono::duration<double>(context.deadline() - std::chrono::system_clock::now()).count();
+  request.timeout_s = std::max(1.0, number("timeout_s", until_deadline));
+  request.assignment_wait_s = number("assignment_wait_s", request.assignment_wait_s);
+  RunEnvironment environment;
+  environment.project_folder = project_folder_;
+  environment.distributed_folder = distributed_folder_;
+  environment.own_id = own_id_;
+  environment.caller = this;
+  environment.cancel = context.cancel_flag();
+  environment.on_event = [&context](const WireArguments& event) { context.SendProgress(event); };
+  spdlog::info("{} asks for a run", context.caller_id());
+  CB_ASSIGN_OR_RETURN(RunReport report, CoordinateRun(environment, request));
+  WireMessage reply;
+  reply.header.kind = MessageKind::kResult;
+  reply.header.arguments = {{"results_path", report.results_path},
+                            {"run", report.results.value("run", std::string())}};
+  for (const auto& [name, value] : report.results["composed"]["metrics"].items()) {
+    if (value.is_number()) reply.header.arguments["composed_" + name] = value.get<double>();
+  }
+  return reply;
+}
+
+DuCallOutcome AgentNode::CallDu(const DuCallRequest& request) {
+  DuCallOutcome outcome;
+  if (request.agent == own_id_) {
+    outcome.remote = true;
+    DuInvocation call;
+    call.function = request.function;
+    call.du = request.du;
+    call.arguments = request.arguments;
+    call.progress = request.on_progress;
+    call.cancel = request.cancel;
+    Status owned = request.function == "train" ? CheckOwnership(request.du) : Status::Ok();
+    if (!owned.ok()) {
+      outcome.status = owned;
+      return outcome;
+    }
+    auto reply = runtime_->Invoke(call);
+    if (!reply.ok()) {
+      outcome.status = reply.status();
+      return outcome;
+    }
+    outcome.reply = ReplyMessage(std::move(reply).value());
+    return outcome;
+  }
+  if (!transport_) {
+    outcome.status = Status::Internal("the agent is stopping");
+    return outcome;
+  }
+  WireMessage invoke;
+  invoke.header.kind = MessageKind::kInvoke;
+  invoke.header.function = request.function;
+  invoke.header.du = request.du;
+  invoke.header.arguments = request.arguments;
+  const uint64_t request_id = transport_->NewRequestId();
+  invoke.header.request_id = request_id;
+  // Call blocks this thread; a small watcher turns the caller's flag into a transport Cancel.
+  std::mutex mutex;
+  std::condition_variable done_signal;
+  bool done = false;
+  std::thread watcher;
+  if (request.cancel != nullptr) {
+    watcher = std::thread([&] {
+      std::unique_lock<std::mutex> lock(mutex);
+      while (!done) {
+        if (request.cancel->load()) {
+          (void)transport_->Cancel(request.agent, request_id);
+          return;
+        }
+        done_signal.wait_for(lock, std::chrono::milliseconds(100));
+      }
+    });
+  }
+  auto reply = transport_->Call(request.agent, std::move(invoke), request.timeout,
+                                [&](const WireMessage& progress) {
+                                  if (request.on_progress)
+                                    request.on_progress(progress.header.arguments);
+                                });
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    done = true;
+  }
+  done_signal.notify_all();
+  if (watcher.joinable()) watcher.join();
+  if (reply.ok()) {
+    outcome.reply = std::move(reply).value();
+    return outcome;
+  }
+  outcome.status = reply.status();
+  // The transport prefixes an error the handler returned with "<peer> (<function>): ".
+  outcome.remote =
+      outcome.status.message().rfind(request.agent + " (" + request.function + "): ", 0) == 0;
+  return outcome;
+}
+
+bool AgentNode::WaitReachable(const std::string& agent, std::chrono::milliseconds timeout) {
+  if (agent == own_id_) return true;
+  if (!transport_) return false;
+  bool known = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    known = peers_.count(agent) > 0;
+  }
+  if (!known) RefreshPeers();  // it may have announced itself since the last stats tick
+  return transport_->WaitForPeer(agent, timeout);
+}
+
+Status AgentNode::CheckOwnership(int du) const {
+  auto assignment = ReadAssignment(distributed_folder_);
+  if (!assignment.ok()) return Status::Ok();  // no deployer in this project: direct calls
+  const DuAssignment* entry = assignment->Find(du);
+  if (entry == nullptr || entry->agent == own_id_) return Status::Ok();
+  return Status::InvalidArgument("DU " + std::to_string(du) + " is not assigned to " + own_id_ +
+                                 " (assignment version " + std::to_string(assignment->version) +
+                                 " gives it to " + entry->agent + ")");
+}
+
+void AgentNode::EnforceAssignment() {
+  if (!runtime_) return;
+  auto assignment = ReadAssignment(distributed_folder_);
+  if (!assignment.ok()) return;
+  for (const DuState& state : runtime_->States()) {
+    if (state.state != "training") continue;
+    const DuAssignment* entry = assignment->Find(state.du);
+    if (entry == nullptr || entry->agent == own_id_) continue;
+    spdlog::warn("DU {} now belongs to {} (assignment version {}): cancelling its training here",
+                 state.du, entry->agent, assignment->version);
+    DuInvocation cancel;
+    cancel.function = "cancel";
+    cancel.du = state.du;
+    (void)runtime_->Invoke(cancel);
+  }
+}
+
+PeerLivenessView AgentNode::PeerLiveness() {
+  PeerLivenessView view;
+  if (!transport_) return view;
+  std::set<std::string> peers;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    peers = peers_;
+  }
+  for (const std::string& peer : peers) view[peer] = transport_->IsPeerAlive(peer);
+  return view;
 }
 
 void AgentNode::ApplyLimits(const GrantLimits& limits) {
@@ -71,6 +277,7 @@ std::vector<int> AgentNode::Dus() {
 
 std::vector<DuProgress> AgentNode::Progress() {
   RefreshPeers();  // on the stats tick: new agents become reachable within one interval
+  EnforceAssignment();
   std::vector<DuProgress> progress;
   if (!runtime_) return progress;
   for (const DuState& state : runtime_->States()) {
@@ -90,6 +297,12 @@ void AgentNode::Stop() {
         "checkpoint stays)",
         kEpochFinishSeconds);
   }
+  if (control_) {
+    control_->Stop();
+    control_.reset();
+    boost::system::error_code ignored;
+    boost::filesystem::remove(ControlFilePath(project_folder_, own_id_), ignored);
+  }
   if (transport_) transport_->Stop();
   transport_.reset();
   runtime_.reset();
@@ -107,7 +320,12 @@ void AgentNode::RefreshPeers() {
       continue;
     }
     const Status added = transport_->AddPeer(peer.id, peer.endpoint, peer.curve_public_key);
-    if (!added.ok()) spdlog::warn("peer {}: {}", peer.id, added.message());
+    if (!added.ok()) {
+      spdlog::warn("peer {}: {}", peer.id, added.message());
+    } else {
+      std::lock_guard<std::mutex> lock(mutex_);
+      peers_.insert(peer.id);
+    }
   }
   std::lock_guard<std::mutex> lock(mutex_);
   agent_by_key_ = std::move(by_key);
@@ -146,6 +364,7 @@ Result<WireMessage> AgentNode::Handle(InvokeContext& context) {
   call.progress = [&context](const WireArguments& progress) { context.SendProgress(progress); };
   call.cancel = context.cancel_flag();
   spdlog::info("{} asks for {} of DU {}", context.caller_id(), call.function, call.du);
+  if (call.function == "train") CB_RETURN_IF_ERROR(CheckOwnership(call.du));
   CB_ASSIGN_OR_RETURN(DuReply reply, runtime_->Invoke(call));
   return ReplyMessage(std::move(reply));
 }

@@ -3,19 +3,25 @@
 // its AgentServices (agent/core/agent_services.h). Thread-safe.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "agent/core/agent_services.h"
 #include "agent/runtime/du_runtime.h"
+#include "agent/runtime/run_coordinator.h"
 #include "agent/transport/peer_transport.h"
 
 namespace cloudbook {
 
-class AgentNode final : public AgentServices {
+// Agent 0 also serves the local control channel (agent/core/control_channel.h): its `run`
+// function coordinates a whole run (run_coordinator.h), calling DUs through this node.
+class AgentNode final : public AgentServices, public DuCaller {
  public:
   AgentNode() = default;
   ~AgentNode() override;
@@ -24,7 +30,12 @@ class AgentNode final : public AgentServices {
   void ApplyLimits(const GrantLimits& limits) override;
   std::vector<int> Dus() override;
   std::vector<DuProgress> Progress() override;
+  PeerLivenessView PeerLiveness() override;
   void Stop() override;
+
+  // DuCaller: this agent's DUs run in its own DuRuntime, the others over the transport.
+  DuCallOutcome CallDu(const DuCallRequest& request) override;
+  bool WaitReachable(const std::string& agent, std::chrono::milliseconds timeout) override;
 
   // Connects to every live announced agent (called on each stats tick, and when an unknown
   // key knocks).
@@ -35,15 +46,26 @@ class AgentNode final : public AgentServices {
 
   bool Authorize(const std::string& public_key, std::string* agent_id);
   Result<WireMessage> Handle(InvokeContext& context);
+  // Refuses a `train` of a DU that the current assignment gives to another agent.
+  Status CheckOwnership(int du) const;
+  // Cancels local trainings of DUs that a newer assignment moved away (a paused or cut-off
+  // agent that comes back must not keep training a DU that lives elsewhere now).
+  void EnforceAssignment();
+  Status StartControl(const AgentServicesContext& context);
+  Result<WireMessage> HandleControl(InvokeContext& context);
 
+  std::string project_folder_;
   std::string distributed_folder_;
   std::string own_id_;
   double announce_interval_s_ = 5;
   std::unique_ptr<DuRuntime> runtime_;
   std::unique_ptr<PeerTransport> transport_;
+  std::unique_ptr<PeerTransport> control_;  // agent 0 only
+  std::atomic<bool> run_in_progress_{false};
   std::mutex mutex_;
   std::map<std::string, std::string> agent_by_key_;  // CURVE public key -> agent id
   std::map<std::string, std::string> pinned_signing_keys_;
+  std::set<std::string> peers_;  // ids given to the transport, guarded by mutex_
 };
 
 // The wire reply of a DU function: values as arguments, arrays as float32 tensor frames that

@@ -209,6 +209,13 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
     const ProblemData view = SelectSubnetData(**data, unit->program, subnet);
     auto trainer = SubnetTrainer::Create(subnet, unit->program.problem);
     if (!trainer.ok()) return finish(trainer.status());
+    // Data loaded and model built: the first step comes next (callers time their overhead).
+    if (call.progress) {
+      call.progress({{"subnet", int64_t{subnet.index}},
+                     {"epoch", int64_t{0}},
+                     {"epochs", subnet.epochs},
+                     {"state", std::string("started")}});
+    }
     const cloudbook::Status status = (*trainer)->Train(view, options);
     if (!status.ok()) {
       return finish(status).WithContext("DU " + std::to_string(call.du) + " subnet " +

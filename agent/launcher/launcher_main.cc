@@ -1,0 +1,205 @@
+// cloudbook-run: asks the running agent 0 of a project to run the program across the agents,
+// shows progress until the composed result is in, prints the summary and leaves the results
+// in distributed/results/<run>.json (docs/launcher.md). No libtorch here: it starts at once.
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "agent/core/agent_config.h"
+#include "agent/core/agent_id.h"
+#include "agent/core/control_channel.h"
+#include "agent/launcher/run_progress_view.h"
+#include "agent/launcher/run_summary.h"
+#include "shared/json_io.h"
+
+namespace {
+
+using namespace cloudbook;
+
+// Exit codes (also in --help).
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 2;
+constexpr int kExitNotReady = 4;   // no agent 0 here, not running, not answering, no agents
+constexpr int kExitRunFailed = 5;  // a DU failed everywhere, data or composition errors
+constexpr int kExitTimeout = 6;
+constexpr int kExitCancelled = 130;
+
+constexpr const char* kExitHelp =
+    "Exit codes: 0 the run finished (results written), 2 bad command line, 4 not ready (no "
+    "agent 0 on this machine, agent 0 not running or not answering, no assignment: start "
+    "cloudbook-deployer), 5 the run failed (a DU failed, data or composition error), 6 the time "
+    "limit passed, 130 cancelled (Ctrl-C: every DU stops, checkpoints stay).";
+
+std::atomic<bool> g_interrupted{false};
+void OnSignal(int) { g_interrupted = true; }
+
+int Fail(int code, const std::string& message) {
+  spdlog::error("{}", message);
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-run"));
+  spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
+
+  CLI::App app{
+      "cloudbook-run: run the project's deconstructed network on its agents. Agent 0 (which "
+      "must be launched on this machine) trains every DU on the agent the deployer gave it, "
+      "follows progress, moves work off lost agents, composes the subnets' predictions and "
+      "writes distributed/results/<run>.json."};
+  app.footer(std::string("Example:\n  cloudbook-run -p ~/cloudbook/fashion\n") + kExitHelp);
+  std::string project_folder;
+  std::string agent_id = kAgentZeroId;
+  std::string run_name;
+  std::string progress_mode = "auto";
+  double timeout_s = 7 * 24 * 3600.0;
+  double assignment_wait_s = 120;
+  double connect_timeout_s = 15;
+  std::string log_level = "warn";  // progress and the summary are the output; logs for trouble
+  app.add_option("--project-folder,-p", project_folder, "The project folder")->required();
+  app.add_option("--agent-id", agent_id, "Agent 0's id")->capture_default_str();
+  app.add_option("--run-name", run_name,
+                 "Name of the run and of its results file (default run-<UTC time>)");
+  app.add_option("--timeout", timeout_s, "Seconds the whole run may take")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--assignment-wait", assignment_wait_s,
+                 "Seconds to wait for the deployer's assignment")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--connect-timeout", connect_timeout_s, "Seconds to wait for agent 0 to answer")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--progress", progress_mode,
+                 "auto (redrawn lines on a terminal, plain lines otherwise), plain or none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "plain", "none"}));
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  if (!run_name.empty() && !ValidateAgentId(run_name).ok()) {
+    return Fail(kExitUsage,
+                "--run-name '" + run_name + "': use 1 to 64 letters, digits, '.', '_' and '-'");
+  }
+
+  auto config = ReadAgentConfig(project_folder, agent_id);
+  if (!config.ok()) {
+    return Fail(kExitNotReady, config.status().message() +
+                                   "\n(create agent 0 on this machine first: cloudbook-agent "
+                                   "create --project-folder " +
+                                   project_folder + " --agent-0 --grant HIGH)");
+  }
+  if (!config->agent_0) {
+    return Fail(kExitNotReady,
+                agent_id + " is not agent 0 of this project (see cloudbook-agent list)");
+  }
+  auto control = ReadControlFile(project_folder, agent_id);
+  if (!control.ok()) return Fail(kExitNotReady, control.status().message());
+  if (control->pid <= 0 || (::kill(static_cast<pid_t>(control->pid), 0) != 0 && errno == ESRCH)) {
+    return Fail(kExitNotReady, agent_id + " is not running (its pid " +
+                                   std::to_string(control->pid) +
+                                   " is gone): launch it with cloudbook-agent launch "
+                                   "--project-folder " +
+                                   project_folder + " --agent-id " + agent_id);
+  }
+  auto transport = ConnectControlClient(*config, *control);
+  if (!transport.ok()) return Fail(kExitNotReady, transport.status().message());
+  if (!(*transport)
+           ->WaitForPeer(kControlPeerId, std::chrono::milliseconds(
+                                             static_cast<int64_t>(connect_timeout_s * 1000)))) {
+    return Fail(kExitNotReady, agent_id + " (pid " + std::to_string(control->pid) +
+                                   ") does not answer on " + control->endpoint + " after " +
+                                   std::to_string(static_cast<int>(connect_timeout_s)) + " s");
+  }
+
+  const bool redraw = progress_mode == "auto" && ::isatty(STDOUT_FILENO);
+  RunProgressView view(stdout, redraw);
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+
+  WireMessage invoke;
+  invoke.header.kind = MessageKind::kInvoke;
+  invoke.header.function = "run";
+  invoke.header.du = 0;
+  invoke.header.arguments = {{"timeout_s", timeout_s}, {"assignment_wait_s", assignment_wait_s}};
+  if (!run_name.empty()) invoke.header.arguments["run_name"] = run_name;
+  const uint64_t request_id = (*transport)->NewRequestId();
+  invoke.header.request_id = request_id;
+
+  // Ctrl-C cancels the run on agent 0 (every DU stops; checkpoints stay).
+  std::mutex mutex;
+  std::condition_variable finished_signal;
+  bool finished = false;
+  std::thread interrupt_watch([&] {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (!finished) {
+      if (g_interrupted) {
+        spdlog::warn("interrupted: cancelling the run on {}", agent_id);
+        (void)(*transport)->Cancel(kControlPeerId, request_id);
+        return;
+      }
+      finished_signal.wait_for(lock, std::chrono::milliseconds(100));
+    }
+  });
+  // Agent 0 answers when the run ends; a minute more covers its composition and reply.
+  const auto call_timeout =
+      std::chrono::milliseconds(static_cast<int64_t>((timeout_s + 60) * 1000));
+  auto reply =
+      (*transport)
+          ->Call(kControlPeerId, std::move(invoke), call_timeout, [&](const WireMessage& progress) {
+            if (progress_mode != "none") view.OnEvent(progress.header.arguments);
+          });
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    finished = true;
+  }
+  finished_signal.notify_all();
+  interrupt_watch.join();
+  view.Finish();
+  (*transport)->Stop();
+
+  if (!reply.ok()) {
+    const std::string& message = reply.status().message();
+    if (g_interrupted) return Fail(kExitCancelled, "run cancelled: " + message);
+    if (message.find("time limit") != std::string::npos ||
+        message.find("deadline of") != std::string::npos) {
+      return Fail(kExitTimeout, "run failed: " + message);
+    }
+    if (reply.status().code() == Status::Code::kNotFound) {
+      return Fail(kExitNotReady, "run failed: " + message);
+    }
+    return Fail(kExitRunFailed, "run failed: " + message);
+  }
+  std::string results_path;
+  if (auto it = reply->header.arguments.find("results_path"); it != reply->header.arguments.end()) {
+    if (const auto* path = std::get_if<std::string>(&it->second)) results_path = *path;
+  }
+  auto results = ReadJsonFile(results_path);
+  if (!results.ok()) {
+    return Fail(kExitRunFailed,
+                "the run finished but its results cannot be read: " + results.status().message());
+  }
+  std::fputs(FormatRunSummary(*results, results_path).c_str(), stdout);
+  return kExitOk;
+}

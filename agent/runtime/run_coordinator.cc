@@ -1,0 +1,551 @@
+#include "agent/runtime/run_coordinator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "maker/maker.h"
+#include "shared/assignment.h"
+#include "shared/composed_score.h"
+#include "shared/data/dataset_loader.h"
+#include "shared/project_layout.h"
+
+namespace cloudbook {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// How often a waiting DU looks at assignment.json again (a small local read; on network
+// back ends the adapter caches). Also the slice in which a lost owner may come back.
+constexpr milliseconds kAssignmentPoll{250};
+// A DU whose owner still winds down an earlier invoke ("already training") is retried this
+// often, at most kBusyRetries times.
+constexpr milliseconds kBusyRetry{500};
+constexpr int kBusyRetries = 120;
+constexpr milliseconds kPredictTimeout{30 * 60 * 1000};
+
+milliseconds Millis(double seconds) {
+  return milliseconds(static_cast<int64_t>(std::max(0.0, seconds) * 1000));
+}
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string UtcStamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y%m%dT%H%M%SZ", &utc);
+  return buffer;
+}
+
+double NumberArgument(const WireArguments& arguments, const std::string& name, double fallback) {
+  auto it = arguments.find(name);
+  if (it == arguments.end()) return fallback;
+  if (const auto* d = std::get_if<double>(&it->second)) return *d;
+  if (const auto* i = std::get_if<int64_t>(&it->second)) return static_cast<double>(*i);
+  return fallback;
+}
+
+std::string StringArgument(const WireArguments& arguments, const std::string& name) {
+  auto it = arguments.find(name);
+  if (it == arguments.end()) return "";
+  if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
+  return "";
+}
+
+Json MetricsJson(const Metrics& metrics) {
+  Json json = Json::object();
+  for (const auto& [name, value] : metrics)
+    json[name] = std::isfinite(value) ? Json(value) : Json();
+  return json;
+}
+
+bool IsStopEcho(const Status& status) {
+  return status.message().rfind("cancelled", 0) == 0 ||
+         status.message().find(": cancelled") != std::string::npos;
+}
+
+// One DU's course through the run.
+struct DuRecord {
+  const DeployableUnitSpec* unit = nullptr;
+  std::vector<std::string> owners;  // every agent that trained it, in order
+  std::vector<int64_t> versions;    // the assignment version of each attempt
+  int attempts = 0;
+  int64_t resumed_epochs = 0;
+  double train_seconds = 0;  // as the last owner measured it
+  std::string final_owner;
+  std::string predicted_by;
+  Status status;
+  Clock::time_point trained_at;
+  std::map<int, Array> predictions;  // subnet index -> its test-set outputs
+  std::map<int, Json> history;       // subnet index -> [{epoch, loss, ...}]
+};
+
+class Coordinator {
+ public:
+  Coordinator(const RunEnvironment& environment, const RunRequest& request)
+      : env_(environment), request_(request) {}
+
+  Result<RunReport> Run();
+
+ private:
+  bool Cancelled() const { return stop_.load() || (env_.cancel != nullptr && env_.cancel->load()); }
+  bool PastDeadline() const { return Clock::now() >= deadline_; }
+  milliseconds Remaining() const {
+    return std::max(milliseconds(1000),
+                    std::chrono::duration_cast<milliseconds>(deadline_ - Clock::now()));
+  }
+  Status Stopped() const {
+    if (Cancelled()) return Status::Internal("cancelled: the run was cancelled");
+    return Status::Internal("the run's time limit of " + std::to_string(request_.timeout_s) +
+                            " s passed");
+  }
+  void Note(const std::string& message);
+  void Emit(WireArguments event);
+  Result<Assignment> WaitForAssignment();
+  std::optional<Assignment> ReadCurrentAssignment();
+  void WaitForMoveOrReturn(int du, int64_t version, const std::string& owner);
+  void DriveDu(DuRecord& record);
+  Status TrainDu(DuRecord& record);
+  Status PredictDu(DuRecord& record);
+  void OnProgress(DuRecord& record, const std::string& agent, const WireArguments& progress);
+
+  const RunEnvironment& env_;
+  const RunRequest& request_;
+  std::string run_name_;
+  std::string generation_;
+  Clock::time_point start_;
+  Clock::time_point deadline_;
+  // Set when the run must end early (cancelled by the launcher, or a DU failed for good): every
+  // call in flight is cancelled through it.
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;  // guards the members below and on_event calls
+  std::optional<double> first_step_seconds_;
+  int redeploys_ = 0;
+  int64_t last_seen_version_ = 0;
+};
+
+void Coordinator::Emit(WireArguments event) {
+  event["run"] = run_name_;
+  event["elapsed_seconds"] = SecondsSince(start_);
+  if (env_.on_event) env_.on_event(event);
+}
+
+void Coordinator::Note(const std::string& message) {
+  spdlog::info("run {}: {}", run_name_, message);
+  std::lock_guard<std::mutex> lock(mutex_);
+  Emit({{"event", std::string("note")}, {"message", message}});
+}
+
+std::optional<Assignment> Coordinator::ReadCurrentAssignment() {
+  auto assignment = ReadAssignment(env_.distributed_folder);
+  if (!assignment.ok() || assignment->generation != generation_) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (assignment->version > last_seen_version_) {
+    if (last_seen_version_ > 0) {
+      spdlog::info("run {}: assignment version {} (was {})", run_name_, assignment->version,
+                   last_seen_version_);
+    }
+    last_seen_version_ = assignment->version;
+  }
+  return std::move(assignment).value();
+}
+
+Result<Assignment> Coordinator::WaitForAssignment() {
+  const auto limit = Clock::now() + Millis(request_.assignment_wait_s);
+  bool told = false;
+  for (;;) {
+    auto assignment = ReadAssignment(env_.distributed_folder);
+    std::string problem;
+    if (!assignment.ok()) {
+      problem = assignment.status().message();
+    } else if (assignment->generation != generation_) {
+      problem = "assignment.json was made for another DU set (generation " +
+                assignment->generation + ", DUs are " + generation_ + "): run cloudbook-deployer";
+    } else {
+      return std::move(assignment).value();
+    }
+    if (!told) {
+      Note("waiting for the deployer's assignment: " + problem);
+      told = true;
+    }
+    if (Cancelled() || Clock::now() >= limit || PastDeadline()) {
+      if (Cancelled()) return Stopped();
+      return Status::NotFound("no usable assignment after " +
+                              std::to_string(static_cast<int>(request_.assignment_wait_s)) +
+                              " s: " + problem);
+    }
+    std::this_thread::sleep_for(kAssignmentPoll);
+  }
+}
+
+// Returns when the deployer moved `du` away from `owner` (a version after `version`), when
+// `owner` answers again, or when the run is cancelled or out of time.
+void Coordinator::WaitForMoveOrReturn(int du, int64_t version, const std::string& owner) {
+  while (!Cancelled() && !PastDeadline()) {
+    if (auto assignment = ReadCurrentAssignment()) {
+      const DuAssignment* entry = assignment->Find(du);
+      if (assignment->version != version && entry != nullptr && entry->agent != owner) return;
+    }
+    // The timed wait of this loop: a restarted owner ends it early.
+    if (owner != env_.own_id && env_.caller->WaitReachable(owner, kAssignmentPoll)) return;
+    if (owner == env_.own_id) std::this_thread::sleep_for(kAssignmentPoll);
+  }
+}
+
+void Coordinator::OnProgress(DuRecord& record, const std::string& agent,
+                             const WireArguments& progress) {
+  const int du = record.unit->index;
+  const int subnet = static_cast<int>(NumberArgument(progress, "subnet", -1));
+  const std::string state = StringArgument(progress, "state");
+  int position = 0;
+  for (size_t i = 0; i < record.unit->subnets.size(); ++i) {
+    if (record.unit->subnets[i].index == subnet) position = static_cast<int>(i);
+  }
+  WireArguments event = progress;
+  event["event"] = std::string("du");
+  event["du"] = int64_t{du};
+  event["agent"] = agent;
+  event["subnet_position"] = int64_t{position};
+  event["subnets"] = static_cast<int64_t>(record.unit->subnets.size());
+  if (state.empty()) event["state"] = std::string("training");
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (state == "started" && !first_step_seconds_) first_step_seconds_ = SecondsSince(start_);
+  const double epoch = NumberArgument(progress, "epoch", 0);
+  if (state.empty() && epoch >= 1) {
+    Json entry = {{"epoch", static_cast<int64_t>(epoch)}, {"agent", agent}};
+    for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy", "samples_per_second"}) {
+      if (progress.count(key))
+        entry[key == std::string("loss") ? "train_loss" : key] = NumberArgument(progress, key, 0);
+    }
+    Json& history = record.history[subnet];
+    if (!history.is_array()) history = Json::array();
+    // A resumed DU repeats no epoch, but a retried one may: keep the latest of each epoch.
+    while (!history.empty() && history.back()["epoch"].get<int64_t>() >= epoch) {
+      history.erase(history.size() - 1);
+    }
+    history.push_back(entry);
+  }
+  Emit(std::move(event));
+}
+
+Status Coordinator::TrainDu(DuRecord& record) {
+  const int du = record.unit->index;
+  int busy_retries = 0;
+  for (;;) {
+    if (Cancelled() || PastDeadline()) return Stopped();
+    std::optional<Assignment> assignment = ReadCurrentAssignment();
+    const DuAssignment* entry = assignment ? assignment->Find(du) : nullptr;
+    if (entry == nullptr) {
+      std::this_thread::sleep_for(kAssignmentPoll);  // the deployer is rewriting it
+      continue;
+    }
+    const std::string owner = entry->agent;
+    const int64_t version = assignment->version;
+    if (owner != env_.own_id &&
+        !env_.caller->WaitReachable(owner, Millis(request_.reachable_wait_s))) {
+      Note("DU " + std::to_string(du) + ": agent " + owner +
+           " does not answer; waiting for it to come back or for the deployer to move the DU");
+      WaitForMoveOrReturn(du, version, owner);
+      continue;
+    }
+    if (!record.owners.empty() && record.owners.back() != owner) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++redeploys_;
+    }
+    if (record.owners.empty() || record.owners.back() != owner) {
+      record.owners.push_back(owner);
+      record.versions.push_back(version);
+      Note("DU " + std::to_string(du) + " -> " + owner + " (assignment version " +
+           std::to_string(version) + ", " + entry->reason + ")");
+    }
+    ++record.attempts;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      Emit({{"event", std::string("du")},
+            {"du", int64_t{du}},
+            {"agent", owner},
+            {"state", std::string("assigned")},
+            {"subnets", static_cast<int64_t>(record.unit->subnets.size())}});
+    }
+    DuCallRequest call;
+    call.agent = owner;
+    call.function = "train";
+    call.du = du;
+    call.arguments = {{"assignment_version", version}, {"resume", true}};
+    call.timeout = Remaining();
+    call.on_progress = [&](const WireArguments& progress) { OnProgress(record, owner, progress); };
+    call.cancel = &stop_;
+    DuCallOutcome outcome = env_.caller->CallDu(call);
+    if (outcome.status.ok()) {
+      record.final_owner = owner;
+      record.resumed_epochs +=
+          static_cast<int64_t>(NumberArgument(outcome.reply.header.arguments, "resumed_epochs", 0));
+      record.train_seconds = NumberArgument(outcome.reply.header.arguments, "train_seconds", 0);
+      return Status::Ok();
+    }
+    if (Cancelled() || PastDeadline()) return Stopped();
+    const std::string& message = outcome.status.message();
+    if (!outcome.remote) {
+      Note("DU " + std::to_string(du) + " on " + owner + ": " + message +
+           "; waiting for the agent to come back or for the deployer to move the DU");
+      WaitForMoveOrReturn(du, version, owner);
+      continue;
+    }
+    if (message.find("already training") != std::string::npos && busy_retries < kBusyRetries) {
+      ++busy_retries;  // an earlier invoke of ours is still winding down there
+      std::this_thread::sleep_for(kBusyRetry);
+      continue;
+    }
+    if (message.find("is stopping") != std::string::npos ||
+        message.find("superseded") != std::string::npos ||
+        message.find("not assigned to") != std::string::npos) {
+      Note("DU " + std::to_string(du) + " on " + owner + ": " + message +
+           "; waiting for the deployer's next assignment");
+      WaitForMoveOrReturn(du, version, owner);
+      continue;
+    }
+    return outcome.status.WithContext("DU " + std::to_string(du) + " failed on " + owner);
+  }
+}
+
+Result<std::map<int, Array>> PredictionsFromReply(const WireMessage& reply) {
+  std::map<int, Array> predictions;
+  const auto& descriptors = reply.header.tensors;
+  if (descriptors.size() != reply.tensor_frames.size()) {
+    return Status::Corruption("predict reply: " + std::to_string(descriptors.size()) +
+                              " descriptors for " + std::to_string(reply.tensor_frames.size()) +
+                              " frames");
+  }
+  for (size_t i = 0; i < descriptors.size(); ++i) {
+    const TensorDescriptor& descriptor = descriptors[i];
+    if (descriptor.name.rfind("subnet_", 0) != 0 || descriptor.dtype != WireDtype::kFloat32) {
+      return Status::Corruption("predict reply: unexpected tensor '" + descriptor.name + "'");
+    }
+    Array array;
+    array.shape = descriptor.shape;
+    array.values.resize(descriptor.byte_count / sizeof(float));
+    if (reply.tensor_frames[i].size() != descriptor.byte_count) {
+      return Status::Corruption("predict reply: tensor '" + descriptor.name + "' byte count");
+    }
+    std::memcpy(array.values.data(), reply.tensor_frames[i].data(), descriptor.byte_count);
+    predictions[std::atoi(descriptor.name.c_str() + std::strlen("subnet_"))] = std::move(array);
+  }
+  return predictions;
+}
+
+Status Coordinator::PredictDu(DuRecord& record) {
+  const int du = record.unit->index;
+  // The owner has the data loaded; any agent can predict from the shared checkpoints, so a
+  // failed owner falls back to agent 0 itself.
+  for (const std::string& agent : {record.final_owner, env_.own_id}) {
+    if (Cancelled() || PastDeadline()) return Stopped();
+    DuCallRequest call;
+    call.agent = agent;
+    call.function = "predict";
+    call.du = du;
+    call.timeout = std::min(Remaining(), kPredictTimeout);
+    call.cancel = &stop_;
+    DuCallOutcome outcome = env_.caller->CallDu(call);
+    if (outcome.status.ok()) {
+      auto predictions = PredictionsFromReply(outcome.reply);
+      if (predictions.ok()) {
+        record.predictions = std::move(predictions).value();
+        record.predicted_by = agent;
+        return Status::Ok();
+      }
+      outcome.status = predictions.status();
+    }
+    if (agent == env_.own_id) {
+      return outcome.status.WithContext("DU " + std::to_string(du) + " predict on " + agent);
+    }
+    Note("DU " + std::to_string(du) + ": predict on " + agent + " failed (" +
+         outcome.status.message() + "); predicting on " + env_.own_id + " from the checkpoint");
+  }
+  return Status::Internal("unreachable");
+}
+
+void Coordinator::DriveDu(DuRecord& record) {
+  record.status = TrainDu(record);
+  record.trained_at = Clock::now();
+  if (!record.status.ok()) {
+    if (!Cancelled()) {
+      Note(record.status.message() + ": stopping the other DUs");
+      stop_ = true;
+    }
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Emit({{"event", std::string("du")},
+          {"du", int64_t{record.unit->index}},
+          {"agent", record.final_owner},
+          {"state", std::string("trained")},
+          {"subnets", static_cast<int64_t>(record.unit->subnets.size())}});
+  }
+  record.status = PredictDu(record);
+}
+
+Result<RunReport> Coordinator::Run() {
+  start_ = Clock::now();
+  deadline_ = start_ + Millis(request_.timeout_s);
+  run_name_ = request_.run_name.empty() ? "run-" + UtcStamp() : request_.run_name;
+  const std::string started_utc = UtcStamp();
+  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> dus,
+                      ReadDeployableUnits(env_.project_folder));
+  if (dus.empty()) return Status::NotFound("no DUs: run cloudbook-maker first");
+  generation_ = dus[0].generation;
+  const ProjectProgram& program = dus[0].program;
+  if (!program.data.test) {
+    return Status::InvalidArgument("the program has no data.test split: nothing to compose on");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Emit({{"event", std::string("start")},
+          {"dus", static_cast<int64_t>(dus.size())},
+          {"project", program.name}});
+  }
+  Note(std::to_string(dus.size()) + " DUs of " + program.name);
+
+  // The test labels, loaded while the DUs train.
+  Result<ProblemData> data = Status::Internal("not loaded");
+  std::thread loader([&] {
+    const auto& input_shape = dus[0].subnets.at(0).model.input_shape;
+    data = LoadProblemData(program, input_shape, ProjectLayout(env_.project_folder).working_dir());
+  });
+  struct JoinLoader {
+    std::thread& thread;
+    ~JoinLoader() {
+      if (thread.joinable()) thread.join();
+    }
+  } join_loader{loader};
+
+  CB_ASSIGN_OR_RETURN(Assignment assignment, WaitForAssignment());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_seen_version_ = assignment.version;
+  }
+  std::vector<DuRecord> records(dus.size());
+  for (size_t i = 0; i < dus.size(); ++i) records[i].unit = &dus[i];
+  std::vector<std::thread> drivers;
+  for (DuRecord& record : records) drivers.emplace_back([this, &record] { DriveDu(record); });
+  // Mirrors the launcher's cancellation into stop_, which every call in flight watches.
+  std::atomic<bool> drivers_done{false};
+  std::thread cancel_watch([&] {
+    while (!drivers_done && !stop_) {
+      if (env_.cancel != nullptr && env_.cancel->load()) stop_ = true;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+  });
+  for (std::thread& driver : drivers) driver.join();
+  drivers_done = true;
+  cancel_watch.join();
+  loader.join();
+
+  Clock::time_point last_trained = start_;
+  double slowest_train = 0;
+  for (const DuRecord& record : records) {  // the first real failure, not its echoes
+    if (!record.status.ok() && !IsStopEcho(record.status)) return record.status;
+  }
+  for (const DuRecord& record : records) {
+    if (!record.status.ok()) return record.status;
+    last_trained = std::max(last_trained, record.trained_at);
+    slowest_train = std::max(slowest_train, record.train_seconds);
+  }
+  if (!data.ok()) return data.status().WithContext("loading the test set on " + env_.own_id);
+
+  std::vector<SubnetPrediction> predictions;
+  Json subnets = Json::array();
+  for (const DuRecord& record : records) {
+    for (const SubnetSpec& subnet : record.unit->subnets) {
+      auto found = record.predictions.find(subnet.index);
+      if (found == record.predictions.end()) {
+        return Status::Corruption("DU " + std::to_string(record.unit->index) +
+                                  " returned no prediction for subnet " +
+                                  std::to_string(subnet.index));
+      }
+      SubnetPrediction prediction;
+      prediction.outputs = found->second;
+      prediction.classes = subnet.classes;
+      prediction.column_begin = subnet.column_begin;
+      predictions.push_back(std::move(prediction));
+      Json entry = {
+          {"index", subnet.index},
+          {"du", record.unit->index},
+          {"ran_on", record.final_owner},
+          {"widths", subnet.widths},
+          {"epochs", subnet.epochs},
+          {"train_samples", subnet.train_samples},
+          {"test_metrics", MetricsJson(ScoreSubnet(program, subnet, found->second, data->test))}};
+      auto history = record.history.find(subnet.index);
+      entry["history"] = history != record.history.end() ? history->second : Json::array();
+      if (program.problem == ProblemType::kMulticlass) entry["classes"] = subnet.classes;
+      subnets.push_back(std::move(entry));
+    }
+  }
+  CB_ASSIGN_OR_RETURN(Metrics composed, ScoreComposition(program, predictions, data->test));
+  const double compose_seconds = SecondsSince(last_trained);
+
+  Json du_json = Json::array();
+  for (const DuRecord& record : records) {
+    du_json.push_back({{"du", record.unit->index},
+                       {"agents", record.owners},
+                       {"assignment_versions", record.versions},
+                       {"ran_on", record.final_owner},
+                       {"predicted_by", record.predicted_by},
+                       {"attempts", record.attempts},
+                       {"resumed_epochs", record.resumed_epochs},
+                       {"train_seconds", record.train_seconds}});
+  }
+  Json results = {{"format_version", 1},
+                  {"run", run_name_},
+                  {"mode", "agents"},
+                  {"started", started_utc},
+                  {"project", program.name},
+                  {"problem", ProblemTypeName(program.problem)},
+                  {"subnets_count", predictions.size()},
+                  {"groups", program.groups},
+                  {"factor", program.factor},
+                  {"test_samples", data->test.rows()},
+                  {"dus", du_json},
+                  {"subnets", subnets},
+                  {"redeploys", redeploys_},
+                  {"baseline", nullptr}};
+  results["composed"] = {{"metrics", MetricsJson(composed)},
+                         {"train_seconds_max", slowest_train},
+                         {"wall_seconds", SecondsSince(start_)}};
+  results["overheads"] = {
+      {"first_step_seconds", first_step_seconds_ ? Json(*first_step_seconds_) : Json()},
+      {"compose_seconds", compose_seconds}};
+  results["wall_seconds"] = SecondsSince(start_);
+
+  RunReport report;
+  report.results_path = ProjectLayout(env_.project_folder).results() + "/" + run_name_ + ".json";
+  CB_RETURN_IF_ERROR(WriteJsonFileAtomically(report.results_path, results));
+  report.results = std::move(results);
+  Note("composed " + MetricsJson(composed).dump() + "; results in " + report.results_path);
+  return report;
+}
+
+}  // namespace
+
+Result<RunReport> CoordinateRun(const RunEnvironment& environment, const RunRequest& request) {
+  if (environment.caller == nullptr) return Status::Internal("CoordinateRun without a caller");
+  Coordinator coordinator(environment, request);
+  return coordinator.Run();
+}
+
+}  // namespace cloudbook
