@@ -20,6 +20,9 @@ PACKAGES=(
   zlib1g-dev              # gzip IDX files
   libgtest-dev libgmock-dev
   dataset-fashion-mnist   # Fashion-MNIST in IDX format under /usr/share/datasets
+  tmux                    # scripts/cloudbook-start.sh (four panes)
+  iproute2                # multi-host tests: hosts as network namespaces (ip netns)
+  iptables                # multi-host tests: packet loss inside a namespace
 )
 
 missing=()
