@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   double timeout_s = 7 * 24 * 3600.0;
   double assignment_wait_s = 120;
   double connect_timeout_s = 15;
+  bool baseline = false;
   std::string log_level = "warn";  // progress and the summary are the output; logs for trouble
   app.add_option("--project-folder,-p", project_folder, "The project folder")->required();
   app.add_option("--agent-id", agent_id, "Agent 0's id")->capture_default_str();
@@ -81,6 +82,9 @@ int main(int argc, char** argv) {
   app.add_option("--connect-timeout", connect_timeout_s, "Seconds to wait for agent 0 to answer")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_flag("--baseline", baseline,
+               "Afterwards, train the original network on agent 0 and compare it with the "
+               "composed result");
   app.add_option("--progress", progress_mode,
                  "auto (redrawn lines on a terminal, plain lines otherwise), plain or none")
       ->capture_default_str()
@@ -144,6 +148,7 @@ int main(int argc, char** argv) {
   invoke.header.du = 0;
   invoke.header.arguments = {{"timeout_s", timeout_s}, {"assignment_wait_s", assignment_wait_s}};
   if (!run_name.empty()) invoke.header.arguments["run_name"] = run_name;
+  if (baseline) invoke.header.arguments["baseline"] = true;
   const uint64_t request_id = (*transport)->NewRequestId();
   invoke.header.request_id = request_id;
 

@@ -136,6 +136,17 @@ void RunProgressView::OnEvent(const WireArguments& event) {
     Redraw();
     return;
   }
+  if (kind == "baseline") {
+    if (Text(event, "state") == "started") return;
+    PrintLine("[" + FormatDuration(elapsed_) + "] original network  epoch " +
+              Printf("%.0f", Number(event, "epoch", 0)) + "/" +
+              Printf("%.0f", Number(event, "epochs", 0)) + "  loss " +
+              Printf("%.4f", Number(event, "loss", 0)) + "  " +
+              Printf("%.0f", Number(event, "samples_per_second", 0)) + " samples/s  ETA " +
+              FormatDuration(Number(event, "eta_seconds", -1)));
+    Redraw();
+    return;
+  }
   if (kind != "du") return;
   const int du = static_cast<int>(Number(event, "du", -1));
   if (du < 0) return;

@@ -62,7 +62,22 @@ std::string FormatRunSummary(const Json& results, const std::string& results_pat
   const Json& composed = results["composed"];
   out << "composed: " << MetricsLine(composed["metrics"]) << "\n";
   if (results.contains("baseline") && results["baseline"].is_object()) {
-    out << "original: " << MetricsLine(results["baseline"]["metrics"]) << "\n";
+    const Json& baseline = results["baseline"];
+    out << "original: " << MetricsLine(baseline["metrics"]) << std::setprecision(1)
+        << "  (trained in " << NumberOr(baseline, "train_seconds", 0) << " s on "
+        << baseline.value("ran_on", "?") << ")\n";
+    const Json& comparison = results["comparison"];
+    if (comparison.is_object()) {
+      out << std::setprecision(4) << "composed - original:";
+      for (const auto& [name, value] : comparison.items()) {
+        if (name.size() > 6 && name.substr(name.size() - 6) == "_delta") {
+          out << "  " << name.substr(0, name.size() - 6) << " " << std::showpos
+              << value.get<double>() << std::noshowpos;
+        }
+      }
+      out << std::setprecision(2) << "; speed-up (original / slowest DU) "
+          << NumberOr(comparison, "speedup_slowest_du", 0) << "x\n";
+    }
   }
   const Json& overheads = results["overheads"];
   out << std::setprecision(2) << "overheads: first training step "

@@ -121,6 +121,9 @@ Result<WireMessage> AgentNode::HandleControl(InvokeContext& context) {
       std::chrono::duration<double>(context.deadline() - std::chrono::system_clock::now()).count();
   request.timeout_s = std::max(1.0, number("timeout_s", until_deadline));
   request.assignment_wait_s = number("assignment_wait_s", request.assignment_wait_s);
+  if (auto it = arguments.find("baseline"); it != arguments.end()) {
+    if (const auto* flag = std::get_if<bool>(&it->second)) request.baseline = *flag;
+  }
   RunEnvironment environment;
   environment.project_folder = project_folder_;
   environment.distributed_folder = distributed_folder_;

@@ -88,8 +88,47 @@ DuRuntime::~DuRuntime() {
 }
 
 const std::vector<std::string>& DuRuntime::FunctionNames() {
-  static const std::vector<std::string> names = {"train", "predict", "status", "cancel"};
+  static const std::vector<std::string> names = {"train", "predict", "status", "cancel",
+                                                 "baseline"};
   return names;
+}
+
+bool DuRuntime::AcquireTrainingSlot(const std::atomic<bool>* cancel) {
+  std::unique_lock<std::mutex> lock(training_mutex_);
+  const uint64_t ticket = next_ticket_++;
+  for (;;) {
+    if (cancel != nullptr && cancel->load()) {
+      // Give the turn away so the trainings behind this one are not stuck.
+      if (serving_ticket_ == ticket)
+        ++serving_ticket_;
+      else
+        abandoned_tickets_.insert(ticket);
+      training_slot_freed_.notify_all();
+      return false;
+    }
+    while (abandoned_tickets_.count(serving_ticket_)) abandoned_tickets_.erase(serving_ticket_++);
+    if (serving_ticket_ == ticket && trainings_running_ < threads_) {
+      ++serving_ticket_;
+      ++trainings_running_;
+      training_slot_freed_.notify_all();
+      return true;
+    }
+    // Cancellation is a flag, not a notification: look at it again every 100 ms.
+    training_slot_freed_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+}
+
+void DuRuntime::ReleaseTrainingSlot() {
+  {
+    std::lock_guard<std::mutex> lock(training_mutex_);
+    --trainings_running_;
+  }
+  training_slot_freed_.notify_all();
+}
+
+int DuRuntime::ThreadsPerTraining() const {
+  std::lock_guard<std::mutex> lock(training_mutex_);
+  return std::max(1, threads_ / std::max(1, trainings_running_));
 }
 
 void DuRuntime::SetThreads(int threads) { threads_ = std::max(threads, 1); }
@@ -142,6 +181,7 @@ Result<DuReply> DuRuntime::Invoke(const DuInvocation& call) {
   if (call.function == "predict") return Predict(call);
   if (call.function == "status") return Status(call);
   if (call.function == "cancel") return Cancel(call);
+  if (call.function == "baseline") return Baseline(call);
   std::string valid;
   for (const auto& name : FunctionNames()) valid += (valid.empty() ? "" : ", ") + name;
   return Status::InvalidArgument("unknown function '" + call.function + "'; valid: " + valid);
@@ -173,6 +213,13 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
 
   auto unit = ReadUnit(project_folder_, call.du);
   if (!unit.ok()) return finish(unit.status());
+  if (!AcquireTrainingSlot(slot.active_cancel)) {
+    return finish(cloudbook::Status::Internal("cancelled: while waiting for a core"));
+  }
+  struct SlotRelease {
+    DuRuntime* runtime;
+    ~SlotRelease() { runtime->ReleaseTrainingSlot(); }
+  } slot_release{this};
   auto data = LoadData(project_folder_, *unit);
   if (!data.ok()) return finish(data.status());
   {
@@ -205,7 +252,7 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
   const auto start = std::chrono::steady_clock::now();
   int64_t resumed = 0;
   for (const SubnetSpec& subnet : unit->subnets) {
-    SetTrainingThreads(threads_);
+    SetTrainingThreads(ThreadsPerTraining());
     const ProblemData view = SelectSubnetData(**data, unit->program, subnet);
     auto trainer = SubnetTrainer::Create(subnet, unit->program.problem);
     if (!trainer.ok()) return finish(trainer.status());
@@ -245,7 +292,7 @@ Result<DuReply> DuRuntime::Predict(const DuInvocation& call) {
     CB_ASSIGN_OR_RETURN(data, LoadData(project_folder_, unit));
   }
   DuReply reply;
-  SetTrainingThreads(threads_);
+  SetTrainingThreads(ThreadsPerTraining());
   for (const SubnetSpec& subnet : unit.subnets) {
     if (call.cancel && call.cancel->load())
       return cloudbook::Status::Internal("cancelled: predict");
@@ -282,6 +329,43 @@ Result<DuReply> DuRuntime::Cancel(const DuInvocation& call) {
   if (was_training) slot.active_cancel->store(true);
   DuReply reply;
   reply.values = {{"cancelled", was_training}};
+  return reply;
+}
+
+Result<DuReply> DuRuntime::Baseline(const DuInvocation& call) {
+  if (stopping_) return cloudbook::Status::InvalidArgument("the agent is stopping");
+  CB_ASSIGN_OR_RETURN(DeployableUnitSpec unit, ReadUnit(project_folder_, call.du));
+  if (!unit.baseline) {
+    return cloudbook::Status::InvalidArgument("DU " + std::to_string(call.du) +
+                                              " holds no original network (DU 0 does)");
+  }
+  if (!AcquireTrainingSlot(call.cancel)) {
+    return cloudbook::Status::Internal("cancelled: while waiting for a core");
+  }
+  struct SlotRelease {
+    DuRuntime* runtime;
+    ~SlotRelease() { runtime->ReleaseTrainingSlot(); }
+  } slot_release{this};
+  const SubnetSpec& original = *unit.baseline;
+  const ProjectLayout layout(project_folder_);
+  CB_ASSIGN_OR_RETURN(ProblemData data, LoadProblemData(unit.program, original.model.input_shape,
+                                                        layout.working_dir()));
+  SetTrainingThreads(ThreadsPerTraining());
+  TrainingOptions options;
+  options.problem = unit.program.problem;
+  options.cancel = call.cancel;
+  options.on_epoch = [&](const EpochProgress& p) {
+    spdlog::info("original network epoch {}/{} loss {:.4f} {:.0f} samples/s", p.epoch, p.epochs,
+                 p.train_loss, p.samples_per_second);
+    if (call.progress) call.progress(ProgressArguments(p));
+  };
+  CB_ASSIGN_OR_RETURN(SubnetOutcome outcome, TrainAndPredict(original, data, data.test.x, options));
+  DuReply reply;
+  reply.values = {{"train_seconds", outcome.train_seconds},
+                  {"epochs", original.epochs},
+                  {"threads", static_cast<int64_t>(TrainingThreads())},
+                  {"parameters", outcome.parameters}};
+  for (const auto& [name, value] : outcome.test_metrics) reply.values["metric_" + name] = value;
   return reply;
 }
 

@@ -1,17 +1,22 @@
 // What an agent executes for its deployable units: a fixed registry of functions called by
 // name (never arbitrary code): `train` (build the DU's subnets, train on the lent cores,
 // checkpoint after every epoch, resume from a checkpoint, stream progress), `predict` (the
-// test-set predictions as tensors), `status` and `cancel`. Transport-agnostic: the agent
-// adapts an incoming invoke to a DuInvocation. Thread-safe: calls for different DUs run
-// concurrently; a second `train` of a DU already training is refused.
+// test-set predictions as tensors), `status`, `cancel`, and `baseline` (DU 0: train the
+// original network on the lent cores, for comparison). Transport-agnostic: the agent adapts
+// an incoming invoke to a DuInvocation. Thread-safe: calls for different DUs run
+// concurrently; a second `train` of a DU already training is refused. Trainings share the
+// lent cores instead of oversubscribing them: at most `threads` train at once (the others
+// wait, cancellable, in arrival order), each on threads / running libtorch threads.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,13 +76,24 @@ class DuRuntime {
   Result<DuReply> Predict(const DuInvocation& call);
   Result<DuReply> Status(const DuInvocation& call);
   Result<DuReply> Cancel(const DuInvocation& call);
+  Result<DuReply> Baseline(const DuInvocation& call);
   DuSlot& Slot(int du);
+  // Blocks until a training slot is free (true) or `cancel` is set (false).
+  bool AcquireTrainingSlot(const std::atomic<bool>* cancel);
+  void ReleaseTrainingSlot();
+  // libtorch threads for one training now: the lent cores over the trainings running.
+  int ThreadsPerTraining() const;
 
   const std::string project_folder_;
   std::atomic<int> threads_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
   std::map<int, std::unique_ptr<DuSlot>> slots_;  // guarded by mutex_
+  mutable std::mutex training_mutex_;
+  std::condition_variable training_slot_freed_;
+  int trainings_running_ = 0;                      // guarded by training_mutex_
+  uint64_t next_ticket_ = 0, serving_ticket_ = 0;  // FIFO among waiting trainings
+  std::set<uint64_t> abandoned_tickets_;           // cancelled while waiting
 };
 
 }  // namespace cloudbook

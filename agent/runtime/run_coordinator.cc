@@ -122,6 +122,8 @@ class Coordinator {
   Status TrainDu(DuRecord& record);
   Status PredictDu(DuRecord& record);
   void OnProgress(DuRecord& record, const std::string& agent, const WireArguments& progress);
+  // Trains the original network on agent 0 and adds "baseline" and "comparison".
+  Status TrainBaseline(Json& results, const Metrics& composed, double slowest_train);
 
   const RunEnvironment& env_;
   const RunRequest& request_;
@@ -399,6 +401,41 @@ void Coordinator::DriveDu(DuRecord& record) {
   record.status = PredictDu(record);
 }
 
+Status Coordinator::TrainBaseline(Json& results, const Metrics& composed, double slowest_train) {
+  Note("training the original network on " + env_.own_id + " for comparison");
+  DuCallRequest call;
+  call.agent = env_.own_id;
+  call.function = "baseline";
+  call.du = 0;
+  call.timeout = Remaining();
+  call.cancel = &stop_;
+  call.on_progress = [&](const WireArguments& progress) {
+    WireArguments event = progress;
+    event["event"] = std::string("baseline");
+    std::lock_guard<std::mutex> lock(mutex_);
+    Emit(std::move(event));
+  };
+  DuCallOutcome outcome = env_.caller->CallDu(call);
+  if (!outcome.status.ok()) return outcome.status.WithContext("training the original network");
+  const WireArguments& values = outcome.reply.header.arguments;
+  Json metrics = Json::object();
+  for (const auto& [name, value] : values) {
+    if (name.rfind("metric_", 0) == 0) metrics[name.substr(7)] = NumberArgument(values, name, 0);
+  }
+  const double train_seconds = NumberArgument(values, "train_seconds", 0);
+  results["baseline"] = {{"metrics", metrics},
+                         {"ran_on", env_.own_id},
+                         {"epochs", static_cast<int64_t>(NumberArgument(values, "epochs", 0))},
+                         {"threads", static_cast<int64_t>(NumberArgument(values, "threads", 0))},
+                         {"train_seconds", train_seconds}};
+  Json comparison = {{"speedup_slowest_du", train_seconds / std::max(slowest_train, 1e-9)}};
+  for (const auto& [name, value] : composed) {
+    if (metrics.contains(name)) comparison[name + "_delta"] = value - metrics[name].get<double>();
+  }
+  results["comparison"] = comparison;
+  return Status::Ok();
+}
+
 Result<RunReport> Coordinator::Run() {
   start_ = Clock::now();
   deadline_ = start_ + Millis(request_.timeout_s);
@@ -530,13 +567,15 @@ Result<RunReport> Coordinator::Run() {
   results["overheads"] = {
       {"first_step_seconds", first_step_seconds_ ? Json(*first_step_seconds_) : Json()},
       {"compose_seconds", compose_seconds}};
+  Note("composed " + MetricsJson(composed).dump());
+  if (request_.baseline) CB_RETURN_IF_ERROR(TrainBaseline(results, composed, slowest_train));
   results["wall_seconds"] = SecondsSince(start_);
 
   RunReport report;
   report.results_path = ProjectLayout(env_.project_folder).results() + "/" + run_name_ + ".json";
   CB_RETURN_IF_ERROR(WriteJsonFileAtomically(report.results_path, results));
   report.results = std::move(results);
-  Note("composed " + MetricsJson(composed).dump() + "; results in " + report.results_path);
+  Note("results in " + report.results_path);
   return report;
 }
 

@@ -52,6 +52,9 @@ struct RunRequest {
   double timeout_s = 7 * 24 * 3600.0;  // the whole run
   double assignment_wait_s = 120;      // for an assignment of the current DU set
   double reachable_wait_s = 10;        // per attempt, for a DU's owner to answer
+  // After composing, also train the original network on agent 0 (its lent cores) and
+  // report it beside the composed result ("baseline" and "comparison" in the results).
+  bool baseline = false;
 };
 
 struct RunEnvironment {
@@ -63,7 +66,7 @@ struct RunEnvironment {
   // "elapsed_seconds": {"event": "start", dus, project}; {"event": "du", du, agent, state
   // (assigned | started | training | trained), subnets, subnet_position, subnet, epoch,
   // epochs, loss, accuracy, val_loss, val_accuracy, samples_per_second, eta_seconds};
-  // {"event": "note", message}.
+  // {"event": "note", message}; {"event": "baseline", epoch, epochs, loss, ...}.
   std::function<void(const WireArguments&)> on_event;
   const std::atomic<bool>* cancel = nullptr;
 };
