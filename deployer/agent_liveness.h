@@ -1,0 +1,73 @@
+// Which agents are live, judged by the deployer on its OWN steady clock so that clock skew
+// between machines does not matter: an agent is live while new announcement sequence numbers
+// keep arriving. It is LOST when it announces "stopping", when its announcement file
+// disappears, or when no new sequence arrived for the liveness timeout AND no other live agent
+// reports a recent heartbeat from it (the "peers" of their stats files, peer_reports.h). An
+// agent seen for the first time is UNCONFIRMED (not live) until a new sequence arrives or a
+// peer hears it, unless its announcement is fresh by this machine's clock and first sight
+// may be trusted that way (a fast start has no time to watch sequences): a file left by an
+// agent that died must not receive work.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/core/announcement.h"
+#include "deployer/peer_reports.h"
+
+namespace cloudbook {
+
+enum class Liveness { kLive, kLost, kUnconfirmed };
+std::string LivenessName(Liveness liveness);
+
+struct AgentLiveness {
+  std::string id;
+  Liveness state = Liveness::kUnconfirmed;
+  std::string why;  // a readable reason ("no new announcement for 16.0 s, no heartbeat ...")
+  Announcement announcement;          // the last valid one seen
+  std::vector<std::string> heard_by;  // live agents that report a recent heartbeat from it
+};
+
+class LivenessTracker {
+ public:
+  // An agent's timeout is max(timeout_s, 2 x its announce interval): a setting shorter than
+  // the announcements' rhythm would declare healthy agents lost.
+  explicit LivenessTracker(double timeout_s) : timeout_s_(timeout_s) {}
+  void SetTimeout(double timeout_s) { timeout_s_ = timeout_s; }
+  // true (the default): an agent first seen with an announcement written within its timeout
+  // by this machine's wall clock is live at once. false: only new sequences (or heartbeats)
+  // confirm it, which needs no clock agreement but takes one announce interval.
+  void SetTrustFreshAtFirstSight(bool trust) { trust_fresh_at_first_sight_ = trust; }
+
+  // Takes one look at the shared folder: `steady_ms` is this process's steady clock (the
+  // judge of silence), `unix_ms` its wall clock (used only for agents and stats files seen
+  // for the first time). Returns every agent ever seen, sorted by id.
+  std::vector<AgentLiveness> Update(const AnnouncementScan& announcements,
+                                    const std::vector<PeerReport>& reports, int64_t steady_ms,
+                                    int64_t unix_ms);
+
+ private:
+  struct Tracked {
+    Announcement last;
+    int64_t last_new_steady_ms = 0;  // when a new sequence arrived (or first seen fresh)
+    bool confirmed = false;          // a new sequence arrived, or first seen fresh
+    bool present = true;             // its file was there at the last look
+  };
+  struct TrackedReport {
+    int64_t time_ms = 0;
+    int64_t last_new_steady_ms = 0;
+    bool confirmed = false;
+  };
+
+  double TimeoutMs(const Announcement& announcement) const;
+  bool FreshByWallClock(int64_t time_ms, int64_t unix_ms, double timeout_ms) const;
+
+  double timeout_s_;
+  bool trust_fresh_at_first_sight_ = true;
+  std::map<std::string, Tracked> agents_;
+  std::map<std::string, TrackedReport> reports_;
+};
+
+}  // namespace cloudbook

@@ -1,0 +1,490 @@
+#include "deployer/deployer.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/filesystem.hpp>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "agent/core/agent_config.h"
+#include "agent/core/agent_id.h"
+#include "agent/core/agent_paths.h"
+#include "agent/core/announcement.h"
+#include "agent/core/loop_events.h"
+#include "deployer/agent_liveness.h"
+#include "deployer/assignment_planner.h"
+#include "deployer/once_log.h"
+#include "deployer/peer_reports.h"
+#include "deployer/started_dus.h"
+#include "maker/maker.h"
+#include "shared/assignment.h"
+#include "shared/atomic_file.h"
+#include "shared/project_config.h"
+#include "shared/project_layout.h"
+
+namespace cloudbook {
+
+namespace {
+
+constexpr int kStopped = -1;            // internal: asked to stop while waiting
+constexpr double kProgressEveryS = 2;   // a "waiting for ..." line this often
+constexpr double kObserveEveryS = 0.2;  // how often the wait looks at the shared folder
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text.empty() ? "none" : text;
+}
+
+std::string JoinDus(const std::vector<int>& dus) {
+  std::string text;
+  for (const int du : dus) text += (text.empty() ? "" : ", ") + std::to_string(du);
+  return text;
+}
+
+// The version of an assignment file that no longer parses, when its "version" still reads:
+// the fresh plan that replaces it continues from there, so agents never see a version go
+// backwards.
+int64_t SalvageVersion(const std::string& distributed_folder) {
+  auto text = ReadRegularFileBounded(AssignmentPath(distributed_folder), kMaxAssignmentBytes);
+  if (!text.ok()) return 0;
+  auto json = ParseJsonText(*text, "assignment.json");
+  if (!json.ok() || !json->is_object()) return 0;
+  const auto version = json->find("version");
+  if (version == json->end() || !version->is_number_integer()) return 0;
+  return std::max<int64_t>(0, version->get<int64_t>());
+}
+
+// ReadAnnouncements logs every ignored file at each call; the deployer looks several times a
+// second, so it silences that and logs each ignored file once itself (OnceLog).
+AnnouncementScan ReadAnnouncementsQuietly(const std::string& distributed_folder,
+                                          const std::map<std::string, std::string>& pinned) {
+  const spdlog::level::level_enum level = spdlog::get_level();
+  spdlog::set_level(std::max(level, spdlog::level::err));
+  AnnouncementScan scan = ReadAnnouncements(distributed_folder, pinned);
+  spdlog::set_level(level);
+  return scan;
+}
+
+class Deployer {
+ public:
+  Deployer(const DeployerOptions& options, SignalEvents* signals)
+      : options_(options),
+        signals_(signals),
+        layout_(options.project_folder),
+        distributed_(layout_.distributed()),
+        tracker_(config_.liveness_timeout_s) {}
+
+  int Run();
+
+ private:
+  int LoadProject();
+  Status ReloadDus();
+  void ReloadConfig();
+  void Observe();
+  void LogTransition(const AgentLiveness* before, const AgentLiveness& now);
+  int WaitForAgents();
+  Status PlanAndWrite(bool first_pass);
+  void LogWritten(const PlanResult& result);
+  void Surveil();
+  bool Pause(double seconds);  // false when asked to stop
+  bool IsLive(const std::string& id) const;
+  std::vector<std::string> IdsIn(Liveness liveness) const;
+
+  DeployerOptions options_;
+  SignalEvents* signals_;
+  ProjectLayout layout_;
+  std::string distributed_;
+  ProjectConfig config_;
+  std::vector<PlannerDu> dus_;
+  std::string generation_;
+  std::optional<Assignment> current_;
+  int64_t known_version_ = 0;
+  std::map<std::string, std::string> pinned_keys_;
+  LivenessTracker tracker_;
+  std::vector<Announcement> announcements_;  // the valid ones at the last look
+  std::map<std::string, AgentLiveness> states_;
+  std::map<int, std::set<std::string>> barred_;  // DU -> agents it was moved away from
+  OnceLog once_;
+};
+
+int Deployer::LoadProject() {
+  boost::system::error_code error;
+  if (!boost::filesystem::is_directory(options_.project_folder, error)) {
+    spdlog::error(
+        "project folder {} does not exist (create the project, then run "
+        "cloudbook-maker --project-folder {} --subnets n)",
+        options_.project_folder, options_.project_folder);
+    return kDeployerExitNotReady;
+  }
+  if (FileExists(layout_.config_file())) {
+    auto config = ReadProjectConfig(layout_.config_file());
+    if (!config.ok()) {
+      spdlog::error("{} (fix the file, or remove it to use the defaults)",
+                    config.status().message());
+      return kDeployerExitNotReady;
+    }
+    config_ = *config;
+  } else {
+    spdlog::info("no {}: default settings", layout_.config_file());
+  }
+  tracker_.SetTimeout(config_.liveness_timeout_s);
+
+  const Status dus = ReloadDus();
+  if (!dus.ok()) {
+    if (dus.code() == Status::Code::kNotFound) {
+      spdlog::error(
+          "no deployable units in {}: run cloudbook-maker first "
+          "(cloudbook-maker --project-folder {} --subnets n)",
+          distributed_, options_.project_folder);
+    } else {
+      spdlog::error("the deployable units cannot be read ({}): run cloudbook-maker again",
+                    dus.message());
+    }
+    return kDeployerExitNotReady;
+  }
+
+  auto previous = ReadAssignment(distributed_);
+  if (previous.ok()) {
+    current_ = *previous;
+    spdlog::info("assignment version {} in force (make {}, planned over {})", current_->version,
+                 current_->generation, Join(current_->agents));
+  } else if (previous.status().code() != Status::Code::kNotFound) {
+    known_version_ = SalvageVersion(distributed_);
+    spdlog::warn("{}: it will be replaced by a fresh plan", previous.status().message());
+  }
+
+  // Agents created on this machine: their announcements must carry the key of their config.
+  std::vector<std::string> problems;
+  for (const AgentConfig& config : ReadLocalAgentConfigs(options_.project_folder, &problems)) {
+    pinned_keys_[config.id] = config.signing.public_key;
+  }
+  return kDeployerExitOk;
+}
+
+Status Deployer::ReloadDus() {
+  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> specs,
+                      ReadDeployableUnits(options_.project_folder));
+  const std::string generation = specs.empty() ? "" : specs.front().generation;
+  if (generation == generation_) return Status::Ok();
+  if (!generation_.empty()) {
+    spdlog::info("new deployable units (make {}, {} DUs): the next plan starts afresh", generation,
+                 specs.size());
+    barred_.clear();
+  }
+  generation_ = generation;
+  dus_.clear();
+  for (const DeployableUnitSpec& spec : specs) dus_.push_back({spec.index, spec.cost});
+  return Status::Ok();
+}
+
+void Deployer::ReloadConfig() {
+  if (!FileExists(layout_.config_file())) return;
+  auto config = ReadProjectConfig(layout_.config_file());
+  if (!config.ok()) {
+    once_.Log(spdlog::level::warn, "config",
+              config.status().message() + ": keeping the previous settings");
+    return;
+  }
+  once_.Forget("config");
+  if (config->liveness_timeout_s != config_.liveness_timeout_s) {
+    spdlog::info("liveness timeout is now {} s", config->liveness_timeout_s);
+  }
+  config_ = *config;
+  tracker_.SetTimeout(config_.liveness_timeout_s);
+}
+
+void Deployer::Observe() {
+  const AnnouncementScan scan = ReadAnnouncementsQuietly(distributed_, pinned_keys_);
+  for (const IgnoredAnnouncement& ignored : scan.ignored) {
+    once_.Log(spdlog::level::warn, "announcement:" + ignored.path,
+              "ignoring announcement " + ignored.path + ": " + ignored.reason);
+  }
+  for (const Announcement& valid : scan.valid) {
+    once_.Forget("announcement:" + AnnouncementPath(distributed_, valid.id));
+  }
+  const PeerReportScan reports = ReadPeerReports(distributed_);
+  for (const IgnoredFile& ignored : reports.ignored) {
+    once_.Log(spdlog::level::warn, "stats:" + ignored.path,
+              "ignoring stats file " + ignored.path + ": " + ignored.reason);
+  }
+  for (const PeerReport& report : reports.reports) {
+    once_.Forget("stats:" + StatsPath(distributed_, report.reporter));
+  }
+
+  std::map<std::string, AgentLiveness> states;
+  for (AgentLiveness& state : tracker_.Update(scan, reports.reports, SteadyMs(), UnixTimeMs())) {
+    const auto before = states_.find(state.id);
+    LogTransition(before == states_.end() ? nullptr : &before->second, state);
+    states.emplace(state.id, std::move(state));
+  }
+  states_ = std::move(states);
+  announcements_ = scan.valid;
+}
+
+void Deployer::LogTransition(const AgentLiveness* before, const AgentLiveness& now) {
+  if (before != nullptr && before->state == now.state) return;
+  const Announcement& announced = now.announcement;
+  switch (now.state) {
+    case Liveness::kLive:
+      if (before != nullptr && before->state == Liveness::kLost) {
+        spdlog::info(
+            "{} is back ({}): it may receive DUs in later plans; the DUs moved away "
+            "from it stay where they are",
+            now.id, now.why);
+      } else {
+        spdlog::info("{} live: {}, {} core{}, {:.1f} GFLOP/s ({})", now.id, announced.grant,
+                     announced.capacity.cores, announced.capacity.cores == 1 ? "" : "s",
+                     announced.capacity.gflops, now.why);
+      }
+      break;
+    case Liveness::kLost:
+      if (now.id == kAgentZeroId) {
+        spdlog::error(
+            "{} lost ({}): the run cannot finish without agent 0; DU 0 stays "
+            "assigned to it and resumes when it comes back",
+            now.id, now.why);
+      } else {
+        spdlog::warn("{} lost ({})", now.id, now.why);
+      }
+      break;
+    case Liveness::kUnconfirmed:
+      // First sight is normal (it proves itself with its next announcement): not worth a line.
+      if (before != nullptr) {
+        spdlog::info("{} announced but not counted as live: {}", now.id, now.why);
+      }
+      break;
+  }
+}
+
+bool Deployer::IsLive(const std::string& id) const {
+  const auto found = states_.find(id);
+  return found != states_.end() && found->second.state == Liveness::kLive;
+}
+
+std::vector<std::string> Deployer::IdsIn(Liveness liveness) const {
+  std::vector<std::string> ids;
+  for (const auto& [id, state] : states_) {
+    if (state.state == liveness) ids.push_back(id);
+  }
+  return ids;
+}
+
+bool Deployer::Pause(double seconds) {
+  const int64_t deadline = SteadyMs() + static_cast<int64_t>(std::max(0.0, seconds) * 1000);
+  while (true) {
+    const int64_t left_ms = std::max<int64_t>(0, deadline - SteadyMs());
+    pollfd poll_fd{signals_ ? signals_->fd() : -1, POLLIN, 0};
+    const int ready =
+        ::poll(signals_ ? &poll_fd : nullptr, signals_ ? 1 : 0, static_cast<int>(left_ms));
+    if (ready > 0 && (poll_fd.revents & POLLIN)) {
+      for (const int signal : signals_->TakePending()) {
+        if (signal == SIGHUP) {
+          spdlog::info("SIGHUP: re-reading {}", layout_.config_file());
+          ReloadConfig();
+        } else {
+          spdlog::info("{}: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+          return false;
+        }
+      }
+    }
+    if (left_ms == 0 || SteadyMs() >= deadline) return true;
+  }
+}
+
+int Deployer::WaitForAgents() {
+  const double limit_s = options_.wait_s >= 0 ? options_.wait_s : 2 * config_.announce_interval_s;
+  const double gather_s = options_.fast_start ? 0 : limit_s;
+  // With time to watch (one announce interval at least), only new sequences count: a file left
+  // by a dead agent never does. Without, a fresh announcement by this machine's clock counts.
+  tracker_.SetTrustFreshAtFirstSight(options_.fast_start || limit_s < config_.announce_interval_s);
+  spdlog::info("{} (liveness timeout {} s)",
+               options_.fast_start
+                   ? fmt::format("fast start: planning as soon as agent 0 is live (waiting for "
+                                 "it up to {} s)",
+                                 limit_s)
+                   : fmt::format("waiting {} s for agents to announce themselves", limit_s),
+               config_.liveness_timeout_s);
+  const int64_t start = SteadyMs();
+  int64_t next_progress = start + static_cast<int64_t>(kProgressEveryS * 1000);
+  while (true) {
+    Observe();
+    const int64_t now = SteadyMs();
+    const double elapsed_s = (now - start) / 1000.0;
+    if (elapsed_s >= gather_s && IsLive(kAgentZeroId)) return kDeployerExitOk;
+    if (elapsed_s >= limit_s) break;
+    if (now >= next_progress) {
+      next_progress = now + static_cast<int64_t>(kProgressEveryS * 1000);
+      const auto zero = states_.find(kAgentZeroId);
+      spdlog::info("waiting for agents ({:.0f} s left): live: {}; silent: {}; agent 0: {}",
+                   limit_s - elapsed_s, Join(IdsIn(Liveness::kLive)),
+                   Join(IdsIn(Liveness::kUnconfirmed)),
+                   zero == states_.end() ? "not announced" : LivenessName(zero->second.state));
+    }
+    if (!Pause(std::min(kObserveEveryS, limit_s - elapsed_s))) return kStopped;
+  }
+  for (const std::string& id : IdsIn(Liveness::kUnconfirmed)) {
+    spdlog::warn("{} does not count: {}", id, states_.at(id).why);
+  }
+  if (IdsIn(Liveness::kLive).empty()) {
+    spdlog::error(
+        "no live agent after {} s: launch agents with cloudbook-agent launch "
+        "--project-folder {} --agent-id ID (agent 0 first: cloudbook-agent create "
+        "--agent-0 ...)",
+        limit_s, options_.project_folder);
+  } else {
+    spdlog::error(
+        "no agent 0: create and launch it with cloudbook-agent create --agent-0 "
+        "--project-folder {} --grant HIGH, then cloudbook-agent launch "
+        "--project-folder {} --agent-id {} (live agents: {})",
+        options_.project_folder, options_.project_folder, kAgentZeroId,
+        Join(IdsIn(Liveness::kLive)));
+  }
+  return kDeployerExitNoAgents;
+}
+
+Status Deployer::PlanAndWrite(bool first_pass) {
+  PlanRequest request;
+  request.dus = dus_;
+  request.generation = generation_;
+  std::vector<int> indices;
+  for (const PlannerDu& du : dus_) indices.push_back(du.index);
+  for (const auto& [id, state] : states_) {
+    if (state.state == Liveness::kLive) {
+      const Announcement& announced = state.announcement;
+      request.live.push_back(
+          {id, announced.grant, announced.capacity.cores, announced.capacity.gflops});
+    } else {
+      request.not_live_reasons[id] = state.why;
+    }
+  }
+  request.previous = current_ ? &*current_ : nullptr;
+  request.started = StartedDus(distributed_, announcements_, indices);
+  request.barred = barred_;
+  request.known_version = known_version_;
+  PlanResult result = PlanAssignment(request);
+
+  std::string notes;
+  for (const std::string& note : result.notes) notes += (notes.empty() ? "" : "; ") + note;
+  if (notes.empty()) {
+    once_.Forget("notes");
+  } else {
+    once_.Log(spdlog::level::warn, "notes", notes);
+  }
+  if (!result.changed) {
+    if (first_pass) {
+      spdlog::info("assignment version {} kept: the owners of its DUs are live",
+                   result.assignment.version);
+    }
+    return Status::Ok();
+  }
+  result.assignment.time_ms = UnixTimeMs();
+  CB_RETURN_IF_ERROR(WriteAssignment(distributed_, result.assignment));
+  LogWritten(result);
+  current_ = result.assignment;
+  return Status::Ok();
+}
+
+void Deployer::LogWritten(const PlanResult& result) {
+  const Assignment& plan = result.assignment;
+  for (const PlanChange& change : result.changes) {
+    const DuAssignment* entry = plan.Find(change.du);
+    const std::string reason = entry ? entry->reason : "";
+    switch (change.kind) {
+      case PlanChange::Kind::kFresh:
+      case PlanChange::Kind::kRebalanced:
+      case PlanChange::Kind::kDuZeroHome:
+        spdlog::info("DU {} -> {} (assignment version {}): {}", change.du, change.to, plan.version,
+                     reason);
+        break;
+      case PlanChange::Kind::kFromNotLive: {
+        const auto state = states_.find(change.from);
+        const bool lost = state != states_.end() && state->second.state == Liveness::kLost;
+        spdlog::info("{} {} ({}): DU {} -> {} (assignment version {}): {}", change.from,
+                     lost ? "lost" : "is not live", change.from_why, change.du, change.to,
+                     plan.version, reason);
+        barred_[change.du].insert(change.from);
+        break;
+      }
+    }
+  }
+  std::map<std::string, std::vector<int>> owned;
+  for (const DuAssignment& entry : plan.dus) owned[entry.agent].push_back(entry.du);
+  std::string summary;
+  for (const auto& [agent, dus] : owned) {
+    summary += (summary.empty() ? "" : "; ") + agent + ": DU" + (dus.size() == 1 ? " " : "s ") +
+               JoinDus(dus);
+  }
+  spdlog::info("assignment version {} written ({}): {}", plan.version, AssignmentPath(distributed_),
+               summary);
+}
+
+void Deployer::Surveil() {
+  spdlog::info(
+      "surveillance: a check every {} s; an agent is lost after {} s without a new "
+      "announcement or heartbeat; Ctrl-C stops",
+      options_.surveillance_s, config_.liveness_timeout_s);
+  while (Pause(options_.surveillance_s)) {
+    ReloadConfig();
+    const Status dus = ReloadDus();
+    if (dus.ok()) {
+      once_.Forget("dus");
+    } else {
+      once_.Log(
+          spdlog::level::warn, "dus",
+          "cannot read the deployable units (" + dus.message() + "): keeping make " + generation_);
+    }
+    Observe();
+    const Status written = PlanAndWrite(false);
+    if (written.ok()) {
+      once_.Forget("write");
+    } else {
+      once_.Log(spdlog::level::err, "write",
+                "cannot write the assignment (" + written.message() +
+                    "): the previous one stays in force; retrying at every check");
+    }
+  }
+}
+
+int Deployer::Run() {
+  const int loaded = LoadProject();
+  if (loaded != kDeployerExitOk) return loaded;
+  spdlog::info("{} DUs (make {}) for {}", dus_.size(), generation_, options_.project_folder);
+  const int waited = WaitForAgents();
+  if (waited == kStopped) {
+    spdlog::warn("stopped while waiting for agents: no assignment was written");
+    return kDeployerExitOk;
+  }
+  if (waited != kDeployerExitOk) return waited;
+  const Status written = PlanAndWrite(true);
+  if (!written.ok()) {
+    spdlog::error("cannot write the assignment: {}", written.message());
+    return kDeployerExitIo;
+  }
+  if (options_.surveillance_s <= 0) return kDeployerExitOk;
+  Surveil();
+  spdlog::info("surveillance stopped: assignment version {} stays in force",
+               current_ ? current_->version : 0);
+  return kDeployerExitOk;
+}
+
+}  // namespace
+
+int RunDeployer(const DeployerOptions& options, SignalEvents* signals) {
+  Deployer deployer(options, signals);
+  return deployer.Run();
+}
+
+}  // namespace cloudbook
