@@ -7,8 +7,10 @@
 #include <sstream>
 
 #include "agent/core/agent_config.h"
+#include "agent/core/agent_paths.h"
 #include "agent/core/announcement.h"
 #include "agent/core/grant.h"
+#include "agent/core/pid_file.h"
 #include "agent/transport/peer_transport.h"
 
 namespace cloudbook {
@@ -58,6 +60,15 @@ Result<AgentCallResult> CallAgent(const AgentCallOptions& options,
                                   const std::function<void(const WireArguments&)>& on_progress) {
   CB_ASSIGN_OR_RETURN(AgentConfig config,
                       ReadAgentConfig(options.project_folder, options.agent_id));
+  // A launched agent owns its id on the network (one connection per id) and its announcement:
+  // calling under that id would replace both.
+  auto running = ReadPidFileState(PidFilePath(options.project_folder, config.id));
+  if (running.ok() && running->running) {
+    return Status::InvalidArgument(
+        "agent " + config.id + " is launched (pid " + std::to_string(running->pid) +
+        "): call as an agent that is not running (create one with `cloudbook-agent create`), "
+        "or use cloudbook-run for a whole run");
+  }
   const AnnouncementScan scan =
       ReadAnnouncements(config.distributed_folder, {{config.id, config.signing.public_key}});
   const Announcement* peer = nullptr;

@@ -1,4 +1,5 @@
-// `cloudbook-agent call`: invokes one DU function on a peer, as a short-lived agent. The
+// `cloudbook-agent call`: invokes one DU function on a peer, as a short-lived agent that must
+// not be launched (refused otherwise). The
 // calling agent's local config gives its identity (CURVE keys); it announces itself so the
 // peer's ZAP handler can accept its key, finds the peer in the announcements, calls with a
 // deadline, prints progress, and answers with the result's values and tensor shapes.
