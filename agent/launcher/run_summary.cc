@@ -22,9 +22,35 @@ std::string MetricsLine(const Json& metrics) {
   return line.str();
 }
 
-double NumberOr(const Json& json, const char* key, double fallback) {
+// The member `key`, or null when `json` is not an object or lacks it (a results file from
+// another version must not crash the launcher).
+const Json& Field(const Json& json, const char* key) {
+  static const Json kNull;
+  if (!json.is_object()) return kNull;
   auto it = json.find(key);
-  return it != json.end() && it->is_number() ? it->get<double>() : fallback;
+  return it != json.end() ? *it : kNull;
+}
+
+// The elements of an array member, or none.
+const Json& List(const Json& json, const char* key) {
+  static const Json kEmpty = Json::array();
+  const Json& field = Field(json, key);
+  return field.is_array() ? field : kEmpty;
+}
+
+template <typename T>
+T ValueOr(const Json& json, const char* key, T fallback) {
+  const Json& field = Field(json, key);
+  try {
+    return field.is_null() ? fallback : field.get<T>();
+  } catch (const Json::exception&) {
+    return fallback;
+  }
+}
+
+double NumberOr(const Json& json, const char* key, double fallback) {
+  const Json& field = Field(json, key);
+  return field.is_number() ? field.get<double>() : fallback;
 }
 
 }  // namespace
@@ -32,45 +58,50 @@ double NumberOr(const Json& json, const char* key, double fallback) {
 std::string FormatRunSummary(const Json& results, const std::string& results_path) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(1);
-  out << "run " << results.value("run", "?") << " (" << results.value("problem", "?") << ", "
-      << results.value("subnets_count", 0) << " subnets in " << results["dus"].size()
-      << " DUs, F = " << std::setprecision(2) << results.value("factor", 1.0) << ") in "
+  out << "run " << ValueOr<std::string>(results, "run", "?") << " ("
+      << ValueOr<std::string>(results, "problem", "?") << ", "
+      << ValueOr<int64_t>(results, "subnets_count", 0) << " subnets in "
+      << List(results, "dus").size() << " DUs, F = " << std::setprecision(2)
+      << ValueOr<double>(results, "factor", 1.0) << ") in "
       << FormatDuration(NumberOr(results, "wall_seconds", 0)) << "\n";
-  for (const Json& subnet : results["subnets"]) {
-    out << "  subnet " << subnet.value("index", -1) << " (DU " << subnet.value("du", -1) << " on "
-        << subnet.value("ran_on", "?") << ", " << subnet.value("epochs", 0)
-        << " epochs): " << MetricsLine(subnet["test_metrics"]);
-    const Json& history = subnet["history"];
-    if (history.is_array() && !history.empty()) {
+  for (const Json& subnet : List(results, "subnets")) {
+    out << "  subnet " << ValueOr<int64_t>(subnet, "index", -1) << " (DU "
+        << ValueOr<int64_t>(subnet, "du", -1) << " on "
+        << ValueOr<std::string>(subnet, "ran_on", "?") << ", "
+        << ValueOr<int64_t>(subnet, "epochs", 0)
+        << " epochs): " << MetricsLine(Field(subnet, "test_metrics"));
+    const Json& history = List(subnet, "history");
+    if (!history.empty()) {
       out << "  final train loss " << std::setprecision(4)
           << NumberOr(history.back(), "train_loss", 0);
     }
     out << "\n";
   }
-  for (const Json& du : results["dus"]) {
-    out << "  DU " << du.value("du", -1) << ": ";
-    const Json& agents = du["agents"];
+  for (const Json& du : List(results, "dus")) {
+    out << "  DU " << ValueOr<int64_t>(du, "du", -1) << ": ";
+    const Json& agents = List(du, "agents");
     for (size_t i = 0; i < agents.size(); ++i) {
-      out << (i ? " -> " : "") << agents[i].get<std::string>();
+      out << (i ? " -> " : "") << (agents[i].is_string() ? agents[i].get<std::string>() : "?");
     }
     out << std::setprecision(1) << ", trained in " << NumberOr(du, "train_seconds", 0) << " s";
-    if (du.value("resumed_epochs", 0) > 0) {
-      out << ", resumed " << du.value("resumed_epochs", 0) << " epoch(s) from a checkpoint";
+    if (ValueOr<int64_t>(du, "resumed_epochs", 0) > 0) {
+      out << ", resumed " << ValueOr<int64_t>(du, "resumed_epochs", 0)
+          << " epoch(s) from a checkpoint";
     }
     out << "\n";
   }
-  const Json& composed = results["composed"];
-  out << "composed: " << MetricsLine(composed["metrics"]) << "\n";
-  if (results.contains("baseline") && results["baseline"].is_object()) {
-    const Json& baseline = results["baseline"];
-    out << "original: " << MetricsLine(baseline["metrics"]) << std::setprecision(1)
+  const Json& composed = Field(results, "composed");
+  out << "composed: " << MetricsLine(Field(composed, "metrics")) << "\n";
+  if (Field(results, "baseline").is_object()) {
+    const Json& baseline = Field(results, "baseline");
+    out << "original: " << MetricsLine(Field(baseline, "metrics")) << std::setprecision(1)
         << "  (trained in " << NumberOr(baseline, "train_seconds", 0) << " s on "
-        << baseline.value("ran_on", "?") << ")\n";
-    const Json& comparison = results["comparison"];
+        << ValueOr<std::string>(baseline, "ran_on", "?") << ")\n";
+    const Json& comparison = Field(results, "comparison");
     if (comparison.is_object()) {
       out << std::setprecision(4) << "composed - original:";
       for (const auto& [name, value] : comparison.items()) {
-        if (name.size() > 6 && name.substr(name.size() - 6) == "_delta") {
+        if (value.is_number() && name.size() > 6 && name.substr(name.size() - 6) == "_delta") {
           out << "  " << name.substr(0, name.size() - 6) << " " << std::showpos
               << value.get<double>() << std::noshowpos;
         }
@@ -79,11 +110,11 @@ std::string FormatRunSummary(const Json& results, const std::string& results_pat
           << NumberOr(comparison, "speedup_slowest_du", 0) << "x\n";
     }
   }
-  const Json& overheads = results["overheads"];
+  const Json& overheads = Field(results, "overheads");
   out << std::setprecision(2) << "overheads: first training step "
       << NumberOr(overheads, "first_step_seconds", -1) << " s after the start; composed "
       << NumberOr(overheads, "compose_seconds", -1) << " s after the last DU finished; "
-      << results.value("redeploys", 0) << " redeploy(s)\n";
+      << ValueOr<int64_t>(results, "redeploys", 0) << " redeploy(s)\n";
   out << "results: " << results_path << "\n";
   return out.str();
 }
