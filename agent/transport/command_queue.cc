@@ -18,11 +18,16 @@ Result<std::shared_ptr<CommandQueue>> CommandQueue::Create() {
 CommandQueue::~CommandQueue() { close(wakeup_fd_); }
 
 bool CommandQueue::Push(TransportCommand command) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (closed_) return false;
-  const bool was_empty = commands_.empty();
-  commands_.push_back(std::move(command));
+  bool was_empty = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return false;
+    was_empty = commands_.empty();
+    commands_.push_back(std::move(command));
+  }
   if (was_empty) {
+    // Outside the lock, so the woken transport thread does not wait for it in TakeAll. If
+    // TakeAll ran in between, this wakeup finds an empty queue: harmless.
     const uint64_t one = 1;
     // Cannot fail short of a counter overflow; a failed write only delays the wakeup.
     [[maybe_unused]] const ssize_t written = write(wakeup_fd_, &one, sizeof(one));
@@ -37,6 +42,11 @@ std::deque<TransportCommand> CommandQueue::TakeAll() {
   std::deque<TransportCommand> taken;
   taken.swap(commands_);
   return taken;
+}
+
+bool CommandQueue::empty() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return commands_.empty();
 }
 
 std::deque<TransportCommand> CommandQueue::Close() {

@@ -61,6 +61,8 @@ class CommandQueue {
   std::deque<TransportCommand> Close();
   // Readable while commands are queued.
   int wakeup_fd() const { return wakeup_fd_; }
+  // No command queued (a check without a system call).
+  bool empty();
 
  private:
   explicit CommandQueue(int wakeup_fd) : wakeup_fd_(wakeup_fd) {}

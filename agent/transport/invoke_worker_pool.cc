@@ -12,17 +12,20 @@ InvokeWorkerPool::InvokeWorkerPool(size_t max_threads, size_t max_queued)
 InvokeWorkerPool::~InvokeWorkerPool() { Shutdown(std::chrono::milliseconds(0)); }
 
 bool InvokeWorkerPool::TrySubmit(Job job) {
-  std::lock_guard<std::mutex> lock(state_->mutex);
-  if (state_->stopping) return false;
-  const size_t waiting = state_->queue.size();
-  const bool thread_free = state_->idle > waiting;
-  if (!thread_free && threads_.size() < max_threads_) {
-    ++state_->alive;
-    threads_.emplace_back([state = state_] { WorkerLoop(state); });
-  } else if (!thread_free && waiting >= max_queued_) {
-    return false;
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    if (state_->stopping) return false;
+    const size_t waiting = state_->queue.size();
+    const bool thread_free = state_->idle > waiting;
+    if (!thread_free && threads_.size() < max_threads_) {
+      ++state_->alive;
+      threads_.emplace_back([state = state_] { WorkerLoop(state); });
+    } else if (!thread_free && waiting >= max_queued_) {
+      return false;
+    }
+    state_->queue.push_back(std::move(job));
   }
-  state_->queue.push_back(std::move(job));
+  // Outside the lock: the woken worker does not run straight into a held mutex.
   state_->work_ready.notify_one();
   return true;
 }

@@ -1,5 +1,6 @@
 #include "agent/transport/transport_loop.h"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <zmq.h>
 
@@ -103,6 +104,32 @@ Status StatusFromErrorReply(const std::string& peer_id, const WireHeader& header
   const std::string where =
       header.function.empty() ? peer_id : fmt::format("{} ({})", peer_id, header.function);
   return StatusFromCode(code, fmt::format("{}: {}", where, header.error));
+}
+
+// Runs `handler` for one invoke (on a worker, or on the transport thread for an inline
+// function) and turns its outcome into the reply: kResult, or kError with the Status.
+WireMessage RunHandler(const InvokeHandler& handler, InvokeContext& context, size_t max_text) {
+  Result<WireMessage> outcome = Status::Internal("not run");
+  if (context.cancelled()) {
+    outcome = Status::IoError(context.cancel_reason() + " before the handler started");
+  } else {
+    try {
+      outcome = handler(context);
+    } catch (const std::exception& error) {
+      outcome = Status::Internal(std::string("the handler threw: ") + error.what());
+    } catch (...) {
+      outcome = Status::Internal("the handler threw");
+    }
+  }
+  if (!outcome.ok()) {
+    return MakeError(context.request_id(), context.du(), context.function(), outcome.status(),
+                     max_text);
+  }
+  WireMessage reply = std::move(outcome).value();
+  reply.header.kind = MessageKind::kResult;
+  reply.header.request_id = context.request_id();
+  reply.header.error.clear();
+  return reply;
 }
 
 int ClampToInt(int64_t value) {
@@ -230,6 +257,8 @@ Status TransportLoop::OpenSockets() {
     }
     router_.bind(options_.bind_endpoint);
     endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+    dirty_.insert(router_.handle());
+    if (zap_) dirty_.insert(zap_.handle());
   } catch (const zmq::error_t& error) {
     return Status::IoError(fmt::format("{}: cannot listen on {}: {}", options_.agent_id,
                                        options_.bind_endpoint, error.what()));
@@ -261,41 +290,64 @@ void TransportLoop::Run() {
 }
 
 void TransportLoop::PollOnce() {
-  enum class Source { kCommands, kRouter, kZap, kDealer, kMonitor };
-  std::vector<zmq_pollitem_t> items;
-  std::vector<std::pair<Source, PeerLink*>> sources;
-  items.push_back({nullptr, commands_->wakeup_fd(), ZMQ_POLLIN, 0});
-  sources.emplace_back(Source::kCommands, nullptr);
-  items.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
-  sources.emplace_back(Source::kRouter, nullptr);
-  if (zap_) {
-    items.push_back({zap_.handle(), 0, ZMQ_POLLIN, 0});
-    sources.emplace_back(Source::kZap, nullptr);
-  }
+  // Not zmq::poll: it asks every socket for ZMQ_EVENTS before and after blocking, each time a
+  // getpid() and a poll() system call inside libzmq; with four sockets that was ~45 system
+  // calls per round trip on each side. Here a socket's ZMQ_EVENTS is read only when its
+  // ZMQ_FD fired or when we used the socket since it was last drained (dirty_): ZMQ_FD only
+  // signals new commands, and a send or recv can consume the one announcing a message.
+  enum class Source { kRouter, kZap, kDealer, kMonitor };
+  struct Item {
+    Source source;
+    PeerLink* peer;
+    zmq::socket_t* socket;
+    short wanted;
+    short ready;
+  };
+  std::vector<Item> items;
+  items.reserve(2 + 2 * peers_.size());
+  items.push_back({Source::kRouter, nullptr, &router_, ZMQ_POLLIN, 0});
+  if (zap_) items.push_back({Source::kZap, nullptr, &zap_, ZMQ_POLLIN, 0});
   for (auto& [id, peer] : peers_) {
     const short events = peer->outbox.empty() ? ZMQ_POLLIN : (ZMQ_POLLIN | ZMQ_POLLOUT);
-    items.push_back({peer->dealer.handle(), 0, events, 0});
-    sources.emplace_back(Source::kDealer, peer.get());
-    items.push_back({peer->monitor.handle(), 0, ZMQ_POLLIN, 0});
-    sources.emplace_back(Source::kMonitor, peer.get());
+    items.push_back({Source::kDealer, peer.get(), &peer->dealer, events, 0});
+    items.push_back({Source::kMonitor, peer.get(), &peer->monitor, ZMQ_POLLIN, 0});
+  }
+  auto ready_events = [](const Item& item) -> short {
+    return static_cast<short>(item.socket->get(zmq::sockopt::events) & item.wanted);
+  };
+
+  bool any_ready = false;
+  for (Item& item : items) {
+    if (dirty_.count(item.socket->handle()) == 0) continue;
+    item.ready = ready_events(item);
+    any_ready = any_ready || item.ready != 0;
+  }
+  dirty_.clear();  // every live socket is checked now (closed ones' handles go too)
+  bool commands_ready = !commands_->empty();
+  if (!any_ready && !commands_ready) {
+    Clock::time_point now = Clock::now();
+    Clock::duration wait = std::max(Clock::duration::zero(), next_tick_ - now);
+    // A reply the ROUTER could not take yet is retried soon (ROUTER's POLLOUT says nothing
+    // about one particular peer).
+    if (!caller_outbox_.empty()) wait = std::min<Clock::duration>(wait, milliseconds(2));
+    const auto wait_ms = duration_cast<milliseconds>(wait + std::chrono::microseconds(999));
+    std::vector<pollfd> fds;
+    fds.reserve(items.size() + 1);
+    fds.push_back({commands_->wakeup_fd(), POLLIN, 0});
+    for (const Item& item : items) {
+      fds.push_back({item.socket->get(zmq::sockopt::fd), POLLIN, 0});
+    }
+    if (::poll(fds.data(), fds.size(), static_cast<int>(wait_ms.count())) > 0) {
+      commands_ready = (fds[0].revents & POLLIN) != 0;
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (fds[i + 1].revents != 0) items[i].ready = ready_events(items[i]);
+      }
+    }
   }
 
-  Clock::time_point now = Clock::now();
-  Clock::duration wait = std::max(Clock::duration::zero(), next_tick_ - now);
-  // A reply the ROUTER could not take yet is retried soon (ROUTER's POLLOUT says nothing
-  // about one particular peer).
-  if (!caller_outbox_.empty()) wait = std::min<Clock::duration>(wait, milliseconds(2));
-  const auto wait_ms = duration_cast<milliseconds>(wait + std::chrono::microseconds(999));
-  zmq::poll(items, wait_ms);
-
-  bool commands_ready = false;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (items[i].revents == 0) continue;
-    auto [source, peer] = sources[i];
-    switch (source) {
-      case Source::kCommands:
-        commands_ready = true;
-        break;
+  for (const Item& item : items) {
+    if (item.ready == 0) continue;
+    switch (item.source) {
       case Source::kRouter:
         DrainRouter();
         break;
@@ -303,17 +355,17 @@ void TransportLoop::PollOnce() {
         DrainZap();
         break;
       case Source::kDealer:
-        if (items[i].revents & ZMQ_POLLIN) DrainDealer(*peer);
-        if (items[i].revents & ZMQ_POLLOUT) FlushPeerOutbox(*peer);
+        if (item.ready & ZMQ_POLLIN) DrainDealer(*item.peer);
+        if (item.ready & ZMQ_POLLOUT) FlushPeerOutbox(*item.peer);
         break;
       case Source::kMonitor:
-        DrainMonitor(*peer);
+        DrainMonitor(*item.peer);
         break;
     }
   }
-  // Commands last: they may add or remove peers (and so invalidate `sources`).
+  // Commands last: they may add or remove peers (and so invalidate `items`).
   if (commands_ready) HandleCommands();
-  now = Clock::now();
+  const Clock::time_point now = Clock::now();
   if (!caller_outbox_.empty()) FlushCallerOutbox(now);
   if (now >= next_tick_) {
     Tick(now);
@@ -412,7 +464,7 @@ void TransportLoop::HandleCommand(TransportCommand& command) {
       CancelCall(command.peer_id, command.request_id);
       break;
     case Type::kReply:
-      SendReply(command);
+      SendReply(command.invoke, std::move(command.message));
       break;
     case Type::kProgress:
       SendProgress(command);
@@ -488,6 +540,8 @@ Status TransportLoop::OpenDealer(PeerLink& peer) {
     peer.monitor.set(zmq::sockopt::linger, 0);
     peer.monitor.connect(monitor_endpoint);
     dealer.connect(peer.endpoint);
+    dirty_.insert(dealer.handle());
+    dirty_.insert(peer.monitor.handle());
   } catch (const zmq::error_t& error) {
     CloseDealer(peer);
     return Status::InvalidArgument(fmt::format("{}: cannot connect to {} at {}: {}",
@@ -578,12 +632,10 @@ void TransportLoop::CancelCall(const std::string& peer_id, uint64_t request_id) 
   QueueToPeer(*peer->second, request_id, MessageKind::kCancel, EncodeMessage(std::move(cancel)));
 }
 
-void TransportLoop::SendReply(TransportCommand& command) {
-  const std::shared_ptr<InvokeContext>& invoke = command.invoke;
+void TransportLoop::SendReply(const std::shared_ptr<InvokeContext>& invoke, WireMessage reply) {
   const InvokeKey key{invoke->caller_id(), invoke->request_id()};
   const auto found = invokes_.find(key);
   if (found != invokes_.end() && found->second == invoke) invokes_.erase(found);
-  WireMessage reply = std::move(command.message);
   const Status valid = CheckOutgoingMessage(reply, options_.limits);
   if (!valid.ok()) {
     log_->error("{}: the handler of {} returned a bad message: {}", options_.agent_id,
@@ -622,10 +674,12 @@ void TransportLoop::DrainRouter() {
   for (int i = 0; i < kReceiveBatch; ++i) {
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(router_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+      dirty_.erase(router_.handle());  // drained: ZMQ_FD will signal the next one
       return;
     }
     HandleRouterMessage(std::move(frames));
   }
+  dirty_.insert(router_.handle());  // more may be waiting
 }
 
 void TransportLoop::HandleRouterMessage(std::vector<zmq::message_t>&& frames) {
@@ -767,34 +821,19 @@ void TransportLoop::HandleInvoke(const std::string& caller, WireMessage&& invoke
                                {}};
   auto context = std::make_shared<InvokeContext>(caller, std::move(invoke), deadline, sink);
   const size_t max_text = options_.limits.max_string_bytes;
+  invokes_.emplace(key, context);
+  if (options_.inline_functions.count(context->function()) != 0) {
+    // A quick handler (PeerTransportOptions::inline_functions): answered right here.
+    SendReply(context, RunHandler(*handler_, *context, max_text));
+    return;
+  }
   auto job = [handler = handler_, context, queue, max_text] {
-    Result<WireMessage> outcome = Status::Internal("not run");
-    if (context->cancelled()) {
-      outcome = Status::IoError(context->cancel_reason() + " before the handler started");
-    } else {
-      try {
-        outcome = (*handler)(*context);
-      } catch (const std::exception& error) {
-        outcome = Status::Internal(std::string("the handler threw: ") + error.what());
-      } catch (...) {
-        outcome = Status::Internal("the handler threw");
-      }
-    }
     TransportCommand command;
     command.type = TransportCommand::Type::kReply;
     command.invoke = context;
-    if (outcome.ok()) {
-      command.message = std::move(outcome).value();
-      command.message.header.kind = MessageKind::kResult;
-      command.message.header.request_id = context->request_id();
-      command.message.header.error.clear();
-    } else {
-      command.message = MakeError(context->request_id(), context->du(), context->function(),
-                                  outcome.status(), max_text);
-    }
+    command.message = RunHandler(*handler, *context, max_text);
     if (const auto commands = queue.lock()) commands->Push(std::move(command));
   };
-  invokes_.emplace(key, context);
   if (!pool_.TrySubmit(std::move(job))) {
     invokes_.erase(key);
     ReplyError(caller, header_copy,
@@ -862,10 +901,12 @@ void TransportLoop::DrainDealer(PeerLink& peer) {
   for (int i = 0; i < kReceiveBatch; ++i) {
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(peer.dealer, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+      dirty_.erase(peer.dealer.handle());  // drained: ZMQ_FD will signal the next one
       return;
     }
     HandleDealerMessage(peer, std::move(frames));
   }
+  dirty_.insert(peer.dealer.handle());  // more may be waiting
 }
 
 void TransportLoop::HandleDealerMessage(PeerLink& peer, std::vector<zmq::message_t>&& frames) {
@@ -928,6 +969,7 @@ void TransportLoop::DrainMonitor(PeerLink& peer) {
   for (int i = 0; i < kReceiveBatch; ++i) {
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(peer.monitor, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+      dirty_.erase(peer.monitor.handle());  // drained: ZMQ_FD will signal the next one
       return;
     }
     if (frames.empty() || frames[0].size() < 6) continue;
@@ -972,6 +1014,7 @@ void TransportLoop::DrainMonitor(PeerLink& peer) {
         break;
     }
   }
+  dirty_.insert(peer.monitor.handle());  // more may be waiting
 }
 
 void TransportLoop::QueueToPeer(PeerLink& peer, uint64_t request_id, MessageKind kind,
@@ -1087,15 +1130,18 @@ void TransportLoop::DrainZap() {
   for (int i = 0; i < kReceiveBatch; ++i) {
     std::vector<zmq::message_t> request;
     if (!zmq::recv_multipart(zap_, std::back_inserter(request), zmq::recv_flags::dontwait)) {
+      dirty_.erase(zap_.handle());  // drained: ZMQ_FD will signal the next one
       return;
     }
     std::vector<zmq::message_t> reply = zap_handler_->Answer(request);
     zmq::send_multipart(zap_, reply, zmq::send_flags::dontwait);
   }
+  dirty_.insert(zap_.handle());  // more may be waiting
 }
 
 TransportLoop::SendOutcome TransportLoop::TrySend(zmq::socket_t& socket,
                                                   std::vector<zmq::message_t>& frames) {
+  dirty_.insert(socket.handle());  // a send may consume the command announcing a message
   for (size_t i = 0; i < frames.size(); ++i) {
     const zmq::send_flags flags = i + 1 < frames.size()
                                       ? (zmq::send_flags::dontwait | zmq::send_flags::sndmore)

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 #include <zmq.hpp>
@@ -112,7 +113,8 @@ class TransportLoop {
   void StartCall(TransportCommand& command);
   void ForgetCall(const std::shared_ptr<PendingCall>& call, bool send_cancel);
   void CancelCall(const std::string& peer_id, uint64_t request_id);
-  void SendReply(TransportCommand& command);
+  // Forgets the invoke and queues its reply (kResult or kError) to its caller.
+  void SendReply(const std::shared_ptr<InvokeContext>& invoke, WireMessage reply);
   void SendProgress(TransportCommand& command);
 
   // The ROUTER side: requests from peers, replies to them.
@@ -160,6 +162,9 @@ class TransportLoop {
   std::map<InvokeKey, std::shared_ptr<InvokeContext>> invokes_;
   std::map<std::string, Clock::time_point> caller_last_seen_;
   std::deque<CallerOutgoing> caller_outbox_;
+  // Sockets (by handle) used since they were last drained: PollOnce reads their ZMQ_EVENTS
+  // before it blocks, since ZMQ_FD alone would not show what is already waiting.
+  std::unordered_set<void*> dirty_;
   InvokeWorkerPool pool_;
   LogThrottle throttle_;
   Clock::duration tick_interval_;
