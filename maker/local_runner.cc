@@ -138,6 +138,74 @@ Result<Metrics> Compose(const std::vector<SubnetJob>& jobs, const ProjectProgram
   return ScoreComposition(program, predictions, test);
 }
 
+// Trains DU 0's original network on every training sample, on the current training threads:
+// the results' "baseline" entry.
+Result<Json> TrainOriginal(const DeployableUnitSpec& du0, const ProjectProgram& program,
+                           const ProblemData& all) {
+  if (!du0.baseline) return Status::Corruption("DU 0 holds no baseline network");
+  const SubnetSpec& original = *du0.baseline;
+  spdlog::info("baseline: training the original network on {} samples for {} epochs",
+               all.train.rows(), original.epochs);
+  TrainingOptions training;
+  training.problem = program.problem;
+  training.on_epoch = [](const EpochProgress& p) { LogEpoch("baseline", p); };
+  CB_ASSIGN_OR_RETURN(SubnetOutcome outcome, TrainAndPredict(original, all, all.test.x, training));
+  return Json{{"metrics", MetricsJson(outcome.test_metrics)},
+              {"widths", original.widths},
+              {"epochs", original.epochs},
+              {"parameters", outcome.parameters},
+              {"train_seconds", outcome.train_seconds},
+              {"predict_seconds", outcome.predict_seconds},
+              {"threads", TrainingThreads()},
+              {"history", HistoryJson(outcome.history)}};
+}
+
+std::string RunName(const LocalRunOptions& options) {
+  return options.run_name.empty() ? "local-" + UtcStamp() : options.run_name;
+}
+
+// Adds the total wall time and writes distributed/results/<run>.json.
+Result<LocalRunReport> WriteResults(const ProjectLayout& layout, Json results,
+                                    Clock::time_point wall_start) {
+  results["wall_seconds"] = std::chrono::duration<double>(Clock::now() - wall_start).count();
+  LocalRunReport report;
+  report.results_path = layout.results() + "/" + results["run"].get<std::string>() + ".json";
+  CB_RETURN_IF_ERROR(WriteJsonFileAtomically(report.results_path, results));
+  report.results = std::move(results);
+  return report;
+}
+
+// --original-only: the original network alone on `threads` threads, no subnets.
+Result<LocalRunReport> RunOriginalOnly(const LocalRunOptions& options,
+                                       const DeployableUnitSpec& du0, int threads,
+                                       Clock::time_point wall_start) {
+  const ProjectLayout layout(options.project_folder);
+  const ProjectProgram& program = du0.program;
+  if (!du0.baseline) return Status::Corruption("DU 0 holds no baseline network");
+  SetTrainingThreads(threads);
+  spdlog::info("loading data from {}", layout.working_dir());
+  CB_ASSIGN_OR_RETURN(ProblemData all, LoadProblemData(program, du0.baseline->model.input_shape,
+                                                       layout.working_dir()));
+  spdlog::info(
+      "{} training, {} validation, {} test samples; the original network alone on {} "
+      "thread(s)",
+      all.train.rows(), all.validation.rows(), all.test.rows(), TrainingThreads());
+  CB_ASSIGN_OR_RETURN(Json baseline, TrainOriginal(du0, program, all));
+  Json results = {{"format_version", 1},
+                  {"run", RunName(options)},
+                  {"mode", "local"},
+                  {"original_only", true},
+                  {"project", program.name},
+                  {"problem", ProblemTypeName(program.problem)},
+                  {"subnets_count", 0},
+                  {"train_samples", all.train.rows()},
+                  {"test_samples", all.test.rows()},
+                  {"composed", nullptr},
+                  {"subnets", Json::array()},
+                  {"baseline", std::move(baseline)}};
+  return WriteResults(layout, std::move(results), wall_start);
+}
+
 }  // namespace
 
 Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
@@ -151,6 +219,7 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = options.threads > 0 ? options.threads : cores;
+  if (options.original_only) return RunOriginalOnly(options, dus[0], threads, wall_start);
 
   std::vector<SubnetJob> jobs;
   for (const DeployableUnitSpec& du : dus) {
@@ -197,7 +266,7 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   }
 
   Json results = {{"format_version", 1},
-                  {"run", options.run_name.empty() ? "local-" + UtcStamp() : options.run_name},
+                  {"run", RunName(options)},
                   {"mode", "local"},
                   {"project", program.name},
                   {"problem", ProblemTypeName(program.problem)},
@@ -216,41 +285,20 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   results["baseline"] = nullptr;
 
   if (options.baseline) {
-    if (!dus[0].baseline) return Status::Corruption("DU 0 holds no baseline network");
     // Same threads as each subnet had: the speed-up compares like with like.
-    const SubnetSpec& original = *dus[0].baseline;
-    spdlog::info("baseline: training the original network on {} samples for {} epochs",
-                 all.train.rows(), original.epochs);
-    TrainingOptions training;
-    training.problem = program.problem;
-    training.on_epoch = [](const EpochProgress& p) { LogEpoch("baseline", p); };
-    CB_ASSIGN_OR_RETURN(SubnetOutcome outcome,
-                        TrainAndPredict(original, all, all.test.x, training));
-    results["baseline"] = {{"metrics", MetricsJson(outcome.test_metrics)},
-                           {"widths", original.widths},
-                           {"epochs", original.epochs},
-                           {"parameters", outcome.parameters},
-                           {"train_seconds", outcome.train_seconds},
-                           {"predict_seconds", outcome.predict_seconds},
-                           {"threads", TrainingThreads()},
-                           {"history", HistoryJson(outcome.history)}};
-    Json comparison = {
-        {"speedup_slowest_subnet", outcome.train_seconds / std::max(max_train, 1e-9)},
-        {"speedup_sum_of_subnets", outcome.train_seconds / std::max(sum_train, 1e-9)}};
+    CB_ASSIGN_OR_RETURN(Json baseline, TrainOriginal(dus[0], program, all));
+    const double original_seconds = baseline["train_seconds"].get<double>();
+    Json comparison = {{"speedup_slowest_subnet", original_seconds / std::max(max_train, 1e-9)},
+                       {"speedup_sum_of_subnets", original_seconds / std::max(sum_train, 1e-9)}};
     for (const auto& [name, value] : composed_metrics) {
-      if (outcome.test_metrics.count(name)) {
-        comparison[name + "_delta"] = value - outcome.test_metrics.at(name);
+      if (baseline["metrics"].contains(name)) {
+        comparison[name + "_delta"] = value - baseline["metrics"][name].get<double>();
       }
     }
+    results["baseline"] = std::move(baseline);
     results["comparison"] = comparison;
   }
-  results["wall_seconds"] = std::chrono::duration<double>(Clock::now() - wall_start).count();
-
-  LocalRunReport report;
-  report.results_path = layout.results() + "/" + results["run"].get<std::string>() + ".json";
-  CB_RETURN_IF_ERROR(WriteJsonFileAtomically(report.results_path, results));
-  report.results = std::move(results);
-  return report;
+  return WriteResults(layout, std::move(results), wall_start);
 }
 
 std::string FormatResultsSummary(const Json& results) {
@@ -266,26 +314,34 @@ std::string FormatResultsSummary(const Json& results) {
     }
     return line.str();
   };
-  out << "run " << results.value("run", "") << " (" << results.value("problem", "") << ", "
-      << results.value("subnets_count", 0) << " subnets, F = " << std::setprecision(2)
-      << results.value("factor", 1.0) << ")\n";
+  if (results.value("original_only", false)) {
+    out << "run " << results.value("run", "") << " (" << results.value("problem", "")
+        << ", the original network only)\n";
+  } else {
+    out << "run " << results.value("run", "") << " (" << results.value("problem", "") << ", "
+        << results.value("subnets_count", 0) << " subnets, F = " << std::setprecision(2)
+        << results.value("factor", 1.0) << ")\n";
+  }
   for (const Json& subnet : results["subnets"]) {
     out << "  subnet " << subnet["index"].get<int>() << " (DU " << subnet["du"].get<int>() << ", "
         << subnet["train_samples"].get<int64_t>() << " samples, " << subnet["epochs"].get<int64_t>()
         << " epochs): " << metrics_line(subnet["test_metrics"]) << "  train "
         << std::setprecision(1) << subnet["train_seconds"].get<double>() << " s\n";
   }
-  const Json& composed = results["composed"];
-  out << "composed: " << metrics_line(composed["metrics"]) << "  (subnet training: slowest "
-      << std::setprecision(1) << composed["train_seconds_max"].get<double>() << " s, sum "
-      << composed["train_seconds_sum"].get<double>() << " s)\n";
+  if (!results["composed"].is_null()) {
+    const Json& composed = results["composed"];
+    out << "composed: " << metrics_line(composed["metrics"]) << "  (subnet training: slowest "
+        << std::setprecision(1) << composed["train_seconds_max"].get<double>() << " s, sum "
+        << composed["train_seconds_sum"].get<double>() << " s)\n";
+  }
   if (!results["baseline"].is_null()) {
     const Json& baseline = results["baseline"];
     out << "baseline: " << metrics_line(baseline["metrics"]) << "  (training "
         << std::setprecision(1) << baseline["train_seconds"].get<double>() << " s)\n";
-    const Json& comparison = results["comparison"];
-    out << "speed-up of the slowest subnet over the original: " << std::setprecision(2)
-        << comparison["speedup_slowest_subnet"].get<double>() << "x\n";
+    if (results.contains("comparison")) {
+      out << "speed-up of the slowest subnet over the original: " << std::setprecision(2)
+          << results["comparison"]["speedup_slowest_subnet"].get<double>() << "x\n";
+    }
   }
   return out.str();
 }

@@ -2,6 +2,8 @@
 // the maker wrote (exactly what agents will read), trains every subnet (one after another,
 // or `jobs` at a time on the available cores), composes their test predictions, optionally
 // trains the original network as a baseline, and writes distributed/results/<run>.json.
+// With original_only, trains only the original network (DU 0's), alone: the reference the
+// benchmarks time against (no subnets, no composition).
 #pragma once
 
 #include <string>
@@ -18,6 +20,10 @@ struct LocalRunOptions {
   int jobs = 0;           // subnets trained at the same time (0 = one per core, at most k)
   int threads = 0;        // libtorch threads in total (0 = every core)
   std::string run_name;   // empty: local-<UTC time>
+
+  // Train only the original network, on `threads` threads (no subnets): the results hold it
+  // as "baseline" and "composed" is null.
+  bool original_only = false;
 };
 
 struct LocalRunReport {

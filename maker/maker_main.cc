@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  cloudbook-maker --project-folder ~/cloudbook/fashion --subnets 3\n"
       "  cloudbook-maker --project-folder ~/cloudbook/fashion --subnets 3 --local --baseline\n"
+      "  cloudbook-maker --project-folder ~/cloudbook/fashion --local --original-only --threads 1\n"
       "Exit codes: 0 success, 2 bad command line, 3 invalid program or data, 4 I/O error or "
       "corrupt project files, 5 training failed.");
   cloudbook::MakeOptions make;
@@ -79,6 +80,9 @@ int main(int argc, char** argv) {
                "After making the DUs, train every subnet in this process and compose");
   app.add_flag("--baseline", local.baseline,
                "With --local: also train the original network for comparison");
+  app.add_flag("--original-only", local.original_only,
+               "With --local: train only the original network, alone on --threads threads (no "
+               "subnets); its figures are written as the results' baseline");
   app.add_option("--jobs,-j", local.jobs,
                  "With --local: subnets trained at the same time (default: one per core)")
       ->check(CLI::Range(1, 1024));
@@ -96,8 +100,8 @@ int main(int argc, char** argv) {
     const int code = app.exit(error);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  if (local.baseline && !run_local) {
-    std::cerr << "--baseline needs --local\n";
+  if ((local.baseline || local.original_only) && !run_local) {
+    std::cerr << (local.baseline ? "--baseline" : "--original-only") << " needs --local\n";
     return kExitUsage;
   }
   spdlog::set_level(spdlog::level::from_str(log_level));

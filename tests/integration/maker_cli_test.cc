@@ -82,6 +82,27 @@ TEST_F(FashionProject, SameSeedsGiveTheSameComposedResult) {
   EXPECT_EQ(first["composed"]["metrics"], second["composed"]["metrics"]);
 }
 
+// --original-only trains the original network alone, and on the same thread count exactly as
+// --baseline does after the subnets (same seed, same threads: the same network).
+TEST_F(FashionProject, OriginalOnlyTrainsTheOriginalAloneLikeTheBaseline) {
+  const Json alone = RunLocal("original-only", "--original-only --threads 1");
+  const Json with_subnets = RunLocal("baseline-one-thread", "--baseline --jobs 1 --threads 1");
+  ASSERT_TRUE(alone.is_object() && with_subnets.is_object());
+  EXPECT_TRUE(alone["original_only"].get<bool>());
+  EXPECT_TRUE(alone["composed"].is_null());
+  EXPECT_TRUE(alone["subnets"].empty());
+  EXPECT_EQ(alone["train_samples"].get<int>(), with_subnets["train_samples"].get<int>());
+  const Json& original = alone["baseline"];
+  EXPECT_EQ(original["threads"].get<int>(), 1);
+  EXPECT_EQ(original["epochs"].get<int>(), 10);
+  EXPECT_EQ(original["history"].size(), 10u);
+  EXPECT_GT(original["metrics"]["accuracy"].get<double>(), 0.70) << "chance is 0.10";
+  EXPECT_EQ(original["metrics"], with_subnets["baseline"]["metrics"]);
+  EXPECT_EQ(original["widths"], with_subnets["baseline"]["widths"]);
+  EXPECT_GT(original["train_seconds"].get<double>(), 0.0);
+  EXPECT_LT(original["train_seconds"].get<double>(), alone["wall_seconds"].get<double>());
+}
+
 TEST_F(FashionProject, AFailedMakeWritesNothingAndKeepsTheOriginal) {
   const CommandResult good = RunCommand(Maker() + " -p " + project_.path() + " --subnets 3");
   ASSERT_EQ(good.exit_code, 0) << good.output;
@@ -111,6 +132,11 @@ TEST(MakerCommandLine, HelpAndBadArguments) {
   const CommandResult missing = RunCommand(Maker());
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
   EXPECT_NE(missing.output.find("--project-folder"), std::string::npos) << missing.output;
+
+  const CommandResult not_local = RunCommand(Maker() + " -p /tmp --original-only");
+  EXPECT_EQ(not_local.exit_code, 2) << not_local.output;
+  EXPECT_NE(not_local.output.find("--original-only needs --local"), std::string::npos)
+      << not_local.output;
 
   const CommandResult negative = RunCommand(Maker() + " -p /tmp --subnets -4");
   EXPECT_EQ(negative.exit_code, 2) << negative.output;
