@@ -275,7 +275,11 @@ int main(int argc, char** argv) {
       call.arguments = {{"resume", call_resume}, {"assignment_version", call_assignment_version}};
     }
     auto result = cloudbook::CallAgent(call, [](const cloudbook::WireArguments& progress) {
-      std::string line = "progress";
+      // "started": a subnet's data and model are ready (no epoch finished yet).
+      auto state = progress.find("state");
+      const bool started =
+          state != progress.end() && cloudbook::FormatWireValue(state->second) == "started";
+      std::string line = started ? "started" : "progress";
       for (const auto& [name, value] : progress) {
         line += " " + name + "=" + cloudbook::FormatWireValue(value);
       }
