@@ -42,6 +42,10 @@ TEST_F(DuRuntimeTest, TrainCancelResumePredict) {
   train.du = 1;
   train.cancel = &cancel;
   train.progress = [&](const WireArguments& progress) {
+    if (progress.count("state")) {  // "started": data and model ready, no epoch yet
+      EXPECT_EQ(std::get<std::string>(progress.at("state")), "started");
+      return;
+    }
     epochs_seen.push_back(std::get<int64_t>(progress.at("epoch")));
     if (epochs_seen.size() == 2) cancel = true;  // stop during the third epoch
   };
@@ -54,7 +58,7 @@ TEST_F(DuRuntimeTest, TrainCancelResumePredict) {
   cancel = false;
   epochs_seen.clear();
   train.progress = [&](const WireArguments& progress) {
-    epochs_seen.push_back(std::get<int64_t>(progress.at("epoch")));
+    if (!progress.count("state")) epochs_seen.push_back(std::get<int64_t>(progress.at("epoch")));
   };
   auto second = runtime.Invoke(train);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
