@@ -1,5 +1,9 @@
 #include "tests/test_support.h"
 
+#include <sys/wait.h>
+
+#include <cstdio>
+
 #include <gtest/gtest.h>
 
 #include <boost/filesystem.hpp>
@@ -56,6 +60,19 @@ bool SetUpFashionMlpProject(const std::string& project_folder) {
   fs::create_directory_symlink(FashionMnistDir(),
                                project / "distributed/working_dir/fashion-mnist");
   return true;
+}
+
+CommandResult RunShell(const std::string& command, const std::string& err_path) {
+  CommandResult result;
+  FILE* pipe = ::popen((command + " </dev/null 2>" + err_path).c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.err = fs::exists(err_path) ? ReadFileOrDie(err_path) : "";
+  return result;
 }
 
 std::string FashionMnistDir() { return "/usr/share/datasets/fashion-mnist"; }

@@ -21,6 +21,17 @@ class ScratchDir {
   std::string path_;
 };
 
+// What a finished command printed and how it ended.
+struct CommandResult {
+  int exit_code = -1;  // -1: killed by a signal, or could not start
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+
+// Runs a shell command line to completion (sh -c, stdin from /dev/null); stderr goes
+// through `err_path`. Programs under test bound their own waits (--timeout, --wait).
+CommandResult RunShell(const std::string& command, const std::string& err_path);
+
 // Writes bytes to a file, creating parent folders. Aborts the test on failure.
 void WriteFile(const std::string& path, const std::string& bytes);
 std::string ReadFileOrDie(const std::string& path);

@@ -28,12 +28,6 @@ namespace cloudbook::testing {
 
 namespace fs = boost::filesystem;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
 inline std::string Agent() { return std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-agent"; }
 
 class AgentProcessTest : public ::testing::Test {
@@ -57,17 +51,7 @@ class AgentProcessTest : public ::testing::Test {
   // Runs `cloudbook-agent <arguments>` to completion (the binary has no waits of its own
   // longer than its --timeout).
   CommandResult Run(const std::string& arguments) {
-    const std::string err_path = scratch_.Join("stderr.txt");
-    CommandResult result;
-    FILE* pipe = ::popen((Agent() + " " + arguments + " 2>" + err_path).c_str(), "r");
-    if (pipe == nullptr) return result;
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.err = testing::ReadFileOrDie(err_path);
-    return result;
+    return testing::RunShell(Agent() + " " + arguments, scratch_.Join("stderr.txt"));
   }
 
   std::string P() const { return "--project-folder " + project_.path(); }

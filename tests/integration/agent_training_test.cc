@@ -111,8 +111,8 @@ TEST_F(AgentTraining, UnknownFunctionIsRefusedAndTheAgentCarriesOn) {
   EXPECT_EQ(status.exit_code, 0) << status.err;
   EXPECT_NE(status.out.find("state=idle"), std::string::npos) << status.out;
   // Calling under the id of a launched agent would take over its connection and announcement.
-  const CommandResult impostor = Run("call " + P() + " --agent-id " + server + " --peer " +
-                                     client + " --function status --du 0");
+  const CommandResult impostor = Run("call " + P() + " --agent-id " + server + " --peer " + client +
+                                     " --function status --du 0");
   EXPECT_NE(impostor.exit_code, 0);
   EXPECT_NE(impostor.err.find("is launched"), std::string::npos) << impostor.err;
   EXPECT_EQ(ReadAnnouncement(server)->status, AgentRunState::kRunning);

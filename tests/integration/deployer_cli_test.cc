@@ -26,18 +26,8 @@ using testing::CommandResult;
 std::string Deployer() { return std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-deployer"; }
 std::string Maker() { return std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-maker"; }
 
-// Runs a command to completion: stdout, stderr (through a file) and the exit code.
 CommandResult RunCommand(const std::string& command, const std::string& err_path) {
-  CommandResult result;
-  FILE* pipe = ::popen((command + " 2>" + err_path).c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.err = testing::ReadFileOrDie(err_path);
-  return result;
+  return testing::RunShell(command, err_path);
 }
 
 class DeployerCli : public testing::AgentProcessTest {

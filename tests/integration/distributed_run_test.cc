@@ -34,19 +34,8 @@ class DistributedRun : public testing::AgentProcessTest {
                            "heartbeat_interval_s": 0.5, "liveness_timeout_s": 3})");
   }
 
-  // Runs a command line to completion; stdout and stderr captured.
   CommandResult Shell(const std::string& command) {
-    const std::string err_path = scratch_.Join("shell-stderr.txt");
-    CommandResult result;
-    FILE* pipe = ::popen((command + " 2>" + err_path).c_str(), "r");
-    if (pipe == nullptr) return result;
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.err = testing::ReadFileOrDie(err_path);
-    return result;
+    return testing::RunShell(command, scratch_.Join("shell-stderr.txt"));
   }
 
   void Make(int subnets, int train_limit) {

@@ -22,11 +22,7 @@ namespace {
 
 namespace fs = boost::filesystem;
 
-struct ShellResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using ShellResult = testing::CommandResult;
 
 class StartScript : public ::testing::Test {
  protected:
@@ -55,17 +51,7 @@ class StartScript : public ::testing::Test {
 
   // Runs a shell command line without a terminal (stdin from /dev/null).
   ShellResult Shell(const std::string& command) {
-    const std::string err_path = scratch_.Join("stderr.txt");
-    ShellResult result;
-    FILE* pipe = ::popen((command + " </dev/null 2>" + err_path).c_str(), "r");
-    if (pipe == nullptr) return result;
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.err = fs::exists(err_path) ? testing::ReadFileOrDie(err_path) : "";
-    return result;
+    return testing::RunShell(command, scratch_.Join("stderr.txt"));
   }
 
   ShellResult Start(const std::string& arguments) {
