@@ -23,6 +23,8 @@ PACKAGES=(
   tmux                    # scripts/cloudbook-start.sh (four panes)
   iproute2                # multi-host tests: hosts as network namespaces (ip netns)
   iptables                # multi-host tests: packet loss inside a namespace
+  libnfs-dev              # fs_adapters: native NFS client for nfs:// shared folders
+  nfs-ganesha nfs-ganesha-vfs  # NFS integration tests: userspace NFSv4 server on loopback
 )
 
 missing=()
