@@ -129,6 +129,7 @@ Result<WireMessage> AgentNode::HandleControl(InvokeContext& context) {
   environment.distributed_folder = distributed_folder_;
   environment.own_id = own_id_;
   environment.caller = this;
+  environment.load_data = [this] { return runtime_->Data(0); };
   environment.cancel = context.cancel_flag();
   environment.on_event = [&context](const WireArguments& event) { context.SendProgress(event); };
   spdlog::info("{} asks for a run", context.caller_id());
@@ -242,6 +243,9 @@ void AgentNode::EnforceAssignment() {
   if (!runtime_) return;
   auto assignment = ReadAssignment(distributed_folder_);
   if (!assignment.ok()) return;
+  // Work is coming: decode the data now rather than when the first `train` arrives.
+  const std::vector<int> mine = assignment->DusOf(own_id_);
+  if (!mine.empty()) runtime_->Prefetch(mine.front());
   for (const DuState& state : runtime_->States()) {
     if (state.state != "training") continue;
     const DuAssignment* entry = assignment->Find(state.du);

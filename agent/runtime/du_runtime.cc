@@ -80,6 +80,7 @@ DuRuntime::DuRuntime(std::string project_folder, int threads)
     : project_folder_(std::move(project_folder)), threads_(std::max(threads, 1)) {}
 
 DuRuntime::~DuRuntime() {
+  if (prefetch_.joinable()) prefetch_.join();
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [du, slot] : slots_) {
     std::lock_guard<std::mutex> slot_lock(slot->mutex);
@@ -153,6 +154,31 @@ bool DuRuntime::StopAfterCurrentEpochs(double timeout_s) {
   }
 }
 
+Result<std::shared_ptr<const ProblemData>> DuRuntime::Data(int du) {
+  CB_ASSIGN_OR_RETURN(DeployableUnitSpec unit, ReadUnit(project_folder_, du));
+  if (unit.subnets.empty()) return cloudbook::Status::Corruption("DU holds no subnets");
+  std::string key = unit.generation;
+  for (int64_t d : unit.subnets[0].model.input_shape) key += "x" + std::to_string(d);
+  std::lock_guard<std::mutex> lock(data_mutex_);
+  if (data_ && data_key_ == key) return data_;
+  const auto start = std::chrono::steady_clock::now();
+  CB_ASSIGN_OR_RETURN(data_, LoadData(project_folder_, unit));
+  data_key_ = key;
+  spdlog::info("data loaded in {:.2f} s ({} training, {} test samples), kept for every DU here",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+               data_->train.rows(), data_->test.rows());
+  return data_;
+}
+
+void DuRuntime::Prefetch(int du) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (prefetch_.joinable()) return;  // one prefetch per runtime: later DUs share its data
+  prefetch_ = std::thread([this, du] {
+    auto data = Data(du);
+    if (!data.ok()) spdlog::warn("prefetching DU {}'s data: {}", du, data.status().message());
+  });
+}
+
 DuRuntime::DuSlot& DuRuntime::Slot(int du) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& slot = slots_[du];
@@ -220,7 +246,7 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
     DuRuntime* runtime;
     ~SlotRelease() { runtime->ReleaseTrainingSlot(); }
   } slot_release{this};
-  auto data = LoadData(project_folder_, *unit);
+  auto data = Data(call.du);
   if (!data.ok()) return finish(data.status());
   {
     std::lock_guard<std::mutex> lock(slot.mutex);
@@ -289,7 +315,7 @@ Result<DuReply> DuRuntime::Predict(const DuInvocation& call) {
     data = slot.data;
   }
   if (!data) {
-    CB_ASSIGN_OR_RETURN(data, LoadData(project_folder_, unit));
+    CB_ASSIGN_OR_RETURN(data, Data(call.du));
   }
   DuReply reply;
   SetTrainingThreads(ThreadsPerTraining());

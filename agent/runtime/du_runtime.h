@@ -18,10 +18,12 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "shared/data/array.h"
+#include "shared/data/dataset_loader.h"
 #include "shared/status.h"
 #include "shared/wire/wire_message.h"
 
@@ -64,6 +66,14 @@ class DuRuntime {
   static const std::vector<std::string>& FunctionNames();
 
   std::vector<DuState> States() const;
+
+  // The project's data as DU `du` reads it (train, validation, test), decoded once per DU
+  // generation and input shape and shared by every DU of this agent: the DUs of a project
+  // read the same files. Thread-safe; concurrent callers wait for one load.
+  Result<std::shared_ptr<const ProblemData>> Data(int du);
+  // Starts loading Data(du) in the background (an assignment gave this agent work), so the
+  // first `train` does not wait for decompression. Idempotent.
+  void Prefetch(int du);
   // A clean shutdown: every running training stops after its current epoch (whose
   // checkpoint is then on disk). Returns true when none is running any more within
   // `timeout_s`; then (or anyway) the caller may cancel what is left.
@@ -89,6 +99,10 @@ class DuRuntime {
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
   std::map<int, std::unique_ptr<DuSlot>> slots_;  // guarded by mutex_
+  std::mutex data_mutex_;                         // held while loading: one decode at a time
+  std::string data_key_;                          // generation + input shape of data_
+  std::shared_ptr<const ProblemData> data_;
+  std::thread prefetch_;
   mutable std::mutex training_mutex_;
   std::condition_variable training_slot_freed_;
   int trainings_running_ = 0;                      // guarded by training_mutex_

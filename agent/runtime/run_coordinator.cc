@@ -458,10 +458,20 @@ Result<RunReport> Coordinator::Run() {
   Note(std::to_string(dus.size()) + " DUs of " + program.name);
 
   // The test labels, loaded while the DUs train.
-  Result<ProblemData> data = Status::Internal("not loaded");
+  Result<std::shared_ptr<const ProblemData>> data = Status::Internal("not loaded");
   std::thread loader([&] {
+    if (env_.load_data) {
+      data = env_.load_data();  // shared with agent 0's own DUs: decoded once
+      return;
+    }
     const auto& input_shape = dus[0].subnets.at(0).model.input_shape;
-    data = LoadProblemData(program, input_shape, ProjectLayout(env_.project_folder).working_dir());
+    auto loaded =
+        LoadProblemData(program, input_shape, ProjectLayout(env_.project_folder).working_dir());
+    if (!loaded.ok()) {
+      data = loaded.status();
+    } else {
+      data = std::make_shared<const ProblemData>(std::move(loaded).value());
+    }
   });
   struct JoinLoader {
     std::thread& thread;
@@ -519,21 +529,21 @@ Result<RunReport> Coordinator::Run() {
       prediction.classes = subnet.classes;
       prediction.column_begin = subnet.column_begin;
       predictions.push_back(std::move(prediction));
-      Json entry = {
-          {"index", subnet.index},
-          {"du", record.unit->index},
-          {"ran_on", record.final_owner},
-          {"widths", subnet.widths},
-          {"epochs", subnet.epochs},
-          {"train_samples", subnet.train_samples},
-          {"test_metrics", MetricsJson(ScoreSubnet(program, subnet, found->second, data->test))}};
+      Json entry = {{"index", subnet.index},
+                    {"du", record.unit->index},
+                    {"ran_on", record.final_owner},
+                    {"widths", subnet.widths},
+                    {"epochs", subnet.epochs},
+                    {"train_samples", subnet.train_samples},
+                    {"test_metrics",
+                     MetricsJson(ScoreSubnet(program, subnet, found->second, (*data)->test))}};
       auto history = record.history.find(subnet.index);
       entry["history"] = history != record.history.end() ? history->second : Json::array();
       if (program.problem == ProblemType::kMulticlass) entry["classes"] = subnet.classes;
       subnets.push_back(std::move(entry));
     }
   }
-  CB_ASSIGN_OR_RETURN(Metrics composed, ScoreComposition(program, predictions, data->test));
+  CB_ASSIGN_OR_RETURN(Metrics composed, ScoreComposition(program, predictions, (*data)->test));
   const double compose_seconds = SecondsSince(last_trained);
 
   Json du_json = Json::array();
@@ -556,7 +566,7 @@ Result<RunReport> Coordinator::Run() {
                   {"subnets_count", predictions.size()},
                   {"groups", program.groups},
                   {"factor", program.factor},
-                  {"test_samples", data->test.rows()},
+                  {"test_samples", (*data)->test.rows()},
                   {"dus", du_json},
                   {"subnets", subnets},
                   {"redeploys", redeploys_},

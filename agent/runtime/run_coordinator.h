@@ -10,8 +10,10 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
+#include "shared/data/dataset_loader.h"
 #include "shared/json_io.h"
 #include "shared/status.h"
 #include "shared/wire/wire_message.h"
@@ -69,6 +71,8 @@ struct RunEnvironment {
   // {"event": "note", message}; {"event": "baseline", epoch, epochs, loss, ...}.
   std::function<void(const WireArguments&)> on_event;
   const std::atomic<bool>* cancel = nullptr;
+  // The project's data (only its test set is used); empty: read from working_dir here.
+  std::function<Result<std::shared_ptr<const ProblemData>>()> load_data;
 };
 
 struct RunReport {
