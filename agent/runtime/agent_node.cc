@@ -12,6 +12,7 @@
 #include "agent/core/announcement.h"
 #include "agent/core/control_channel.h"
 #include "agent/transport/invoke_context.h"
+#include "maker/maker.h"
 #include "shared/assignment.h"
 
 namespace cloudbook {
@@ -65,6 +66,11 @@ Status AgentNode::Start(AgentServicesContext& context) {
   spdlog::info("serving DU functions on {} (published as {})", transport_->endpoint(),
                context.published_endpoint);
   RefreshPeers();
+  // An agent lent to a project will train it: decode the data while waiting for work, so a
+  // run's first step does not wait for decompression (later DU generations reload lazily).
+  if (auto dus = ReadDeployableUnits(project_folder_); dus.ok() && !dus->empty()) {
+    runtime_->Prefetch(dus->front().index);
+  }
   if (context.config.agent_0) CB_RETURN_IF_ERROR(StartControl(context));
   return Status::Ok();
 }
