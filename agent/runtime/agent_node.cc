@@ -68,8 +68,12 @@ Status AgentNode::Start(AgentServicesContext& context) {
   RefreshPeers();
   // An agent lent to a project will train it: decode the data while waiting for work, so a
   // run's first step does not wait for decompression (later DU generations reload lazily).
+  // It announces "running" once ready (bounded: a huge data set must not hide the agent).
   if (auto dus = ReadDeployableUnits(project_folder_); dus.ok() && !dus->empty()) {
     runtime_->Prefetch(dus->front().index);
+    if (!runtime_->WaitForPrefetch(kDataWarmupSeconds)) {
+      spdlog::info("still decoding the data after {} s; announcing anyway", kDataWarmupSeconds);
+    }
   }
   if (context.config.agent_0) CB_RETURN_IF_ERROR(StartControl(context));
   return Status::Ok();

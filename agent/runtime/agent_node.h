@@ -43,6 +43,7 @@ class AgentNode final : public AgentServices, public DuCaller {
 
  private:
   static constexpr double kEpochFinishSeconds = 20;
+  static constexpr double kDataWarmupSeconds = 30;
 
   bool Authorize(const std::string& public_key, std::string* agent_id);
   Result<WireMessage> Handle(InvokeContext& context);

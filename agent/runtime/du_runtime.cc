@@ -176,7 +176,20 @@ void DuRuntime::Prefetch(int du) {
   prefetch_ = std::thread([this, du] {
     auto data = Data(du);
     if (!data.ok()) spdlog::warn("prefetching DU {}'s data: {}", du, data.status().message());
+    {
+      std::lock_guard<std::mutex> done_lock(mutex_);
+      prefetch_done_ = true;
+    }
+    prefetch_finished_.notify_all();
   });
+}
+
+bool DuRuntime::WaitForPrefetch(double timeout_s) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!prefetch_.joinable()) return true;
+  return prefetch_finished_.wait_for(
+      lock, std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)),
+      [this] { return prefetch_done_; });
 }
 
 DuRuntime::DuSlot& DuRuntime::Slot(int du) {

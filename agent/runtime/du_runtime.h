@@ -74,6 +74,8 @@ class DuRuntime {
   // Starts loading Data(du) in the background (an assignment gave this agent work), so the
   // first `train` does not wait for decompression. Idempotent.
   void Prefetch(int du);
+  // Waits up to `timeout_s` for a started prefetch; true when none is pending.
+  bool WaitForPrefetch(double timeout_s);
   // A clean shutdown: every running training stops after its current epoch (whose
   // checkpoint is then on disk). Returns true when none is running any more within
   // `timeout_s`; then (or anyway) the caller may cancel what is left.
@@ -103,6 +105,8 @@ class DuRuntime {
   std::string data_key_;                          // generation + input shape of data_
   std::shared_ptr<const ProblemData> data_;
   std::thread prefetch_;
+  bool prefetch_done_ = false;  // guarded by mutex_
+  std::condition_variable prefetch_finished_;
   mutable std::mutex training_mutex_;
   std::condition_variable training_slot_freed_;
   int trainings_running_ = 0;                      // guarded by training_mutex_
