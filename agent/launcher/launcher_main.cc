@@ -196,10 +196,7 @@ int main(int argc, char** argv) {
     }
     return Fail(kExitRunFailed, "run failed: " + message);
   }
-  std::string results_path;
-  if (auto it = reply->header.arguments.find("results_path"); it != reply->header.arguments.end()) {
-    if (const auto* path = std::get_if<std::string>(&it->second)) results_path = *path;
-  }
+  const std::string results_path = StringArgument(reply->header.arguments, "results_path");
   auto results = ReadJsonFile(results_path);
   if (!results.ok()) {
     return Fail(kExitRunFailed,

@@ -7,21 +7,6 @@ namespace cloudbook {
 
 namespace {
 
-double Number(const WireArguments& arguments, const std::string& name, double fallback) {
-  auto it = arguments.find(name);
-  if (it == arguments.end()) return fallback;
-  if (const auto* d = std::get_if<double>(&it->second)) return *d;
-  if (const auto* i = std::get_if<int64_t>(&it->second)) return static_cast<double>(*i);
-  return fallback;
-}
-
-std::string Text(const WireArguments& arguments, const std::string& name) {
-  auto it = arguments.find(name);
-  if (it == arguments.end()) return "";
-  if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
-  return "";
-}
-
 std::string Printf(const char* format, double value) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, format, value);
@@ -121,51 +106,54 @@ void RunProgressView::PrintLine(const std::string& text) {
 }
 
 void RunProgressView::OnEvent(const WireArguments& event) {
-  elapsed_ = Number(event, "elapsed_seconds", elapsed_);
-  const std::string kind = Text(event, "event");
+  elapsed_ = NumberArgument(event, "elapsed_seconds", elapsed_);
+  const std::string kind = StringArgument(event, "event");
   if (kind == "start") {
-    dus_ = static_cast<int64_t>(Number(event, "dus", 0));
-    run_ = Text(event, "run");
+    dus_ = static_cast<int64_t>(NumberArgument(event, "dus", 0));
+    run_ = StringArgument(event, "run");
     for (int du = 0; du < dus_; ++du) lines_[du];
-    PrintLine("run " + run_ + ": " + std::to_string(dus_) + " DUs of " + Text(event, "project"));
+    PrintLine("run " + run_ + ": " + std::to_string(dus_) + " DUs of " +
+              StringArgument(event, "project"));
     Redraw();
     return;
   }
   if (kind == "note") {
-    PrintLine("[" + FormatDuration(elapsed_) + "] " + Text(event, "message"));
+    PrintLine("[" + FormatDuration(elapsed_) + "] " + StringArgument(event, "message"));
     Redraw();
     return;
   }
   if (kind == "baseline") {
-    if (Text(event, "state") == "started") return;
+    if (StringArgument(event, "state") == "started") return;
     PrintLine("[" + FormatDuration(elapsed_) + "] original network  epoch " +
-              Printf("%.0f", Number(event, "epoch", 0)) + "/" +
-              Printf("%.0f", Number(event, "epochs", 0)) + "  loss " +
-              Printf("%.4f", Number(event, "loss", 0)) + "  " +
-              Printf("%.0f", Number(event, "samples_per_second", 0)) + " samples/s  ETA " +
-              FormatDuration(Number(event, "eta_seconds", -1)));
+              Printf("%.0f", NumberArgument(event, "epoch", 0)) + "/" +
+              Printf("%.0f", NumberArgument(event, "epochs", 0)) + "  loss " +
+              Printf("%.4f", NumberArgument(event, "loss", 0)) + "  " +
+              Printf("%.0f", NumberArgument(event, "samples_per_second", 0)) + " samples/s  ETA " +
+              FormatDuration(NumberArgument(event, "eta_seconds", -1)));
     Redraw();
     return;
   }
   if (kind != "du") return;
-  const int du = static_cast<int>(Number(event, "du", -1));
+  const int du = static_cast<int>(NumberArgument(event, "du", -1));
   if (du < 0) return;
   DuLine& line = lines_[du];
-  line.agent = Text(event, "agent");
-  const std::string state = Text(event, "state");
-  line.subnets = static_cast<int64_t>(Number(event, "subnets", static_cast<double>(line.subnets)));
+  line.agent = StringArgument(event, "agent");
+  const std::string state = StringArgument(event, "state");
+  line.subnets =
+      static_cast<int64_t>(NumberArgument(event, "subnets", static_cast<double>(line.subnets)));
   if (state == "assigned" || state == "trained") {
     line.state = state;
   } else {
     line.state = "training";
-    line.subnet = static_cast<int64_t>(Number(event, "subnet", static_cast<double>(line.subnet)));
-    line.subnet_position = static_cast<int64_t>(Number(event, "subnet_position", 0));
-    line.epoch = static_cast<int64_t>(Number(event, "epoch", 0));
-    line.epochs = static_cast<int64_t>(Number(event, "epochs", 0));
+    line.subnet =
+        static_cast<int64_t>(NumberArgument(event, "subnet", static_cast<double>(line.subnet)));
+    line.subnet_position = static_cast<int64_t>(NumberArgument(event, "subnet_position", 0));
+    line.epoch = static_cast<int64_t>(NumberArgument(event, "epoch", 0));
+    line.epochs = static_cast<int64_t>(NumberArgument(event, "epochs", 0));
     if (state != "started") {
-      line.loss = Number(event, "loss", line.loss);
-      line.samples_per_second = Number(event, "samples_per_second", 0);
-      line.eta_seconds = Number(event, "eta_seconds", -1);
+      line.loss = NumberArgument(event, "loss", line.loss);
+      line.samples_per_second = NumberArgument(event, "samples_per_second", 0);
+      line.eta_seconds = NumberArgument(event, "eta_seconds", -1);
     } else {
       line.loss = -1;
       line.eta_seconds = -1;

@@ -109,31 +109,17 @@ Result<WireMessage> AgentNode::HandleControl(InvokeContext& context) {
   } release{run_in_progress_};
   const WireArguments& arguments = context.request().header.arguments;
   RunRequest request;
-  auto text = [&](const char* name) -> std::string {
-    auto it = arguments.find(name);
-    if (it == arguments.end()) return "";
-    const auto* value = std::get_if<std::string>(&it->second);
-    return value ? *value : "";
-  };
-  auto number = [&](const char* name, double fallback) {
-    auto it = arguments.find(name);
-    if (it == arguments.end()) return fallback;
-    if (const auto* d = std::get_if<double>(&it->second)) return *d;
-    if (const auto* i = std::get_if<int64_t>(&it->second)) return static_cast<double>(*i);
-    return fallback;
-  };
-  request.run_name = text("run_name");
+  request.run_name = StringArgument(arguments, "run_name");
   if (!request.run_name.empty() && !ValidateAgentId(request.run_name).ok()) {
     return Status::InvalidArgument("run name '" + request.run_name +
                                    "': use letters, digits, '.', '_' and '-' only");
   }
   const double until_deadline =
       std::chrono::duration<double>(context.deadline() - std::chrono::system_clock::now()).count();
-  request.timeout_s = std::max(1.0, number("timeout_s", until_deadline));
-  request.assignment_wait_s = number("assignment_wait_s", request.assignment_wait_s);
-  if (auto it = arguments.find("baseline"); it != arguments.end()) {
-    if (const auto* flag = std::get_if<bool>(&it->second)) request.baseline = *flag;
-  }
+  request.timeout_s = std::max(1.0, NumberArgument(arguments, "timeout_s", until_deadline));
+  request.assignment_wait_s =
+      NumberArgument(arguments, "assignment_wait_s", request.assignment_wait_s);
+  request.baseline = BoolArgument(arguments, "baseline", false);
   RunEnvironment environment;
   environment.project_folder = project_folder_;
   environment.distributed_folder = distributed_folder_;

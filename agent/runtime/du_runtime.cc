@@ -24,20 +24,6 @@ struct DuRuntime::DuSlot {
 
 namespace {
 
-int64_t IntArgument(const WireArguments& arguments, const std::string& name, int64_t fallback) {
-  auto it = arguments.find(name);
-  if (it == arguments.end()) return fallback;
-  if (const auto* value = std::get_if<int64_t>(&it->second)) return *value;
-  return fallback;
-}
-
-bool BoolArgument(const WireArguments& arguments, const std::string& name, bool fallback) {
-  auto it = arguments.find(name);
-  if (it == arguments.end()) return fallback;
-  if (const auto* value = std::get_if<bool>(&it->second)) return *value;
-  return fallback;
-}
-
 Result<DeployableUnitSpec> ReadUnit(const std::string& project_folder, int du) {
   CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> dus, ReadDeployableUnits(project_folder));
   for (DeployableUnitSpec& unit : dus) {
@@ -269,7 +255,8 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
   TrainingOptions options;
   options.problem = unit->program.problem;
   options.checkpoint_dir = CheckpointDir(project_folder_, call.du);
-  options.owner_version = IntArgument(call.arguments, "assignment_version", 0);
+  options.owner_version =
+      static_cast<int64_t>(NumberArgument(call.arguments, "assignment_version", 0));
   options.resume = BoolArgument(call.arguments, "resume", true);
   options.cancel = slot.active_cancel;
   options.on_epoch = [&](const EpochProgress& p) {

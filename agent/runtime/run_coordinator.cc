@@ -51,21 +51,6 @@ std::string UtcStamp() {
   return buffer;
 }
 
-double NumberArgument(const WireArguments& arguments, const std::string& name, double fallback) {
-  auto it = arguments.find(name);
-  if (it == arguments.end()) return fallback;
-  if (const auto* d = std::get_if<double>(&it->second)) return *d;
-  if (const auto* i = std::get_if<int64_t>(&it->second)) return static_cast<double>(*i);
-  return fallback;
-}
-
-std::string StringArgument(const WireArguments& arguments, const std::string& name) {
-  auto it = arguments.find(name);
-  if (it == arguments.end()) return "";
-  if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
-  return "";
-}
-
 Json MetricsJson(const Metrics& metrics) {
   Json json = Json::object();
   for (const auto& [name, value] : metrics)

@@ -637,4 +637,26 @@ std::vector<zmq::message_t> EncodeMessage(WireMessage&& message) {
   return frames;
 }
 
+double NumberArgument(const WireArguments& arguments, const std::string& name, double fallback) {
+  auto it = arguments.find(name);
+  if (it == arguments.end()) return fallback;
+  if (const auto* d = std::get_if<double>(&it->second)) return *d;
+  if (const auto* i = std::get_if<int64_t>(&it->second)) return static_cast<double>(*i);
+  return fallback;
+}
+
+std::string StringArgument(const WireArguments& arguments, const std::string& name) {
+  auto it = arguments.find(name);
+  if (it == arguments.end()) return "";
+  if (const auto* text = std::get_if<std::string>(&it->second)) return *text;
+  return "";
+}
+
+bool BoolArgument(const WireArguments& arguments, const std::string& name, bool fallback) {
+  auto it = arguments.find(name);
+  if (it == arguments.end()) return fallback;
+  if (const auto* flag = std::get_if<bool>(&it->second)) return *flag;
+  return fallback;
+}
+
 }  // namespace cloudbook

@@ -45,6 +45,12 @@ const char* MessageKindName(MessageKind kind);
 using WireValue = std::variant<std::monostate, bool, int64_t, double, std::string>;
 using WireArguments = std::map<std::string, WireValue>;
 
+// Typed reads of one argument, for code that receives arguments from another process: the
+// fallback when the argument is absent or of another type (an integer reads as a number).
+double NumberArgument(const WireArguments& arguments, const std::string& name, double fallback);
+std::string StringArgument(const WireArguments& arguments, const std::string& name);  // or ""
+bool BoolArgument(const WireArguments& arguments, const std::string& name, bool fallback);
+
 struct TensorDescriptor {
   std::string name;
   WireDtype dtype = WireDtype::kFloat32;
