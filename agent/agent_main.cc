@@ -16,6 +16,7 @@
 #include "agent/core/command_outcome.h"
 #include "agent/runtime/agent_call.h"
 #include "agent/runtime/agent_node.h"
+#include "fs_adapters/open_shared_folder.h"
 #include "shared/nn/capacity_probe.h"
 
 namespace {
@@ -64,6 +65,7 @@ constexpr const char* kDeviceHelp =
 }  // namespace
 
 int main(int argc, char** argv) {
+  cloudbook::InstallSharedFolderBackends();
   spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-agent"));
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
 

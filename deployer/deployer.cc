@@ -83,7 +83,7 @@ class Deployer {
   Deployer(const DeployerOptions& options, SignalEvents* signals)
       : options_(options),
         signals_(signals),
-        layout_(options.project_folder),
+        layout_(options.project_folder, options.distributed_folder),
         distributed_(layout_.distributed()),
         tracker_(config_.liveness_timeout_s) {}
 
@@ -129,6 +129,14 @@ int Deployer::LoadProject() {
         options_.project_folder, options_.project_folder);
     return kDeployerExitNotReady;
   }
+  auto opened = OpenProjectLayout(options_.project_folder, options_.distributed_folder);
+  if (!opened.ok()) {
+    spdlog::error("{}", opened.status().message());
+    return kDeployerExitNotReady;
+  }
+  layout_ = *opened;
+  distributed_ = layout_.distributed();
+  spdlog::info("shared folder {}", distributed_);
   if (FileExists(layout_.config_file())) {
     auto config = ReadProjectConfig(layout_.config_file());
     if (!config.ok()) {
@@ -175,8 +183,7 @@ int Deployer::LoadProject() {
 }
 
 Status Deployer::ReloadDus() {
-  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> specs,
-                      ReadDeployableUnits(options_.project_folder));
+  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> specs, ReadDeployableUnits(layout_));
   const std::string generation = specs.empty() ? "" : specs.front().generation;
   if (generation == generation_) return Status::Ok();
   if (!generation_.empty()) {

@@ -8,8 +8,10 @@
 
 #include "agent/core/loop_events.h"
 #include "deployer/deployer.h"
+#include "fs_adapters/open_shared_folder.h"
 
 int main(int argc, char** argv) {
+  cloudbook::InstallSharedFolderBackends();
   using namespace cloudbook;
   CLI::App app{
       "cloudbook-deployer: assign the deployable units made by cloudbook-maker to the live "
@@ -27,6 +29,10 @@ int main(int argc, char** argv) {
   bool once = false;
   std::string log_level = "info";
   app.add_option("--project-folder,-p", options.project_folder, "The project folder")->required();
+  app.add_option("--distributed-folder", options.distributed_folder,
+                 "The shared folder: a path, nfs://host[:port]/export/path, an rclone remote or "
+                 "sync:///path (default: as <project>/project.json says, else "
+                 "<project>/distributed)");
   app.add_flag("--fast-start", options.fast_start,
                "Do not wait for agents to announce themselves: plan as soon as agent 0 is live");
   auto* surveillance =

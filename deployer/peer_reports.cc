@@ -7,6 +7,7 @@
 #include "agent/core/agent_paths.h"
 #include "shared/atomic_file.h"
 #include "shared/json_io.h"
+#include "shared/shared_files.h"
 
 namespace cloudbook {
 
@@ -57,33 +58,32 @@ Result<PeerReport> ParsePeerReport(const std::string& text, const std::string& p
 
 PeerReportScan ReadPeerReports(const std::string& distributed_folder) {
   PeerReportScan scan;
-  const fs::path folder = StatsFolder(distributed_folder);
-  boost::system::error_code error;
-  if (!fs::is_directory(folder, error)) return scan;
-  std::vector<fs::path> paths;
-  for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
-    paths.push_back(it->path());
+  const std::string folder = StatsFolder(distributed_folder);
+  const Result<std::vector<std::string>> names = ListFolder(folder);
+  if (!names.ok()) {
+    if (names.status().code() != Status::Code::kNotFound) {
+      scan.ignored.push_back({folder, "cannot list: " + names.status().message()});
+    }
+    return scan;
   }
-  if (error) scan.ignored.push_back({folder.string(), "cannot list: " + error.message()});
-  std::sort(paths.begin(), paths.end());
-  for (const fs::path& path : paths) {
-    const std::string name = path.filename().string();
-    if (name.empty() || name[0] == '.') continue;  // atomic-write temporaries
-    const std::string id = path.stem().string();
-    if (path.extension() != ".json" || !ValidateAgentId(id).ok()) {
-      scan.ignored.push_back({path.string(), "not <agent id>.json"});
+  for (const std::string& name : *names) {
+    if (name.empty() || name[0] == '.') continue;  // hidden files
+    const std::string path = folder + "/" + name;
+    const std::string id = fs::path(name).stem().string();
+    if (fs::path(name).extension() != ".json" || !ValidateAgentId(id).ok()) {
+      scan.ignored.push_back({path, "not <agent id>.json"});
       continue;
     }
-    auto text = ReadRegularFileBounded(path.string(), kMaxStatsBytes);
+    auto text = ReadRegularFileBounded(path, kMaxStatsBytes);
     if (!text.ok()) {
       if (text.status().code() != Status::Code::kNotFound) {
-        scan.ignored.push_back({path.string(), text.status().message()});
+        scan.ignored.push_back({path, text.status().message()});
       }
       continue;  // removed since the listing
     }
-    auto report = ParsePeerReport(*text, path.string(), id);
+    auto report = ParsePeerReport(*text, path, id);
     if (!report.ok()) {
-      scan.ignored.push_back({path.string(), report.status().message()});
+      scan.ignored.push_back({path, report.status().message()});
       continue;
     }
     scan.reports.push_back(std::move(*report));

@@ -13,7 +13,7 @@
 
 #include "maker/maker.h"
 #include "shared/composed_score.h"
-#include "shared/data/dataset_loader.h"
+#include "shared/data/project_data.h"
 #include "shared/nn/subnet_training.h"
 #include "shared/project_layout.h"
 
@@ -176,16 +176,15 @@ Result<LocalRunReport> WriteResults(const ProjectLayout& layout, Json results,
 }
 
 // --original-only: the original network alone on `threads` threads, no subnets.
-Result<LocalRunReport> RunOriginalOnly(const LocalRunOptions& options,
+Result<LocalRunReport> RunOriginalOnly(const LocalRunOptions& options, const ProjectLayout& layout,
                                        const DeployableUnitSpec& du0, int threads,
                                        Clock::time_point wall_start) {
-  const ProjectLayout layout(options.project_folder);
   const ProjectProgram& program = du0.program;
   if (!du0.baseline) return Status::Corruption("DU 0 holds no baseline network");
   SetTrainingThreads(threads);
   spdlog::info("loading data from {}", layout.working_dir());
-  CB_ASSIGN_OR_RETURN(ProblemData all, LoadProblemData(program, du0.baseline->model.input_shape,
-                                                       layout.working_dir()));
+  CB_ASSIGN_OR_RETURN(ProblemData all,
+                      LoadProjectData(layout, program, du0.baseline->model.input_shape));
   spdlog::info(
       "{} training, {} validation, {} test samples; the original network alone on {} "
       "thread(s)",
@@ -210,16 +209,15 @@ Result<LocalRunReport> RunOriginalOnly(const LocalRunOptions& options,
 
 Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   const auto wall_start = Clock::now();
-  const ProjectLayout layout(options.project_folder);
-  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> dus,
-                      ReadDeployableUnits(options.project_folder));
+  CB_ASSIGN_OR_RETURN(const ProjectLayout layout, OpenProjectLayout(options.project_folder));
+  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> dus, ReadDeployableUnits(layout));
   const ProjectProgram& program = dus[0].program;
   if (!program.data.test) {
     return Status::InvalidArgument("the program has no data.test split: nothing to compose on");
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = options.threads > 0 ? options.threads : cores;
-  if (options.original_only) return RunOriginalOnly(options, dus[0], threads, wall_start);
+  if (options.original_only) return RunOriginalOnly(options, layout, dus[0], threads, wall_start);
 
   std::vector<SubnetJob> jobs;
   for (const DeployableUnitSpec& du : dus) {
@@ -242,7 +240,7 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   const auto& input_shape = jobs[0].subnet->model.input_shape;
 
   spdlog::info("loading data from {}", layout.working_dir());
-  CB_ASSIGN_OR_RETURN(ProblemData all, LoadProblemData(program, input_shape, layout.working_dir()));
+  CB_ASSIGN_OR_RETURN(ProblemData all, LoadProjectData(layout, program, input_shape));
   spdlog::info(
       "{} training, {} validation, {} test samples; {} subnets, {} at a time on {} "
       "thread(s) each",

@@ -6,15 +6,17 @@
 #include <chrono>
 #include <iomanip>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "maker/du_packing.h"
 #include "maker/program_parser.h"
-#include "shared/data/dataset_loader.h"
+#include "shared/data/project_data.h"
 #include "shared/json_io.h"
 #include "shared/model_plan.h"
 #include "shared/project_config.h"
 #include "shared/project_layout.h"
+#include "shared/shared_files.h"
 
 namespace cloudbook {
 
@@ -52,25 +54,19 @@ ProjectProgram SharedPart(const Program& program, const DeconstructionPlan& plan
   return shared;
 }
 
-// Writes every DU into a staging folder, then swaps it in for du_files/ (two renames), then
-// writes du_list.json. Readers match du_list's generation against each DU file's.
+// Writes every DU file (each atomically), then du_list.json, then removes DU files the new
+// list no longer names. Works the same on every shared-folder back end (no folder renames):
+// readers match du_list's generation against each DU file's, so a half-written set is seen
+// as "re-run" rather than mixed.
 Status WriteDeployableUnits(const ProjectLayout& layout, const std::vector<DeployableUnitSpec>& dus,
                             const std::string& generation) {
-  const fs::path target(layout.du_files());
-  const fs::path staging = target.parent_path() / (".du_files.staging-" + generation);
-  const fs::path retired = target.parent_path() / (".du_files.old-" + generation);
-  boost::system::error_code error;
-  fs::create_directories(staging, error);
-  if (error) return Status::IoError("cannot create " + staging.string() + ": " + error.message());
   Json list = {
       {"format_version", kDuFormatVersion}, {"generation", generation}, {"dus", Json::array()}};
+  std::set<std::string> written;
   for (const DeployableUnitSpec& du : dus) {
     const std::string name = fs::path(layout.du_file(du.index)).filename().string();
-    Status status = WriteJsonFileAtomically((staging / name).string(), ToJson(du));
-    if (!status.ok()) {
-      fs::remove_all(staging, error);
-      return status;
-    }
+    CB_RETURN_IF_ERROR(WriteJsonFileAtomically(layout.du_file(du.index), ToJson(du)));
+    written.insert(name);
     std::vector<int> subnet_indices;
     for (const SubnetSpec& subnet : du.subnets) subnet_indices.push_back(subnet.index);
     list["dus"].push_back({{"index", du.index},
@@ -80,20 +76,16 @@ Status WriteDeployableUnits(const ProjectLayout& layout, const std::vector<Deplo
                            {"cost", du.cost},
                            {"size_bytes", du.size_bytes}});
   }
-  if (fs::exists(target)) {
-    fs::rename(target, retired, error);
-    if (error) {
-      fs::remove_all(staging, error);
-      return Status::IoError("cannot replace " + target.string() + ": " + error.message());
+  CB_RETURN_IF_ERROR(WriteJsonFileAtomically(layout.du_list_file(), list));
+  // Leftovers of a make with more DUs: harmless (not listed), removed for tidiness.
+  const auto existing = ListFolder(layout.du_files());
+  for (const std::string& name : existing.ok() ? *existing : std::vector<std::string>{}) {
+    if (written.count(name) == 0 && name.rfind("du_", 0) == 0) {
+      const Status removed = RemovePath(layout.du_files() + "/" + name);
+      if (!removed.ok()) spdlog::warn("cannot remove an old DU file: {}", removed.message());
     }
   }
-  fs::rename(staging, target, error);
-  if (error) {
-    if (fs::exists(retired)) fs::rename(retired, target, error);  // put the old set back
-    return Status::IoError("cannot move the new DUs into " + target.string());
-  }
-  fs::remove_all(retired, error);
-  return WriteJsonFileAtomically(layout.du_list_file(), list);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -135,7 +127,8 @@ Result<std::string> FindProgramFile(const std::string& project_folder,
 }
 
 Result<MakeReport> MakeDeployableUnits(const MakeOptions& options) {
-  const ProjectLayout layout(options.project_folder);
+  CB_ASSIGN_OR_RETURN(const ProjectLayout layout,
+                      OpenProjectLayout(options.project_folder, options.distributed_folder));
   MakeReport report;
   CB_ASSIGN_OR_RETURN(report.program_path,
                       FindProgramFile(options.project_folder, options.program_file));
@@ -160,7 +153,7 @@ Result<MakeReport> MakeDeployableUnits(const MakeOptions& options) {
   ProjectProgram shared = SharedPart(program, report.plan);
   int64_t train_samples = 0;
   if (options.check_data) {
-    auto data = LoadProblemData(shared, program.model.input_shape, layout.working_dir());
+    auto data = LoadProjectData(layout, shared, program.model.input_shape);
     if (!data.ok()) return data.status().WithContext(program.source_path);
     train_samples = data->train.rows();
     if (program.problem == ProblemType::kMulticlass) {
@@ -200,16 +193,21 @@ Result<MakeReport> MakeDeployableUnits(const MakeOptions& options) {
     report.dus.push_back(std::move(du));
   }
   CB_RETURN_IF_ERROR(WriteDeployableUnits(layout, report.dus, report.generation));
+  if (!options.distributed_folder.empty()) CB_RETURN_IF_ERROR(WriteProjectSettings(layout));
   return report;
 }
 
 Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const std::string& project_folder) {
-  const ProjectLayout layout(project_folder);
+  CB_ASSIGN_OR_RETURN(const ProjectLayout layout, OpenProjectLayout(project_folder));
+  return ReadDeployableUnits(layout);
+}
+
+Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const ProjectLayout& layout) {
   auto list = ReadJsonFile(layout.du_list_file());
   if (!list.ok()) {
     if (list.status().code() == Status::Code::kNotFound) {
       return Status::NotFound(layout.du_list_file() + " (run cloudbook-maker --project-folder " +
-                              project_folder + " --subnets n first)");
+                              layout.root() + " --subnets n first)");
     }
     return list.status();
   }

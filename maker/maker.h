@@ -1,6 +1,7 @@
 // The maker: program -> deconstruction -> deployable units in distributed/du_files/ plus
-// du_list.json. All checks run before anything is written, and the DU set is swapped in as
-// a whole, so a failed make leaves the previous DUs untouched. Never writes to original/.
+// du_list.json. All checks run before anything is written; du_list.json is written last and
+// names the make's generation, which every DU file carries, so a reader never mixes two
+// makes and a failed make leaves the previous list in force. Never writes to original/.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 
 #include "maker/deconstruction.h"
 #include "shared/program.h"
+#include "shared/project_layout.h"
 #include "shared/status.h"
 #include "shared/subnet_spec.h"
 
@@ -16,6 +18,10 @@ namespace cloudbook {
 
 struct MakeOptions {
   std::string project_folder;
+  // Where the shared folder is (a path or a remote location such as nfs://host/export/p);
+  // recorded in P/project.json for later commands. Empty: as P/project.json says, else
+  // P/distributed.
+  std::string distributed_folder;
   int64_t subnets = 3;       // requested n
   std::string program_file;  // empty: the one *.yaml / *.yml in original/
   int desired_dus = -1;      // -1: from distributed/config.json
@@ -41,6 +47,8 @@ Result<std::string> FindProgramFile(const std::string& project_folder,
                                     const std::string& explicit_name);
 
 // Reads du_list.json and every DU file it names, checking they belong to the same make.
+Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const ProjectLayout& layout);
+// The same, for the project's shared folder as OpenProjectLayout finds it.
 Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const std::string& project_folder);
 
 }  // namespace cloudbook

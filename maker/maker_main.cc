@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "fs_adapters/open_shared_folder.h"
 #include "maker/local_runner.h"
 #include "maker/maker.h"
 #include "shared/nn/tensor_file_reader.h"
@@ -64,6 +65,10 @@ int main(int argc, char** argv) {
                  "always 2; regression: n)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  app.add_option("--distributed-folder", make.distributed_folder,
+                 "Where the shared folder is: a path, nfs://host[:port]/export/path, an rclone "
+                 "remote (gdrive:folder) or sync:///path (recorded in <project>/project.json; "
+                 "default: as project.json says, else <project>/distributed)");
   app.add_option("--program", make.program_file,
                  "Program file in original/ (default: the only *.yaml there)");
   app.add_option("--dus", make.desired_dus,
@@ -106,6 +111,7 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
   cloudbook::InstallTensorFileReader();
+  cloudbook::InstallSharedFolderBackends();
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
 
   auto made = cloudbook::MakeDeployableUnits(make);

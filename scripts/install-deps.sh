@@ -25,6 +25,8 @@ PACKAGES=(
   iptables                # multi-host tests: packet loss inside a namespace
   libnfs-dev              # fs_adapters: native NFS client for nfs:// shared folders
   nfs-ganesha nfs-ganesha-vfs  # NFS integration tests: userspace NFSv4 server on loopback
+  rclone                  # fs_adapters: Google Drive / OneDrive / any rclone remote (rclone rcd)
+  libcpp-httplib-dev      # fs_adapters: HTTP client for the rclone remote-control API
 )
 
 missing=()

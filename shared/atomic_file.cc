@@ -11,6 +11,8 @@
 #include <random>
 #include <sstream>
 
+#include "shared/shared_folder_mounts.h"
+
 namespace cloudbook {
 
 namespace fs = boost::filesystem;
@@ -30,7 +32,15 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
 
 }  // namespace
 
+// A whole-file read of a remote path has no caller-given bound: files read this way are the
+// project's own (data, DU files), so the bound only stops a runaway.
+constexpr size_t kMaxRemoteWholeFileBytes = size_t{16} << 30;
+
 Status WriteFileAtomically(const std::string& path, const std::string& contents) {
+  if (IsRemoteLocation(path)) {
+    CB_ASSIGN_OR_RETURN(const MountedPath mounted, ResolveMountedPath(path));
+    return mounted.folder->WriteFileAtomically(mounted.name, contents);
+  }
   const fs::path target(path);
   boost::system::error_code error;
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), error);
@@ -68,6 +78,7 @@ Status WriteFileAtomically(const std::string& path, const std::string& contents)
 }
 
 Result<std::string> ReadWholeFile(const std::string& path) {
+  if (IsRemoteLocation(path)) return ReadRegularFileBounded(path, kMaxRemoteWholeFileBytes);
   boost::system::error_code error;
   if (fs::is_directory(path, error)) return Status::IoError(path + " is a folder, not a file");
   std::ifstream in(path, std::ios::binary);
@@ -82,11 +93,21 @@ Result<std::string> ReadWholeFile(const std::string& path) {
 }
 
 bool FileExists(const std::string& path) {
+  if (IsRemoteLocation(path)) {
+    const Result<MountedPath> mounted = ResolveMountedPath(path);
+    if (!mounted.ok()) return false;
+    const Result<SharedFileInfo> info = mounted.value().folder->Stat(mounted.value().name);
+    return info.ok() && info.value().exists;
+  }
   boost::system::error_code error;
   return fs::exists(path, error);
 }
 
 Result<std::string> ReadRegularFileBounded(const std::string& path, size_t max_bytes) {
+  if (IsRemoteLocation(path)) {
+    CB_ASSIGN_OR_RETURN(const MountedPath mounted, ResolveMountedPath(path));
+    return mounted.folder->ReadFile(mounted.name, max_bytes);
+  }
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) return Status::NotFound(path);

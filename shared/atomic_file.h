@@ -1,6 +1,8 @@
-// Whole-file reads and atomic writes on a local folder. A write goes to a hidden temporary
-// name in the same folder, is flushed to disk, then renamed over the target (gloo's
-// FileStore model): a reader sees the old file or the new one, never a torn one.
+// Whole-file reads and atomic writes. A write goes to a hidden temporary name in the same
+// folder, is flushed to disk, then renamed over the target (gloo's FileStore model): a reader
+// sees the old file or the new one, never a torn one. A remote path (nfs://..., an rclone
+// remote, sync://...; see shared/shared_folder_mounts.h) goes to its mounted back end, which
+// gives the same guarantee.
 #pragma once
 
 #include <cstddef>

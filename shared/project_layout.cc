@@ -3,10 +3,62 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "shared/atomic_file.h"
+#include "shared/json_io.h"
+#include "shared/shared_folder_mounts.h"
+
 namespace cloudbook {
 
-ProjectLayout::ProjectLayout(std::string project_folder) : root_(std::move(project_folder)) {
-  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+namespace {
+
+constexpr size_t kMaxSettingsBytes = 64 * 1024;
+
+std::string WithoutTrailingSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+}  // namespace
+
+ProjectLayout::ProjectLayout(std::string project_folder)
+    : root_(WithoutTrailingSlashes(std::move(project_folder))),
+      distributed_(root_ + "/distributed") {}
+
+ProjectLayout::ProjectLayout(std::string project_folder, std::string distributed_folder)
+    : root_(WithoutTrailingSlashes(std::move(project_folder))),
+      distributed_(WithoutTrailingSlashes(std::move(distributed_folder))) {
+  // "gdrive:" keeps its ':'; "nfs://h/p/" loses the slash like a local path.
+  if (distributed_.empty()) distributed_ = root_ + "/distributed";
+}
+
+Result<ProjectLayout> OpenProjectLayout(const std::string& project_folder,
+                                        const std::string& distributed_override) {
+  std::string distributed = distributed_override;
+  const ProjectLayout plain(project_folder);
+  if (distributed.empty()) {
+    auto text = ReadRegularFileBounded(plain.settings_file(), kMaxSettingsBytes);
+    if (text.ok()) {
+      CB_ASSIGN_OR_RETURN(const Json settings, ParseJsonText(*text, plain.settings_file()));
+      if (!settings.is_object() || !settings.contains("distributed_folder") ||
+          !settings["distributed_folder"].is_string() ||
+          settings["distributed_folder"].get<std::string>().empty()) {
+        return Status::InvalidArgument(plain.settings_file() +
+                                       ": needs \"distributed_folder\": \"<path or URL>\"");
+      }
+      distributed = settings["distributed_folder"].get<std::string>();
+    } else if (text.status().code() != Status::Code::kNotFound) {
+      return text.status().WithContext(plain.settings_file());
+    }
+  }
+  const ProjectLayout layout(project_folder, distributed);
+  const Status mounted = MountSharedFolder(layout.distributed());
+  if (!mounted.ok()) return mounted.WithContext("shared folder " + layout.distributed());
+  return layout;
+}
+
+Status WriteProjectSettings(const ProjectLayout& layout) {
+  return WriteJsonFileAtomically(layout.settings_file(),
+                                 Json{{"distributed_folder", layout.distributed()}});
 }
 
 std::string ProjectLayout::du_file(int du_index) const {

@@ -22,6 +22,8 @@
 #include "agent/core/host_address.h"
 #include "agent/core/pid_file.h"
 #include "shared/atomic_file.h"
+#include "shared/shared_files.h"
+#include "shared/shared_folder_mounts.h"
 
 namespace cloudbook {
 
@@ -47,8 +49,7 @@ std::string AgentZeroConflict(const std::string& project_folder,
            LocalConfigPath(project_folder, kAgentZeroId) + ", unreadable)";
   }
   const std::string announced = AnnouncementPath(distributed_folder, kAgentZeroId);
-  boost::system::error_code error;
-  if (fs::exists(fs::symlink_status(announced, error))) {
+  if (PathExists(announced)) {
     std::string host;
     auto text = ReadRegularFileBounded(announced, kMaxAnnouncementBytes);
     if (text.ok()) {
@@ -64,9 +65,8 @@ std::string AgentZeroConflict(const std::string& project_folder,
 
 bool IdInUse(const std::string& project_folder, const std::string& distributed_folder,
              const std::string& id) {
-  boost::system::error_code error;
-  return fs::exists(fs::symlink_status(LocalConfigPath(project_folder, id), error)) ||
-         fs::exists(fs::symlink_status(AnnouncementPath(distributed_folder, id), error));
+  return PathExists(LocalConfigPath(project_folder, id)) ||
+         PathExists(AnnouncementPath(distributed_folder, id));
 }
 
 // The running agent's pid, or a state-conflict outcome when it is not running.
@@ -90,13 +90,18 @@ CommandOutcome CreateAgent(const CreateOptions& options, std::string* created_id
   }
   std::string distributed = options.distributed_folder.empty() ? DefaultDistributedFolder(project)
                                                                : options.distributed_folder;
-  distributed = fs::absolute(distributed).lexically_normal().string();
+  if (!IsRemoteLocation(distributed)) {
+    distributed = fs::absolute(distributed).lexically_normal().string();
+  }
   while (distributed.size() > 1 && distributed.back() == '/') distributed.pop_back();
-  if (!fs::is_directory(distributed, error)) {
+  const Status reachable = MountSharedFolder(distributed);
+  const Result<SharedFileInfo> info =
+      reachable.ok() ? StatPath(distributed) : Result<SharedFileInfo>(reachable);
+  if (!info.ok() || !info->exists || !info->is_folder) {
     spdlog::warn(
-        "the shared folder {} does not exist yet: mount or sync it before launching "
-        "this agent",
-        distributed);
+        "the shared folder {} is not reachable yet ({}): mount, sync or create it "
+        "before launching this agent",
+        distributed, info.ok() ? "no such folder" : info.status().message());
   }
   if (!options.subnet.empty()) {
     auto subnet = ParseSubnet(options.subnet);
@@ -226,8 +231,7 @@ CommandOutcome DeleteAgent(const std::string& project_folder, const std::string&
   // Its own shared files, only when they are really its own (signed with its key).
   for (const std::string& path : {AnnouncementPath(config->distributed_folder, agent_id),
                                   StatsPath(config->distributed_folder, agent_id)}) {
-    boost::system::error_code error;
-    if (!fs::exists(fs::symlink_status(path, error))) continue;
+    if (!PathExists(path)) continue;
     if (path == AnnouncementPath(config->distributed_folder, agent_id)) {
       auto text = ReadRegularFileBounded(path, kMaxAnnouncementBytes);
       auto announcement =
@@ -237,8 +241,9 @@ CommandOutcome DeleteAgent(const std::string& project_folder, const std::string&
         continue;
       }
     }
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      spdlog::warn("cannot remove {}: {}", path, std::strerror(errno));
+    const Status removed = RemovePath(path);
+    if (!removed.ok() && removed.code() != Status::Code::kNotFound) {
+      spdlog::warn("cannot remove {}: {}", path, removed.message());
     }
   }
   ::unlink(PidFilePath(project_folder, agent_id).c_str());  // a stale one, if any

@@ -1,5 +1,7 @@
 #include "agent/core/agent_config.h"
 
+#include "shared/shared_folder_mounts.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -144,6 +146,7 @@ Result<AgentConfig> AgentConfigFromJson(const Json& json, const std::string& sou
   if (config.distributed_folder.empty()) {
     return Status::InvalidArgument(source + ": distributed_folder must not be empty");
   }
+  DeclareSharedFolder(config.distributed_folder);  // opened at first use (may be remote)
   CB_RETURN_IF_ERROR(reader.Int("base_port", config.base_port, 1024, 65535, false));
   CB_RETURN_IF_ERROR(reader.Int("fixed_port", config.fixed_port, 0, 65535, false));
   CB_RETURN_IF_ERROR(reader.String("bind_address", config.bind_address, false));

@@ -22,6 +22,8 @@
 #include "agent/core/port_reservation.h"
 #include "agent/core/stats_writer.h"
 #include "shared/atomic_file.h"
+#include "shared/shared_files.h"
+#include "shared/shared_folder_mounts.h"
 
 namespace cloudbook {
 
@@ -115,8 +117,14 @@ CommandOutcome AgentRunner::Prepare() {
   }
   pid_lock_.emplace(std::move(*attempt->lock));
 
-  boost::system::error_code error;
-  if (!boost::filesystem::is_directory(config_.distributed_folder, error)) {
+  const Status reachable = MountSharedFolder(config_.distributed_folder);
+  if (!reachable.ok()) {
+    return CommandOutcome::FromStatus(
+        Status::IoError("the shared folder " + config_.distributed_folder + " cannot be opened (" +
+                        reachable.message() + "): check the server or remote, then launch again"));
+  }
+  const Result<SharedFileInfo> info = StatPath(config_.distributed_folder);
+  if (!info.ok() || !info->exists || !info->is_folder) {
     return CommandOutcome::FromStatus(Status::IoError(
         "the shared folder " + config_.distributed_folder +
         " does not exist: mount or sync it on this machine (or run cloudbook-maker), then "

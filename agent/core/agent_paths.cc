@@ -17,7 +17,10 @@ std::string PidFilePath(const std::string& project_folder, const std::string& id
 }
 
 std::string DefaultDistributedFolder(const std::string& project_folder) {
-  return ProjectLayout(project_folder).distributed();
+  // P/project.json may put the shared folder elsewhere; a bad one is reported by whoever
+  // uses the folder, so fall back to P/distributed here.
+  auto layout = OpenProjectLayout(project_folder);
+  return layout.ok() ? layout->distributed() : ProjectLayout(project_folder).distributed();
 }
 
 std::string AnnouncementsFolder(const std::string& distributed_folder) {

@@ -13,6 +13,8 @@
 #include "agent/core/agent_keys.h"
 #include "agent/core/agent_paths.h"
 #include "agent/core/grant.h"
+#include "shared/atomic_file.h"
+#include "shared/shared_files.h"
 
 namespace cloudbook {
 
@@ -216,34 +218,31 @@ Result<Announcement> ParseAnnouncement(const std::string& text, const std::strin
 AnnouncementScan ReadAnnouncements(const std::string& distributed_folder,
                                    const std::map<std::string, std::string>& pinned_signing_keys) {
   AnnouncementScan scan;
-  const fs::path folder = AnnouncementsFolder(distributed_folder);
-  boost::system::error_code error;
-  if (!fs::is_directory(folder, error)) return scan;
-  std::vector<fs::path> paths;
-  for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
-    paths.push_back(it->path());
+  const std::string folder = AnnouncementsFolder(distributed_folder);
+  const Result<std::vector<std::string>> names = ListFolder(folder);
+  if (!names.ok()) {
+    if (names.status().code() != Status::Code::kNotFound) {
+      spdlog::warn("cannot list {}: {}", folder, names.status().message());
+    }
+    return scan;
   }
-  if (error) {
-    spdlog::warn("cannot list {}: {}", folder.string(), error.message());
-  }
-  std::sort(paths.begin(), paths.end());
-  for (const fs::path& path : paths) {
-    const std::string name = path.filename().string();
-    if (name.empty() || name[0] == '.') continue;  // atomic-write temporaries
+  for (const std::string& name : *names) {
+    if (name.empty() || name[0] == '.') continue;  // hidden files
+    const std::string path = folder + "/" + name;
     const auto ignore = [&](const std::string& reason) {
-      spdlog::warn("ignoring announcement {}: {}", path.string(), reason);
-      scan.ignored.push_back({path.string(), reason});
+      spdlog::warn("ignoring announcement {}: {}", path, reason);
+      scan.ignored.push_back({path, reason});
     };
-    if (path.extension() != ".json") {
+    if (fs::path(name).extension() != ".json") {
       ignore("not a .json file");
       continue;
     }
-    const std::string id = path.stem().string();
+    const std::string id = fs::path(name).stem().string();
     if (!ValidateAgentId(id).ok()) {
       ignore("the file name is not a valid agent id");
       continue;
     }
-    auto text = ReadRegularFileBounded(path.string(), kMaxAnnouncementBytes);
+    auto text = ReadRegularFileBounded(path, kMaxAnnouncementBytes);
     if (!text.ok()) {
       if (text.status().code() != Status::Code::kNotFound) ignore(text.status().message());
       continue;  // removed since the listing: not an error

@@ -19,6 +19,7 @@
 #include "agent/core/control_channel.h"
 #include "agent/launcher/run_progress_view.h"
 #include "agent/launcher/run_summary.h"
+#include "fs_adapters/open_shared_folder.h"
 #include "shared/json_io.h"
 
 namespace {
@@ -50,6 +51,7 @@ int Fail(int code, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cloudbook::InstallSharedFolderBackends();
   spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-run"));
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
 

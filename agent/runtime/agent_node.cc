@@ -14,6 +14,7 @@
 #include "agent/transport/invoke_context.h"
 #include "maker/maker.h"
 #include "shared/assignment.h"
+#include "shared/project_layout.h"
 
 namespace cloudbook {
 
@@ -42,7 +43,9 @@ Status AgentNode::Start(AgentServicesContext& context) {
   own_id_ = context.config.id;
   announce_interval_s_ = context.project.announce_interval_s;
   pinned_signing_keys_[own_id_] = context.config.signing.public_key;
-  runtime_ = std::make_unique<DuRuntime>(context.project_folder, context.limits.cores);
+  runtime_ = std::make_unique<DuRuntime>(
+      ProjectLayout(context.project_folder, context.config.distributed_folder),
+      context.limits.cores);
 
   PeerTransportOptions options;
   options.agent_id = own_id_;
@@ -69,7 +72,8 @@ Status AgentNode::Start(AgentServicesContext& context) {
   // An agent lent to a project will train it: decode the data while waiting for work, so a
   // run's first step does not wait for decompression (later DU generations reload lazily).
   // It announces "running" once ready (bounded: a huge data set must not hide the agent).
-  if (auto dus = ReadDeployableUnits(project_folder_); dus.ok() && !dus->empty()) {
+  if (auto dus = ReadDeployableUnits(ProjectLayout(project_folder_, distributed_folder_));
+      dus.ok() && !dus->empty()) {
     runtime_->Prefetch(dus->front().index);
     if (!runtime_->WaitForPrefetch(kDataWarmupSeconds)) {
       spdlog::info("still decoding the data after {} s; announcing anyway", kDataWarmupSeconds);

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "maker/maker.h"
-#include "shared/data/dataset_loader.h"
+#include "shared/data/project_data.h"
 #include "shared/nn/subnet_training.h"
 #include "shared/project_layout.h"
 
@@ -24,8 +24,8 @@ struct DuRuntime::DuSlot {
 
 namespace {
 
-Result<DeployableUnitSpec> ReadUnit(const std::string& project_folder, int du) {
-  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> dus, ReadDeployableUnits(project_folder));
+Result<DeployableUnitSpec> ReadUnit(const ProjectLayout& layout, int du) {
+  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> dus, ReadDeployableUnits(layout));
   for (DeployableUnitSpec& unit : dus) {
     if (unit.index == du) return std::move(unit);
   }
@@ -33,18 +33,16 @@ Result<DeployableUnitSpec> ReadUnit(const std::string& project_folder, int du) {
                           std::to_string(dus.size()) + ")");
 }
 
-Result<std::shared_ptr<const ProblemData>> LoadData(const std::string& project_folder,
+Result<std::shared_ptr<const ProblemData>> LoadData(const ProjectLayout& layout,
                                                     const DeployableUnitSpec& unit) {
   if (unit.subnets.empty()) return Status::Corruption("DU holds no subnets");
-  const ProjectLayout layout(project_folder);
-  CB_ASSIGN_OR_RETURN(
-      ProblemData data,
-      LoadProblemData(unit.program, unit.subnets[0].model.input_shape, layout.working_dir()));
+  CB_ASSIGN_OR_RETURN(ProblemData data,
+                      LoadProjectData(layout, unit.program, unit.subnets[0].model.input_shape));
   return std::make_shared<const ProblemData>(std::move(data));
 }
 
-std::string CheckpointDir(const std::string& project_folder, int du) {
-  return ProjectLayout(project_folder).checkpoints() + "/du_" + std::to_string(du);
+std::string CheckpointDir(const ProjectLayout& layout, int du) {
+  return layout.checkpoints() + "/du_" + std::to_string(du);
 }
 
 WireArguments ProgressArguments(const EpochProgress& p) {
@@ -62,8 +60,8 @@ WireArguments ProgressArguments(const EpochProgress& p) {
 
 }  // namespace
 
-DuRuntime::DuRuntime(std::string project_folder, int threads)
-    : project_folder_(std::move(project_folder)), threads_(std::max(threads, 1)) {}
+DuRuntime::DuRuntime(ProjectLayout layout, int threads)
+    : layout_(std::move(layout)), threads_(std::max(threads, 1)) {}
 
 DuRuntime::~DuRuntime() {
   if (prefetch_.joinable()) prefetch_.join();
@@ -141,14 +139,14 @@ bool DuRuntime::StopAfterCurrentEpochs(double timeout_s) {
 }
 
 Result<std::shared_ptr<const ProblemData>> DuRuntime::Data(int du) {
-  CB_ASSIGN_OR_RETURN(DeployableUnitSpec unit, ReadUnit(project_folder_, du));
+  CB_ASSIGN_OR_RETURN(DeployableUnitSpec unit, ReadUnit(layout_, du));
   if (unit.subnets.empty()) return cloudbook::Status::Corruption("DU holds no subnets");
   std::string key = unit.generation;
   for (int64_t d : unit.subnets[0].model.input_shape) key += "x" + std::to_string(d);
   std::lock_guard<std::mutex> lock(data_mutex_);
   if (data_ && data_key_ == key) return data_;
   const auto start = std::chrono::steady_clock::now();
-  CB_ASSIGN_OR_RETURN(data_, LoadData(project_folder_, unit));
+  CB_ASSIGN_OR_RETURN(data_, LoadData(layout_, unit));
   data_key_ = key;
   spdlog::info("data loaded in {:.2f} s ({} training, {} test samples), kept for every DU here",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
@@ -236,7 +234,7 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
     return status;
   };
 
-  auto unit = ReadUnit(project_folder_, call.du);
+  auto unit = ReadUnit(layout_, call.du);
   if (!unit.ok()) return finish(unit.status());
   if (!AcquireTrainingSlot(slot.active_cancel)) {
     return finish(cloudbook::Status::Internal("cancelled: while waiting for a core"));
@@ -254,7 +252,7 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
 
   TrainingOptions options;
   options.problem = unit->program.problem;
-  options.checkpoint_dir = CheckpointDir(project_folder_, call.du);
+  options.checkpoint_dir = CheckpointDir(layout_, call.du);
   options.owner_version =
       static_cast<int64_t>(NumberArgument(call.arguments, "assignment_version", 0));
   options.resume = BoolArgument(call.arguments, "resume", true);
@@ -308,7 +306,7 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
 
 Result<DuReply> DuRuntime::Predict(const DuInvocation& call) {
   DuSlot& slot = Slot(call.du);
-  CB_ASSIGN_OR_RETURN(DeployableUnitSpec unit, ReadUnit(project_folder_, call.du));
+  CB_ASSIGN_OR_RETURN(DeployableUnitSpec unit, ReadUnit(layout_, call.du));
   std::shared_ptr<const ProblemData> data;
   {
     std::lock_guard<std::mutex> lock(slot.mutex);
@@ -322,8 +320,8 @@ Result<DuReply> DuRuntime::Predict(const DuInvocation& call) {
   for (const SubnetSpec& subnet : unit.subnets) {
     if (call.cancel && call.cancel->load())
       return cloudbook::Status::Internal("cancelled: predict");
-    auto predictions = PredictFromCheckpoint(subnet, CheckpointDir(project_folder_, call.du),
-                                             data->test.x, unit.program.problem);
+    auto predictions = PredictFromCheckpoint(subnet, CheckpointDir(layout_, call.du), data->test.x,
+                                             unit.program.problem);
     if (!predictions.ok()) {
       return predictions.status().WithContext("DU " + std::to_string(call.du) + " subnet " +
                                               std::to_string(subnet.index) + " (train it first)");
@@ -360,7 +358,7 @@ Result<DuReply> DuRuntime::Cancel(const DuInvocation& call) {
 
 Result<DuReply> DuRuntime::Baseline(const DuInvocation& call) {
   if (stopping_) return cloudbook::Status::InvalidArgument("the agent is stopping");
-  CB_ASSIGN_OR_RETURN(DeployableUnitSpec unit, ReadUnit(project_folder_, call.du));
+  CB_ASSIGN_OR_RETURN(DeployableUnitSpec unit, ReadUnit(layout_, call.du));
   if (!unit.baseline) {
     return cloudbook::Status::InvalidArgument("DU " + std::to_string(call.du) +
                                               " holds no original network (DU 0 does)");
@@ -373,9 +371,8 @@ Result<DuReply> DuRuntime::Baseline(const DuInvocation& call) {
     ~SlotRelease() { runtime->ReleaseTrainingSlot(); }
   } slot_release{this};
   const SubnetSpec& original = *unit.baseline;
-  const ProjectLayout layout(project_folder_);
-  CB_ASSIGN_OR_RETURN(ProblemData data, LoadProblemData(unit.program, original.model.input_shape,
-                                                        layout.working_dir()));
+  CB_ASSIGN_OR_RETURN(ProblemData data,
+                      LoadProjectData(layout_, unit.program, original.model.input_shape));
   SetTrainingThreads(ThreadsPerTraining());
   TrainingOptions options;
   options.problem = unit.program.problem;

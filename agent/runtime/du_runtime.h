@@ -24,6 +24,7 @@
 
 #include "shared/data/array.h"
 #include "shared/data/dataset_loader.h"
+#include "shared/project_layout.h"
 #include "shared/status.h"
 #include "shared/wire/wire_message.h"
 
@@ -56,7 +57,8 @@ struct DuState {
 class DuRuntime {
  public:
   // `threads`: libtorch threads this agent lends (from its grant).
-  DuRuntime(std::string project_folder, int threads);
+  // `layout` says where the DU files, data and checkpoints are (the agent's shared folder).
+  DuRuntime(ProjectLayout layout, int threads);
   ~DuRuntime();
   DuRuntime(const DuRuntime&) = delete;
   DuRuntime& operator=(const DuRuntime&) = delete;
@@ -96,7 +98,7 @@ class DuRuntime {
   // libtorch threads for one training now: the lent cores over the trainings running.
   int ThreadsPerTraining() const;
 
-  const std::string project_folder_;
+  const ProjectLayout layout_;
   std::atomic<int> threads_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;

@@ -15,7 +15,7 @@
 #include "maker/maker.h"
 #include "shared/assignment.h"
 #include "shared/composed_score.h"
-#include "shared/data/dataset_loader.h"
+#include "shared/data/project_data.h"
 #include "shared/project_layout.h"
 
 namespace cloudbook {
@@ -426,8 +426,9 @@ Result<RunReport> Coordinator::Run() {
   deadline_ = start_ + Millis(request_.timeout_s);
   run_name_ = request_.run_name.empty() ? "run-" + UtcStamp() : request_.run_name;
   const std::string started_utc = UtcStamp();
-  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> dus,
-                      ReadDeployableUnits(env_.project_folder));
+  CB_ASSIGN_OR_RETURN(
+      std::vector<DeployableUnitSpec> dus,
+      ReadDeployableUnits(ProjectLayout(env_.project_folder, env_.distributed_folder)));
   if (dus.empty()) return Status::NotFound("no DUs: run cloudbook-maker first");
   generation_ = dus[0].generation;
   const ProjectProgram& program = dus[0].program;
@@ -450,8 +451,8 @@ Result<RunReport> Coordinator::Run() {
       return;
     }
     const auto& input_shape = dus[0].subnets.at(0).model.input_shape;
-    auto loaded =
-        LoadProblemData(program, input_shape, ProjectLayout(env_.project_folder).working_dir());
+    auto loaded = LoadProjectData(ProjectLayout(env_.project_folder, env_.distributed_folder),
+                                  program, input_shape);
     if (!loaded.ok()) {
       data = loaded.status();
     } else {
@@ -567,7 +568,8 @@ Result<RunReport> Coordinator::Run() {
   results["wall_seconds"] = SecondsSince(start_);
 
   RunReport report;
-  report.results_path = ProjectLayout(env_.project_folder).results() + "/" + run_name_ + ".json";
+  report.results_path = ProjectLayout(env_.project_folder, env_.distributed_folder).results() +
+                        "/" + run_name_ + ".json";
   CB_RETURN_IF_ERROR(WriteJsonFileAtomically(report.results_path, results));
   report.results = std::move(results);
   Note("results in " + report.results_path);

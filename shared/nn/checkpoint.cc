@@ -10,6 +10,7 @@
 
 #include "shared/atomic_file.h"
 #include "shared/json_io.h"
+#include "shared/shared_folder_mounts.h"
 
 namespace cloudbook {
 
@@ -243,6 +244,18 @@ bool IsSuperseded(const Status& status) {
 }
 
 Result<CheckpointInfo> ReadCheckpointInfo(const std::string& path) {
+  if (IsRemoteLocation(path)) {
+    // A remote back end reads whole files; checkpoints are a few MB.
+    CB_ASSIGN_OR_RETURN(const std::string file, ReadWholeFile(path));
+    if (file.size() < kHeaderBytes) {
+      return Status::Corruption(path + " is shorter than a checkpoint header");
+    }
+    CB_ASSIGN_OR_RETURN(Header header, ParseHeader(file.data(), path));
+    if (header.metadata_bytes > file.size() - kHeaderBytes) {
+      return Status::Corruption(path + " is torn: its metadata is cut short");
+    }
+    return ParseInfo(file.data() + kHeaderBytes, header.metadata_bytes, path);
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (!FileExists(path)) return Status::NotFound(path);

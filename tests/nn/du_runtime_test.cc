@@ -34,7 +34,7 @@ class DuRuntimeTest : public ::testing::Test {
 };
 
 TEST_F(DuRuntimeTest, TrainCancelResumePredict) {
-  DuRuntime runtime(project_.path(), 1);
+  DuRuntime runtime(ProjectLayout(project_.path()), 1);
   std::atomic<bool> cancel{false};
   std::vector<int64_t> epochs_seen;
   DuInvocation train;
@@ -77,14 +77,14 @@ TEST_F(DuRuntimeTest, TrainCancelResumePredict) {
   EXPECT_EQ(predictions->tensors[0].second->shape, (std::vector<int64_t>{200, 7}));
 
   // A second runtime (a restarted agent) predicts from the checkpoint alone.
-  DuRuntime restarted(project_.path(), 1);
+  DuRuntime restarted(ProjectLayout(project_.path()), 1);
   auto again = restarted.Invoke(predict);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->tensors[0].second->values, predictions->tensors[0].second->values);
 }
 
 TEST_F(DuRuntimeTest, UnknownFunctionsAndUntrainedPredictionsAreRefused) {
-  DuRuntime runtime(project_.path(), 1);
+  DuRuntime runtime(ProjectLayout(project_.path()), 1);
   DuInvocation call;
   call.function = "system";
   call.du = 0;

@@ -5,6 +5,7 @@
 #include <boost/filesystem.hpp>
 
 #include "fs_adapters/local_shared_folder.h"
+#include "fs_adapters/open_shared_folder.h"
 #include "shared/atomic_file.h"
 #include "tests/shared_folder_conformance.h"
 

@@ -1,6 +1,8 @@
 // SharedFolder: the one interface through which components use the project's shared
-// ("distributed") folder, whatever stores it: a local or system-mounted folder, or an NFS
-// export reached without a mount (LevelDB `Env` style: small, Status returns, thread-safe).
+// ("distributed") folder, whatever stores it: a local or system-mounted folder, an NFS
+// export reached without a mount, an rclone remote (LevelDB `Env` style: small, Status
+// returns, thread-safe). The back ends live in fs_adapters/; components reach them through
+// shared/shared_folder_mounts.h by path.
 // Names are relative, '/'-separated paths under the folder's root (see shared_folder_names.h).
 #pragma once
 
@@ -54,11 +56,5 @@ class SharedFolder {
   // Where the folder is, for log lines ("/srv/project/distributed", "nfs://host:2049/x").
   virtual std::string Describe() const = 0;
 };
-
-// Opens a shared folder from a user-given location:
-//   a plain path (absolute or relative)  -> the local back end (also any mounted folder);
-//   nfs://host[:port]/export/path        -> native NFSv4 client (libnfs: no mount, no root);
-// anything else with a scheme is InvalidArgument (rclone remotes such as gdrive: come next).
-Result<std::unique_ptr<SharedFolder>> OpenSharedFolder(const std::string& location);
 
 }  // namespace cloudbook

@@ -1,4 +1,4 @@
-#include "fs_adapters/shared_folder_names.h"
+#include "shared/shared_folder_names.h"
 
 #include <random>
 #include <sstream>
