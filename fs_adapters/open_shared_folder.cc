@@ -2,6 +2,7 @@
 #include "fs_adapters/nfs_location.h"
 #include "fs_adapters/nfs_shared_folder.h"
 #include "fs_adapters/shared_folder.h"
+#include "fs_adapters/synced_shared_folder.h"
 
 namespace cloudbook {
 
@@ -23,6 +24,9 @@ Result<std::unique_ptr<SharedFolder>> OpenSharedFolder(const std::string& locati
     CB_ASSIGN_OR_RETURN(const NfsLocation nfs, ParseNfsUrl(location));
     CB_ASSIGN_OR_RETURN(std::unique_ptr<NfsSharedFolder> folder, NfsSharedFolder::Open(nfs));
     return std::unique_ptr<SharedFolder>(std::move(folder));
+  }
+  if (scheme == "sync" && location.size() > 7) {  // sync:///abs/path or sync://relative/path
+    return std::unique_ptr<SharedFolder>(new SyncedSharedFolder(location.substr(7), location));
   }
   if (scheme == "file") {
     return std::unique_ptr<SharedFolder>(new LocalSharedFolder(location.substr(7)));
