@@ -1,20 +1,15 @@
 // The SharedFolder conformance suite against the NFS back end, on a real nfs-ganesha server
-// (userspace NFSv4, VFS back end) that the test starts on a free loopback port, plus what is
-// NFS-only: a server restart in the middle of the work. Skipped, with the reason, when
-// ganesha cannot run here (scripts/install-deps.sh installs it).
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// (userspace NFSv4, VFS back end; tests/loopback_servers.h) that the test starts on a free
+// loopback port, plus what is NFS-only: a server restart in the middle of the work. Skipped,
+// with the reason, when ganesha cannot run here (scripts/install-deps.sh installs it).
 #include <boost/filesystem.hpp>
 #include <cstdio>
 #include <future>
 #include <thread>
 
 #include "fs_adapters/nfs_shared_folder.h"
+#include "fs_adapters/open_shared_folder.h"
+#include "tests/loopback_servers.h"
 #include "tests/shared_folder_conformance.h"
 
 namespace cloudbook::testing {
@@ -22,122 +17,6 @@ namespace {
 
 namespace fs = boost::filesystem;
 using Clock = std::chrono::steady_clock;
-
-constexpr char kGaneshaBinary[] = "/usr/bin/ganesha.nfsd";
-constexpr char kGaneshaVfs[] = "/usr/lib/x86_64-linux-gnu/ganesha/libfsalvfs.so";
-
-// A free TCP port on 127.0.0.1 (bound then released: the server binds it next).
-uint16_t FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    if (fd >= 0) ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-// nfs-ganesha exporting <base>/export as /export on 127.0.0.1:<port>, NFSv4 only (no
-// rpcbind), without a grace period and without attribute caching (see
-// ../shared/recipes/nfs_ganesha_v4.sh). Stopped by PID; dies with the test process.
-class GaneshaServer {
- public:
-  GaneshaServer(std::string base, uint16_t port) : base_(std::move(base)), port_(port) {}
-  ~GaneshaServer() { Stop(); }
-
-  static std::string WhyUnavailable() {
-    if (::access(kGaneshaBinary, X_OK) != 0) return std::string(kGaneshaBinary) + " missing";
-    if (::access(kGaneshaVfs, R_OK) != 0) return std::string(kGaneshaVfs) + " missing";
-    return "";
-  }
-
-  uint16_t port() const { return port_; }
-  std::string ExportDir() const { return base_ + "/export"; }
-
-  // Empty on success, else why the server did not start.
-  std::string Start() {
-    fs::create_directories(ExportDir());
-    fs::create_directories(base_ + "/recov");
-    const std::string config = base_ + "/ganesha.conf";
-    WriteFile(config, Config());
-    log_ = base_ + "/ganesha-" + std::to_string(++starts_) + ".log";
-    const pid_t pid = ::fork();
-    if (pid < 0) return "fork failed";
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the test
-      std::freopen("/dev/null", "w", stdout);
-      std::freopen("/dev/null", "w", stderr);
-      ::execl(kGaneshaBinary, kGaneshaBinary, "-F", "-f", config.c_str(), "-L", log_.c_str(), "-p",
-              (base_ + "/ganesha.pid").c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    pid_ = pid;
-    const auto deadline = Clock::now() + std::chrono::seconds(20);
-    while (Clock::now() < deadline) {
-      if (ReadLog().find("NFS SERVER INITIALIZED") != std::string::npos) return "";
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return "ganesha.nfsd exited at start; log: " + ReadLog().substr(0, 2000);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the log
-    }
-    Stop();
-    return "ganesha.nfsd did not initialise within 20 s; log: " + ReadLog().substr(0, 2000);
-  }
-
-  void Stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    const auto deadline = Clock::now() + std::chrono::seconds(10);
-    while (::waitpid(pid_, nullptr, WNOHANG) == 0) {
-      if (Clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling the exit
-    }
-    pid_ = -1;
-  }
-
- private:
-  std::string Config() const {
-    const std::string port = std::to_string(port_);
-    return "NFS_CORE_PARAM { Bind_addr = 127.0.0.1; NFS_Port = " + port +
-           "; Protocols = 4; Enable_NLM = false; Enable_RQUOTA = false; }\n"
-           "NFSV4 { Graceless = true; RecoveryBackend = fs; RecoveryRoot = " +
-           base_ + "/recov; }\n" +
-           "NFS_KRB5 { Active_krb5 = false; }\n"
-           "LOG { Default_Log_Level = EVENT; }\n"
-           "EXPORT { Export_Id = 1; Path = " +
-           ExportDir() +
-           "; Pseudo = /export; Access_Type = RW; Squash = No_Root_Squash; SecType = sys;"
-           " Protocols = 4; Transports = TCP; Attr_Expiration_Time = 0;"
-           " FSAL { Name = VFS; } }\n";
-  }
-
-  std::string ReadLog() const {
-    std::FILE* file = std::fopen(log_.c_str(), "r");
-    if (file == nullptr) return "";
-    std::string text;
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
-    std::fclose(file);
-    return text;
-  }
-
-  std::string base_;
-  uint16_t port_;
-  std::string log_;
-  int starts_ = 0;
-  pid_t pid_ = -1;
-};
 
 // One server for the whole test process, started by the first test that needs it.
 struct SharedServer {
