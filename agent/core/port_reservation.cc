@@ -51,6 +51,12 @@ PortReservation& PortReservation::operator=(PortReservation&& other) noexcept {
   return *this;
 }
 
+int PortReservation::Take() {
+  const int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
 void PortReservation::Release() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;

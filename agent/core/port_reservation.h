@@ -25,6 +25,8 @@ class PortReservation {
   int fd() const { return fd_; }
   // Closes the socket; the port stays recorded.
   void Release();
+  // Hands the listening socket over to the caller (who closes it); -1 when already gone.
+  int Take();
 
  private:
   int fd_ = -1;

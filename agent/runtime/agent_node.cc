@@ -58,9 +58,10 @@ Status AgentNode::Start(AgentServicesContext& context) {
       std::chrono::milliseconds(static_cast<int64_t>(context.project.heartbeat_interval_s * 1000));
   options.peer_timeout = std::chrono::milliseconds(
       static_cast<int64_t>(std::max(3.0, 3 * context.project.heartbeat_interval_s) * 1000));
-  // The launch loop holds the port until now, so no other agent can announce it.
+  // The launch loop holds the port until now and the transport adopts its socket, so no
+  // other agent can take the port in between.
   const int port = context.port->port();
-  context.port->Release();
+  options.listen_fd = context.port->Take();
   options.bind_endpoint = "tcp://" + context.bind_ip + ":" + std::to_string(port);
   auto transport = PeerTransport::Start(std::move(options),
                                         [this](InvokeContext& call) { return Handle(call); });

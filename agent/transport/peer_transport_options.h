@@ -42,6 +42,10 @@ struct PeerTransportOptions {
   std::string agent_id;
   // Where the ROUTER binds; "tcp://127.0.0.1:0" picks a free port (see PeerTransport::endpoint).
   std::string bind_endpoint = "tcp://127.0.0.1:0";
+  // When >= 0: a socket already listening on bind_endpoint's address and port, which the
+  // ROUTER adopts (ZMQ_USE_FD) and closes when done. No moment passes in which the port is
+  // free, so an agent starting beside this one cannot take it (agent/core/port_reservation.h).
+  int listen_fd = -1;
   // CURVE off: no encryption, no authentication. Logged as a loud warning at every start.
   bool plaintext = false;
   // This agent's CURVE key pair (Z85); required unless plaintext.

@@ -255,6 +255,7 @@ Status TransportLoop::OpenSockets() {
       router_.set(zmq::sockopt::curve_secretkey, options_.keys.secret_key);
       router_.set(zmq::sockopt::zap_domain, kZapDomain);
     }
+    if (options_.listen_fd >= 0) router_.set(zmq::sockopt::use_fd, options_.listen_fd);
     router_.bind(options_.bind_endpoint);
     endpoint_ = router_.get(zmq::sockopt::last_endpoint);
     dirty_.insert(router_.handle());

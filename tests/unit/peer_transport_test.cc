@@ -2,6 +2,7 @@
 // one process. Also the usage example: start, AddPeer, Call with progress, Cancel, Stop.
 // Every wait is bounded; timings are short (heartbeat 100 ms, peer timeout 600 ms).
 #include "agent/transport/peer_transport.h"
+#include "agent/core/port_reservation.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/base_sink.h>
@@ -214,7 +215,7 @@ class PeerTransportTest : public ::testing::Test {
   // Starts an agent; its key is announced unless `announce` is false.
   TestAgent StartAgent(const std::string& id, InvokeHandler handler, bool plaintext = false,
                        bool announce = true, std::optional<CurveKeyPair> keys = std::nullopt,
-                       const std::string& endpoint = "tcp://127.0.0.1:0") {
+                       const std::string& endpoint = "tcp://127.0.0.1:0", int listen_fd = -1) {
     TestAgent agent;
     agent.id = id;
     if (keys.has_value()) {
@@ -228,6 +229,7 @@ class PeerTransportTest : public ::testing::Test {
     agent.log = std::make_shared<CapturingSink>();
     PeerTransportOptions options = Options(id, agent.keys, plaintext, agent.log);
     options.bind_endpoint = endpoint;
+    options.listen_fd = listen_fd;
     Result<std::unique_ptr<PeerTransport>> started =
         PeerTransport::Start(std::move(options), std::move(handler));
     EXPECT_TRUE(started.ok()) << started.status().message();
@@ -287,6 +289,24 @@ TEST_F(PeerTransportTest, InvokeRoundTripsTensorsAndArguments) {
   EXPECT_EQ(TensorValues(result->tensor_frames[0]), values);
   EXPECT_TRUE(read_in_place);
   EXPECT_TRUE(a->IsPeerAlive("agent-b"));
+}
+
+TEST_F(PeerTransportTest, TheRouterAdoptsAReservedListeningSocket) {
+  // The port is never free between the reservation and the transport: another agent
+  // starting at that moment cannot take it (two agents launched together once collided).
+  Result<PortReservation> reserved = ReservePort("127.0.0.1", 0, 46150);
+  ASSERT_TRUE(reserved.ok()) << reserved.status().message();
+  const int port = reserved->port();
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
+  TestAgent b = StartAgent("agent-b", Echo, false, true, std::nullopt, endpoint, reserved->Take());
+  ASSERT_TRUE(b.transport);
+  EXPECT_EQ(b->endpoint(), endpoint);
+  EXPECT_FALSE(ReservePort("127.0.0.1", port, 46150).ok()) << "the port must still be held";
+  TestAgent a = StartAgent("agent-a", Echo);
+  ASSERT_TRUE(a.transport);
+  Connect(a, b);
+  Result<WireMessage> result = a->Call("agent-b", Invoke("echo", {}), 5s);
+  ASSERT_TRUE(result.ok()) << result.status().message();
 }
 
 TEST_F(PeerTransportTest, ProgressArrivesBeforeTheResult) {
