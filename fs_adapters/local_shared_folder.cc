@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "fs_adapters/shared_folder_names.h"
+#include "shared/shared_folder_names.h"
 #include "shared/atomic_file.h"
 
 namespace cloudbook {

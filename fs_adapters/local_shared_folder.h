@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "fs_adapters/shared_folder.h"
+#include "shared/shared_folder.h"
 
 namespace cloudbook {
 

@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "fs_adapters/shared_folder_names.h"
+#include "shared/shared_folder_names.h"
 
 namespace cloudbook {
 

@@ -17,7 +17,7 @@
 #include <random>
 #include <thread>
 
-#include "fs_adapters/shared_folder_names.h"
+#include "shared/shared_folder_names.h"
 
 namespace cloudbook {
 

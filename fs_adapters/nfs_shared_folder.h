@@ -13,7 +13,7 @@
 #include <string>
 
 #include "fs_adapters/nfs_location.h"
-#include "fs_adapters/shared_folder.h"
+#include "shared/shared_folder.h"
 
 struct nfs_context;
 

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "fs_adapters/shared_folder.h"
+#include "shared/shared_folder.h"
 #include "tests/test_support.h"
 
 // Asserts that a Status-returning expression is ok, printing the Status otherwise.

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "fs_adapters/nfs_location.h"
-#include "fs_adapters/shared_folder_names.h"
+#include "shared/shared_folder_names.h"
 
 namespace cloudbook {
 namespace {
