@@ -93,10 +93,21 @@ NfsSharedFolder::~NfsSharedFolder() {
 Result<std::unique_ptr<NfsSharedFolder>> NfsSharedFolder::Open(const NfsLocation& location,
                                                                NfsOptions options) {
   std::unique_ptr<NfsSharedFolder> folder(new NfsSharedFolder(location, options));
-  {
-    std::lock_guard<std::mutex> lock(folder->mutex_);
-    CB_RETURN_IF_ERROR(folder->ConnectLocked());
+  std::lock_guard<std::mutex> lock(folder->mutex_);
+  const Status connected = folder->ConnectLocked();
+  if (connected.ok()) return folder;
+  // A new project's folder does not exist yet: create it from the nearest existing parent
+  // (as the local back end creates its root), then connect to it. Only for "not found".
+  const size_t slash = location.path.rfind('/');
+  if (connected.code() != Status::Code::kNotFound || slash == 0 || slash == std::string::npos) {
+    return connected;
   }
+  NfsLocation parent = location;
+  parent.path = location.path.substr(0, slash);
+  CB_ASSIGN_OR_RETURN(std::unique_ptr<NfsSharedFolder> above, Open(parent, options));
+  CB_RETURN_IF_ERROR(above->MakeFolders(location.path.substr(slash + 1)));
+  CB_RETURN_IF_ERROR(folder->ConnectLocked());
+  spdlog::info("created {}", location.ToUrl());
   return folder;
 }
 
@@ -129,7 +140,8 @@ Status NfsSharedFolder::ConnectLocked() {
   if (code != 0) {
     const std::string error = nfs_get_error(context);
     nfs_destroy_context(context);
-    return Status::IoError("cannot connect to " + location_.ToUrl() + ": " + error);
+    const std::string message = "cannot connect to " + location_.ToUrl() + ": " + error;
+    return code == -ENOENT ? Status::NotFound(message) : Status::IoError(message);
   }
   context_ = context;
   ++connections_;

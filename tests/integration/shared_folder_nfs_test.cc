@@ -148,6 +148,21 @@ TEST_F(NfsServerRestartTest, ClientReconnectsAfterServerRestart) {
   EXPECT_EQ(*read, "written across a restart");
 }
 
+// A new project's folder need not exist on the server: opening creates it from the nearest
+// existing parent (no mount, so the user cannot simply mkdir it). A wrong export still fails.
+TEST_F(NfsServerRestartTest, OpenCreatesAMissingProjectFolder) {
+  location_.path = "/export/project/new/deeper";
+  std::unique_ptr<NfsSharedFolder> folder = Open(Timeouts(2000, 5000));
+  ASSERT_NE(folder, nullptr);
+  CB_ASSERT_OK(folder->WriteFileAtomically("a.txt", "a"));
+  EXPECT_EQ(ReadFileOrDie(server_->ExportDir() + "/project/new/deeper/a.txt"), "a");
+
+  location_.path = "/not-an-export/x";
+  const Result<std::unique_ptr<NfsSharedFolder>> wrong =
+      NfsSharedFolder::Open(location_, Timeouts(2000, 5000));
+  EXPECT_FALSE(wrong.ok());
+}
+
 // With the server gone for good, an operation fails with IoError once its retry budget is
 // spent: it does not hang.
 TEST_F(NfsServerRestartTest, OperationFailsWithinItsBudgetWhenTheServerIsGone) {
