@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <boost/filesystem.hpp>
+#include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -209,9 +211,48 @@ std::string GaneshaServer::Config() const {
 
 std::string GaneshaServer::ReadLog() const { return ReadWholeFile(log_); }
 
-std::string RcloneWebdavServer::WhyUnavailable() {
+namespace {
+
+std::string RcloneProgram() {
   const char* custom = std::getenv("CLOUDBOOK_RCLONE");
-  const std::string program = custom != nullptr && *custom != '\0' ? custom : "rclone";
+  return custom != nullptr && *custom != '\0' ? custom : "rclone";
+}
+
+// Starts `rclone serve <kind> <served_dir> <extra...>` on 127.0.0.1:<port> with an empty
+// config and no directory caching (the server's VFS otherwise caches listings for 5 min,
+// hiding files written into the served folder directly); waits until the port accepts.
+std::string StartRcloneServer(ServerProcess& process, const std::string& kind,
+                              const std::string& served_dir, uint16_t port,
+                              const std::vector<std::string>& extra, const std::string& log_path) {
+  const std::string rclone = FindExecutable(RcloneProgram());
+  if (rclone.empty()) return RcloneWebdavServer::WhyUnavailable();
+  fs::create_directories(served_dir);
+  std::vector<std::string> args = {rclone, "serve", kind, served_dir};
+  const std::vector<std::string> common = {"--addr",           "127.0.0.1:" + std::to_string(port),
+                                           "--dir-cache-time", "0s",
+                                           "--poll-interval",  "0"};
+  args.insert(args.end(), common.begin(), common.end());
+  args.insert(args.end(), extra.begin(), extra.end());
+  const std::string started = process.Start(args, log_path, {{"RCLONE_CONFIG", "/dev/null"}});
+  if (!started.empty()) return started;
+  const auto deadline = Clock::now() + kStartBudget;
+  while (Clock::now() < deadline) {
+    if (AcceptsConnections(port)) return "";
+    if (!process.Running()) {
+      return "rclone serve " + kind +
+             " exited at start; output: " + ReadWholeFile(log_path).substr(0, 2000);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the port
+  }
+  process.Stop();
+  return "rclone serve " + kind +
+         " did not listen within 20 s; output: " + ReadWholeFile(log_path).substr(0, 2000);
+}
+
+}  // namespace
+
+std::string RcloneWebdavServer::WhyUnavailable() {
+  const std::string program = RcloneProgram();
   return FindExecutable(program).empty() ? program + " not found on PATH" : "";
 }
 
@@ -220,30 +261,35 @@ std::string RcloneWebdavServer::Remote(const std::string& path) const {
 }
 
 std::string RcloneWebdavServer::Start(const std::string& log_path) {
-  const char* custom = std::getenv("CLOUDBOOK_RCLONE");
-  const std::string rclone =
-      FindExecutable(custom != nullptr && *custom != '\0' ? custom : "rclone");
-  if (rclone.empty()) return WhyUnavailable();
-  fs::create_directories(served_dir_);
-  // --dir-cache-time 0s: the server's VFS otherwise caches listings for 5 min, hiding files
-  // written into the served folder directly.
-  const std::string started = process_.Start(
-      {rclone, "serve", "webdav", served_dir_, "--addr", "127.0.0.1:" + std::to_string(port_),
-       "--dir-cache-time", "0s", "--poll-interval", "0"},
-      log_path, {{"RCLONE_CONFIG", "/dev/null"}});
-  if (!started.empty()) return started;
-  const auto deadline = Clock::now() + kStartBudget;
-  while (Clock::now() < deadline) {
-    if (AcceptsConnections(port_)) return "";
-    if (!process_.Running()) {
-      return "rclone serve webdav exited at start; output: " +
-             ReadWholeFile(log_path).substr(0, 2000);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the port
+  return StartRcloneServer(process_, "webdav", served_dir_, port_, {}, log_path);
+}
+
+std::string RcloneSftpServer::Remote(const std::string& path) const {
+  return ":sftp,host=127.0.0.1,port=" + std::to_string(port_) + ",user=" + kUser +
+         ",pass=" + obscured_password_ + ":" + path;
+}
+
+std::string RcloneSftpServer::Start(const std::string& log_path) {
+  const std::string rclone = FindExecutable(RcloneProgram());
+  if (rclone.empty()) return RcloneWebdavServer::WhyUnavailable();
+  // Connection strings take the password obscured (reversibly encoded), as rclone config does.
+  std::FILE* obscure =
+      ::popen(("'" + rclone + "' obscure '" + kPassword + "' 2>/dev/null").c_str(), "r");
+  if (obscure == nullptr) return "cannot run rclone obscure";
+  char line[256] = {};
+  const bool read = std::fgets(line, sizeof line, obscure) != nullptr;
+  ::pclose(obscure);
+  obscured_password_ = read ? std::string(line) : "";
+  while (!obscured_password_.empty() &&
+         std::isspace(static_cast<unsigned char>(obscured_password_.back()))) {
+    obscured_password_.pop_back();
   }
-  Stop();
-  return "rclone serve webdav did not listen within 20 s; output: " +
-         ReadWholeFile(log_path).substr(0, 2000);
+  if (obscured_password_.empty()) return "rclone obscure printed nothing";
+  // --no-checksum: the server's VFS checks a whole-file read against the hash of the file
+  // as it is at the end of the read, which fails for a file renamed over meanwhile although
+  // the read saw one whole version (a cloud serves a stored revision instead).
+  return StartRcloneServer(process_, "sftp", served_dir_, port_,
+                           {"--user", kUser, "--pass", kPassword, "--no-checksum"}, log_path);
 }
 
 }  // namespace cloudbook::testing

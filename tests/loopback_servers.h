@@ -1,6 +1,7 @@
 // Userspace file servers on 127.0.0.1 for tests and benchmarks: nfs-ganesha (NFSv4, VFS back
-// end) and `rclone serve webdav`, each a child process on a free loopback port that dies with
-// its parent (PR_SET_PDEATHSIG) and is stopped by PID. No GoogleTest here: bench/ uses it too.
+// end), `rclone serve webdav` and `rclone serve sftp`, each a child process on a free
+// loopback port that dies with its parent (PR_SET_PDEATHSIG) and is stopped by PID. No
+// GoogleTest here: bench/ uses it too.
 #pragma once
 
 #include <sys/types.h>
@@ -93,6 +94,31 @@ class RcloneWebdavServer {
  private:
   std::string served_dir_;
   uint16_t port_;
+  ServerProcess process_;
+};
+
+// `rclone serve sftp <served_dir>` on 127.0.0.1:<port> with a fixed user and password (the
+// port is loopback only), an empty rclone config and no directory caching.
+class RcloneSftpServer {
+ public:
+  RcloneSftpServer(std::string served_dir, uint16_t port)
+      : served_dir_(std::move(served_dir)), port_(port) {}
+
+  const std::string& ServedDir() const { return served_dir_; }
+  // The config-less rclone remote for `path` inside the served folder
+  // (:sftp,host=127.0.0.1,port=PORT,user=...,pass=<obscured>:path).
+  std::string Remote(const std::string& path) const;
+
+  // Empty on success (the port accepts connections within 20 s), else why not.
+  std::string Start(const std::string& log_path);
+  void Stop() { process_.Stop(); }
+
+ private:
+  static constexpr const char* kUser = "cloudbook";
+  static constexpr const char* kPassword = "loopback-only";
+  std::string served_dir_;
+  uint16_t port_;
+  std::string obscured_password_;
   ServerProcess process_;
 };
 
