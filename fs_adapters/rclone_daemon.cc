@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,6 +111,33 @@ Result<RcloneReply> ToReply(const httplib::Result& result, const std::string& wh
 
 }  // namespace
 
+namespace {
+
+constexpr char kScratchPrefix[] = "cloudbook-rclone-";
+
+// Scratch folders ("cloudbook-rclone-<pid>-XXXXXX") of this user's processes that ended
+// without removing theirs (killed, or their folders lived until exit): removed here.
+void SweepStaleScratch(const std::string& temp_dir) {
+  boost::system::error_code error;
+  for (boost::filesystem::directory_iterator it(temp_dir, error), end; !error && it != end;
+       it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(kScratchPrefix, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + std::strlen(kScratchPrefix), nullptr, 10);
+    struct stat info;
+    if (pid <= 0 || ::lstat(it->path().c_str(), &info) != 0 || !S_ISDIR(info.st_mode) ||
+        info.st_uid != ::getuid()) {
+      continue;
+    }
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      boost::system::error_code ignored;
+      boost::filesystem::remove_all(it->path(), ignored);
+    }
+  }
+}
+
+}  // namespace
+
 Result<std::shared_ptr<RcloneDaemon>> RcloneDaemon::Shared() {
   // Never destroyed: folders kept until exit (the mount table) may outlive static objects.
   static std::mutex* const mutex = new std::mutex;
@@ -117,8 +145,9 @@ Result<std::shared_ptr<RcloneDaemon>> RcloneDaemon::Shared() {
   std::lock_guard<std::mutex> lock(*mutex);
   if (std::shared_ptr<RcloneDaemon> daemon = current->lock()) return daemon;
   const char* temp = std::getenv("TMPDIR");
-  std::string pattern =
-      std::string(temp != nullptr && *temp != '\0' ? temp : "/tmp") + "/cloudbook-rclone-XXXXXX";
+  const std::string temp_dir = temp != nullptr && *temp != '\0' ? temp : "/tmp";
+  SweepStaleScratch(temp_dir);
+  std::string pattern = temp_dir + "/" + kScratchPrefix + std::to_string(::getpid()) + "-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {  // mode 0700
     return Status::IoError("cannot create a private folder " + pattern + ": " +
                            std::strerror(errno));

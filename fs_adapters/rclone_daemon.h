@@ -46,7 +46,8 @@ class RcloneDaemon {
                              const std::string& file_name, const std::string& contents,
                              std::chrono::milliseconds timeout);
 
-  // A folder (mode 0700) only this process uses, for downloads; removed with the daemon.
+  // A folder (mode 0700) only this process uses, for downloads; removed with the daemon, or
+  // by a later process's daemon when this process ended without that.
   const std::string& scratch_dir() const { return scratch_dir_; }
   // The running rcd's PID, or -1 when none runs. Tests kill it to play a crash.
   pid_t pid() const;
