@@ -45,31 +45,6 @@ class DistributedRun : public testing::AgentProcessTest {
     ASSERT_EQ(made.exit_code, 0) << made.err;
   }
 
-  // Starts a program in the background, output to `log` in the scratch folder.
-  pid_t Spawn(const std::vector<std::string>& arguments, const std::string& log) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    const std::string path = scratch_.Join(log);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, path.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    std::vector<std::string> copy = arguments;
-    std::vector<char*> argv;
-    for (std::string& argument : copy) argv.push_back(argument.data());
-    argv.push_back(nullptr);
-    pid_t pid = -1;
-    const int error = ::posix_spawn(&pid, copy[0].c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    EXPECT_EQ(error, 0) << "posix_spawn " << copy[0];
-    if (error == 0) children_.push_back(pid);
-    return error == 0 ? pid : -1;
-  }
-
-  std::string Log(const std::string& log) const {
-    const std::string path = scratch_.Join(log);
-    return boost::filesystem::exists(path) ? testing::ReadFileOrDie(path) : "";
-  }
-
   bool WaitRunning(const std::string& id) {
     return WaitFor(
         [&] {
