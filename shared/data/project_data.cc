@@ -7,6 +7,7 @@
 
 #include "shared/atomic_file.h"
 #include "shared/shared_files.h"
+#include "shared/shared_folder_names.h"
 #include "shared/shared_folder_mounts.h"
 
 namespace cloudbook {
@@ -37,6 +38,11 @@ Status CopyFolder(const std::string& shared, const std::string& local, int depth
   CB_RETURN_IF_ERROR(MakeFolders(local));
   for (const std::string& name : names) {
     if (name.empty() || name[0] == '.') continue;  // hidden: temporaries, our version files
+    // A listing comes from another machine: a name must not lead out of the cache folder.
+    if (name.find('/') != std::string::npos || !ValidateSharedName(name).ok()) {
+      spdlog::warn("skipping {}/{}: not a plain file name", shared, name);
+      continue;
+    }
     const std::string source = shared + "/" + name;
     const std::string target = local + "/" + name;
     CB_ASSIGN_OR_RETURN(const SharedFileInfo info, StatPath(source));
