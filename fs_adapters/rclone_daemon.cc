@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "fs_adapters/rclone_rc.h"
+#include "shared/executable_path.h"
 
 extern char** environ;
 
@@ -46,18 +47,7 @@ std::string RandomToken() {
 // in the child must not allocate).
 std::string FindRcloneBinary() {
   const char* custom = std::getenv("CLOUDBOOK_RCLONE");
-  const std::string program = custom != nullptr && *custom != '\0' ? custom : "rclone";
-  if (program.find('/') != std::string::npos) {
-    return ::access(program.c_str(), X_OK) == 0 ? program : "";
-  }
-  const char* path = std::getenv("PATH");
-  std::istringstream folders(path != nullptr ? path : "/usr/bin:/bin");
-  std::string folder;
-  while (std::getline(folders, folder, ':')) {
-    const std::string candidate = (folder.empty() ? "." : folder) + "/" + program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
+  return FindExecutable(custom != nullptr && *custom != '\0' ? custom : "rclone");
 }
 
 // This process's environment for the child, minus settings that would open the rc server to

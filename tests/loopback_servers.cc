@@ -92,20 +92,6 @@ uint16_t FreeLoopbackPort() {
   return ntohs(address.sin_port);
 }
 
-std::string FindExecutable(const std::string& program) {
-  if (program.find('/') != std::string::npos) {
-    return ::access(program.c_str(), X_OK) == 0 ? program : "";
-  }
-  const char* path = std::getenv("PATH");
-  std::istringstream folders(path != nullptr ? path : "/usr/bin:/bin");
-  std::string folder;
-  while (std::getline(folders, folder, ':')) {
-    const std::string candidate = (folder.empty() ? "." : folder) + "/" + program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
 std::string ServerProcess::Start(const std::vector<std::string>& argv,
                                  const std::string& output_path,
                                  const std::vector<std::pair<std::string, std::string>>& env) {

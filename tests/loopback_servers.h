@@ -11,14 +11,15 @@
 #include <utility>
 #include <vector>
 
+#include "shared/executable_path.h"
+
 namespace cloudbook::testing {
 
 // A free TCP port on 127.0.0.1 (bound then released: the server binds it next); 0 on failure.
 uint16_t FreeLoopbackPort();
 
-// The path of `program` on PATH (or `program` itself when it holds a '/' and is executable);
-// empty when absent.
-std::string FindExecutable(const std::string& program);
+// FindExecutable (shared/executable_path.h) finds the servers' programs.
+using ::cloudbook::FindExecutable;
 
 // One server child: fork + execve with stdout and stderr to `output_path`, SIGTERM'd when the
 // parent dies, stopped by its PID (SIGTERM, SIGKILL after 10 s).
