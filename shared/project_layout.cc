@@ -1,5 +1,6 @@
 #include "shared/project_layout.h"
 
+#include <boost/filesystem.hpp>
 #include <cstdio>
 #include <cstdlib>
 
@@ -34,6 +35,11 @@ ProjectLayout::ProjectLayout(std::string project_folder, std::string distributed
 Result<ProjectLayout> OpenProjectLayout(const std::string& project_folder,
                                         const std::string& distributed_override) {
   std::string distributed = distributed_override;
+  // A relative local path given on a command line is relative to where the command runs:
+  // recorded absolute, it means the same from every later command.
+  if (!distributed.empty() && !IsRemoteLocation(distributed) && distributed.front() != '/') {
+    distributed = boost::filesystem::absolute(distributed).lexically_normal().string();
+  }
   const ProjectLayout plain(project_folder);
   if (distributed.empty()) {
     auto text = ReadRegularFileBounded(plain.settings_file(), kMaxSettingsBytes);
@@ -46,6 +52,11 @@ Result<ProjectLayout> OpenProjectLayout(const std::string& project_folder,
                                        ": needs \"distributed_folder\": \"<path or URL>\"");
       }
       distributed = settings["distributed_folder"].get<std::string>();
+      // A relative local path in the settings is relative to the project, wherever the
+      // command runs from.
+      if (!IsRemoteLocation(distributed) && distributed.front() != '/') {
+        distributed = plain.root() + "/" + distributed;
+      }
     } else if (text.status().code() != Status::Code::kNotFound) {
       return text.status().WithContext(plain.settings_file());
     }

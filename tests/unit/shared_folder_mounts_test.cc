@@ -144,6 +144,11 @@ TEST_F(SharedFolderMountsTest, ProjectSettingsPutTheSharedFolderElsewhere) {
   ASSERT_TRUE(overridden.ok());
   EXPECT_EQ(overridden->distributed(), scratch_.Join("elsewhere"));
 
+  WriteFile(project + "/project.json", "{\"distributed_folder\": \"../shared-here\"}");
+  Result<ProjectLayout> relative = OpenProjectLayout(project);
+  ASSERT_TRUE(relative.ok()) << relative.status().ToString();
+  EXPECT_EQ(relative->distributed(), project + "/../shared-here") << "relative to the project";
+
   WriteFile(project + "/project.json", "{\"distributed_folder\": 3}");
   EXPECT_EQ(OpenProjectLayout(project).status().code(), Status::Code::kInvalidArgument);
 }
