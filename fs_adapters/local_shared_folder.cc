@@ -1,15 +1,14 @@
 #include "fs_adapters/local_shared_folder.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
-#include "shared/shared_folder_names.h"
 #include "shared/atomic_file.h"
+#include "shared/shared_files.h"
+#include "shared/shared_folder_names.h"
 
 namespace cloudbook {
 
@@ -57,17 +56,7 @@ Status LocalSharedFolder::WriteFileAtomically(const std::string& name,
 
 Result<std::vector<std::string>> LocalSharedFolder::List(const std::string& folder) {
   CB_ASSIGN_OR_RETURN(const std::string path, CheckedPath(folder, true));
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return ErrnoStatus("cannot list", path, errno);
-  std::vector<std::string> names;
-  while (const dirent* entry = ::readdir(dir)) {
-    const std::string entry_name = entry->d_name;
-    if (entry_name == "." || entry_name == ".." || IsHiddenTemporary(entry_name)) continue;
-    names.push_back(entry_name);
-  }
-  ::closedir(dir);
-  std::sort(names.begin(), names.end());
-  return names;
+  return ListFolder(path);  // the one local listing (shared/shared_files.h)
 }
 
 Status LocalSharedFolder::Remove(const std::string& name) {
@@ -81,18 +70,7 @@ Status LocalSharedFolder::Remove(const std::string& name) {
 
 Result<SharedFileInfo> LocalSharedFolder::Stat(const std::string& name) {
   CB_ASSIGN_OR_RETURN(const std::string path, CheckedPath(name, true));
-  struct stat info;
-  SharedFileInfo result;
-  if (::lstat(path.c_str(), &info) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return result;
-    return ErrnoStatus("cannot stat", path, errno);
-  }
-  result.exists = true;
-  result.is_folder = S_ISDIR(info.st_mode);
-  result.size = static_cast<uint64_t>(info.st_size);
-  result.modified_unix_ns =
-      static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
-  return result;
+  return StatPath(path);  // lstat: a symlink is reported as itself
 }
 
 Status LocalSharedFolder::MakeFolders(const std::string& folder) {
