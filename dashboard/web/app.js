@@ -216,7 +216,7 @@ function renderOverview(ov) {
   $('#host-name').textContent = ov.host;
   $('#distributed-folder').textContent = ov.distributed_folder;
   $('#distributed-folder').title = ov.project_folder;
-  $('#du-count').textContent = String(ov.dus);
+  $('#du-count').textContent = ov.dus ? String(ov.dus) : '0 (the maker has not run)';
   const a = ov.assignment;
   $('#assignment').textContent =
       a ? `v${a.version} · ${a.dus.map((d) => `DU ${d.du} → ${d.agent}`).join(', ')}` : 'none yet';
@@ -396,6 +396,7 @@ function onAgentsClick(event) {
 function onAgentsChange(event) {
   const select = event.target.closest('select[data-action="grant"]');
   if (!select) return;
+  select.blur();  // let the next refresh show the grant the server really has
   runAgentAction(select.dataset.agentId, 'grant', {grant: select.value});
 }
 
@@ -698,7 +699,6 @@ function agentChartsBox(host, id) {
 
 function renderAgentCharts(id, host, series) {
   const box = agentChartsBox(host, id);
-  if (box.closest('.stats-machine').dataset.host !== host) return;
   const grid = box.querySelector('.chart-grid');
   setSeries(
       ensureChart(`agent-cpu:${id}`, grid, 'process CPU %', {yTitle: '%'}),
@@ -721,7 +721,10 @@ function dropAgentCharts(id) {
 function renderStats() {
   if (typeof Chart === 'undefined') return;
   const here = state.overview ? state.overview.host : '';
-  for (const [host, series] of state.machineSeries) renderMachineCharts(host, series);
+  // This machine first, then the others by name.
+  const hosts = [...state.machineSeries.keys()].sort(
+      (a, b) => Number(isThisMachine(b)) - Number(isThisMachine(a)) || a.localeCompare(b));
+  for (const host of hosts) renderMachineCharts(host, state.machineSeries.get(host));
   for (const [id, series] of state.agentSeries) {
     const agent = state.agents.get(id);
     if (!agent) {
