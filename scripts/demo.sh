@@ -4,16 +4,22 @@
 # local agents (agent 0 HIGH, one MEDIUM, one LOW) with the deployer watching; then trains
 # the original network on agent 0 and prints both test accuracies. Stops everything it started.
 #   ./scripts/demo.sh [--home DIR] [--subnets N] [--train-limit N] [--test-limit N] [--kill-one]
+#                     [--dashboard ADDRESS:PORT] [--stay]
 # --home DIR    the cloudbook home; the project goes to DIR/fashion_mlp (default: a fresh
 #               temporary folder)
 # --kill-one    SIGKILL the LOW agent in the middle of training: the deployer moves its DU and
 #               the run completes, resuming that DU from its last checkpoint
+# --dashboard A:P  where cloudbook-dashboard serves the project's page during the run
+#               (default 127.0.0.1:8750; port 0 = any free port)
+# --stay        keep the agents and the dashboard running after the run, until Ctrl-C
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${CLOUDBOOK_BUILD_DIR:-$ROOT/build}"
 HOME_DIR=""
 SUBNETS=3
 KILL_ONE=0
+DASHBOARD_LISTEN=127.0.0.1:8750
+STAY=0
 EXTRA=()
 while (($# > 0)); do
   case "$1" in
@@ -21,7 +27,9 @@ while (($# > 0)); do
     --subnets) SUBNETS="$2"; shift 2 ;;
     --train-limit|--test-limit) EXTRA+=("$1" "$2"); shift 2 ;;
     --kill-one) KILL_ONE=1; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --dashboard) DASHBOARD_LISTEN="$2"; shift 2 ;;
+    --stay) STAY=1; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "demo.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -65,6 +73,17 @@ cleanup() {
 trap cleanup EXIT
 
 "$BIN/cloudbook-maker" --project-folder "$PROJECT" --subnets "$SUBNETS" "${EXTRA[@]}"
+
+# The dashboard: agents, live stats and training curves in a browser while the run goes.
+"$BIN/cloudbook-dashboard" --project-folder "$PROJECT" --listen "$DASHBOARD_LISTEN" \
+  --port-file "$LOGS/dashboard.port" >"$LOGS/dashboard.log" 2>&1 &
+STARTED+=($!)
+for _ in $(seq 1 100); do [[ -s "$LOGS/dashboard.port" ]] && break; sleep 0.1; done
+if [[ -s "$LOGS/dashboard.port" ]]; then
+  echo "demo: dashboard at http://${DASHBOARD_LISTEN%:*}:$(cat "$LOGS/dashboard.port")/"
+else
+  echo "demo: the dashboard did not start (see $LOGS/dashboard.log); going on without it" >&2
+fi
 
 AGENT0=$("$BIN/cloudbook-agent" create --project-folder "$PROJECT" --grant HIGH --agent-0)
 AGENT1=$("$BIN/cloudbook-agent" create --project-folder "$PROJECT" --grant MEDIUM)
@@ -137,3 +156,9 @@ print(f"\nFashion-MNIST MLP, {r['subnets_count']} subnets over agents ({where}):
       f"composed test accuracy {composed:.4f}, original network {baseline:.4f} "
       f"({100 * (composed - baseline):+.2f} points)")
 PY
+
+if ((STAY)); then
+  echo "demo: agents and dashboard keep running; Ctrl-C stops them"
+  trap 'exit 0' INT TERM
+  while true; do sleep 1; done
+fi

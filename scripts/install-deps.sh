@@ -27,6 +27,8 @@ PACKAGES=(
   nfs-ganesha nfs-ganesha-vfs  # NFS integration tests: userspace NFSv4 server on loopback
   rclone                  # fs_adapters: Google Drive / OneDrive / any rclone remote (rclone rcd)
   libcpp-httplib-dev      # fs_adapters: HTTP client for the rclone remote-control API
+  libjs-chart.js          # cloudbook-dashboard: the page's charts (Chart.js, served as is)
+  chromium                # dashboard tests: a real headless browser (tests/headless_browser.h)
 )
 
 missing=()

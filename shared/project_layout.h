@@ -35,6 +35,10 @@ class ProjectLayout {
   std::string stats() const { return distributed() + "/stats"; }
   std::string checkpoints() const { return distributed() + "/checkpoints"; }
   std::string results() const { return distributed() + "/results"; }
+  // Live progress of the runs in progress (agent 0 writes distributed/runs/<run>.json).
+  std::string runs() const { return distributed() + "/runs"; }
+  // Each machine's dashboard service announces its address here (distributed/dashboards/).
+  std::string dashboards() const { return distributed() + "/dashboards"; }
   std::string working_dir() const { return distributed() + "/working_dir"; }
 
  private:

@@ -11,6 +11,7 @@
 #include "agent/core/agent_id.h"
 #include "agent/core/announcement.h"
 #include "agent/core/control_channel.h"
+#include "agent/core/run_progress_recorder.h"
 #include "agent/transport/invoke_context.h"
 #include "maker/maker.h"
 #include "shared/assignment.h"
@@ -132,9 +133,22 @@ Result<WireMessage> AgentNode::HandleControl(InvokeContext& context) {
   environment.caller = this;
   environment.load_data = [this] { return runtime_->Data(0); };
   environment.cancel = context.cancel_flag();
-  environment.on_event = [&context](const WireArguments& event) { context.SendProgress(event); };
+  // The dashboard follows the run through distributed/runs/<run>.json.
+  RunProgressRecorder recorder(ProjectLayout(project_folder_, distributed_folder_).runs());
+  environment.on_event = [&context, &recorder](const WireArguments& event) {
+    recorder.OnEvent(event);
+    context.SendProgress(event);
+  };
   spdlog::info("{} asks for a run", context.caller_id());
-  CB_ASSIGN_OR_RETURN(RunReport report, CoordinateRun(environment, request));
+  Result<RunReport> outcome = CoordinateRun(environment, request);
+  if (!outcome.ok()) {
+    recorder.Finish("failed", outcome.status().message(), nullptr, nullptr);
+    return outcome.status();
+  }
+  RunReport& report = *outcome;
+  const Json& baseline = report.results["baseline"];
+  recorder.Finish("done", "", report.results["composed"]["metrics"],
+                  baseline.is_object() ? baseline.value("metrics", Json()) : Json());
   WireMessage reply;
   reply.header.kind = MessageKind::kResult;
   reply.header.arguments = {{"results_path", report.results_path},

@@ -1,0 +1,136 @@
+// cloudbook-dashboard: a web page over one project (docs/dashboard.md): the agents of every
+// machine, live statistics, training curves, past results, and buttons that create, launch,
+// stop, regrant and remove this machine's agents.
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/filesystem.hpp>
+#include <iostream>
+
+#include "agent/core/loop_events.h"
+#include "dashboard/dashboard_server.h"
+#include "fs_adapters/open_shared_folder.h"
+#include "shared/atomic_file.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 2;
+constexpr int kExitProject = 3;
+constexpr int kExitIo = 4;
+
+// "ADDRESS:PORT", ":PORT" or "PORT" (loopback); false when it is none of these.
+bool ParseListen(const std::string& text, std::string* address, int* port) {
+  const size_t colon = text.rfind(':');
+  const std::string port_text = colon == std::string::npos ? text : text.substr(colon + 1);
+  if (colon != std::string::npos && colon > 0) *address = text.substr(0, colon);
+  if (port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  *port = std::stoi(port_text);
+  return *port <= 65535;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cloudbook::InstallSharedFolderBackends();
+  using namespace cloudbook;
+  CLI::App app{
+      "cloudbook-dashboard: see and steer a cloudbook project from a browser: agents of every "
+      "machine (status, grant, DUs, endpoint, last seen), live CPU, memory and network charts "
+      "per machine and per agent, per-DU training curves and progress, results of past runs; "
+      "buttons add, launch, stop, regrant and remove this machine's agents."};
+  app.footer(
+      "Examples:\n"
+      "  cloudbook-dashboard -p ~/cloudbook/fashion                 # http://127.0.0.1:8750/\n"
+      "  cloudbook-dashboard -p ~/cloudbook/fashion --listen 0.0.0.0:8750   # needs the token\n"
+      "Binding a non-loopback address needs a token: it is printed at start and kept in "
+      "<project>/agents/dashboard.json; open the printed URL (it carries ?token=).\n"
+      "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad command line, 3 no such project, 4 cannot "
+      "listen or I/O error.");
+  DashboardOptions options;
+  std::string listen = "127.0.0.1:8750";
+  std::string port_file;
+  std::string log_level = "info";
+  app.add_option("--project-folder,-p", options.project_folder, "The project folder")->required();
+  app.add_option("--listen,-l", listen,
+                 "ADDRESS:PORT to serve on (PORT 0: any free port). Loopback by default; any "
+                 "other address requires the token")
+      ->capture_default_str();
+  app.add_option("--distributed-folder", options.distributed_override,
+                 "The shared folder (default: as <project>/project.json says, else "
+                 "<project>/distributed)");
+  app.add_option("--refresh", options.refresh_s,
+                 "Seconds between two reads of the shared folder (the page follows)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.2, 60.0));
+  app.add_option("--port-file", port_file,
+                 "Write the port listened on to this file (useful with --listen ...:0)");
+  app.add_option("--chart-js", options.chart_js, "Chart.js UMD build to serve")
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-dashboard"));
+  spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  if (!ParseListen(listen, &options.listen_address, &options.port)) {
+    spdlog::error("--listen {}: expected ADDRESS:PORT, e.g. 127.0.0.1:8750", listen);
+    return kExitUsage;
+  }
+  boost::system::error_code error;
+  if (!boost::filesystem::is_directory(options.project_folder, error)) {
+    spdlog::error("no project folder {}: make one with cloudbook-maker", options.project_folder);
+    return kExitProject;
+  }
+  options.project_folder = boost::filesystem::absolute(options.project_folder).string();
+
+  auto signals = SignalEvents::Create();
+  if (!signals.ok()) {
+    spdlog::error("cannot install signal handlers: {}", signals.status().message());
+    return kExitIo;
+  }
+  Result<std::unique_ptr<DashboardServer>> server = DashboardServer::Start(options);
+  if (!server.ok()) {
+    spdlog::error("{}", server.status().message());
+    const Status::Code code = server.status().code();
+    return code == Status::Code::kInvalidArgument || code == Status::Code::kNotFound ||
+                   code == Status::Code::kCorruption
+               ? kExitProject
+               : kExitIo;
+  }
+  if (!port_file.empty()) {
+    const Status written = WriteFileAtomically(port_file, std::to_string((*server)->port()) + "\n");
+    if (!written.ok()) {
+      spdlog::error("--port-file: {}", written.message());
+      return kExitIo;
+    }
+  }
+  std::cout << "cloudbook-dashboard: " << (*server)->url() << std::endl;
+  if (!(*server)->token().empty()) {
+    spdlog::info("token {} (kept in {}/agents/dashboard.json)", (*server)->token(),
+                 options.project_folder);
+  }
+  spdlog::info("serving {} on {}; Ctrl-C stops", options.project_folder, (*server)->url());
+  for (;;) {
+    pollfd wait_for_signal{signals->fd(), POLLIN, 0};
+    if (poll(&wait_for_signal, 1, -1) < 0 && errno != EINTR) break;
+    bool stop = false;
+    for (int signal : signals->TakePending()) stop = stop || signal != SIGHUP;
+    if (stop) break;
+  }
+  spdlog::info("stopping");
+  (*server)->Stop();
+  return kExitOk;
+}

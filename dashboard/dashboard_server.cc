@@ -1,0 +1,291 @@
+#include "dashboard/dashboard_server.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "dashboard/access_policy.h"
+#include "dashboard/agent_actions.h"
+#include "dashboard/dashboard_registry.h"
+#include "dashboard/project_watcher.h"
+#include "dashboard/web_assets.h"
+#include "shared/atomic_file.h"
+#include "shared/project_layout.h"
+
+namespace cloudbook {
+namespace {
+
+constexpr size_t kMaxChartJsBytes = 4 * 1024 * 1024;
+constexpr size_t kMaxRequestBodyBytes = 64 * 1024;
+
+void SendJson(httplib::Response& response, int status, const Json& body) {
+  response.status = status;
+  response.set_content(body.dump(), "application/json");
+}
+
+void SendError(httplib::Response& response, int status, const std::string& message) {
+  SendJson(response, status, {{"error", message}});
+}
+
+// The request's JSON body; an empty body is {}.
+Result<Json> BodyOf(const httplib::Request& request) {
+  if (request.body.empty()) return Json::object();
+  return ParseJsonText(request.body, "the request body");
+}
+
+}  // namespace
+
+class DashboardServer::Impl {
+ public:
+  Impl(const DashboardOptions& options, ProjectLayout layout, std::string token,
+       std::string host_name)
+      : options_(options),
+        token_(std::move(token)),
+        policy_(IsLoopbackAddress(options.listen_address), token_, options.port),
+        actions_(options.project_folder,
+                 options.agent_program.empty() ? FindAgentProgram() : options.agent_program),
+        layout_(std::move(layout)),
+        host_name_(std::move(host_name)) {}
+
+  Status Bind();
+  void Serve() {
+    serve_thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  void Stop();
+
+  int port_ = 0;
+  std::string url_;
+  const std::string& token() const { return token_; }
+
+ private:
+  void Routes();
+  void Action(const httplib::Request& request, httplib::Response& response, const std::string& what,
+              const std::function<ActionResult(const Json&)>& act);
+
+  DashboardOptions options_;
+  std::string token_;
+  AccessPolicy policy_;
+  AgentActions actions_;
+  ProjectLayout layout_;
+  std::string host_name_;
+  std::string chart_js_;
+  std::unique_ptr<ProjectWatcher> watcher_;
+  httplib::Server server_;
+  std::thread serve_thread_;
+  bool stopped_ = false;
+};
+
+Status DashboardServer::Impl::Bind() {
+  if (options_.port == 0) {
+    port_ = server_.bind_to_any_port(options_.listen_address);
+    if (port_ <= 0) port_ = 0;
+  } else if (server_.bind_to_port(options_.listen_address, options_.port)) {
+    port_ = options_.port;
+  }
+  if (port_ == 0) {
+    return Status::IoError("cannot listen on " + options_.listen_address + ":" +
+                           std::to_string(options_.port) +
+                           " (in use, or not an address of this machine): choose another with "
+                           "--listen ADDRESS:PORT");
+  }
+  policy_ = AccessPolicy(IsLoopbackAddress(options_.listen_address), token_, port_);
+  const std::string shown_address =
+      options_.listen_address == "0.0.0.0" ? host_name_ : options_.listen_address;
+  url_ = "http://" + shown_address + ":" + std::to_string(port_) + "/";
+
+  Result<std::string> chart = ReadRegularFileBounded(options_.chart_js, kMaxChartJsBytes);
+  if (chart.ok()) {
+    chart_js_ = std::move(*chart);
+  } else {
+    spdlog::warn("no charts: {} ({}); install Debian's libjs-chart.js", options_.chart_js,
+                 chart.status().ToString());
+  }
+  DashboardEntry self;
+  self.host = host_name_;
+  self.url = "http://" + shown_address + ":" + std::to_string(port_);
+  self.token_required = policy_.token_required();
+  self.pid = getpid();
+  watcher_ = std::make_unique<ProjectWatcher>(layout_, options_.refresh_s, self);
+  watcher_->Start();
+  Routes();
+  return Status::Ok();
+}
+
+void DashboardServer::Impl::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  server_.stop();
+  if (serve_thread_.joinable()) serve_thread_.join();
+  if (watcher_) watcher_->Stop();
+}
+
+void DashboardServer::Impl::Action(const httplib::Request& request, httplib::Response& response,
+                                   const std::string& what,
+                                   const std::function<ActionResult(const Json&)>& act) {
+  Result<Json> body = BodyOf(request);
+  ActionResult result;
+  if (!body.ok()) {
+    result = {400, {{"error", body.status().message()}}};
+  } else {
+    result = act(*body);
+  }
+  const std::string outcome = result.body.contains("error")
+                                  ? result.body["error"].get<std::string>()
+                                  : ValueOr(result.body, "message", std::string("ok"));
+  spdlog::info("action {} from {}: {} {}", what, request.remote_addr, result.http_status, outcome);
+  watcher_->RefreshSoon();
+  SendJson(response, result.http_status, result.body);
+}
+
+void DashboardServer::Impl::Routes() {
+  server_.set_payload_max_length(kMaxRequestBodyBytes);
+  server_.set_pre_routing_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        AccessRequest access{request.method, request.path, request.get_header_value("Host"),
+                             request.get_header_value("Authorization"),
+                             request.get_header_value("Content-Type")};
+        if (policy_.allow_cross_origin()) {
+          response.set_header("Access-Control-Allow-Origin", "*");
+          response.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+          response.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
+        }
+        const AccessDecision decision = policy_.Check(access);
+        if (!decision.allowed()) {
+          if (request.method != "GET") {
+            spdlog::warn("refused {} {} from {}: {}", request.method, request.path,
+                         request.remote_addr, decision.reason);
+          }
+          SendError(response, decision.http_status, decision.reason);
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        if (request.method == "OPTIONS") {  // a CORS preflight of a token-protected dashboard
+          response.status = policy_.allow_cross_origin() ? 204 : 403;
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
+  server_.set_exception_handler(
+      [](const httplib::Request& request, httplib::Response& response, std::exception_ptr error) {
+        std::string what = "unknown error";
+        try {
+          if (error) std::rethrow_exception(error);
+        } catch (const std::exception& exception) {
+          what = exception.what();
+        } catch (...) {
+        }
+        spdlog::error("{} {}: {}", request.method, request.path, what);
+        SendError(response, 500, "internal error: " + what);
+      });
+
+  // The page.
+  server_.Get(R"(/|/[a-z_]+\.(js|css))",
+              [](const httplib::Request& request, httplib::Response& response) {
+                const WebAsset* asset = FindWebAsset(request.path);
+                if (asset == nullptr) {
+                  SendError(response, 404, "no such file: " + request.path);
+                  return;
+                }
+                response.set_header("Cache-Control", "no-cache");
+                response.set_content(std::string(asset->body), std::string(asset->content_type));
+              });
+  server_.Get("/vendor/chart.min.js", [this](const httplib::Request&, httplib::Response& response) {
+    if (chart_js_.empty()) {
+      SendError(response, 404, "Chart.js is not installed (Debian package libjs-chart.js)");
+      return;
+    }
+    response.set_header("Cache-Control", "max-age=3600");
+    response.set_content(chart_js_, "text/javascript; charset=utf-8");
+  });
+
+  // Reading.
+  server_.Get("/api/v1/overview", [this](const httplib::Request&, httplib::Response& response) {
+    SendJson(response, 200, watcher_->Overview());
+  });
+  server_.Get("/api/v1/agents", [this](const httplib::Request&, httplib::Response& response) {
+    SendJson(response, 200, watcher_->Agents());
+  });
+  server_.Get("/api/v1/stats",
+              [this](const httplib::Request& request, httplib::Response& response) {
+                int64_t since = 0;
+                if (request.has_param("since")) {
+                  try {
+                    since = std::stoll(request.get_param_value("since"));
+                  } catch (const std::exception&) {
+                    SendError(response, 400, "since must be unix milliseconds");
+                    return;
+                  }
+                }
+                SendJson(response, 200, watcher_->Stats(since));
+              });
+  server_.Get("/api/v1/runs", [this](const httplib::Request&, httplib::Response& response) {
+    SendJson(response, 200, watcher_->Runs());
+  });
+  server_.Get(R"(/api/v1/runs/([^/]+))",
+              [this](const httplib::Request& request, httplib::Response& response) {
+                Result<Json> detail = watcher_->RunDetail(request.matches[1].str());
+                if (!detail.ok()) {
+                  SendError(response, detail.status().code() == Status::Code::kNotFound ? 404 : 400,
+                            detail.status().message());
+                  return;
+                }
+                SendJson(response, 200, *detail);
+              });
+  server_.Get("/api/v1/dashboards", [this](const httplib::Request&, httplib::Response& response) {
+    SendJson(response, 200, watcher_->Dashboards());
+  });
+
+  // Actions on this machine's agents.
+  server_.Post("/api/v1/agents", [this](const httplib::Request& request,
+                                        httplib::Response& response) {
+    Action(request, response, "create", [this](const Json& body) { return actions_.Create(body); });
+  });
+  server_.Post(R"(/api/v1/agents/([^/]+)/launch)", [this](const httplib::Request& request,
+                                                          httplib::Response& response) {
+    const std::string id = request.matches[1].str();
+    Action(request, response, "launch " + id, [&](const Json&) { return actions_.Launch(id); });
+  });
+  server_.Post(R"(/api/v1/agents/([^/]+)/stop)",
+               [this](const httplib::Request& request, httplib::Response& response) {
+                 const std::string id = request.matches[1].str();
+                 Action(request, response, "stop " + id,
+                        [&](const Json&) { return actions_.Stop(id, options_.stop_timeout_s); });
+               });
+  server_.Put(R"(/api/v1/agents/([^/]+)/grant)",
+              [this](const httplib::Request& request, httplib::Response& response) {
+                const std::string id = request.matches[1].str();
+                Action(request, response, "grant " + id,
+                       [&](const Json& body) { return actions_.EditGrant(id, body); });
+              });
+  server_.Delete(R"(/api/v1/agents/([^/]+))", [this](const httplib::Request& request,
+                                                     httplib::Response& response) {
+    const std::string id = request.matches[1].str();
+    Action(request, response, "remove " + id, [&](const Json&) { return actions_.Remove(id); });
+  });
+}
+
+Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const DashboardOptions& options) {
+  CB_ASSIGN_OR_RETURN(ProjectLayout layout,
+                      OpenProjectLayout(options.project_folder, options.distributed_override));
+  std::string token;
+  if (!IsLoopbackAddress(options.listen_address)) {
+    CB_ASSIGN_OR_RETURN(token, LoadOrCreateDashboardToken(options.project_folder));
+  }
+  auto impl =
+      std::make_unique<Impl>(options, std::move(layout), std::move(token), DashboardHostName());
+  CB_RETURN_IF_ERROR(impl->Bind());
+  impl->Serve();
+  return std::unique_ptr<DashboardServer>(new DashboardServer(std::move(impl)));
+}
+
+DashboardServer::DashboardServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DashboardServer::~DashboardServer() { Stop(); }
+int DashboardServer::port() const { return impl_->port_; }
+std::string DashboardServer::url() const {
+  return impl_->token().empty() ? impl_->url_ : impl_->url_ + "?token=" + impl_->token();
+}
+const std::string& DashboardServer::token() const { return impl_->token(); }
+void DashboardServer::Stop() { impl_->Stop(); }
+
+}  // namespace cloudbook

@@ -1,0 +1,219 @@
+#include "dashboard/project_watcher.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/filesystem.hpp>
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "agent/core/agent_listing.h"
+#include "shared/assignment.h"
+#include "shared/atomic_file.h"
+#include "shared/shared_files.h"
+
+namespace cloudbook {
+namespace {
+
+constexpr size_t kMaxStatsFileBytes = 1024 * 1024;
+constexpr size_t kMaxDuListBytes = 4 * 1024 * 1024;
+constexpr int64_t kAnnounceEveryMs = 5000;
+
+// Which buttons make sense for an agent on this machine's dashboard.
+Json ActionsFor(const AgentListEntry& agent) {
+  Json actions = Json::array();
+  if (!agent.local) return actions;
+  const bool alive = agent.pid > 0 || agent.status == "running" || agent.status == "starting" ||
+                     agent.status == "stopping";
+  if (alive) {
+    actions.push_back("stop");
+  } else {
+    actions.push_back("launch");
+    actions.push_back("remove");
+  }
+  actions.push_back("edit");
+  return actions;
+}
+
+// The agents' stats documents by id; unreadable ones are skipped (the deployer logs them).
+std::map<std::string, Json> ReadStatsFiles(const std::string& stats_folder) {
+  std::map<std::string, Json> stats;
+  Result<std::vector<std::string>> names = ListFolder(stats_folder);
+  if (!names.ok()) return stats;
+  for (const std::string& name : *names) {
+    if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".json") != 0) continue;
+    Result<std::string> text =
+        ReadRegularFileBounded(stats_folder + "/" + name, kMaxStatsFileBytes);
+    if (!text.ok()) continue;
+    Result<Json> document = ParseJsonText(*text, name);
+    if (!document.ok() || !document->is_object()) continue;
+    if (ValueOr(*document, "id", std::string()) + ".json" != name) continue;
+    stats[name.substr(0, name.size() - 5)] = std::move(*document);
+  }
+  return stats;
+}
+
+// What the agent table shows of the stats: process figures and DU progress.
+Json StatsSummary(const Json& stats) {
+  if (!stats.is_object()) return nullptr;
+  const Json process = stats.value("process", Json::object());
+  return {{"time", stats.value("time", Json())},
+          {"cpu_percent", process.is_object() ? process.value("cpu_percent", Json()) : Json()},
+          {"rss_bytes", process.is_object() ? process.value("rss_bytes", Json()) : Json()},
+          {"du_progress", stats.value("dus", Json::array())}};
+}
+
+int CountDus(const ProjectLayout& layout) {
+  Result<std::string> text = ReadRegularFileBounded(layout.du_list_file(), kMaxDuListBytes);
+  if (!text.ok()) return 0;
+  Result<Json> list = ParseJsonText(*text, layout.du_list_file());
+  if (!list.ok() || !list->is_object() || !(*list)["dus"].is_array()) return 0;
+  return static_cast<int>((*list)["dus"].size());
+}
+
+}  // namespace
+
+int64_t UnixMillisNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ProjectWatcher::ProjectWatcher(ProjectLayout layout, double refresh_s, DashboardEntry self)
+    : layout_(std::move(layout)),
+      refresh_s_(refresh_s),
+      self_(std::move(self)),
+      overview_(Json::object()),
+      agents_(Json::array()),
+      runs_(Json::array()),
+      dashboards_(Json::array()),
+      catalog_(layout_) {}
+
+ProjectWatcher::~ProjectWatcher() { Stop(); }
+
+void ProjectWatcher::Start() {
+  RefreshOnce();
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ProjectWatcher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(wake_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+    WithdrawDashboard(layout_, self_.host);
+  }
+}
+
+void ProjectWatcher::RefreshSoon() {
+  {
+    std::lock_guard<std::mutex> lock(wake_mutex_);
+    wake_requested_ = true;
+  }
+  wake_.notify_all();
+}
+
+void ProjectWatcher::Loop() {
+  int64_t last_announce = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(wake_mutex_);
+      wake_.wait_for(lock, std::chrono::duration<double>(refresh_s_),
+                     [this] { return stopping_ || wake_requested_; });
+      if (stopping_) return;
+      wake_requested_ = false;
+    }
+    RefreshOnce();
+    const int64_t now = UnixMillisNow();
+    if (now - last_announce >= kAnnounceEveryMs) {
+      DashboardEntry entry = self_;
+      entry.time_ms = now;
+      const Status announced = AnnounceDashboard(layout_, entry);
+      if (!announced.ok()) spdlog::warn("announcing the dashboard: {}", announced.ToString());
+      last_announce = now;
+    }
+  }
+}
+
+void ProjectWatcher::RefreshOnce() {
+  const int64_t now = UnixMillisNow();
+  const std::vector<AgentListEntry> entries = ListAgents(layout_.root(), now);
+  const std::map<std::string, Json> stats = ReadStatsFiles(layout_.stats());
+  Result<Assignment> assignment = ReadAssignment(layout_.distributed());
+  const int dus = CountDus(layout_);
+  Json runs;
+  {
+    std::lock_guard<std::mutex> lock(catalog_mutex_);
+    runs = catalog_.List(now);
+  }
+  Json dashboards = ListDashboards(layout_, self_.host, now);
+
+  std::map<std::string, std::string> host_of;
+  Json agents = AgentListJson(entries);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    host_of[entries[i].id] = entries[i].host;
+    auto found = stats.find(entries[i].id);
+    agents[i]["stats"] = found != stats.end() ? StatsSummary(found->second) : Json();
+    agents[i]["actions"] = ActionsFor(entries[i]);
+  }
+  Json overview = {{"project", boost::filesystem::path(layout_.root()).filename().string()},
+                   {"project_folder", layout_.root()},
+                   {"distributed_folder", layout_.distributed()},
+                   {"host", self_.host},
+                   {"time", now},
+                   {"token_required", self_.token_required},
+                   {"refresh_interval_s", refresh_s_},
+                   {"dus", dus},
+                   {"assignment", assignment.ok() ? ToJson(*assignment) : Json()}};
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [id, document] : stats) {
+    auto host = host_of.find(id);
+    history_.Add(host != host_of.end() ? host->second : "", document);
+  }
+  overview_ = std::move(overview);
+  agents_ = std::move(agents);
+  runs_ = std::move(runs);
+  dashboards_ = std::move(dashboards);
+  ++refreshes_;
+}
+
+Json ProjectWatcher::Overview() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Json overview = overview_;
+  overview["time"] = UnixMillisNow();
+  return overview;
+}
+
+Json ProjectWatcher::Agents() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return agents_;
+}
+
+Json ProjectWatcher::Stats(int64_t since_ms) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Json stats = history_.Since(since_ms);
+  stats["time"] = UnixMillisNow();
+  return stats;
+}
+
+Json ProjectWatcher::Runs() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return runs_;
+}
+
+Result<Json> ProjectWatcher::RunDetail(const std::string& run) {
+  std::lock_guard<std::mutex> lock(catalog_mutex_);
+  return catalog_.Detail(run, UnixMillisNow());
+}
+
+Json ProjectWatcher::Dashboards() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return dashboards_;
+}
+
+}  // namespace cloudbook

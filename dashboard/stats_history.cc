@@ -1,0 +1,97 @@
+#include "dashboard/stats_history.h"
+
+namespace cloudbook {
+namespace {
+
+double NumberAt(const Json& document, const char* section, const char* key) {
+  auto part = document.find(section);
+  if (part == document.end() || !part->is_object()) return -1;
+  auto value = part->find(key);
+  return value != part->end() && value->is_number() ? value->get<double>() : -1;
+}
+
+// Bytes per second between two readings of cumulative counters; null when unknown (first
+// reading, a counter reset by a reboot, or no time between them).
+Json Rate(double before, double after, int64_t before_ms, int64_t after_ms) {
+  if (before < 0 || after < before || after_ms <= before_ms) return nullptr;
+  return (after - before) * 1000.0 / static_cast<double>(after_ms - before_ms);
+}
+
+Json OrNull(double value) { return value >= 0 ? Json(value) : Json(); }
+
+}  // namespace
+
+StatsHistory::StatsHistory(int64_t keep_ms, size_t max_points)
+    : keep_ms_(keep_ms), max_points_(max_points) {}
+
+void StatsHistory::Append(Series& series, Point point) {
+  series.push_back(std::move(point));
+  const int64_t oldest = series.back().time - keep_ms_;
+  while (!series.empty() && (series.front().time < oldest || series.size() > max_points_)) {
+    series.pop_front();
+  }
+}
+
+void StatsHistory::Add(const std::string& host, const Json& stats) {
+  if (!stats.is_object() || !stats.contains("id") || !stats["id"].is_string() ||
+      !stats.contains("time") || !stats["time"].is_number_integer()) {
+    return;
+  }
+  const std::string id = stats["id"].get<std::string>();
+  const int64_t time = stats["time"].get<int64_t>();
+  auto latest = latest_.find(id);
+  if (latest != latest_.end() && ValueOr(latest->second, "time", int64_t{0}) >= time) return;
+  latest_[id] = stats;
+
+  const double rx = NumberAt(stats, "network", "rx_bytes");
+  const double tx = NumberAt(stats, "network", "tx_bytes");
+  Counters& agent_before = agent_counters_[id];
+  Append(agents_[id], {time,
+                       {{"time", time},
+                        {"cpu_percent", OrNull(NumberAt(stats, "process", "cpu_percent"))},
+                        {"rss_bytes", OrNull(NumberAt(stats, "process", "rss_bytes"))},
+                        {"rx_bytes_per_s", Rate(agent_before.rx, rx, agent_before.time, time)},
+                        {"tx_bytes_per_s", Rate(agent_before.tx, tx, agent_before.time, time)}}});
+  agent_before = {time, rx, tx};
+
+  // Every agent of a machine reports the same machine figures: one point per interval.
+  const std::string machine = host.empty() ? "(not announced)" : host;
+  Counters& machine_before = machine_counters_[machine];
+  const double interval_ms = ValueOr(stats, "interval_s", 2.0) * 1000.0;
+  if (machine_before.time > 0 && time - machine_before.time < interval_ms / 2) return;
+  const double total = NumberAt(stats, "machine", "memory_total_bytes");
+  const double available = NumberAt(stats, "machine", "memory_available_bytes");
+  Json gpu = nullptr;
+  if (stats.contains("gpu") && stats["gpu"].is_object()) {
+    gpu = OrNull(NumberAt(stats, "gpu", "utilization_percent"));
+  }
+  Append(machines_[machine],
+         {time,
+          {{"time", time},
+           {"cpu_percent", OrNull(NumberAt(stats, "machine", "cpu_percent"))},
+           {"memory_used_bytes", total >= 0 && available >= 0 ? Json(total - available) : Json()},
+           {"memory_total_bytes", OrNull(total)},
+           {"rx_bytes_per_s", Rate(machine_before.rx, rx, machine_before.time, time)},
+           {"tx_bytes_per_s", Rate(machine_before.tx, tx, machine_before.time, time)},
+           {"gpu_percent", gpu}}});
+  machine_before = {time, rx, tx};
+}
+
+Json StatsHistory::SeriesSince(const std::map<std::string, Series>& all, int64_t since_ms) {
+  Json out = Json::object();
+  for (const auto& [name, series] : all) {
+    Json points = Json::array();
+    for (const Point& point : series) {
+      if (point.time > since_ms) points.push_back(point.values);
+    }
+    out[name] = std::move(points);
+  }
+  return out;
+}
+
+Json StatsHistory::Since(int64_t since_ms) const {
+  return {{"agents", SeriesSince(agents_, since_ms)},
+          {"machines", SeriesSince(machines_, since_ms)}};
+}
+
+}  // namespace cloudbook

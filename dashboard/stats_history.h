@@ -1,0 +1,58 @@
+// The live charts' memory. Agents keep only their latest stats in the shared folder
+// (distributed/stats/<id>.json, agent/core/stats_writer.h); the dashboard samples them every
+// refresh and keeps the series here: per agent (process CPU and memory, network rates) and
+// per machine (CPU, memory, network rates; one series per host, fed by whichever of its
+// agents wrote last). Rates come from the cumulative network counters of consecutive
+// samples. Not thread-safe: the dashboard guards it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+
+#include "shared/json_io.h"
+
+namespace cloudbook {
+
+class StatsHistory {
+ public:
+  // Points older than `keep_ms` (relative to the newest) are dropped, and a series never
+  // holds more than `max_points`.
+  explicit StatsHistory(int64_t keep_ms = 30 * 60 * 1000, size_t max_points = 2000);
+
+  // One agent's stats document, from the machine `host` ("" when not announced). A document
+  // already seen (same or older time) or without a time is ignored.
+  void Add(const std::string& host, const Json& stats);
+
+  // {"agents": {id: [points]}, "machines": {host: [points]}} with points newer than
+  // `since_ms` (docs/dashboard.md has the point fields).
+  Json Since(int64_t since_ms) const;
+
+  // The latest stats document of each agent (for the agent table).
+  const std::map<std::string, Json>& latest() const { return latest_; }
+
+ private:
+  struct Point {
+    int64_t time = 0;
+    Json values;
+  };
+  struct Counters {
+    int64_t time = 0;
+    double rx = -1, tx = -1;
+  };
+  using Series = std::deque<Point>;
+
+  void Append(Series& series, Point point);
+  static Json SeriesSince(const std::map<std::string, Series>& all, int64_t since_ms);
+
+  int64_t keep_ms_;
+  size_t max_points_;
+  std::map<std::string, Json> latest_;
+  std::map<std::string, Series> agents_;
+  std::map<std::string, Series> machines_;
+  std::map<std::string, Counters> agent_counters_;
+  std::map<std::string, Counters> machine_counters_;
+};
+
+}  // namespace cloudbook
