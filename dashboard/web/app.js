@@ -342,7 +342,7 @@ async function runAgentAction(id, action, body = {}) {
   try {
     const result = await api(method, path, body, target);
     clearError();
-    showMessage(describeResult(action, id, result), 'info');
+    showMessage(describeResult(action, id, body, result), 'info');
   } catch (error) {
     // A rejected token for another machine: forget it so the next click asks again.
     if (error.status === 401 && target.base) sessionStorage.removeItem(remoteTokenKey(agent.host));
@@ -352,12 +352,13 @@ async function runAgentAction(id, action, body = {}) {
   refreshNow();
 }
 
-function describeResult(action, id, result) {
+function describeResult(action, id, body, result) {
   const r = result || {};
   if (action === 'launch') {
     return `${id}: launching${r.pid ? ` (pid ${r.pid})` : ''}${r.log ? `, log ${r.log}` : ''}`;
   }
-  return `${id}: ${r.message || action + ' done'}`;
+  const what = action === 'grant' ? `grant ${body.grant}` : action;
+  return `${id}: ${what}: ${r.message || 'done'}`;
 }
 
 async function onAddAgent(event) {
@@ -578,7 +579,7 @@ function chartOptions(xKind, yTitle, yMin) {
 // Creates (once) a chart box in `parent` and returns the Chart registered under `name`.
 function ensureChart(name, parent, title, {xKind = 'time', yTitle = '', yMin} = {}) {
   if (window.cloudbookCharts[name]) return window.cloudbookCharts[name];
-  const canvas = el('canvas');
+  const canvas = el('canvas', {dataset: {xKind}});
   const box =
       el('div', {class: 'chart-box', dataset: {chart: name}}, el('h4', {text: title}),
          el('div', {class: 'canvas-wrap'}, canvas));
@@ -615,7 +616,16 @@ function setSeries(chart, series) {
     };
   });
   chart.options.plugins.legend.display = series.length > 1;
+  if (chart.canvas.dataset.xKind === 'time') fitTimeAxis(chart, series);
   chart.update('none');
+}
+
+// A linear axis rounds its ends to nice ticks (up to minutes of empty space); the clock
+// axis should end where the samples do.
+function fitTimeAxis(chart, series) {
+  const xs = series.flatMap((s) => s.data.map((p) => p.x));
+  chart.options.scales.x.min = xs.length ? Math.min(...xs) : undefined;
+  chart.options.scales.x.max = xs.length ? Math.max(...xs) : undefined;
 }
 
 function points(series, field, scale = 1) {
