@@ -78,6 +78,14 @@ class DashboardServer::Impl {
 };
 
 Status DashboardServer::Impl::Bind() {
+  // httplib's default adds SO_REUSEPORT: a second dashboard on a taken port would then bind
+  // too and share the traffic. SO_REUSEADDR alone only allows a restart over TIME_WAIT.
+  server_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  // Open pages keep connections alive; a short keep-alive lets Stop() end promptly.
+  server_.set_keep_alive_timeout(2);
   if (options_.port == 0) {
     port_ = server_.bind_to_any_port(options_.listen_address);
     if (port_ <= 0) port_ = 0;

@@ -157,7 +157,9 @@ void ProjectWatcher::RefreshOnce() {
   for (size_t i = 0; i < entries.size(); ++i) {
     host_of[entries[i].id] = entries[i].host;
     auto found = stats.find(entries[i].id);
-    agents[i]["stats"] = found != stats.end() ? StatsSummary(found->second) : Json();
+    // A stopped agent's last stats file describes the past: the table shows none.
+    const bool live = entries[i].status != "stopped";
+    agents[i]["stats"] = live && found != stats.end() ? StatsSummary(found->second) : Json();
     agents[i]["actions"] = ActionsFor(entries[i]);
   }
   Json overview = {{"project", boost::filesystem::path(layout_.root()).filename().string()},

@@ -54,6 +54,15 @@ Json DetailFromResults(const Json& results) {
                        {"history", subnet.value("history", Json::array())},
                        {"test_metrics", subnet.value("test_metrics", Json())}});
   }
+  for (Json& du : dus) {  // a finished DU ran every epoch of its subnets
+    int64_t epochs = 0;
+    for (const Json& subnet : subnets) {
+      if (subnet["du"] == du["du"])
+        epochs = std::max(epochs, ValueOr(subnet, "epochs", int64_t{0}));
+    }
+    du["epochs"] = epochs;
+    du["epoch"] = epochs;
+  }
   return {{"dus", dus}, {"subnets", subnets}};
 }
 
@@ -170,6 +179,13 @@ Result<Json> RunCatalog::Detail(const std::string& run, int64_t now_ms) {
   }
   if (results.is_object()) {
     Json finished = DetailFromResults(results);
+    // The progress file knows how many subnets each DU had.
+    for (Json& du : finished["dus"]) {
+      for (const Json& live : detail["dus"].is_array() ? detail["dus"] : Json::array()) {
+        if (!live.is_object() || ValueOr(live, "du", -2) != du["du"]) continue;
+        du["subnets"] = live.value("subnets", Json());
+      }
+    }
     detail["dus"] = finished["dus"];
     detail["subnets"] = finished["subnets"];
     detail["results"] = results;

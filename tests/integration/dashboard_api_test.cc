@@ -1,0 +1,199 @@
+// cloudbook-dashboard's JSON API through a real HTTP client, against a real dashboard
+// process, real agents (created, launched, regranted, stopped and removed through the API)
+// and real files in the project's shared folder.
+#include <gtest/gtest.h>
+
+#include "agent/core/agent_config.h"
+#include "dashboard/project_watcher.h"
+#include "tests/integration/dashboard_fixture.h"
+
+namespace cloudbook::testing {
+namespace {
+
+TEST_F(DashboardTest, ServesThePageAndAnOverview) {
+  ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");
+  httplib::Result page = client_->Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("<html"), std::string::npos);
+  httplib::Result script = client_->Get("/app.js");
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->status, 200);
+  httplib::Result chart = client_->Get("/vendor/chart.min.js");
+  ASSERT_TRUE(chart);
+  EXPECT_EQ(chart->status, 200) << "is libjs-chart.js installed? (scripts/install-deps.sh)";
+  EXPECT_NE(chart->body.find("Chart.js"), std::string::npos);
+
+  const Reply overview = Call("GET", "/api/v1/overview");
+  ASSERT_EQ(overview.status, 200) << overview.body;
+  EXPECT_EQ(overview.body["project_folder"], project_.path());
+  EXPECT_EQ(overview.body["token_required"], false);
+  EXPECT_TRUE(overview.body["assignment"].is_null());
+  EXPECT_EQ(Call("GET", "/api/v1/nothing").status, 404);
+}
+
+TEST_F(DashboardTest, CreatesLaunchesRegrantsStopsAndRemovesAnAgent) {
+  ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");
+  const Reply created = Call("POST", "/api/v1/agents", {{"grant", "LOW"}, {"agent_0", false}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.body["id"];
+  launched_.push_back(id);
+  ASSERT_TRUE(WaitForStatus(id, "stopped", 10)) << AgentEntry(id);
+  EXPECT_EQ(AgentEntry(id)["actions"], Json({"launch", "remove", "edit"}));
+
+  const Reply launched = Call("POST", "/api/v1/agents/" + id + "/launch", Json::object());
+  ASSERT_EQ(launched.status, 202) << launched.body << Log("dashboard.log");
+  EXPECT_GT(launched.body["pid"].get<int>(), 0);
+  ASSERT_TRUE(WaitForStatus(id, "running", 20)) << AgentEntry(id);
+  EXPECT_EQ(Call("POST", "/api/v1/agents/" + id + "/launch", Json::object()).status, 409);
+
+  // Its stats arrive (every 0.5 s) and the history grows.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const Reply stats = Call("GET", "/api/v1/stats?since=0");
+        return stats.status == 200 && stats.body["agents"].contains(id) &&
+               stats.body["agents"][id].size() >= 2 && !stats.body["machines"].empty();
+      },
+      20))
+      << Call("GET", "/api/v1/stats?since=0").body;
+  const Json entry = AgentEntry(id);
+  EXPECT_TRUE(entry["stats"].is_object()) << entry;
+  EXPECT_TRUE(entry["stats"]["rss_bytes"].get<double>() > 0) << entry;
+  const int64_t now = UnixMillisNow();
+  const Reply later = Call("GET", "/api/v1/stats?since=" + std::to_string(now + 60000));
+  EXPECT_TRUE(later.body["agents"][id].empty());
+
+  const Reply regranted = Call("PUT", "/api/v1/agents/" + id + "/grant", {{"grant", "MEDIUM"}});
+  ASSERT_EQ(regranted.status, 200) << regranted.body;
+  Result<AgentConfig> config = ReadAgentConfig(project_.path(), id);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->grant, Grant::kMedium);
+  ASSERT_TRUE(WaitFor([&] { return AgentEntry(id)["grant"] == "MEDIUM"; }, 20)) << AgentEntry(id);
+
+  EXPECT_EQ(Call("DELETE", "/api/v1/agents/" + id).status, 409);  // still running
+  const Reply stopped = Call("POST", "/api/v1/agents/" + id + "/stop", Json::object());
+  ASSERT_EQ(stopped.status, 200) << stopped.body;
+  ASSERT_TRUE(WaitForStatus(id, "stopped", 10)) << AgentEntry(id);
+  EXPECT_EQ(Call("POST", "/api/v1/agents/" + id + "/stop", Json::object()).status, 409);
+
+  ASSERT_EQ(Call("DELETE", "/api/v1/agents/" + id).status, 200);
+  EXPECT_FALSE(fs::exists(project_.Join("agents/" + id + ".json")));
+  ASSERT_TRUE(WaitFor([&] { return AgentEntry(id).is_null(); }, 10));
+  const std::string log = Log("dashboard.log");
+  EXPECT_NE(log.find("action launch " + id), std::string::npos) << log;
+  EXPECT_NE(log.find("action stop " + id), std::string::npos) << log;
+}
+
+TEST_F(DashboardTest, RefusesBadRequestsWithClearErrors) {
+  ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");
+  const Reply form = Call("POST", "/api/v1/agents", {{"grant", "LOW"}}, "text/plain");
+  EXPECT_EQ(form.status, 415);
+  EXPECT_NE(form.body["error"].get<std::string>().find("JSON"), std::string::npos);
+  EXPECT_EQ(Call("POST", "/api/v1/agents", {{"grant", "HUGE"}}).status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/agents", {{"grant", 3}}).status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/agents", {{"grant", "LOW"}, {"agent_0", "yes"}}).status, 400);
+  httplib::Result garbage = client_->Post("/api/v1/agents", "{\"grant\": ", "application/json");
+  ASSERT_TRUE(garbage);
+  EXPECT_EQ(garbage->status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/agents/agent-nobody/stop", Json::object()).status, 404);
+  EXPECT_EQ(Call("POST", "/api/v1/agents/bad%24id/stop", Json::object()).status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/agents/..%2F..%2Fetc/stop", Json::object()).status, 404);
+  EXPECT_EQ(Call("PUT", "/api/v1/agents/agent-nobody/grant", {{"grant", "LOW"}}).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/runs/no-such-run").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/stats?since=yesterday").status, 400);
+
+  ASSERT_EQ(Call("POST", "/api/v1/agents", {{"grant", "HIGH"}, {"agent_0", true}}).status, 201);
+  const Reply second = Call("POST", "/api/v1/agents", {{"grant", "HIGH"}, {"agent_0", true}});
+  EXPECT_EQ(second.status, 409) << second.body;
+
+  httplib::Headers rebinding = {{"Host", "attacker.example"}};
+  httplib::Result rebound = client_->Get("/api/v1/agents", rebinding);
+  ASSERT_TRUE(rebound);
+  EXPECT_EQ(rebound->status, 403);
+  // The dashboard is still serving after all of that.
+  EXPECT_EQ(Call("GET", "/api/v1/agents").status, 200);
+}
+
+TEST_F(DashboardTest, OffLoopbackEveryCallNeedsTheToken) {
+  ASSERT_TRUE(StartDashboard("0.0.0.0:0")) << Log("dashboard.log");
+  Result<Json> stored = ReadJsonFile(project_.Join("agents/dashboard.json"));
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  const std::string token = (*stored)["token"];
+  EXPECT_NE(Log("dashboard.log").find(token), std::string::npos);  // printed at start
+  const Reply refused = Call("GET", "/api/v1/agents");
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_NE(refused.body["error"].get<std::string>().find("token"), std::string::npos);
+  token_ = "0" + token.substr(1);
+  EXPECT_EQ(Call("GET", "/api/v1/agents").status, 401);
+  token_ = token;
+  EXPECT_EQ(Call("GET", "/api/v1/agents").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/overview").body["token_required"], true);
+  // This machine's dashboard is announced for the owner's page.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const Reply dashboards = Call("GET", "/api/v1/dashboards");
+        return dashboards.status == 200 && dashboards.body.size() == 1 &&
+               dashboards.body[0]["self"] == true;
+      },
+      15))
+      << Call("GET", "/api/v1/dashboards").body;
+  ::kill(dashboard_pid_, SIGTERM);
+  EXPECT_EQ(WaitForExit(dashboard_pid_, 15), 0);
+  EXPECT_TRUE(fs::is_empty(project_.Join("distributed/dashboards")));  // withdrawn
+}
+
+TEST_F(DashboardTest, ListsRunsFromProgressAndResultsFiles) {
+  const int64_t now = UnixMillisNow();
+  WriteFile(
+      project_.Join("distributed/runs/run-live.json"),
+      Json({{"run", "run-live"},
+            {"state", "running"},
+            {"started", now},
+            {"updated", now + 3'600'000},  // stays fresh for the test
+            {"dus", {{{"du", 0}, {"agent", "agent-0"}, {"epoch", 2}, {"epochs", 5}}}},
+            {"subnets",
+             {{{"subnet", 0},
+               {"du", 0},
+               {"history",
+                {{{"epoch", 1}, {"train_loss", 0.9}}, {{"epoch", 2}, {"train_loss", 0.7}}}}}}}})
+          .dump());
+  WriteFile(project_.Join("distributed/results/run-20261201T101500Z.json"),
+            Json({{"run", "run-20261201T101500Z"},
+                  {"started", "20261201T101500Z"},
+                  {"composed", {{"metrics", {{"accuracy", 0.8}}}}},
+                  {"baseline", nullptr}})
+                .dump());
+  WriteFile(project_.Join("distributed/results/garbage.json"), "\x01\x02 not json");
+  ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");
+  const Reply runs = Call("GET", "/api/v1/runs");
+  ASSERT_EQ(runs.status, 200);
+  ASSERT_EQ(runs.body.size(), 2u) << runs.body;
+  EXPECT_EQ(runs.body[0]["run"], "run-live");
+  EXPECT_EQ(runs.body[0]["state"], "running");
+  EXPECT_EQ(runs.body[1]["composed"]["accuracy"], 0.8);
+  const Reply live = Call("GET", "/api/v1/runs/run-live");
+  ASSERT_EQ(live.status, 200);
+  EXPECT_EQ(live.body["subnets"][0]["history"].size(), 2u);
+  EXPECT_NE(Log("dashboard.log").find("garbage.json"), std::string::npos);
+}
+
+TEST_F(DashboardTest, BadCommandLinesAndMissingProjectsExitWithTheirCodes) {
+  EXPECT_EQ(RunShell(Dashboard() + " --help", scratch_.Join("e")).exit_code, 0);
+  EXPECT_EQ(RunShell(Dashboard() + " --listen 1.2.3.4:8750", scratch_.Join("e")).exit_code, 2);
+  EXPECT_EQ(
+      RunShell(Dashboard() + " -p " + project_.path() + " --listen nonsense", scratch_.Join("e"))
+          .exit_code,
+      2);
+  EXPECT_EQ(RunShell(Dashboard() + " -p " + project_.Join("missing"), scratch_.Join("e")).exit_code,
+            3);
+  // A port that is taken: exit 4 with a message naming it.
+  ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");
+  const CommandResult taken = RunShell(
+      Dashboard() + " -p " + project_.path() + " --listen 127.0.0.1:" + std::to_string(port_),
+      scratch_.Join("taken.err"));
+  EXPECT_EQ(taken.exit_code, 4);
+  EXPECT_NE(taken.err.find(std::to_string(port_)), std::string::npos) << taken.err;
+}
+
+}  // namespace
+}  // namespace cloudbook::testing

@@ -1,0 +1,121 @@
+// The dashboard in a real browser during a short real run: headless Chromium loads the page
+// while two agents train a Fashion-MNIST slice (maker, agents, deployer, cloudbook-run as
+// real processes). The test checks the agent table, live stats charts with data points, the
+// training curves of the run, and that clicking "stop" stops the agent process. The final
+// page is kept as a screenshot (test-artifacts/dashboard.png in the build folder).
+#include <gtest/gtest.h>
+
+#include "tests/headless_browser.h"
+#include "tests/integration/dashboard_fixture.h"
+
+namespace cloudbook::testing {
+namespace {
+
+using std::chrono::seconds;
+
+std::string Bin(const std::string& name) { return std::string(CLOUDBOOK_BIN_DIR) + "/" + name; }
+
+// The JS expression: the named chart exists and one of its lines has at least `points`.
+std::string ChartHasPoints(const std::string& name_prefix, int points) {
+  return "Object.entries(window.cloudbookCharts || {}).some(([name, chart]) => name.startsWith('" +
+         name_prefix +
+         "') && chart.data.datasets.some(d => d.data.length >= " + std::to_string(points) + "))";
+}
+
+std::string RowStatusIs(const std::string& id, const std::string& status) {
+  return "(() => { const cell = document.querySelector('tr[data-agent-id=\"" + id +
+         "\"] td.status'); return cell !== null && cell.textContent.trim() === '" + status +
+         "'; })()";
+}
+
+class DashboardBrowser : public DashboardTest {
+ protected:
+  void SetUp() override {
+    DashboardTest::SetUp();
+    if (!SetUpFashionMlpProject(project_.path())) GTEST_SKIP() << "Fashion-MNIST is missing";
+    WriteFile(project_.Join("distributed/config.json"),
+              R"({"announce_interval_s": 0.5, "stats_interval_s": 0.5,
+                  "heartbeat_interval_s": 0.5, "liveness_timeout_s": 3})");
+  }
+
+  void TearDown() override {
+    if (browser_ != nullptr) {
+      const std::string artifacts = std::string(CLOUDBOOK_BIN_DIR) + "/../test-artifacts";
+      fs::create_directories(artifacts);
+      const Status shot = browser_->Screenshot(artifacts + "/dashboard.png");
+      if (!shot.ok()) ADD_FAILURE() << "screenshot: " << shot.ToString();
+      browser_.reset();
+    }
+    DashboardTest::TearDown();
+  }
+
+  std::string Failure() {
+    return "\nconsole:\n" + browser_->ConsoleMessages() + "\ndashboard log:\n" +
+           Log("dashboard.log") + "\nrun log:\n" + Log("run.log");
+  }
+
+  std::unique_ptr<HeadlessBrowser> browser_;
+};
+
+TEST_F(DashboardBrowser, ShowsAgentsLiveStatsAndCurvesAndStopsAnAgent) {
+  CB_REQUIRE_BROWSER();
+  const CommandResult made = RunShell(
+      Bin("cloudbook-maker") + " " + P() + " --subnets 3 --train-limit 9000 " + "--test-limit 1000",
+      scratch_.Join("maker.err"));
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string agent_0 = Create("--grant MEDIUM --agent-0");
+  const std::string helper = Create("--grant LOW");
+  const pid_t helper_pid = Launch(helper);
+  Launch(agent_0);
+  ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");
+
+  Result<std::unique_ptr<HeadlessBrowser>> browser = HeadlessBrowser::Launch(scratch_.path());
+  ASSERT_TRUE(browser.ok()) << browser.status().ToString();
+  browser_ = std::move(*browser);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port_) + "/";
+  ASSERT_TRUE(browser_->Navigate(url, seconds(30)).ok()) << Failure();
+
+  // The agent table: both agents, running.
+  Status shown = browser_->WaitUntil(
+      RowStatusIs(agent_0, "running") + " && " + RowStatusIs(helper, "running"), seconds(90));
+  ASSERT_TRUE(shown.ok()) << shown.ToString() << Failure();
+
+  // A short real run while the page watches.
+  Spawn({Bin("cloudbook-deployer"), "--project-folder", project_.path(), "--wait", "20",
+         "--fast-start", "-s", "0.5"},
+        "deployer.log");
+  const pid_t run =
+      Spawn({Bin("cloudbook-run"), "--project-folder", project_.path(), "--run-name", "watched",
+             "--progress", "plain", "--timeout", "300", "--assignment-wait", "30"},
+            "run.log");
+
+  // Live stats: per machine and per agent charts get points.
+  shown = browser_->WaitUntil(
+      ChartHasPoints("machine-cpu", 2) + " && " + ChartHasPoints("agent-cpu:" + helper, 2),
+      seconds(60));
+  EXPECT_TRUE(shown.ok()) << shown.ToString() << Failure();
+
+  ASSERT_EQ(WaitForExit(run, 300), 0) << Failure() << Log("deployer.log");
+  // Training curves of the run: one point per epoch of each subnet.
+  shown = browser_->WaitUntil(ChartHasPoints("train-loss", 2), seconds(30));
+  EXPECT_TRUE(shown.ok()) << shown.ToString() << Failure();
+  Result<Json> runs_listed =
+      browser_->Evaluate("document.body.textContent.includes('watched')", seconds(10));
+  ASSERT_TRUE(runs_listed.ok());
+  EXPECT_EQ(*runs_listed, true) << "the run is listed";
+
+  // Clicking "stop" stops the agent's process.
+  const std::string stop = "button[data-action=\"stop\"][data-agent-id=\"" + helper + "\"]";
+  ASSERT_TRUE(browser_->Click(stop, seconds(20)).ok()) << Failure();
+  EXPECT_EQ(WaitForExit(helper_pid, 40), 0) << LaunchLog();
+  shown = browser_->WaitUntil(RowStatusIs(helper, "stopped"), seconds(30));
+  EXPECT_TRUE(shown.ok()) << shown.ToString() << Failure();
+  EXPECT_NE(Log("dashboard.log").find("action stop " + helper), std::string::npos);
+  // Agent 0 was not touched.
+  Result<Json> agent_0_row = browser_->Evaluate(RowStatusIs(agent_0, "running"), seconds(10));
+  ASSERT_TRUE(agent_0_row.ok());
+  EXPECT_EQ(*agent_0_row, true);
+}
+
+}  // namespace
+}  // namespace cloudbook::testing
