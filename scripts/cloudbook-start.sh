@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# cloudbook-start.sh: one tmux session with four titled, coloured panes (maker, deployer,
-# launcher, agent), each in its folder with its usage printed: the Linux form of the
+# cloudbook-start.sh: one tmux session with five titled, coloured panes (maker, deployer,
+# launcher, agent, dashboard), each in its folder with its usage printed: the Linux form of the
 # original's cb_start.bat, which opened four coloured consoles. Works from any directory;
 # the repository's build/bin comes first in every pane's PATH. docs/start-script.md.
 set -euo pipefail
@@ -12,11 +12,12 @@ usage() {
 Usage: cloudbook-start.sh [--project-folder P] [--session NAME] [--attach|--no-attach]
                           [--socket NAME]
 
-Opens a tmux session with four titled, coloured panes, each with its usage printed:
+Opens a tmux session with five titled, coloured panes, each with its usage printed:
   maker     in P          cut the network into subnets and deployable units
   deployer  in P          assign the deployable units to the agents, watch them
   launcher  in P          run the program across the agents, compose the result
   agent     in P/agents   create and launch this machine's agents
+  dashboard in P          the project's web page: agents, live stats, curves, results
 
 Options:
   -p, --project-folder P  the project folder (default: the current directory)
@@ -64,6 +65,7 @@ colour_of() {
     deployer) echo 120 ;;
     launcher) echo 222 ;;
     agent) echo 213 ;;
+    dashboard) echo 159 ;;
   esac
 }
 
@@ -79,6 +81,7 @@ pane_usage() {  # pane_usage ROLE PROJECT
     deployer) binary=cloudbook-deployer ;;
     launcher) binary=cloudbook-run ;;
     agent) binary=cloudbook-agent ;;
+    dashboard) binary=cloudbook-dashboard ;;
     *) die "$EXIT_USAGE" "unknown pane role '$role'" ;;
   esac
   printf '%s== cloudbook %s ==%s\n' "$colour" "$role" "$reset"
@@ -124,6 +127,16 @@ it (foreground, Ctrl-C stops it). Configs with secret keys live here.
   cloudbook-agent list -p $q
   cloudbook-agent edit|stop -p $q --agent-id ID [--grant LOW]
   cloudbook-agent --help        grants: LOW 1 core, MEDIUM half, HIGH all
+EOF
+      ;;
+    dashboard)
+      cat <<EOF
+Serves the project's page: agents of every machine with launch / stop /
+grant / remove buttons, live CPU, memory and network charts, training
+curves per DU, results of past runs. Open the printed URL in a browser.
+  ${bold}cloudbook-dashboard --project-folder $q${reset}
+  cloudbook-dashboard -p $q --listen 0.0.0.0:8750   (other machines: token)
+  cloudbook-dashboard --help
 EOF
       ;;
   esac
@@ -295,13 +308,14 @@ set_up() {
   pane[deployer]="$(split "$maker" -h "$project" deployer)"
   pane[launcher]="$(split "$maker" -v "$project" launcher)"
   pane[agent]="$(split "${pane[deployer]}" -v "$project/agents" agent)"
+  pane[dashboard]="$(split "${pane[launcher]}" -h "$project" dashboard)"
   # New windows and panes opened later in this session get build/bin first too.
   tm set-environment -t "=$session" PATH "$pane_path"
   tm set-option -w -t "$maker" pane-border-status top
   tm set-option -w -t "$maker" pane-border-format \
     ' #[fg=colour#{@cloudbook_colour},bold]#{@cloudbook_role}#[default] #{pane_current_path} '
   local role colour
-  for role in maker deployer launcher agent; do
+  for role in maker deployer launcher agent dashboard; do
     colour="$(colour_of "$role")"
     tm select-pane -t "${pane[$role]}" -T "$role"
     tm set-option -p -t "${pane[$role]}" @cloudbook_role "$role"

@@ -1,5 +1,5 @@
 // scripts/cloudbook-start.sh against a real tmux server on a private socket (its own
-// TMUX_TMPDIR and -L name, so a user's tmux is never touched): four titled panes in the right
+// TMUX_TMPDIR and -L name, so a user's tmux is never touched): five titled panes in the right
 // folders with their usage printed, never a second session of the same name, the defaults
 // from the current directory, and the exit codes of bad arguments and a missing tmux.
 #include <gtest/gtest.h>
@@ -107,7 +107,7 @@ class StartScript : public ::testing::Test {
   std::string session_;
 };
 
-TEST_F(StartScript, FourTitledPanesInTheirFoldersWithUsageAndNeverTwice) {
+TEST_F(StartScript, FiveTitledPanesInTheirFoldersWithUsageAndNeverTwice) {
   if (!HaveTmux()) GTEST_SKIP() << "tmux is not installed (apt-get install tmux)";
   const std::string arguments =
       "--project-folder " + project_.path() + " --session " + session_ + " --socket " + socket_;
@@ -119,7 +119,7 @@ TEST_F(StartScript, FourTitledPanesInTheirFoldersWithUsageAndNeverTwice) {
 
   const std::multiset<std::string> expected = {
       "maker " + project_path_, "deployer " + project_path_, "launcher " + project_path_,
-      "agent " + project_path_ + "/agents"};
+      "agent " + project_path_ + "/agents", "dashboard " + project_path_};
   std::multiset<std::string> panes;
   EXPECT_TRUE(WaitFor([&] { return (panes = Panes(session_)) == expected; }, 10))
       << ::testing::PrintToString(panes);
@@ -130,6 +130,7 @@ TEST_F(StartScript, FourTitledPanesInTheirFoldersWithUsageAndNeverTwice) {
       {"deployer", "cloudbook-deployer --project-folder " + project_path_ + " -s 5"},
       {"launcher", "cloudbook-run --project-folder " + project_path_},
       {"agent", "cloudbook-agent launch --project-folder " + project_path_ + " --agent-id agent-0"},
+      {"dashboard", "cloudbook-dashboard --project-folder " + project_path_},
   };
   for (const auto& [title, line] : usage) {
     std::string text;
@@ -166,7 +167,7 @@ TEST_F(StartScript, DefaultsComeFromTheCurrentDirectoryAndAttachNeedsATerminal) 
   const std::string session = "cloudbook-" + name;
   EXPECT_NE(started.out.find("attach -t " + session), std::string::npos) << started.out;
   std::multiset<std::string> panes;
-  EXPECT_TRUE(WaitFor([&] { return (panes = Panes(session)).size() == 4; }, 10))
+  EXPECT_TRUE(WaitFor([&] { return (panes = Panes(session)).size() == 5; }, 10))
       << ::testing::PrintToString(panes);
   EXPECT_EQ(panes.count("agent " + project_path_ + "/agents"), 1u)
       << ::testing::PrintToString(panes);
