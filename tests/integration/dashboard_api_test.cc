@@ -110,6 +110,14 @@ TEST_F(DashboardTest, RefusesBadRequestsWithClearErrors) {
   httplib::Result rebound = client_->Get("/api/v1/agents", rebinding);
   ASSERT_TRUE(rebound);
   EXPECT_EQ(rebound->status, 403);
+  // Another web site's page in the user's browser gets no CORS preflight from a loopback
+  // dashboard: its JSON actions never leave the browser.
+  httplib::Result preflight = client_->Options(
+      "/api/v1/agents",
+      {{"Origin", "http://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 403);
+  EXPECT_FALSE(preflight->has_header("Access-Control-Allow-Origin"));
   // The dashboard is still serving after all of that.
   EXPECT_EQ(Call("GET", "/api/v1/agents").status, 200);
 }
@@ -128,6 +136,19 @@ TEST_F(DashboardTest, OffLoopbackEveryCallNeedsTheToken) {
   token_ = token;
   EXPECT_EQ(Call("GET", "/api/v1/agents").status, 200);
   EXPECT_EQ(Call("GET", "/api/v1/overview").body["token_required"], true);
+  // The owner's page, served by another machine's dashboard, may call this one: the CORS
+  // preflight is granted (the token protects it), and answers carry the CORS header.
+  httplib::Headers preflight = {{"Origin", "http://10.0.0.9:8750"},
+                                {"Access-Control-Request-Method", "POST"},
+                                {"Access-Control-Request-Headers", "authorization,content-type"}};
+  httplib::Result options = client_->Options("/api/v1/agents", preflight);
+  ASSERT_TRUE(options);
+  EXPECT_EQ(options->status, 204);
+  EXPECT_EQ(options->get_header_value("Access-Control-Allow-Origin"), "*");
+  EXPECT_NE(options->get_header_value("Access-Control-Allow-Headers").find("Authorization"),
+            std::string::npos);
+  const Reply created = Call("POST", "/api/v1/agents", {{"grant", "LOW"}});
+  EXPECT_EQ(created.status, 201) << created.body;
   // This machine's dashboard is announced for the owner's page.
   ASSERT_TRUE(WaitFor(
       [&] {
