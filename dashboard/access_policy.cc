@@ -88,9 +88,14 @@ AccessDecision AccessPolicy::Check(const AccessRequest& request) const {
   return {};
 }
 
-Result<std::string> LoadOrCreateDashboardToken(const std::string& project_folder) {
-  const std::string folder = LocalAgentsFolder(project_folder);
-  const std::string path = folder + "/dashboard.json";
+std::string DashboardTokenFile(const std::string& folder, bool is_home) {
+  return is_home ? folder + "/.cloudbook-dashboard.json"
+                 : LocalAgentsFolder(folder) + "/dashboard.json";
+}
+
+Result<std::string> LoadOrCreateDashboardToken(const std::string& token_file) {
+  const std::string path = token_file;
+  const std::string folder = boost::filesystem::path(path).parent_path().string();
   if (FileExists(path)) {
     CB_ASSIGN_OR_RETURN(Json stored, ReadJsonFile(path));
     if (!stored.is_object() || !stored.contains("token") || !stored["token"].is_string() ||
@@ -100,15 +105,17 @@ Result<std::string> LoadOrCreateDashboardToken(const std::string& project_folder
     return stored["token"].get<std::string>();
   }
   boost::system::error_code error;
-  boost::filesystem::create_directories(folder, error);
-  if (error) return Status::IoError("cannot create " + folder + ": " + error.message());
-  chmod(folder.c_str(), 0700);
+  if (!boost::filesystem::is_directory(folder, error)) {
+    boost::filesystem::create_directories(folder, error);
+    if (error) return Status::IoError("cannot create " + folder + ": " + error.message());
+    chmod(folder.c_str(), 0700);
+  }
   const std::string token = RandomHex(32);
   const std::string text = Json({{"token", token}}).dump(2) + "\n";
   // Created 0600 from the first byte, with O_EXCL: a concurrent dashboard keeps its own.
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) return LoadOrCreateDashboardToken(project_folder);
+    if (errno == EEXIST) return LoadOrCreateDashboardToken(token_file);
     return Status::IoError("cannot create " + path + ": " + strerror(errno));
   }
   const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());

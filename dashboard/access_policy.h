@@ -47,8 +47,12 @@ class AccessPolicy {
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackAddress(const std::string& address);
 
-// The dashboard token of this machine's project copy: read from P/agents/dashboard.json, or
-// made (32 random bytes, hex) and stored there (0600) on first use.
-Result<std::string> LoadOrCreateDashboardToken(const std::string& project_folder);
+// Where the token is kept: P/agents/dashboard.json for a project folder, or
+// H/.cloudbook-dashboard.json for a dashboard serving a whole cloudbook home.
+std::string DashboardTokenFile(const std::string& folder, bool is_home);
+
+// The dashboard token in `token_file`, made (32 random bytes, hex) and stored there (0600,
+// its folder created 0700) on first use.
+Result<std::string> LoadOrCreateDashboardToken(const std::string& token_file);
 
 }  // namespace cloudbook

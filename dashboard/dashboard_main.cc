@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "agent/core/loop_events.h"
+#include "dashboard/access_policy.h"
 #include "dashboard/dashboard_server.h"
 #include "fs_adapters/open_shared_folder.h"
 #include "shared/atomic_file.h"
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  cloudbook-dashboard -p ~/cloudbook/fashion                 # http://127.0.0.1:8750/\n"
       "  cloudbook-dashboard -p ~/cloudbook/fashion --listen 0.0.0.0:8750   # needs the token\n"
+      "  cloudbook-dashboard --home ~/cloudbook                     # every project there\n"
       "Binding a non-loopback address needs a token: it is printed at start and kept in "
       "<project>/agents/dashboard.json; open the printed URL (it carries ?token=).\n"
       "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad command line, 3 no such project, 4 cannot "
@@ -57,7 +59,11 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8750";
   std::string port_file;
   std::string log_level = "info";
-  app.add_option("--project-folder,-p", options.project_folder, "The project folder")->required();
+  app.add_option("--project-folder,-p", options.project_folder,
+                 "The project folder (the page opens on it)");
+  app.add_option("--home", options.home,
+                 "Also serve every project folder in this cloudbook home, e.g. ~/cloudbook (the "
+                 "page has a project picker); without -p the page opens on its first project");
   app.add_option("--listen,-l", listen,
                  "ADDRESS:PORT to serve on (PORT 0: any free port). Loopback by default; any "
                  "other address requires the token")
@@ -89,12 +95,20 @@ int main(int argc, char** argv) {
     spdlog::error("--listen {}: expected ADDRESS:PORT, e.g. 127.0.0.1:8750", listen);
     return kExitUsage;
   }
-  boost::system::error_code error;
-  if (!boost::filesystem::is_directory(options.project_folder, error)) {
-    spdlog::error("no project folder {}: make one with cloudbook-maker", options.project_folder);
-    return kExitProject;
+  if (options.project_folder.empty() && options.home.empty()) {
+    spdlog::error("give --project-folder P, or --home H to serve every project in H");
+    return kExitUsage;
   }
-  options.project_folder = boost::filesystem::absolute(options.project_folder).string();
+  boost::system::error_code error;
+  for (std::string* folder : {&options.project_folder, &options.home}) {
+    if (folder->empty()) continue;
+    if (!boost::filesystem::is_directory(*folder, error)) {
+      spdlog::error("no folder {}: make a project with cloudbook-maker", *folder);
+      return kExitProject;
+    }
+    *folder = boost::filesystem::absolute(*folder).lexically_normal().string();
+    while (folder->size() > 1 && folder->back() == '/') folder->pop_back();
+  }
 
   auto signals = SignalEvents::Create();
   if (!signals.ok()) {
@@ -119,10 +133,14 @@ int main(int argc, char** argv) {
   }
   std::cout << "cloudbook-dashboard: " << (*server)->url() << std::endl;
   if (!(*server)->token().empty()) {
-    spdlog::info("token {} (kept in {}/agents/dashboard.json)", (*server)->token(),
-                 options.project_folder);
+    spdlog::info(
+        "token {} (kept in {})", (*server)->token(),
+        DashboardTokenFile(options.project_folder.empty() ? options.home : options.project_folder,
+                           options.project_folder.empty()));
   }
-  spdlog::info("serving {} on {}; Ctrl-C stops", options.project_folder, (*server)->url());
+  spdlog::info("serving {} on {}; Ctrl-C stops",
+               options.project_folder.empty() ? options.home : options.project_folder,
+               (*server)->url());
   for (;;) {
     pollfd wait_for_signal{signals->fd(), POLLIN, 0};
     if (poll(&wait_for_signal, 1, -1) < 0 && errno != EINTR) break;

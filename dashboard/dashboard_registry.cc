@@ -29,6 +29,7 @@ Status AnnounceDashboard(const ProjectLayout& layout, const DashboardEntry& entr
                                  {{"format_version", 1},
                                   {"host", entry.host},
                                   {"url", entry.url},
+                                  {"project", entry.project},
                                   {"token_required", entry.token_required},
                                   {"pid", entry.pid},
                                   {"time", entry.time_ms}});
@@ -62,6 +63,7 @@ Json ListDashboards(const ProjectLayout& layout, const std::string& own_host, in
     if (now_ms - time > kDashboardStaleMs) continue;
     list.push_back({{"host", host},
                     {"url", url},
+                    {"project", ValueOr(e, "project", std::string())},
                     {"token_required", ValueOr(e, "token_required", false)},
                     {"time", time},
                     {"self", host == own_host}});

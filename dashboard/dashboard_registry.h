@@ -18,7 +18,8 @@ inline constexpr size_t kMaxDashboardFileBytes = 64 * 1024;
 
 struct DashboardEntry {
   std::string host;
-  std::string url;  // http://<address>:<port>
+  std::string project;  // its name on that machine (the page sends it as ?project=)
+  std::string url;      // http://<address>:<port>
   bool token_required = false;
   long pid = 0;
   int64_t time_ms = 0;
@@ -31,7 +32,8 @@ Status AnnounceDashboard(const ProjectLayout& layout, const DashboardEntry& entr
 // Removes this host's file (a dashboard that stops cleanly).
 void WithdrawDashboard(const ProjectLayout& layout, const std::string& host);
 
-// Fresh entries, sorted by host, each {"host", "url", "token_required", "time", "self"}.
+// Fresh entries, sorted by host, each {"host", "url", "project", "token_required", "time",
+// "self"}.
 // Malformed files are skipped.
 Json ListDashboards(const ProjectLayout& layout, const std::string& own_host, int64_t now_ms);
 

@@ -9,10 +9,9 @@
 #include "dashboard/access_policy.h"
 #include "dashboard/agent_actions.h"
 #include "dashboard/dashboard_registry.h"
-#include "dashboard/project_watcher.h"
+#include "dashboard/project_directory.h"
 #include "dashboard/web_assets.h"
 #include "shared/atomic_file.h"
-#include "shared/project_layout.h"
 
 namespace cloudbook {
 namespace {
@@ -39,14 +38,10 @@ Result<Json> BodyOf(const httplib::Request& request) {
 
 class DashboardServer::Impl {
  public:
-  Impl(const DashboardOptions& options, ProjectLayout layout, std::string token,
-       std::string host_name)
+  Impl(const DashboardOptions& options, std::string token, std::string host_name)
       : options_(options),
         token_(std::move(token)),
         policy_(IsLoopbackAddress(options.listen_address), token_, options.port),
-        actions_(options.project_folder,
-                 options.agent_program.empty() ? FindAgentProgram() : options.agent_program),
-        layout_(std::move(layout)),
         host_name_(std::move(host_name)) {}
 
   Status Bind();
@@ -61,17 +56,21 @@ class DashboardServer::Impl {
 
  private:
   void Routes();
+  // The project a request names (?project=, default: the dashboard's first), or null after
+  // answering 400/404/503.
+  ServedProject* ProjectOf(const httplib::Request& request, httplib::Response& response);
+  // Answers with `view(project)` for the request's project.
+  void Read(const httplib::Request& request, httplib::Response& response,
+            const std::function<Json(ServedProject&)>& view);
   void Action(const httplib::Request& request, httplib::Response& response, const std::string& what,
-              const std::function<ActionResult(const Json&)>& act);
+              const std::function<ActionResult(ServedProject&, const Json&)>& act);
 
   DashboardOptions options_;
   std::string token_;
   AccessPolicy policy_;
-  AgentActions actions_;
-  ProjectLayout layout_;
   std::string host_name_;
   std::string chart_js_;
-  std::unique_ptr<ProjectWatcher> watcher_;
+  std::unique_ptr<ProjectDirectory> projects_;
   httplib::Server server_;
   std::thread serve_thread_;
   bool stopped_ = false;
@@ -110,13 +109,23 @@ Status DashboardServer::Impl::Bind() {
     spdlog::warn("no charts: {} ({}); install Debian's libjs-chart.js", options_.chart_js,
                  chart.status().ToString());
   }
-  DashboardEntry self;
-  self.host = host_name_;
-  self.url = "http://" + shown_address + ":" + std::to_string(port_);
-  self.token_required = policy_.token_required();
-  self.pid = getpid();
-  watcher_ = std::make_unique<ProjectWatcher>(layout_, options_.refresh_s, self);
-  watcher_->Start();
+  ProjectDirectoryOptions directory;
+  directory.home = options_.home;
+  directory.default_folder = options_.project_folder;
+  directory.distributed_override = options_.distributed_override;
+  directory.refresh_s = options_.refresh_s;
+  directory.agent_program =
+      options_.agent_program.empty() ? FindAgentProgram() : options_.agent_program;
+  directory.self.host = host_name_;
+  directory.self.url = "http://" + shown_address + ":" + std::to_string(port_);
+  directory.self.token_required = policy_.token_required();
+  directory.self.pid = getpid();
+  projects_ = std::make_unique<ProjectDirectory>(directory);
+  // The default project is opened now: an unreachable shared folder is reported at start.
+  if (!projects_->default_name().empty()) {
+    Result<ServedProject*> opened = projects_->Open("");
+    if (!opened.ok()) return opened.status();
+  }
   Routes();
   return Status::Ok();
 }
@@ -126,24 +135,46 @@ void DashboardServer::Impl::Stop() {
   stopped_ = true;
   server_.stop();
   if (serve_thread_.joinable()) serve_thread_.join();
-  if (watcher_) watcher_->Stop();
+  if (projects_) projects_->StopAll();
 }
 
-void DashboardServer::Impl::Action(const httplib::Request& request, httplib::Response& response,
-                                   const std::string& what,
-                                   const std::function<ActionResult(const Json&)>& act) {
+ServedProject* DashboardServer::Impl::ProjectOf(const httplib::Request& request,
+                                                httplib::Response& response) {
+  Result<ServedProject*> project = projects_->Open(request.get_param_value("project"));
+  if (project.ok()) return *project;
+  const Status::Code code = project.status().code();
+  SendError(response,
+            code == Status::Code::kNotFound          ? 404
+            : code == Status::Code::kInvalidArgument ? 400
+                                                     : 503,
+            project.status().message());
+  return nullptr;
+}
+
+void DashboardServer::Impl::Read(const httplib::Request& request, httplib::Response& response,
+                                 const std::function<Json(ServedProject&)>& view) {
+  ServedProject* project = ProjectOf(request, response);
+  if (project != nullptr) SendJson(response, 200, view(*project));
+}
+
+void DashboardServer::Impl::Action(
+    const httplib::Request& request, httplib::Response& response, const std::string& what,
+    const std::function<ActionResult(ServedProject&, const Json&)>& act) {
+  ServedProject* project = ProjectOf(request, response);
+  if (project == nullptr) return;
   Result<Json> body = BodyOf(request);
   ActionResult result;
   if (!body.ok()) {
     result = {400, {{"error", body.status().message()}}};
   } else {
-    result = act(*body);
+    result = act(*project, *body);
   }
   const std::string outcome = result.body.contains("error")
                                   ? result.body["error"].get<std::string>()
                                   : ValueOr(result.body, "message", std::string("ok"));
-  spdlog::info("action {} from {}: {} {}", what, request.remote_addr, result.http_status, outcome);
-  watcher_->RefreshSoon();
+  spdlog::info("action {} in {} from {}: {} {}", what, project->name, request.remote_addr,
+               result.http_status, outcome);
+  project->watcher->RefreshSoon();
   SendJson(response, result.http_status, result.body);
 }
 
@@ -208,12 +239,21 @@ void DashboardServer::Impl::Routes() {
   });
 
   // Reading.
-  server_.Get("/api/v1/overview", [this](const httplib::Request&, httplib::Response& response) {
-    SendJson(response, 200, watcher_->Overview());
+  server_.Get("/api/v1/projects", [this](const httplib::Request&, httplib::Response& response) {
+    SendJson(response, 200, projects_->List());
   });
-  server_.Get("/api/v1/agents", [this](const httplib::Request&, httplib::Response& response) {
-    SendJson(response, 200, watcher_->Agents());
-  });
+  server_.Get("/api/v1/overview",
+              [this](const httplib::Request& request, httplib::Response& response) {
+                Read(request, response, [](ServedProject& project) {
+                  Json overview = project.watcher->Overview();
+                  overview["project"] = project.name;
+                  return overview;
+                });
+              });
+  server_.Get(
+      "/api/v1/agents", [this](const httplib::Request& request, httplib::Response& response) {
+        Read(request, response, [](ServedProject& project) { return project.watcher->Agents(); });
+      });
   server_.Get("/api/v1/stats",
               [this](const httplib::Request& request, httplib::Response& response) {
                 int64_t since = 0;
@@ -225,14 +265,17 @@ void DashboardServer::Impl::Routes() {
                     return;
                   }
                 }
-                SendJson(response, 200, watcher_->Stats(since));
+                Read(request, response,
+                     [since](ServedProject& project) { return project.watcher->Stats(since); });
               });
-  server_.Get("/api/v1/runs", [this](const httplib::Request&, httplib::Response& response) {
-    SendJson(response, 200, watcher_->Runs());
+  server_.Get("/api/v1/runs", [this](const httplib::Request& request, httplib::Response& response) {
+    Read(request, response, [](ServedProject& project) { return project.watcher->Runs(); });
   });
   server_.Get(R"(/api/v1/runs/([^/]+))",
               [this](const httplib::Request& request, httplib::Response& response) {
-                Result<Json> detail = watcher_->RunDetail(request.matches[1].str());
+                ServedProject* project = ProjectOf(request, response);
+                if (project == nullptr) return;
+                Result<Json> detail = project->watcher->RunDetail(request.matches[1].str());
                 if (!detail.ok()) {
                   SendError(response, detail.status().code() == Status::Code::kNotFound ? 404 : 400,
                             detail.status().message());
@@ -240,48 +283,58 @@ void DashboardServer::Impl::Routes() {
                 }
                 SendJson(response, 200, *detail);
               });
-  server_.Get("/api/v1/dashboards", [this](const httplib::Request&, httplib::Response& response) {
-    SendJson(response, 200, watcher_->Dashboards());
+  server_.Get("/api/v1/dashboards", [this](const httplib::Request& request,
+                                           httplib::Response& response) {
+    Read(request, response, [](ServedProject& project) { return project.watcher->Dashboards(); });
   });
 
   // Actions on this machine's agents.
-  server_.Post("/api/v1/agents", [this](const httplib::Request& request,
-                                        httplib::Response& response) {
-    Action(request, response, "create", [this](const Json& body) { return actions_.Create(body); });
-  });
+  server_.Post("/api/v1/agents",
+               [this](const httplib::Request& request, httplib::Response& response) {
+                 Action(request, response, "create", [](ServedProject& project, const Json& body) {
+                   return project.actions->Create(body);
+                 });
+               });
   server_.Post(R"(/api/v1/agents/([^/]+)/launch)", [this](const httplib::Request& request,
                                                           httplib::Response& response) {
     const std::string id = request.matches[1].str();
-    Action(request, response, "launch " + id, [&](const Json&) { return actions_.Launch(id); });
+    Action(request, response, "launch " + id,
+           [&](ServedProject& project, const Json&) { return project.actions->Launch(id); });
   });
   server_.Post(R"(/api/v1/agents/([^/]+)/stop)",
                [this](const httplib::Request& request, httplib::Response& response) {
                  const std::string id = request.matches[1].str();
-                 Action(request, response, "stop " + id,
-                        [&](const Json&) { return actions_.Stop(id, options_.stop_timeout_s); });
+                 Action(request, response, "stop " + id, [&](ServedProject& project, const Json&) {
+                   return project.actions->Stop(id, options_.stop_timeout_s);
+                 });
                });
-  server_.Put(R"(/api/v1/agents/([^/]+)/grant)",
-              [this](const httplib::Request& request, httplib::Response& response) {
-                const std::string id = request.matches[1].str();
-                Action(request, response, "grant " + id,
-                       [&](const Json& body) { return actions_.EditGrant(id, body); });
-              });
+  server_.Put(R"(/api/v1/agents/([^/]+)/grant)", [this](const httplib::Request& request,
+                                                        httplib::Response& response) {
+    const std::string id = request.matches[1].str();
+    Action(request, response, "grant " + id, [&](ServedProject& project, const Json& body) {
+      return project.actions->EditGrant(id, body);
+    });
+  });
   server_.Delete(R"(/api/v1/agents/([^/]+))", [this](const httplib::Request& request,
                                                      httplib::Response& response) {
     const std::string id = request.matches[1].str();
-    Action(request, response, "remove " + id, [&](const Json&) { return actions_.Remove(id); });
+    Action(request, response, "remove " + id,
+           [&](ServedProject& project, const Json&) { return project.actions->Remove(id); });
   });
 }
 
 Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const DashboardOptions& options) {
-  CB_ASSIGN_OR_RETURN(ProjectLayout layout,
-                      OpenProjectLayout(options.project_folder, options.distributed_override));
+  if (options.project_folder.empty() && options.home.empty()) {
+    return Status::InvalidArgument("give a project folder or a cloudbook home");
+  }
   std::string token;
   if (!IsLoopbackAddress(options.listen_address)) {
-    CB_ASSIGN_OR_RETURN(token, LoadOrCreateDashboardToken(options.project_folder));
+    CB_ASSIGN_OR_RETURN(token,
+                        LoadOrCreateDashboardToken(DashboardTokenFile(
+                            options.project_folder.empty() ? options.home : options.project_folder,
+                            options.project_folder.empty())));
   }
-  auto impl =
-      std::make_unique<Impl>(options, std::move(layout), std::move(token), DashboardHostName());
+  auto impl = std::make_unique<Impl>(options, std::move(token), DashboardHostName());
   CB_RETURN_IF_ERROR(impl->Bind());
   impl->Serve();
   return std::unique_ptr<DashboardServer>(new DashboardServer(std::move(impl)));

@@ -12,7 +12,8 @@
 namespace cloudbook {
 
 struct DashboardOptions {
-  std::string project_folder;
+  std::string project_folder;        // the default project ("" with `home`: its first)
+  std::string home;                  // also serve every project in this cloudbook home
   std::string distributed_override;  // as --distributed-folder; "" = the project's setting
   std::string listen_address = "127.0.0.1";
   int port = 8750;  // 0: any free port
@@ -24,7 +25,7 @@ struct DashboardOptions {
 
 class DashboardServer {
  public:
-  // Opens the project (its shared folder mounted), binds, and serves from a thread.
+  // Opens the default project (its shared folder mounted), binds, and serves from a thread.
   // Binding a non-loopback address makes (or reuses) the token.
   static Result<std::unique_ptr<DashboardServer>> Start(const DashboardOptions& options);
   ~DashboardServer();

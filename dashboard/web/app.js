@@ -17,6 +17,8 @@ const PALETTE = [
 ];
 
 const state = {
+  project: new URLSearchParams(location.search).get('project') || '',  // '' = the default
+  projects: [],              // every project this dashboard serves
   overview: null,
   serverOffsetMs: 0,         // server clock minus browser clock, for "3 s ago"
   agents: new Map(),         // id -> agent JSON from the last refresh
@@ -163,9 +165,12 @@ function readTokenFromUrl() {
   }
 }
 
-// target: {base: '' or 'http://other:port', token: string|null}
+// target: {base: '' or 'http://other:port', token: string|null, project: name or ''}
 async function api(method, path, body, target = localTarget()) {
-  const url = target.base + path;
+  let url = target.base + path;
+  if (target.project && path !== '/api/v1/projects') {
+    url += `${url.includes('?') ? '&' : '?'}project=${encodeURIComponent(target.project)}`;
+  }
   const headers = {Accept: 'application/json'};
   if (target.token) headers.Authorization = `Bearer ${target.token}`;
   const init = {method, headers};
@@ -193,7 +198,7 @@ async function api(method, path, body, target = localTarget()) {
 }
 
 function localTarget() {
-  return {base: '', token: sessionStorage.getItem(TOKEN_KEY)};
+  return {base: '', token: sessionStorage.getItem(TOKEN_KEY), project: state.project};
 }
 
 function recordError(error, fromRefresh) {
@@ -311,7 +316,7 @@ function remoteTarget(dashboard) {
     if (!token) return null;
     sessionStorage.setItem(remoteTokenKey(dashboard.host), token.trim());
   }
-  return {base, token};
+  return {base, token, project: dashboard.project || ''};
 }
 
 function targetFor(agent) {
@@ -944,7 +949,29 @@ let refreshTimer = null;
 let refreshing = false;
 let refreshAgain = false;  // an action asked for a refresh while one was running
 
+// The project picker: shown when this dashboard serves more than one project (--home).
+function renderProjects(projects) {
+  const select = $('#project-select');
+  const current = state.project || (projects.find((p) => p.default) || {}).name || '';
+  const names = projects.map((p) => p.name);
+  if (select.dataset.names !== names.join('\n')) {
+    select.replaceChildren(...projects.map((p) => el('option', {value: p.name}, p.name)));
+    select.dataset.names = names.join('\n');
+  }
+  select.value = current;
+  $('#project-picker').hidden = projects.length < 2;
+}
+
+// Another project: a fresh page (its own charts, runs and history).
+function onProjectSelect(event) {
+  const params = new URLSearchParams(location.search);
+  params.set('project', event.target.value);
+  location.search = params.toString();
+}
+
 async function refreshLive() {
+  state.projects = (await api('GET', '/api/v1/projects')) || [];
+  renderProjects(state.projects);
   const overview = await api('GET', '/api/v1/overview');
   state.overview = overview;
   state.serverOffsetMs = overview.time - Date.now();
@@ -1022,6 +1049,7 @@ function start() {
   $('#agent-groups').addEventListener('click', onAgentsClick);
   $('#agent-groups').addEventListener('change', onAgentsChange);
   $('#run-select').addEventListener('change', onRunSelect);
+  $('#project-select').addEventListener('change', onProjectSelect);
   $('#results tbody').addEventListener('click', onResultsClick);
   if (typeof Chart === 'undefined') {
     recordError(new Error('Chart.js did not load (/vendor/chart.min.js)'), false);

@@ -198,6 +198,41 @@ TEST_F(DashboardTest, ListsRunsFromProgressAndResultsFiles) {
   EXPECT_NE(Log("dashboard.log").find("garbage.json"), std::string::npos);
 }
 
+TEST_F(DashboardTest, ServesEveryProjectOfAHome) {
+  // A cloudbook home with two projects and a folder that is not one.
+  const std::string home = scratch_.Join("home");
+  fs::create_directories(home + "/fashion/distributed/results");
+  fs::create_directories(home + "/digits/original");
+  fs::create_directories(home + "/holiday-photos");
+  WriteFile(home + "/fashion/distributed/results/run-a.json",
+            Json({{"run", "run-a"}, {"composed", {{"metrics", {{"accuracy", 0.5}}}}}}).dump());
+  dashboard_where_ = {"--home", home};
+  ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");
+  const Reply projects = Call("GET", "/api/v1/projects");
+  ASSERT_EQ(projects.status, 200);
+  ASSERT_EQ(projects.body.size(), 2u) << projects.body;
+  EXPECT_EQ(projects.body[0]["name"], "digits");  // the default: the first by name
+  EXPECT_EQ(projects.body[0]["default"], true);
+  EXPECT_EQ(projects.body[1]["name"], "fashion");
+
+  EXPECT_EQ(Call("GET", "/api/v1/overview").body["project"], "digits");
+  const Reply fashion = Call("GET", "/api/v1/runs?project=fashion");
+  ASSERT_EQ(fashion.status, 200) << fashion.body;
+  ASSERT_EQ(fashion.body.size(), 1u);
+  EXPECT_EQ(fashion.body[0]["run"], "run-a");
+  EXPECT_TRUE(Call("GET", "/api/v1/runs").body.empty());  // digits has none
+  EXPECT_EQ(Call("GET", "/api/v1/agents?project=holiday-photos").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/agents?project=..").status, 400);
+  // A project made after the start is served too.
+  fs::create_directories(home + "/late/distributed");
+  EXPECT_EQ(Call("GET", "/api/v1/overview?project=late").status, 200);
+  const Reply created =
+      Call("POST", "/api/v1/agents?project=fashion", {{"grant", "LOW"}, {"agent_0", true}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_TRUE(fs::exists(home + "/fashion/agents/agent-0.json"));
+  EXPECT_FALSE(fs::exists(home + "/digits/agents/agent-0.json"));
+}
+
 TEST_F(DashboardTest, BadCommandLinesAndMissingProjectsExitWithTheirCodes) {
   EXPECT_EQ(RunShell(Dashboard() + " --help", scratch_.Join("e")).exit_code, 0);
   EXPECT_EQ(RunShell(Dashboard() + " --listen 1.2.3.4:8750", scratch_.Join("e")).exit_code, 2);

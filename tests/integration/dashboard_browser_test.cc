@@ -119,3 +119,41 @@ TEST_F(DashboardBrowser, ShowsAgentsLiveStatsAndCurvesAndStopsAnAgent) {
 
 }  // namespace
 }  // namespace cloudbook::testing
+
+namespace cloudbook::testing {
+namespace {
+
+TEST_F(DashboardTest, ThePagePicksAProjectOfTheHome) {
+  CB_REQUIRE_BROWSER();
+  const std::string home = scratch_.Join("home");
+  fs::create_directories(home + "/alpha/distributed");
+  fs::create_directories(home + "/beta/distributed/results");
+  WriteFile(home + "/beta/distributed/results/beta-run.json",
+            Json({{"run", "beta-run"}, {"composed", {{"metrics", {{"accuracy", 0.5}}}}}}).dump());
+  dashboard_where_ = {"--home", home};
+  ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");
+  Result<std::unique_ptr<HeadlessBrowser>> browser = HeadlessBrowser::Launch(scratch_.path());
+  ASSERT_TRUE(browser.ok()) << browser.status().ToString();
+  HeadlessBrowser& page = **browser;
+  ASSERT_TRUE(page.Navigate("http://127.0.0.1:" + std::to_string(port_) + "/", seconds(30)).ok());
+  Status shown = page.WaitUntil(
+      "!document.querySelector('#project-picker').hidden && "
+      "document.querySelector('#project-name').textContent === 'alpha'",
+      seconds(20));
+  ASSERT_TRUE(shown.ok()) << shown.ToString() << page.ConsoleMessages();
+  // Choosing beta opens its page: its name, its past run.
+  ASSERT_TRUE(page.Evaluate("(() => { const s = document.querySelector('#project-select'); "
+                            "s.value = 'beta'; s.dispatchEvent(new Event('change')); "
+                            "return true; })()",
+                            seconds(10))
+                  .ok());
+  shown = page.WaitUntil(
+      "location.search.includes('project=beta') && "
+      "document.querySelector('#project-name').textContent === 'beta' && "
+      "document.body.textContent.includes('beta-run')",
+      seconds(20));
+  EXPECT_TRUE(shown.ok()) << shown.ToString() << page.ConsoleMessages();
+}
+
+}  // namespace
+}  // namespace cloudbook::testing

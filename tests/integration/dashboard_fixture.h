@@ -33,9 +33,12 @@ class DashboardTest : public AgentProcessTest {
   // come up within 20 s (the log says why).
   bool StartDashboard(const std::string& listen = "127.0.0.1:0") {
     const std::string port_file = scratch_.Join("dashboard.port");
-    dashboard_pid_ = Spawn({Dashboard(), "--project-folder", project_.path(), "--listen", listen,
-                            "--refresh", "0.3", "--port-file", port_file, "--log-level", "debug"},
-                           "dashboard.log");
+    std::vector<std::string> arguments = {Dashboard(), "--listen",    listen,
+                                          "--refresh", "0.3",         "--port-file",
+                                          port_file,   "--log-level", "debug"};
+    if (dashboard_where_.empty()) dashboard_where_ = {"--project-folder", project_.path()};
+    arguments.insert(arguments.end(), dashboard_where_.begin(), dashboard_where_.end());
+    dashboard_pid_ = Spawn(arguments, "dashboard.log");
     if (dashboard_pid_ <= 0) return false;
     const bool up = WaitFor(
         [&] {
@@ -89,6 +92,7 @@ class DashboardTest : public AgentProcessTest {
         timeout_s);
   }
 
+  std::vector<std::string> dashboard_where_;  // empty: --project-folder <the project>
   pid_t dashboard_pid_ = -1;
   int port_ = 0;
   std::string token_;

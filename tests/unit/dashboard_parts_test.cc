@@ -62,17 +62,18 @@ TEST(DashboardAccess, ElsewhereEveryApiCallNeedsTheToken) {
 
 TEST(DashboardAccess, TheTokenIsMadeOnceAndKeptPrivate) {
   ScratchDir project;
-  Result<std::string> first = LoadOrCreateDashboardToken(project.path());
+  Result<std::string> first = LoadOrCreateDashboardToken(DashboardTokenFile(project.path(), false));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->size(), 64u);
-  Result<std::string> second = LoadOrCreateDashboardToken(project.path());
+  Result<std::string> second =
+      LoadOrCreateDashboardToken(DashboardTokenFile(project.path(), false));
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(*first, *second);
   struct stat info {};
   ASSERT_EQ(stat(project.Join("agents/dashboard.json").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
   WriteFile(project.Join("agents/dashboard.json"), "{\"token\": 5}");
-  EXPECT_FALSE(LoadOrCreateDashboardToken(project.path()).ok());
+  EXPECT_FALSE(LoadOrCreateDashboardToken(DashboardTokenFile(project.path(), false)).ok());
 }
 
 Json Stats(const std::string& id, int64_t time, double cpu, double rx) {
@@ -224,9 +225,17 @@ TEST(DashboardRegistryTest, ListsFreshEntriesOnly) {
   ScratchDir project;
   ProjectLayout layout(project.path());
   const int64_t now = UnixMillisNow();
-  ASSERT_TRUE(AnnounceDashboard(layout, {"desk", "http://10.0.0.3:8750", true, 42, now}).ok());
-  ASSERT_TRUE(
-      AnnounceDashboard(layout, {"old", "http://10.0.0.4:8750", true, 43, now - 60000}).ok());
+  DashboardEntry desk;
+  desk.host = "desk";
+  desk.project = "fashion";
+  desk.url = "http://10.0.0.3:8750";
+  desk.token_required = true;
+  desk.time_ms = now;
+  ASSERT_TRUE(AnnounceDashboard(layout, desk).ok());
+  DashboardEntry old = desk;
+  old.host = "old";
+  old.time_ms = now - 60000;
+  ASSERT_TRUE(AnnounceDashboard(layout, old).ok());
   WriteFile(layout.dashboards() + "/evil.json",
             Json({{"host", "evil"}, {"url", "javascript:alert(1)"}, {"time", now}}).dump());
   WriteFile(layout.dashboards() + "/liar.json",
@@ -235,6 +244,7 @@ TEST(DashboardRegistryTest, ListsFreshEntriesOnly) {
   ASSERT_EQ(list.size(), 1u) << list.dump();
   EXPECT_EQ(list[0]["url"], "http://10.0.0.3:8750");
   EXPECT_EQ(list[0]["self"], true);
+  EXPECT_EQ(list[0]["project"], "fashion");
   WithdrawDashboard(layout, "desk");
   EXPECT_EQ(ListDashboards(layout, "desk", now).size(), 0u);
 }
