@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
                  "Seconds between two reads of the shared folder (the page follows)")
       ->capture_default_str()
       ->check(CLI::Range(0.2, 60.0));
+  app.add_flag("--token-required", options.token_required,
+               "Require the token on loopback too (a machine shared with other users; another "
+               "machine's page calling this one)");
   app.add_option("--port-file", port_file,
                  "Write the port listened on to this file (useful with --listen ...:0)");
   app.add_option("--chart-js", options.chart_js, "Chart.js UMD build to serve")

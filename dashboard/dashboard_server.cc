@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "agent/core/host_address.h"
 #include "dashboard/access_policy.h"
 #include "dashboard/agent_actions.h"
 #include "dashboard/dashboard_registry.h"
@@ -98,8 +99,12 @@ Status DashboardServer::Impl::Bind() {
                            "--listen ADDRESS:PORT");
   }
   policy_ = AccessPolicy(IsLoopbackAddress(options_.listen_address), token_, port_);
-  const std::string shown_address =
-      options_.listen_address == "0.0.0.0" ? host_name_ : options_.listen_address;
+  // Bound to every interface: other machines reach it at the address agents publish too.
+  std::string shown_address = options_.listen_address;
+  if (shown_address == "0.0.0.0") {
+    Result<AddressChoice> chosen = ChoosePublishedAddress("");
+    shown_address = chosen.ok() ? chosen->address : "127.0.0.1";
+  }
   url_ = "http://" + shown_address + ":" + std::to_string(port_) + "/";
 
   Result<std::string> chart = ReadRegularFileBounded(options_.chart_js, kMaxChartJsBytes);
@@ -328,7 +333,7 @@ Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const DashboardO
     return Status::InvalidArgument("give a project folder or a cloudbook home");
   }
   std::string token;
-  if (!IsLoopbackAddress(options.listen_address)) {
+  if (options.token_required || !IsLoopbackAddress(options.listen_address)) {
     CB_ASSIGN_OR_RETURN(token,
                         LoadOrCreateDashboardToken(DashboardTokenFile(
                             options.project_folder.empty() ? options.home : options.project_folder,

@@ -21,6 +21,9 @@ struct DashboardOptions {
   std::string agent_program;  // "" = FindAgentProgram()
   std::string chart_js = "/usr/share/javascript/chart.js/chart.min.js";
   double stop_timeout_s = 30;
+  // A token even on loopback: on a machine shared with other users (any local user reaches a
+  // loopback port), and for another machine's page to call this one (CORS needs the token).
+  bool token_required = false;
 };
 
 class DashboardServer {

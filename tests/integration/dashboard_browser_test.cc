@@ -157,3 +157,72 @@ TEST_F(DashboardTest, ThePagePicksAProjectOfTheHome) {
 
 }  // namespace
 }  // namespace cloudbook::testing
+
+namespace cloudbook::testing {
+namespace {
+
+// "Another machine": a process with its own host name (a UTS namespace), its own project
+// folder and its own dashboard, sharing this project's shared folder, as a second computer
+// would through NFS or a cloud folder.
+std::vector<std::string> OnMachineB(std::vector<std::string> command) {
+  std::vector<std::string> wrapped = {"/usr/bin/unshare", "--uts", "/bin/sh", "-c",
+                                      "hostname machine-b && exec \"$0\" \"$@\""};
+  wrapped.insert(wrapped.end(), command.begin(), command.end());
+  return wrapped;
+}
+
+TEST_F(DashboardTest, TheOwnersPageStopsAnAgentOfAnotherMachineThroughItsDashboard) {
+  CB_REQUIRE_BROWSER();
+  if (geteuid() != 0) GTEST_SKIP() << "a UTS namespace (another host name) needs root";
+  const std::string shared = project_.Join("distributed");
+  const std::string machine_b = scratch_.Join("machine-b/fashion");
+  fs::create_directories(machine_b);
+  const CommandResult created = RunShell(Agent() + " create --project-folder " + machine_b +
+                                             " --grant LOW " + "--distributed-folder " + shared,
+                                         scratch_.Join("create-b.err"));
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  std::string remote_agent = created.out;
+  while (!remote_agent.empty() && remote_agent.back() == '\n') remote_agent.pop_back();
+  const pid_t remote_pid = Spawn(
+      OnMachineB({Agent(), "launch", "--project-folder", machine_b, "--agent-id", remote_agent}),
+      "agent-b.log");
+  const std::string port_file_b = scratch_.Join("dashboard-b.port");
+  Spawn(OnMachineB({Dashboard(), "--project-folder", machine_b, "--distributed-folder", shared,
+                    "--listen", "127.0.0.1:0", "--token-required", "--refresh", "0.3",
+                    "--port-file", port_file_b}),
+        "dashboard-b.log");
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(port_file_b); }, 20)) << Log("dashboard-b.log");
+  Result<Json> token_b = ReadJsonFile(machine_b + "/agents/dashboard.json");
+  ASSERT_TRUE(token_b.ok()) << token_b.status().ToString();
+
+  ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");  // the owner's, on this project
+  Result<std::unique_ptr<HeadlessBrowser>> browser = HeadlessBrowser::Launch(scratch_.path());
+  ASSERT_TRUE(browser.ok()) << browser.status().ToString();
+  HeadlessBrowser& page = **browser;
+  ASSERT_TRUE(page.Navigate("http://127.0.0.1:" + std::to_string(port_) + "/", seconds(30)).ok());
+  // The remote agent is listed under machine-b, running, with a stop button.
+  const std::string stop = "button[data-action=\"stop\"][data-agent-id=\"" + remote_agent + "\"]";
+  Status shown =
+      page.WaitUntil(RowStatusIs(remote_agent, "running") + " && document.querySelector('" + stop +
+                         "') !== null && "
+                         "document.body.textContent.includes('machine-b')",
+                     seconds(60));
+  ASSERT_TRUE(shown.ok()) << shown.ToString() << page.ConsoleMessages() << Log("agent-b.log")
+                          << Log("dashboard-b.log");
+  // The user has given machine-b's token once (the page would ask with prompt()).
+  ASSERT_TRUE(page.Evaluate("sessionStorage.setItem('cloudbook-token:machine-b', '" +
+                                (*token_b)["token"].get<std::string>() + "')",
+                            seconds(10))
+                  .ok());
+  ASSERT_TRUE(page.Click(stop, seconds(20)).ok()) << page.ConsoleMessages();
+  EXPECT_EQ(WaitForExit(remote_pid, 40), 0) << page.ConsoleMessages() << Log("dashboard-b.log");
+  EXPECT_NE(Log("dashboard-b.log").find("action stop " + remote_agent), std::string::npos)
+      << Log("dashboard-b.log");
+  // The owner's dashboard did not do it itself (the agent is not on its machine).
+  EXPECT_EQ(Log("dashboard.log").find("action stop"), std::string::npos);
+  shown = page.WaitUntil(RowStatusIs(remote_agent, "stopped"), seconds(30));
+  EXPECT_TRUE(shown.ok()) << shown.ToString();
+}
+
+}  // namespace
+}  // namespace cloudbook::testing
