@@ -17,6 +17,7 @@
 #include "agent/runtime/agent_call.h"
 #include "agent/runtime/agent_node.h"
 #include "fs_adapters/open_shared_folder.h"
+#include "shared/command_line.h"
 #include "shared/nn/capacity_probe.h"
 
 namespace {
@@ -47,9 +48,7 @@ int Finish(const CommandOutcome& outcome) {
 // Options every subcommand has.
 void AddCommon(CLI::App* command, std::string& project_folder, std::string& log_level) {
   command->add_option("--project-folder,-p", project_folder, "The project folder")->required();
-  command->add_option("--log-level", log_level, "trace, debug, info, warn, error")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  cloudbook::AddLogLevelOption(*command, log_level);
 }
 
 CLI::Option* AddAgentId(CLI::App* command, std::string& agent_id) {
@@ -196,11 +195,9 @@ int main(int argc, char** argv) {
 
   for (CLI::App* command : app.get_subcommands({})) command->footer(kExitCodes);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);
-    return code == 0 ? cloudbook::kAgentExitOk : cloudbook::kAgentExitUsage;
+  if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv, cloudbook::kAgentExitOk,
+                                                   cloudbook::kAgentExitUsage)) {
+    return *exit_code;
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
 

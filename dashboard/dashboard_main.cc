@@ -15,6 +15,7 @@
 #include "dashboard/dashboard_server.h"
 #include "fs_adapters/open_shared_folder.h"
 #include "shared/atomic_file.h"
+#include "shared/command_line.h"
 
 namespace {
 
@@ -82,15 +83,9 @@ int main(int argc, char** argv) {
                  "Write the port listened on to this file (useful with --listen ...:0)");
   app.add_option("--chart-js", options.chart_js, "Chart.js UMD build to serve")
       ->capture_default_str();
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);
-    return code == 0 ? kExitOk : kExitUsage;
-  }
+  cloudbook::AddLogLevelOption(app, log_level);
+  if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv, kExitOk, kExitUsage))
+    return *exit_code;
   spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-dashboard"));
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(log_level));

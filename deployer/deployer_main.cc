@@ -9,6 +9,7 @@
 #include "agent/core/loop_events.h"
 #include "deployer/deployer.h"
 #include "fs_adapters/open_shared_folder.h"
+#include "shared/command_line.h"
 
 int main(int argc, char** argv) {
   cloudbook::InstallSharedFolderBackends();
@@ -46,15 +47,9 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--once", once, "Plan once and exit (the default without -s)")
       ->excludes(surveillance);
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);
-    return code == 0 ? kDeployerExitOk : kDeployerExitUsage;
-  }
+  AddLogLevelOption(app, log_level);
+  if (auto exit_code = ParseCommandLine(app, argc, argv, kDeployerExitOk, kDeployerExitUsage))
+    return *exit_code;
   spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-deployer"));
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(log_level));

@@ -8,6 +8,7 @@
 #include "fs_adapters/open_shared_folder.h"
 #include "maker/local_runner.h"
 #include "maker/maker.h"
+#include "shared/command_line.h"
 #include "shared/nn/tensor_file_reader.h"
 
 namespace {
@@ -96,15 +97,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   app.add_option("--run-name", local.run_name,
                  "With --local: name of the results file (default local-<UTC time>)");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);
-    return code == 0 ? kExitOk : kExitUsage;
-  }
+  cloudbook::AddLogLevelOption(app, log_level);
+  if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv, kExitOk, kExitUsage))
+    return *exit_code;
   if ((local.baseline || local.original_only) && !run_local) {
     std::cerr << (local.baseline ? "--baseline" : "--original-only") << " needs --local\n";
     return kExitUsage;

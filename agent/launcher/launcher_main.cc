@@ -20,6 +20,7 @@
 #include "agent/launcher/run_progress_view.h"
 #include "agent/launcher/run_summary.h"
 #include "fs_adapters/open_shared_folder.h"
+#include "shared/command_line.h"
 #include "shared/json_io.h"
 
 namespace {
@@ -91,15 +92,9 @@ int main(int argc, char** argv) {
                  "auto (redrawn lines on a terminal, plain lines otherwise), plain or none")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "plain", "none"}));
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);
-    return code == 0 ? kExitOk : kExitUsage;
-  }
+  cloudbook::AddLogLevelOption(app, log_level);
+  if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv, kExitOk, kExitUsage))
+    return *exit_code;
   spdlog::set_level(spdlog::level::from_str(log_level));
   if (!run_name.empty() && !ValidateAgentId(run_name).ok()) {
     return Fail(kExitUsage,
