@@ -141,7 +141,17 @@ void ProjectWatcher::Loop() {
 
 void ProjectWatcher::RefreshOnce() {
   const int64_t now = UnixMillisNow();
-  const std::vector<AgentListEntry> entries = ListAgents(layout_.root(), now);
+  AgentListOptions listing;
+  listing.shared_folder = layout_.distributed();
+  listing.log_ignored = false;
+  std::vector<IgnoredAnnouncement> ignored;
+  listing.ignored = &ignored;
+  const std::vector<AgentListEntry> entries = ListAgents(layout_.root(), now, listing);
+  for (const IgnoredAnnouncement& file : ignored) {
+    if (reported_.insert(file.path + "\n" + file.reason).second) {
+      spdlog::warn("ignoring announcement {}: {}", file.path, file.reason);
+    }
+  }
   const std::map<std::string, Json> stats = ReadStatsFiles(layout_.stats());
   Result<Assignment> assignment = ReadAssignment(layout_.distributed());
   const int dus = CountDus(layout_);

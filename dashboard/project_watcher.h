@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -59,6 +60,7 @@ class ProjectWatcher {
   bool wake_requested_ = false;
   bool stopping_ = false;
   std::atomic<int64_t> refreshes_{0};
+  std::set<std::string> reported_;  // ignored announcements already logged (refresh thread)
   std::thread thread_;
 };
 

@@ -34,7 +34,8 @@ std::string JoinDus(const std::vector<int>& dus) {
 
 }  // namespace
 
-std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_t now_ms) {
+std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_t now_ms,
+                                       const AgentListOptions& options) {
   std::vector<std::string> problems;
   const std::vector<AgentConfig> configs = ReadLocalAgentConfigs(project_folder, &problems);
   for (const std::string& problem : problems) spdlog::warn("skipping a local config: {}", problem);
@@ -50,10 +51,15 @@ std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_
   if (boost::filesystem::is_directory(default_folder, error)) {
     folders.insert(boost::filesystem::absolute(default_folder).lexically_normal().string());
   }
+  if (!options.shared_folder.empty()) folders.insert(options.shared_folder);
   std::map<std::string, Announcement> announced;
   for (const std::string& folder : folders) {
-    for (Announcement& announcement : ReadAnnouncements(folder, pinned).valid) {
+    AnnouncementScan scan = ReadAnnouncements(folder, pinned, options.log_ignored);
+    for (Announcement& announcement : scan.valid) {
       announced.emplace(announcement.id, std::move(announcement));
+    }
+    if (options.ignored != nullptr) {
+      options.ignored->insert(options.ignored->end(), scan.ignored.begin(), scan.ignored.end());
     }
   }
 

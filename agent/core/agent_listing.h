@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/core/announcement.h"
 #include "shared/json_io.h"
 
 namespace cloudbook {
@@ -26,8 +27,18 @@ struct AgentListEntry {
   long pid = 0;              // a running local agent's pid
 };
 
-// Sorted by id. Ignored announcements are logged (announcement.h) and left out.
-std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_t now_ms);
+struct AgentListOptions {
+  // The project's shared folder when it is not (only) where this machine's agents point: a
+  // machine with no agent of its own still lists the project's agents from it.
+  std::string shared_folder;
+  // Ignored announcements: logged here (true), or handed to `ignored` for the caller to report.
+  bool log_ignored = true;
+  std::vector<IgnoredAnnouncement>* ignored = nullptr;
+};
+
+// Sorted by id. Ignored announcements are left out (and logged, see AgentListOptions).
+std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_t now_ms,
+                                       const AgentListOptions& options = {});
 
 // A fixed-width table with a header line; "no agents" text when empty.
 std::string FormatAgentTable(const std::vector<AgentListEntry>& entries, int64_t now_ms);

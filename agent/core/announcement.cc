@@ -216,7 +216,8 @@ Result<Announcement> ParseAnnouncement(const std::string& text, const std::strin
 }
 
 AnnouncementScan ReadAnnouncements(const std::string& distributed_folder,
-                                   const std::map<std::string, std::string>& pinned_signing_keys) {
+                                   const std::map<std::string, std::string>& pinned_signing_keys,
+                                   bool log_ignored) {
   AnnouncementScan scan;
   const std::string folder = AnnouncementsFolder(distributed_folder);
   const Result<std::vector<std::string>> names = ListFolder(folder);
@@ -230,7 +231,7 @@ AnnouncementScan ReadAnnouncements(const std::string& distributed_folder,
     if (name.empty() || name[0] == '.') continue;  // hidden files
     const std::string path = folder + "/" + name;
     const auto ignore = [&](const std::string& reason) {
-      spdlog::warn("ignoring announcement {}: {}", path, reason);
+      if (log_ignored) spdlog::warn("ignoring announcement {}: {}", path, reason);
       scan.ignored.push_back({path, reason});
     };
     if (fs::path(name).extension() != ".json") {

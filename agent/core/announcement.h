@@ -76,9 +76,11 @@ struct AnnouncementScan {
 // (tampered), and a signing key that differs from `pinned_signing_keys[id]` (the keys of the
 // agents created on this machine). Hidden files (atomic-write temporaries) are skipped
 // silently. A missing folder gives an empty scan.
+// `log_ignored` false: the caller reports `ignored` itself (a dashboard rescanning every two
+// seconds logs each file once).
 AnnouncementScan ReadAnnouncements(
     const std::string& distributed_folder,
-    const std::map<std::string, std::string>& pinned_signing_keys = {});
+    const std::map<std::string, std::string>& pinned_signing_keys = {}, bool log_ignored = true);
 
 // True when the announcement was written more than kStaleIntervals intervals before `now_ms`
 // (unix ms). The time is the writer's clock: machines of a project should run NTP.

@@ -233,6 +233,40 @@ TEST_F(DashboardTest, ServesEveryProjectOfAHome) {
   EXPECT_FALSE(fs::exists(home + "/digits/agents/agent-0.json"));
 }
 
+TEST_F(DashboardTest, AMachineWithoutAgentsListsTheProjectsAgentsFromItsSharedFolder) {
+  // The owner's copy of the project keeps its shared folder elsewhere (project.json) and has
+  // no agent of its own; another copy's agent announces itself in that folder.
+  const std::string shared = scratch_.Join("shared");
+  const std::string owner = scratch_.Join("owner/fashion");
+  const std::string other = scratch_.Join("other/fashion");
+  fs::create_directories(shared);
+  fs::create_directories(other);
+  WriteFile(shared + "/config.json", R"({"announce_interval_s": 0.5, "stats_interval_s": 0.5})");
+  WriteFile(owner + "/project.json", Json({{"distributed_folder", shared}}).dump());
+  const CommandResult created =
+      RunShell(Agent() + " create -p " + other + " --grant LOW --distributed-folder " + shared,
+               scratch_.Join("create.err"));
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string id = created.out.substr(0, created.out.find('\n'));
+  Spawn({Agent(), "launch", "--project-folder", other, "--agent-id", id}, "other-agent.log");
+  WriteFile(shared + "/agents/agent-forged.json", "{\"id\": \"agent-forged\"}");
+  dashboard_where_ = {"--project-folder", owner};
+  ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");
+  EXPECT_EQ(Call("GET", "/api/v1/overview").body["distributed_folder"], shared);
+  ASSERT_TRUE(WaitForStatus(id, "running", 30))
+      << Call("GET", "/api/v1/agents").body << Log("other-agent.log");
+  const Json agent = AgentEntry(id);
+  EXPECT_EQ(agent["local"], false);
+  EXPECT_EQ(agent["actions"], Json::array());  // another machine's: its own dashboard acts
+  EXPECT_TRUE(AgentEntry("agent-forged").is_null());
+  // The forged file is reported once, not at every refresh.
+  const std::string log = Log("dashboard.log");
+  const std::string line = "ignoring announcement " + shared + "/agents/agent-forged.json";
+  const size_t first = log.find(line);
+  EXPECT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find(line, first + 1), std::string::npos) << log;
+}
+
 TEST_F(DashboardTest, BadCommandLinesAndMissingProjectsExitWithTheirCodes) {
   EXPECT_EQ(RunShell(Dashboard() + " --help", scratch_.Join("e")).exit_code, 0);
   EXPECT_EQ(RunShell(Dashboard() + " --listen 1.2.3.4:8750", scratch_.Join("e")).exit_code, 2);
