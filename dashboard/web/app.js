@@ -340,7 +340,10 @@ async function runAgentAction(id, action, body = {}) {
     return;
   }
   const target = targetFor(agent);
-  if (!target) return;
+  if (!target) {  // the user gave no token for the agent's machine
+    showMessage(`${action} ${id}: not sent (no token for the dashboard on ${agent.host})`, 'error');
+    return;
+  }
   const [method, path] = action === 'grant' ?
       ['PUT', `/api/v1/agents/${encodeURIComponent(id)}/grant`] :
       ACTION_REQUESTS[action](id);
