@@ -507,7 +507,11 @@ function updateAgentRow(row, agent) {
 
 function describeProgress(progress) {
   if (!progress || progress.length === 0) return 'idle';
-  return progress.map((p) => `DU ${p.du}: epoch ${p.epoch}, loss ${fmtNumber(p.loss)}`).join('; ');
+  // Before its first epoch ends a DU has no loss yet (the agent reports 0).
+  return progress
+      .map((p) => p.epoch > 0 ? `DU ${p.du}: epoch ${p.epoch}, loss ${fmtNumber(p.loss)}` :
+                                `DU ${p.du}: first epoch`)
+      .join('; ');
 }
 
 function updateGrantCell(td, agent, control) {
