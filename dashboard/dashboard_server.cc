@@ -22,7 +22,9 @@ constexpr size_t kMaxRequestBodyBytes = 64 * 1024;
 
 void SendJson(httplib::Response& response, int status, const Json& body) {
   response.status = status;
-  response.set_content(body.dump(), "application/json");
+  // A request path or a name from another machine may hold invalid UTF-8: replace, never throw.
+  response.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace),
+                       "application/json");
 }
 
 void SendError(httplib::Response& response, int status, const std::string& message) {

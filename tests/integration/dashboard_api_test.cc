@@ -100,6 +100,8 @@ TEST_F(DashboardTest, RefusesBadRequestsWithClearErrors) {
   EXPECT_EQ(Call("POST", "/api/v1/agents/..%2F..%2Fetc/stop", Json::object()).status, 404);
   EXPECT_EQ(Call("PUT", "/api/v1/agents/agent-nobody/grant", {{"grant", "LOW"}}).status, 404);
   EXPECT_EQ(Call("GET", "/api/v1/runs/no-such-run").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/runs/bad%FF%FEname").status, 400);  // invalid UTF-8 in a name
+  EXPECT_EQ(Call("GET", "/nothing%FF.js").status, 404);
   EXPECT_EQ(Call("GET", "/api/v1/stats?since=yesterday").status, 400);
 
   ASSERT_EQ(Call("POST", "/api/v1/agents", {{"grant", "HIGH"}, {"agent_0", true}}).status, 201);
