@@ -211,6 +211,11 @@ Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const ProjectLayout&
     }
     return list.status();
   }
+  // du_files/ replaced by a link would make every DU read from outside the project.
+  CB_ASSIGN_OR_RETURN(const SharedFileInfo folder, StatPath(layout.du_files()));
+  if (folder.exists && !folder.is_folder) {
+    return Status::Corruption(layout.du_files() + " is not a folder (symlinks are not followed)");
+  }
   std::vector<DeployableUnitSpec> dus;
   try {
     const std::string generation = list->at("generation").get<std::string>();

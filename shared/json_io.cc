@@ -13,8 +13,12 @@ Result<Json> ParseJsonText(const std::string& text, const std::string& source) {
 }
 
 Result<Json> ReadJsonFile(const std::string& path) {
-  CB_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
-  return ParseJsonText(text, path);
+  Result<std::string> text = ReadRegularFileBounded(path, kMaxJsonFileBytes);
+  if (!text.ok()) {
+    if (text.status().code() == Status::Code::kNotFound) return text.status();
+    return text.status().WithContext(path);
+  }
+  return ParseJsonText(*text, path);
 }
 
 Status WriteJsonFileAtomically(const std::string& path, const Json& value) {

@@ -11,6 +11,9 @@ namespace cloudbook {
 
 using Json = nlohmann::json;
 
+// Project files are small: a larger one is refused before reading, and a symlink is not
+// followed (a shared folder written by others must not make a process read outside it).
+inline constexpr size_t kMaxJsonFileBytes = 32 * 1024 * 1024;
 Result<Json> ReadJsonFile(const std::string& path);
 
 // object[key] when `object` is an object whose `key` converts to T, else `fallback`. Never

@@ -1,5 +1,6 @@
 #include "shared/model_plan.h"
 
+#include <limits>
 #include <numeric>
 #include <sstream>
 
@@ -7,8 +8,22 @@ namespace cloudbook {
 
 namespace {
 
+// Saturating: sizes come from files others wrote (DU files), so a product of absurd sizes
+// must not overflow (undefined behaviour); INT64_MAX fails every later size check instead.
+int64_t Mul(int64_t a, int64_t b) {
+  int64_t product = 0;
+  if (__builtin_mul_overflow(a, b, &product)) return std::numeric_limits<int64_t>::max();
+  return product;
+}
+
+int64_t Add(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) return std::numeric_limits<int64_t>::max();
+  return sum;
+}
+
 int64_t Product(const std::vector<int64_t>& shape) {
-  return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<int64_t>());
+  return std::accumulate(shape.begin(), shape.end(), int64_t{1}, Mul);
 }
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -106,8 +121,9 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
       }
       const int64_t in = shape.back();
       const int64_t rows = Product(shape) / in;
-      planned.parameters = in * units + units;
-      planned.flops = 2.0 * static_cast<double>(rows * in * units);
+      planned.parameters = Add(Mul(in, units), units);
+      planned.flops =
+          2.0 * static_cast<double>(rows) * static_cast<double>(in) * static_cast<double>(units);
       shape.back() = units;
     } else if (type == "conv2d" || type == "maxpool2d" || type == "avgpool2d") {
       if (shape.size() != 3) {
@@ -147,11 +163,13 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
       const int64_t out_channels = conv ? LayerInt(layer, "filters", 0) : channels;
       if (out_channels <= 0) return fail("filters must be positive");
       if (conv) {
-        planned.parameters = kernel[0] * kernel[1] * channels * out_channels + out_channels;
-        planned.flops = 2.0 * static_cast<double>(out_h * out_w * out_channels) *
-                        static_cast<double>(kernel[0] * kernel[1] * channels);
+        planned.parameters =
+            Add(Mul(Mul(Mul(kernel[0], kernel[1]), channels), out_channels), out_channels);
+        planned.flops = 2.0 * static_cast<double>(Product({out_h, out_w, out_channels})) *
+                        static_cast<double>(Product({kernel[0], kernel[1], channels}));
       } else {
-        planned.flops = static_cast<double>(out_h * out_w * channels * kernel[0] * kernel[1]);
+        planned.flops =
+            static_cast<double>(Product({out_h, out_w, channels, kernel[0], kernel[1]}));
       }
       shape = {out_channels, out_h, out_w};
     } else if (type == "global_avgpool2d") {
@@ -173,7 +191,7 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
         } else if (v <= 0) {
           return fail("shape sizes must be positive (one -1 allowed)");
         } else {
-          known *= v;
+          known = Mul(known, v);
         }
         target.push_back(v);
       }
@@ -197,7 +215,7 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
       if (rate < 0 || rate >= 1) return fail("rate must be in [0, 1)");
     } else if (type == "batchnorm") {
       const int64_t features = shape.size() == 3 ? shape[0] : shape.back();
-      planned.parameters = 2 * features;
+      planned.parameters = Mul(2, features);
       planned.flops = 4.0 * static_cast<double>(Product(shape));
     } else if (type == "embedding") {
       if (!plan.int64_input) return fail("needs integer input: set model.input_dtype: int64");
@@ -205,7 +223,7 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
       const int64_t vocabulary = LayerInt(layer, "input_dim", 0);
       const int64_t width = LayerInt(layer, "output_dim", 0);
       if (vocabulary <= 0 || width <= 0) return fail("input_dim and output_dim must be positive");
-      planned.parameters = vocabulary * width;
+      planned.parameters = Mul(vocabulary, width);
       shape = {shape[0], width};
     } else if (type == "gru" || type == "lstm") {
       if (shape.size() != 2) {
@@ -216,15 +234,17 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
       if (units <= 0) return fail("units must be positive");
       const int64_t gates = type == "gru" ? 3 : 4;
       const int64_t steps = shape[0], in = shape[1];
-      planned.parameters = gates * (in * units + units * units + 2 * units);
-      planned.flops = 2.0 * static_cast<double>(steps * gates * (in * units + units * units));
+      planned.parameters = Mul(gates, Add(Add(Mul(in, units), Mul(units, units)), Mul(2, units)));
+      planned.flops = 2.0 * static_cast<double>(steps) * static_cast<double>(gates) *
+                      (static_cast<double>(in) + static_cast<double>(units)) *
+                      static_cast<double>(units);
       const bool sequences = LayerWord(layer, "return_sequences", "false") == "true";
       shape = sequences ? std::vector<int64_t>{steps, units} : std::vector<int64_t>{units};
     } else {
       return fail("unknown layer type");
     }
     planned.output_shape = shape;
-    plan.parameters += planned.parameters;
+    plan.parameters = Add(plan.parameters, planned.parameters);
     plan.forward_flops += planned.flops;
     plan.layers.push_back(std::move(planned));
   }

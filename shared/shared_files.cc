@@ -20,6 +20,11 @@ Result<std::vector<std::string>> ListFolder(const std::string& folder) {
     return mounted.folder->List(mounted.name);
   }
   boost::system::error_code error;
+  // The scanned folders (agents/, stats/, runs/...) can be replaced by a link to anywhere by
+  // whoever writes the shared folder: never list, and so never read, through it.
+  if (fs::is_symlink(fs::symlink_status(folder, error))) {
+    return Status::InvalidArgument(folder + " is a symlink (symlinks are not followed)");
+  }
   if (!fs::is_directory(folder, error)) {
     if (!fs::exists(folder, error)) return Status::NotFound(folder);
     return Status::InvalidArgument(folder + " is not a folder");

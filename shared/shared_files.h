@@ -12,7 +12,8 @@
 namespace cloudbook {
 
 // Entry names of `folder`, sorted, without the hidden temporaries of in-flight or crashed
-// atomic writes. NotFound when the folder is absent.
+// atomic writes. NotFound when the folder is absent; InvalidArgument when it is a local
+// symlink (never followed).
 Result<std::vector<std::string>> ListFolder(const std::string& folder);
 
 // Creates `folder` and its missing parents; an existing folder is fine.

@@ -1,5 +1,10 @@
 #include "shared/subnet_spec.h"
 
+#include <algorithm>
+#include <cmath>
+
+#include "shared/model_plan.h"
+
 namespace cloudbook {
 
 namespace {
@@ -133,7 +138,7 @@ SubnetSpec SubnetFromJson(const Json& json, const std::string& source) {
     subnet.column_begin = columns[0];
     subnet.column_end = columns[1];
   }
-  if (subnet.epochs < 1 || subnet.epochs > 1000000) {
+  if (subnet.epochs < 1 || subnet.epochs > kMaxEpochs) {
     throw std::invalid_argument("subnet " + std::to_string(subnet.index) + ": epochs out of range");
   }
   return subnet;
@@ -220,14 +225,106 @@ Json ToJson(const DeployableUnitSpec& du) {
           {"generation", du.generation}};
 }
 
-// Ranges a DU file must respect before anything indexes with its numbers (a forged or torn
-// file must not make a reader write out of bounds).
+namespace {
+
+// The sizes a subnet asks for, checked against the kMax* bounds before a network, a batch or
+// an output is allocated from them (a memory bomb is refused here, not by the allocator).
+Status ValidateSubnetSizes(const SubnetSpec& subnet, const std::string& name) {
+  auto bad = [&](const std::string& what) { return Status::Corruption(name + ": " + what); };
+  const ModelSpec& model = subnet.model;
+  if (model.layers.size() > kMaxDuLayers) {
+    return bad(std::to_string(model.layers.size()) + " layers, over the limit of " +
+               std::to_string(kMaxDuLayers));
+  }
+  if (model.input_shape.empty() || model.input_shape.size() > 4) {
+    return bad("model.input must have 1 to 4 sizes");
+  }
+  double input_values = 1;
+  for (int64_t size : model.input_shape) {
+    if (size < 1) return bad("model.input sizes must be positive");
+    input_values *= static_cast<double>(size);
+  }
+  if (input_values > static_cast<double>(kMaxValuesPerSample)) {
+    return bad("model.input has more than " + std::to_string(kMaxValuesPerSample) +
+               " values per sample");
+  }
+  for (const LayerSpec& layer : model.layers) {
+    for (const auto& [key, values] : layer.numbers) {
+      if (values.size() > kMaxLayerValues) return bad(layer.type + "." + key + ": too many values");
+      for (const NumberOrVar& number : values) {
+        // Unresolved variables and NaN or huge numbers would reach int64 casts in the plan.
+        if (number.is_var() || !std::isfinite(number.value) ||
+            std::fabs(number.value) > kMaxLayerNumber) {
+          return bad(layer.type + "." + key + " is not a number in [-" +
+                     std::to_string(static_cast<int64_t>(kMaxLayerNumber)) + ", " +
+                     std::to_string(static_cast<int64_t>(kMaxLayerNumber)) + "]");
+        }
+      }
+    }
+  }
+  for (const auto& [variable, width] : subnet.widths) {
+    if (width < 0 || static_cast<double>(width) > kMaxLayerNumber) {
+      return bad("width " + variable + " out of range");
+    }
+  }
+  const TrainSpec& train = subnet.train;
+  if (train.batch_size < 1 || train.batch_size > kMaxBatchSize) {
+    return bad("train.batch_size must be in 1.." + std::to_string(kMaxBatchSize));
+  }
+  if (!std::isfinite(train.learning_rate) || train.learning_rate <= 0 ||
+      !std::isfinite(train.momentum)) {
+    return bad("train.learning_rate and momentum must be finite, the rate positive");
+  }
+  CB_ASSIGN_OR_RETURN(const ModelPlan plan, PlanModel(model, name));
+  if (plan.parameters > kMaxSubnetParameters) {
+    return bad(std::to_string(plan.parameters) + " parameters, over the limit of " +
+               std::to_string(kMaxSubnetParameters));
+  }
+  int64_t widest = 0;
+  for (const PlannedLayer& layer : plan.layers) {
+    int64_t values = 1;
+    for (int64_t size : layer.output_shape) {
+      if (__builtin_mul_overflow(values, size, &values)) values = kMaxValuesPerSample + 1;
+    }
+    widest = std::max(widest, values);
+  }
+  if (widest > kMaxValuesPerSample) {
+    return bad("a layer outputs more than " + std::to_string(kMaxValuesPerSample) +
+               " values per sample");
+  }
+  if (static_cast<double>(widest) * static_cast<double>(train.batch_size) >
+      static_cast<double>(kMaxBatchValues)) {
+    return bad("batch_size " + std::to_string(train.batch_size) + " x " + std::to_string(widest) +
+               " values per sample is over the limit of " + std::to_string(kMaxBatchValues));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// Ranges a DU file must respect before anything indexes with its numbers or allocates from
+// them (a forged or torn file must not make a reader write out of bounds or exhaust memory).
 Status ValidateUnit(const DeployableUnitSpec& du, const std::string& source) {
   const ProjectProgram& program = du.program;
   auto bad = [&](const std::string& what) { return Status::Corruption(source + ": " + what); };
   if (du.index < 0) return bad("index must be >= 0");
-  if (program.k < 1 || program.k > 1000000) return bad("program.k out of range");
-  constexpr int64_t kMaxOutputs = 100000000;
+  if (program.k < 1 || program.k > kMaxDuSubnets) return bad("program.k out of range");
+  if (du.subnets.size() > static_cast<size_t>(program.k)) {
+    return bad("more subnets than program.k");
+  }
+  const DataSpec& data = program.data;
+  if (data.train_limit < 0 || data.test_limit < 0 || !(data.validation_split >= 0) ||
+      !(data.validation_split < 1)) {
+    return bad("program.data: limits must be >= 0 and validation_split in [0, 1)");
+  }
+  constexpr int64_t kMaxOutputs = kMaxDuOutputs;
+  std::vector<const SubnetSpec*> all;
+  for (const SubnetSpec& subnet : du.subnets) all.push_back(&subnet);
+  if (du.baseline) all.push_back(&*du.baseline);
+  for (const SubnetSpec* subnet : all) {
+    CB_RETURN_IF_ERROR(
+        ValidateSubnetSizes(*subnet, source + ": subnet " + std::to_string(subnet->index)));
+  }
   for (const SubnetSpec& subnet : du.subnets) {
     const std::string name = "subnet " + std::to_string(subnet.index);
     if (subnet.index < 0) return bad(name + ": index must be >= 0");

@@ -16,6 +16,20 @@ namespace cloudbook {
 
 inline constexpr int kDuFormatVersion = 1;
 
+// Bounds a DU file must respect, checked when it is read and before anything is allocated
+// from its numbers: DU files come from the shared folder, which others can write. Each is far
+// above what a trainable subnet on one ordinary machine needs (docs/du-format.md).
+inline constexpr int kMaxDuSubnets = 10000;         // also bounds program.k
+inline constexpr size_t kMaxDuLayers = 1000;        // per model
+inline constexpr size_t kMaxLayerValues = 8;        // numbers per layer parameter
+inline constexpr double kMaxLayerNumber = 1 << 24;  // units, filters, kernel, shape entries
+inline constexpr int64_t kMaxDuOutputs = 1 << 16;   // num_classes, output_columns
+inline constexpr int64_t kMaxSubnetParameters = int64_t{1} << 28;  // 1 GiB of float32
+inline constexpr int64_t kMaxValuesPerSample = int64_t{1} << 26;   // input or any activation
+inline constexpr int64_t kMaxBatchSize = 1 << 16;
+inline constexpr int64_t kMaxBatchValues = int64_t{1} << 30;  // batch x largest activation
+inline constexpr int64_t kMaxEpochs = 1000000;
+
 struct SubnetSpec {
   int index = 0;
   ModelSpec model;  // resolved: every number is a literal; output layer sized for the subnet
