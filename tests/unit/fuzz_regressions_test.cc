@@ -1,0 +1,63 @@
+// Replays the inputs the fuzz targets (fuzz/) once crashed on, kept in
+// tests/fuzz_regressions/<target>/, through the same entry functions: each must now be
+// refused with an error Status (and not crash). Also checks that a valid seed of each
+// committed corpus is accepted, so the entries do reach the parsers.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "fuzz/fuzz_entries.h"
+#include "tests/test_support.h"
+
+namespace cloudbook {
+namespace {
+
+using Replay = std::function<Status(const uint8_t*, size_t)>;
+
+const std::map<std::string, Replay>& Targets() {
+  static const std::map<std::string, Replay> targets = {{"wire", ReplayWire},
+                                                        {"program", ReplayProgram},
+                                                        {"shared_json", ReplaySharedJson},
+                                                        {"idx", ReplayIdx},
+                                                        {"csv", ReplayCsv}};
+  return targets;
+}
+
+Status ReplayFile(const std::string& target, const std::string& path) {
+  const std::string bytes = ReadFileOrDie(path);
+  return Targets().at(target)(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
+
+TEST(FuzzRegressionsTest, EveryKeptCrashInputIsRefused) {
+  const std::filesystem::path root = std::string(CLOUDBOOK_SOURCE_DIR) + "/tests/fuzz_regressions";
+  int replayed = 0;
+  for (const auto& folder : std::filesystem::directory_iterator(root)) {
+    const std::string target = folder.path().filename().string();
+    ASSERT_TRUE(Targets().count(target)) << "no fuzz target named " << target;
+    for (const auto& input : std::filesystem::directory_iterator(folder.path())) {
+      SCOPED_TRACE(input.path().string());
+      EXPECT_FALSE(ReplayFile(target, input.path().string()).ok());
+      ++replayed;
+    }
+  }
+  EXPECT_GT(replayed, 0);
+}
+
+TEST(FuzzRegressionsTest, ValidSeedsAreAccepted) {
+  const std::string corpus = std::string(CLOUDBOOK_SOURCE_DIR) + "/fuzz/corpus/";
+  const std::map<std::string, std::string> seeds = {{"wire", "result_two_tensors"},
+                                                    {"program", "fashion_cnn.yaml"},
+                                                    {"shared_json", "du_0"},
+                                                    {"idx", "images2_gz"},
+                                                    {"csv", "header"}};
+  for (const auto& [target, seed] : seeds) {
+    const Status status = ReplayFile(target, corpus + target + "/" + seed);
+    EXPECT_TRUE(status.ok()) << target << "/" << seed << ": " << status.ToString();
+  }
+}
+
+}  // namespace
+}  // namespace cloudbook
