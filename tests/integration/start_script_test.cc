@@ -152,7 +152,7 @@ TEST_F(StartScript, FiveTitledPanesInTheirFoldersWithUsageAndNeverTwice) {
   EXPECT_EQ(Panes(session_), expected);
 }
 
-TEST_F(StartScript, DefaultsComeFromTheCurrentDirectoryAndAttachNeedsATerminal) {
+TEST_F(StartScript, TheCurrentDirectoryIsTheProjectUnlessToldAndAttachNeedsATerminal) {
   if (!HaveTmux()) GTEST_SKIP() << "tmux is not installed (apt-get install tmux)";
   // Started from inside the project folder, by a relative path to the script.
   const fs::path script = fs::relative(Script(), project_path_);
