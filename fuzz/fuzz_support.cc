@@ -19,16 +19,17 @@ void RemoveScratch() {
 }  // namespace
 
 const std::string& FuzzScratchFolder() {
-  static const std::string folder = [] {
+  // Never destroyed: RemoveScratch runs at exit, after static destructors may have run.
+  static const std::string* const folder = [] {
     const std::string base = std::filesystem::is_directory("/dev/shm")
                                  ? std::string("/dev/shm")
                                  : std::filesystem::temp_directory_path().string();
-    std::string path = base + "/cloudbook-fuzz-" + std::to_string(getpid());
-    std::filesystem::create_directories(path);
+    auto* path = new std::string(base + "/cloudbook-fuzz-" + std::to_string(getpid()));
+    std::filesystem::create_directories(*path);
     std::atexit(RemoveScratch);
     return path;
   }();
-  return folder;
+  return *folder;
 }
 
 std::string WriteFuzzFile(const std::string& name, const uint8_t* data, size_t size) {
