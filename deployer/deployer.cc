@@ -27,6 +27,7 @@
 #include "shared/atomic_file.h"
 #include "shared/project_config.h"
 #include "shared/project_layout.h"
+#include "shared/shared_files.h"
 
 namespace cloudbook {
 
@@ -99,6 +100,7 @@ class Deployer {
   Status PlanAndWrite(bool first_pass);
   void LogWritten(const PlanResult& result);
   void Surveil();
+  void RestoreAssignment();
   bool Pause(double seconds);  // false when asked to stop
   bool IsLive(const std::string& id) const;
   std::vector<std::string> IdsIn(Liveness liveness) const;
@@ -438,6 +440,21 @@ void Deployer::LogWritten(const PlanResult& result) {
                summary);
 }
 
+// assignment.json replaced by another writer (garbage, a symlink, a folder): agents ignore
+// an unreadable file and keep their DUs, and the deployer puts the version in force back
+// (the atomic rename replaces a link itself, never its target).
+void Deployer::RestoreAssignment() {
+  if (!current_) return;
+  const Result<Assignment> on_disk = ReadAssignment(distributed_);
+  if (on_disk.ok()) return;
+  spdlog::warn("{}: writing assignment version {} back", on_disk.status().message(),
+               current_->version);
+  if (on_disk.status().code() != Status::Code::kNotFound)
+    (void)RemovePath(AssignmentPath(distributed_));
+  const Status restored = WriteAssignment(distributed_, *current_);
+  if (!restored.ok()) spdlog::error("cannot restore the assignment: {}", restored.message());
+}
+
 void Deployer::Surveil() {
   spdlog::info(
       "surveillance: a check every {} s; an agent is lost after {} s without a new "
@@ -454,6 +471,7 @@ void Deployer::Surveil() {
           "cannot read the deployable units (" + dus.message() + "): keeping make " + generation_);
     }
     Observe();
+    RestoreAssignment();
     const Status written = PlanAndWrite(false);
     if (written.ok()) {
       once_.Forget("write");

@@ -257,7 +257,16 @@ Status AgentNode::CheckOwnership(int du) const {
 void AgentNode::EnforceAssignment() {
   if (!runtime_) return;
   auto assignment = ReadAssignment(distributed_folder_);
-  if (!assignment.ok()) return;
+  if (!assignment.ok()) {
+    // Garbage, a link or a folder put there by another writer: keep the DUs in hand, say why.
+    const std::string problem = assignment.status().message();
+    if (assignment.status().code() != Status::Code::kNotFound && problem != assignment_problem_) {
+      spdlog::warn("ignoring the assignment: {}", problem);
+    }
+    assignment_problem_ = problem;
+    return;
+  }
+  assignment_problem_.clear();
   // Work is coming: decode the data now rather than when the first `train` arrives.
   const std::vector<int> mine = assignment->DusOf(own_id_);
   if (!mine.empty()) runtime_->Prefetch(mine.front());

@@ -66,7 +66,8 @@ class AgentNode final : public AgentServices, public DuCaller {
   std::mutex mutex_;
   std::map<std::string, std::string> agent_by_key_;  // CURVE public key -> agent id
   std::map<std::string, std::string> pinned_signing_keys_;
-  std::set<std::string> peers_;  // ids given to the transport, guarded by mutex_
+  std::set<std::string> peers_;     // ids given to the transport, guarded by mutex_
+  std::string assignment_problem_;  // the last one logged (stats tick thread only)
 };
 
 // The wire reply of a DU function: values as arguments, arrays as float32 tensor frames that
