@@ -3,6 +3,7 @@
 // its descriptors' byte counts (so the fuzzer reaches the accepting path); flag bit 0 adds
 // one extra frame, else the bytes are cut into (flags >> 1) % 4 equal frames.
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include "fuzz/fuzz_entries.h"
@@ -17,6 +18,7 @@ void CheckRoundTrip(const WireHeader& header, const WireLimits& limits) {
   FuzzCheck(ValidateHeader(header, limits).ok(), "a decoded header does not validate");
   zmq::message_t encoded = EncodeHeader(header);
   Result<WireHeader> again = DecodeHeader(encoded.data(), encoded.size(), limits);
+  if (!again.ok()) std::fprintf(stderr, "%s\n", again.status().ToString().c_str());
   FuzzCheck(again.ok(), "a decoded header does not decode after encoding");
   // Compared as encoded bytes: a NaN argument is legal and never equals itself.
   zmq::message_t reencoded = EncodeHeader(*again);

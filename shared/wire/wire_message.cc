@@ -155,6 +155,12 @@ Status ReadArguments(const msgpack::object& object, WireArguments* arguments) {
         value = raw.via.boolean;
         break;
       case msgpack::type::POSITIVE_INTEGER:
+        // msgpack-c packs a whole double as an integer: one above int64 was a double.
+        if (raw.via.u64 > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+          value = static_cast<double>(raw.via.u64);
+          break;
+        }
+        [[fallthrough]];
       case msgpack::type::NEGATIVE_INTEGER: {
         int64_t number = 0;
         CB_RETURN_IF_ERROR(ReadInt(raw, what, &number));
