@@ -21,7 +21,10 @@ void RemoveScratch() {
 const std::string& FuzzScratchFolder() {
   // Never destroyed: RemoveScratch runs at exit, after static destructors may have run.
   static const std::string* const folder = [] {
-    const std::string base = std::filesystem::is_directory("/dev/shm")
+    // libFuzzer ends with _exit (no atexit): scripts/fuzz.sh names a base it removes itself.
+    const char* chosen = std::getenv("CLOUDBOOK_FUZZ_SCRATCH");
+    const std::string base = chosen != nullptr ? std::string(chosen)
+                             : std::filesystem::is_directory("/dev/shm")
                                  ? std::string("/dev/shm")
                                  : std::filesystem::temp_directory_path().string();
     auto* path = new std::string(base + "/cloudbook-fuzz-" + std::to_string(getpid()));

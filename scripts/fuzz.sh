@@ -35,6 +35,9 @@ cmake --build "$BUILD_DIR" -j2 --target "${TARGETS[@]/#/fuzz_}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cloudbook-fuzz.XXXXXX")"
 echo "fuzz.sh: work folder $WORK (corpus copies, logs, crash inputs)"
+# The targets' input files (fuzz/fuzz_support.cc); removed here since libFuzzer skips atexit.
+export CLOUDBOOK_FUZZ_SCRATCH="$(mktemp -d /dev/shm/cloudbook-fuzz.XXXXXX 2>/dev/null || mktemp -d)"
+trap 'rm -rf "$CLOUDBOOK_FUZZ_SCRATCH"' EXIT
 failed=0
 for target in "${TARGETS[@]}"; do
   corpus="$WORK/$target/corpus"
