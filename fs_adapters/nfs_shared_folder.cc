@@ -86,15 +86,17 @@ NfsSharedFolder::NfsSharedFolder(NfsLocation location, NfsOptions options)
     : location_(std::move(location)), options_(options) {}
 
 NfsSharedFolder::~NfsSharedFolder() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  DisconnectLocked();
+  for (Lane* lane : {&control_, &bulk_}) {
+    std::lock_guard<std::mutex> lock(lane->mutex);
+    DisconnectLocked(*lane);
+  }
 }
 
 Result<std::unique_ptr<NfsSharedFolder>> NfsSharedFolder::Open(const NfsLocation& location,
                                                                NfsOptions options) {
   std::unique_ptr<NfsSharedFolder> folder(new NfsSharedFolder(location, options));
-  std::lock_guard<std::mutex> lock(folder->mutex_);
-  const Status connected = folder->ConnectLocked();
+  std::lock_guard<std::mutex> lock(folder->control_.mutex);
+  const Status connected = folder->ConnectLocked(folder->control_);
   if (connected.ok()) return folder;
   // A new project's folder does not exist yet: create it from the nearest existing parent
   // (as the local back end creates its root), then connect to it. Only for "not found".
@@ -106,18 +108,18 @@ Result<std::unique_ptr<NfsSharedFolder>> NfsSharedFolder::Open(const NfsLocation
   parent.path = location.path.substr(0, slash);
   CB_ASSIGN_OR_RETURN(std::unique_ptr<NfsSharedFolder> above, Open(parent, options));
   CB_RETURN_IF_ERROR(above->MakeFolders(location.path.substr(slash + 1)));
-  CB_RETURN_IF_ERROR(folder->ConnectLocked());
+  CB_RETURN_IF_ERROR(folder->ConnectLocked(folder->control_));
   spdlog::info("created {}", location.ToUrl());
   return folder;
 }
 
 int NfsSharedFolder::connections() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return connections_;
+  std::lock_guard<std::mutex> lock(control_.mutex);
+  return control_.connections;
 }
 
-Status NfsSharedFolder::ConnectLocked() {
-  DisconnectLocked();
+Status NfsSharedFolder::ConnectLocked(Lane& lane) {
+  DisconnectLocked(lane);
   nfs_context* context = nfs_init_context();
   if (context == nullptr) return Status::Internal("nfs_init_context failed");
   // Each context is its own NFSv4 client: two with one name would expire each other's state.
@@ -143,33 +145,34 @@ Status NfsSharedFolder::ConnectLocked() {
     const std::string message = "cannot connect to " + location_.ToUrl() + ": " + error;
     return code == -ENOENT ? Status::NotFound(message) : Status::IoError(message);
   }
-  context_ = context;
-  ++connections_;
-  if (connections_ > 1) spdlog::info("reconnected to {}", location_.ToUrl());
+  lane.context = context;
+  ++lane.connections;
+  if (lane.connections > 1)
+    spdlog::info("reconnected to {} ({} lane)", location_.ToUrl(), lane.name);
   return Status::Ok();
 }
 
-void NfsSharedFolder::DisconnectLocked() {
-  if (context_ == nullptr) return;
-  nfs_destroy_context(context_);
-  context_ = nullptr;
+void NfsSharedFolder::DisconnectLocked(Lane& lane) {
+  if (lane.context == nullptr) return;
+  nfs_destroy_context(lane.context);
+  lane.context = nullptr;
 }
 
 template <typename AttemptFn>
-Status NfsSharedFolder::Run(const std::string& what, AttemptFn attempt) {
-  std::lock_guard<std::mutex> lock(mutex_);
+Status NfsSharedFolder::Run(Lane& lane, const std::string& what, AttemptFn attempt) {
+  std::lock_guard<std::mutex> lock(lane.mutex);
   const auto deadline = std::chrono::steady_clock::now() + options_.retry_budget;
   auto backoff = kFirstBackoff;
   for (bool repeated = false;; repeated = true) {
     Status last;
-    if (context_ == nullptr) last = ConnectLocked();
-    if (context_ != nullptr) {
-      Attempt outcome = attempt(context_, repeated);
+    if (lane.context == nullptr) last = ConnectLocked(lane);
+    if (lane.context != nullptr) {
+      Attempt outcome = attempt(lane.context, repeated);
       if (!outcome.retry) return outcome.status;
       last = outcome.status;
       if (outcome.reconnect) {
         spdlog::warn("{} on {}: {}; reconnecting", what, location_.ToUrl(), last.message());
-        DisconnectLocked();
+        DisconnectLocked(lane);
       }
     }
     if (std::chrono::steady_clock::now() + backoff > deadline) {
@@ -185,7 +188,7 @@ Result<std::string> NfsSharedFolder::ReadFile(const std::string& name, size_t ma
   CB_RETURN_IF_ERROR(ValidateSharedName(name));
   const std::string path = ServerPath(name);
   std::string contents;
-  CB_RETURN_IF_ERROR(Run("read", [&](nfs_context* context, bool) -> Attempt {
+  CB_RETURN_IF_ERROR(Run(control_, "read", [&](nfs_context* context, bool) -> Attempt {
     contents.clear();
     nfsfh* file = nullptr;
     Attempt outcome =
@@ -245,7 +248,8 @@ NfsSharedFolder::Attempt NfsSharedFolder::MakeFoldersLocked(nfs_context* context
 Status NfsSharedFolder::WriteFileAtomically(const std::string& name, const std::string& contents) {
   CB_RETURN_IF_ERROR(ValidateSharedName(name));
   const std::string path = ServerPath(name);
-  return Run("write", [&](nfs_context* context, bool) -> Attempt {
+  Lane& lane = contents.size() >= kBulkWriteBytes ? bulk_ : control_;
+  return Run(lane, "write", [&](nfs_context* context, bool) -> Attempt {
     // A fresh temporary per try: a try cut short by a lost connection may have left one.
     const std::string temporary = ServerPath(TemporaryNameFor(name));
     nfsfh* file = nullptr;
@@ -287,7 +291,7 @@ Result<std::vector<std::string>> NfsSharedFolder::List(const std::string& folder
   CB_RETURN_IF_ERROR(ValidateSharedName(folder, true));
   const std::string path = ServerPath(folder);
   std::vector<std::string> names;
-  CB_RETURN_IF_ERROR(Run("list", [&](nfs_context* context, bool) -> Attempt {
+  CB_RETURN_IF_ERROR(Run(control_, "list", [&](nfs_context* context, bool) -> Attempt {
     names.clear();
     nfsdir* dir = nullptr;
     Attempt outcome =
@@ -313,7 +317,7 @@ Result<std::vector<std::string>> NfsSharedFolder::List(const std::string& folder
 Status NfsSharedFolder::Remove(const std::string& name) {
   CB_RETURN_IF_ERROR(ValidateSharedName(name));
   const std::string path = ServerPath(name);
-  return Run("remove", [&](nfs_context* context, bool repeated) -> Attempt {
+  return Run(control_, "remove", [&](nfs_context* context, bool repeated) -> Attempt {
     int code = nfs_unlink(context, path.c_str());
     if (code == -EISDIR || code == -EPERM) code = nfs_rmdir(context, path.c_str());
     // A repeated try after a lost reply: the first one may have removed it already.
@@ -328,7 +332,7 @@ Result<SharedFileInfo> NfsSharedFolder::Stat(const std::string& name) {
   CB_RETURN_IF_ERROR(ValidateSharedName(name, true));
   const std::string path = ServerPath(name);
   SharedFileInfo result;
-  CB_RETURN_IF_ERROR(Run("stat", [&](nfs_context* context, bool) -> Attempt {
+  CB_RETURN_IF_ERROR(Run(control_, "stat", [&](nfs_context* context, bool) -> Attempt {
     result = SharedFileInfo();
     nfs_stat_64 info{};
     const int code = nfs_stat64(context, path.c_str(), &info);
@@ -347,7 +351,7 @@ Result<SharedFileInfo> NfsSharedFolder::Stat(const std::string& name) {
 
 Status NfsSharedFolder::MakeFolders(const std::string& folder) {
   CB_RETURN_IF_ERROR(ValidateSharedName(folder, true));
-  return Run("make folders", [&](nfs_context* context, bool) -> Attempt {
+  return Run(control_, "make folders", [&](nfs_context* context, bool) -> Attempt {
     return MakeFoldersLocked(context, folder);
   });
 }

@@ -22,7 +22,8 @@ PACKAGES=(
   dataset-fashion-mnist   # Fashion-MNIST in IDX format under /usr/share/datasets
   tmux                    # scripts/cloudbook-start.sh (four panes)
   iproute2                # multi-host tests: hosts as network namespaces (ip netns)
-  iptables                # multi-host tests: packet loss inside a namespace
+  iptables                # multi-host tests: packet loss, partitions inside a namespace
+  libnetfilter-queue-dev  # network-fault tests: added delay without netem (NFQUEUE)
   libnfs-dev              # fs_adapters: native NFS client for nfs:// shared folders
   nfs-ganesha nfs-ganesha-vfs  # NFS integration tests: userspace NFSv4 server on loopback
   rclone                  # fs_adapters: Google Drive / OneDrive / any rclone remote (rclone rcd)

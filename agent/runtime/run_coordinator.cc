@@ -297,12 +297,19 @@ Status Coordinator::TrainDu(DuRecord& record) {
       std::this_thread::sleep_for(kBusyRetry);
       continue;
     }
+    // The owner gave the DU up on its own: it is stopping, a newer checkpoint or assignment
+    // took it over, or it cancelled the training itself (it saw the DU move, or lost our
+    // heartbeats on a bad network); our run was not cancelled (checked above). Wait for the
+    // deployer's next word; pause between tries if the owner answers at once, so that a view
+    // of the assignment lagging behind the owner's does not turn into a storm of calls.
     if (message.find("is stopping") != std::string::npos ||
         message.find("superseded") != std::string::npos ||
-        message.find("not assigned to") != std::string::npos) {
+        message.find("not assigned to") != std::string::npos || IsStopEcho(outcome.status)) {
       Note("DU " + std::to_string(du) + " on " + owner + ": " + message +
            "; waiting for the deployer's next assignment");
       WaitForMoveOrReturn(du, version, owner);
+      std::optional<Assignment> now = ReadCurrentAssignment();
+      if (now && now->version == version) std::this_thread::sleep_for(kAssignmentPoll);
       continue;
     }
     return outcome.status.WithContext("DU " + std::to_string(du) + " failed on " + owner);

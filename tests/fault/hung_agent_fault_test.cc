@@ -9,7 +9,7 @@
 #include <regex>
 
 #include "shared/assignment.h"
-#include "shared/nn/checkpoint.h"
+#include "tests/fault/checkpoint_fence_check.h"
 #include "tests/integration/agent_process.h"
 
 namespace cloudbook::testing {
@@ -116,17 +116,8 @@ TEST_F(HungAgent, ItsDuMovesAndTheWokenOwnerIsFencedOff) {
   EXPECT_GT((*results)["composed"]["metrics"]["accuracy"].get<double>(), 0.75);
 
   // Every checkpoint of the moved DU belongs to the new owner's version or later.
-  const std::string checkpoints = project_.Join("distributed/checkpoints/du_" + std::to_string(du));
-  int checked = 0;
-  for (const auto& entry : fs::directory_iterator(checkpoints)) {
-    if (entry.path().extension() != ".pt") continue;
-    Result<CheckpointInfo> info = ReadCheckpointInfo(entry.path().string());
-    ASSERT_TRUE(info.ok()) << entry.path() << ": " << info.status().ToString();
-    EXPECT_GE(info->owner_version, moved_version) << entry.path();
-    EXPECT_EQ(info->epoch, info->epochs) << "the final epoch, written by the new owner";
-    ++checked;
-  }
-  EXPECT_GT(checked, 0);
+  ASSERT_NO_FATAL_FAILURE(ExpectFinalCheckpointsFromVersion(
+      project_.Join("distributed/checkpoints/du_" + std::to_string(du)), moved_version));
   // The woken agent stayed up and said why it stopped training that DU, and wrote no epoch
   // of it after waking (the checkpoints above are the new owner's).
   EXPECT_EQ(::kill(pids[victim], 0), 0) << "the woken agent is alive";
