@@ -30,6 +30,7 @@ PACKAGES=(
   libcpp-httplib-dev      # fs_adapters: HTTP client for the rclone remote-control API
   libjs-chart.js          # cloudbook-dashboard: the page's charts (Chart.js, served as is)
   chromium                # dashboard tests: a real headless browser (tests/headless_browser.h)
+  clang libclang-rt-14-dev ninja-build  # fuzzing (scripts/fuzz.sh): clang's libFuzzer
 )
 
 missing=()

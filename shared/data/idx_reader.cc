@@ -25,6 +25,9 @@ constexpr unsigned kChunkBytes = 1u << 20;
 // Never reserve more than this many values up front: a corrupt gzip header could claim far
 // more data than the stream holds, and we only learn that while decompressing.
 constexpr uint64_t kMaxUpfrontValues = uint64_t{1} << 26;
+// Deflate expands at most about 1032:1, so a gzip file of N bytes holds at most this many
+// times N bytes of data: a small corrupt file cannot make us reserve much (found fuzzing).
+constexpr uint64_t kMaxGzipExpansion = 1032;
 
 struct IdxType {
   uint8_t code;
@@ -189,7 +192,10 @@ Result<Array> ReadIdx(const std::string& path, const IdxReadOptions& options) {
     return Status::Internal(path + ": cannot set up zlib for reading");
   }
   GzReader reader(path, file, gzip);
-  gzbuffer(file, kChunkBytes);  // must precede the first read
+  // Must precede the first read. zlib allocates three times this: no more than a small file needs.
+  gzbuffer(file, static_cast<unsigned>(S_ISREG(info.st_mode)
+                                           ? std::clamp<uint64_t>(info.st_size, 8192, kChunkBytes)
+                                           : kChunkBytes));
   const std::string what = gzip ? "decompressed file" : "file";
 
   unsigned char magic[4];
@@ -275,19 +281,24 @@ Result<Array> ReadIdx(const std::string& path, const IdxReadOptions& options) {
   array.shape.assign(dims.begin(), dims.end());
   array.shape[0] = static_cast<int64_t>(rows);
   try {
-    array.values.reserve(static_cast<size_t>(std::min(wanted_values, kMaxUpfrontValues)));
-    std::vector<unsigned char> buffer(kChunkBytes);
+    uint64_t upfront = std::min(wanted_values, kMaxUpfrontValues);
+    if (gzip && S_ISREG(info.st_mode)) {
+      const uint64_t most_bytes = static_cast<uint64_t>(info.st_size) * kMaxGzipExpansion;
+      upfront = std::min(upfront, most_bytes / static_cast<uint64_t>(type->size));
+    }
+    array.values.reserve(static_cast<size_t>(upfront));
+    // A multiple of every element size, so chunks hold whole elements; small reads, small buffer.
+    const size_t chunk = static_cast<size_t>(std::clamp<uint64_t>(wanted_bytes, 4096, kChunkBytes));
+    std::vector<unsigned char> buffer(chunk);
     uint64_t done_bytes = 0;
     while (done_bytes < wanted_bytes) {
-      const auto want =
-          static_cast<unsigned>(std::min<uint64_t>(kChunkBytes, wanted_bytes - done_bytes));
+      const auto want = static_cast<unsigned>(std::min<uint64_t>(chunk, wanted_bytes - done_bytes));
       CB_ASSIGN_OR_RETURN(const size_t got, reader.Read(buffer.data(), want));
       if (got < want) {
         return Status::Corruption(path + ": truncated: header says " + described + " but the " +
                                   what + " holds only " + std::to_string(done_bytes + got) +
                                   reader.EndNote());
       }
-      // kChunkBytes is a multiple of every element size, so chunks hold whole elements.
       const size_t count = got / static_cast<size_t>(type->size);
       const size_t old_size = array.values.size();
       array.values.resize(old_size + count);
@@ -301,9 +312,9 @@ Result<Array> ReadIdx(const std::string& path, const IdxReadOptions& options) {
     if (rows == dims[0]) {
       uint64_t extra = 0;
       while (true) {
-        CB_ASSIGN_OR_RETURN(const size_t got, reader.Read(buffer.data(), kChunkBytes));
+        CB_ASSIGN_OR_RETURN(const size_t got, reader.Read(buffer.data(), chunk));
         extra += got;
-        if (got < kChunkBytes) break;
+        if (got < chunk) break;
       }
       if (extra > 0) {
         return Status::Corruption(path + ": " + std::to_string(extra) +
