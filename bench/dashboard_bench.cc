@@ -29,6 +29,7 @@
 #include "dashboard/project_watcher.h"
 #include "dashboard/run_catalog.h"
 #include "shared/atomic_file.h"
+#include "shared/clock.h"
 #include "shared/json_io.h"
 #include "shared/project_layout.h"
 
@@ -120,7 +121,7 @@ int main(int argc, char** argv) {
   cloudbook::ProjectLayout layout(project);
   fs::create_directories(layout.stats());
   fs::create_directories(layout.results());
-  const int64_t now = cloudbook::UnixMillisNow();
+  const int64_t now = cloudbook::UnixTimeMs();
   for (int a = 0; a < agents; ++a) {
     (void)cloudbook::WriteJsonFileAtomically(
         layout.stats() + "/agent-" + std::to_string(a) + ".json", StatsDocument(a, now));

@@ -11,6 +11,7 @@
 #include "agent/core/agent_listing.h"
 #include "shared/assignment.h"
 #include "shared/atomic_file.h"
+#include "shared/clock.h"
 #include "shared/shared_files.h"
 
 namespace cloudbook {
@@ -74,12 +75,6 @@ int CountDus(const ProjectLayout& layout) {
 
 }  // namespace
 
-int64_t UnixMillisNow() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 ProjectWatcher::ProjectWatcher(ProjectLayout layout, double refresh_s, DashboardEntry self)
     : layout_(std::move(layout)),
       refresh_s_(refresh_s),
@@ -128,7 +123,7 @@ void ProjectWatcher::Loop() {
       wake_requested_ = false;
     }
     RefreshOnce();
-    const int64_t now = UnixMillisNow();
+    const int64_t now = UnixTimeMs();
     if (now - last_announce >= kAnnounceEveryMs) {
       DashboardEntry entry = self_;
       entry.time_ms = now;
@@ -140,7 +135,7 @@ void ProjectWatcher::Loop() {
 }
 
 void ProjectWatcher::RefreshOnce() {
-  const int64_t now = UnixMillisNow();
+  const int64_t now = UnixTimeMs();
   AgentListOptions listing;
   listing.shared_folder = layout_.distributed();
   listing.log_ignored = false;
@@ -197,7 +192,7 @@ void ProjectWatcher::RefreshOnce() {
 Json ProjectWatcher::Overview() const {
   std::lock_guard<std::mutex> lock(mutex_);
   Json overview = overview_;
-  overview["time"] = UnixMillisNow();
+  overview["time"] = UnixTimeMs();
   return overview;
 }
 
@@ -209,7 +204,7 @@ Json ProjectWatcher::Agents() const {
 Json ProjectWatcher::Stats(int64_t since_ms) const {
   std::lock_guard<std::mutex> lock(mutex_);
   Json stats = history_.Since(since_ms);
-  stats["time"] = UnixMillisNow();
+  stats["time"] = UnixTimeMs();
   return stats;
 }
 
@@ -220,7 +215,7 @@ Json ProjectWatcher::Runs() const {
 
 Result<Json> ProjectWatcher::RunDetail(const std::string& run) {
   std::lock_guard<std::mutex> lock(catalog_mutex_);
-  return catalog_.Detail(run, UnixMillisNow());
+  return catalog_.Detail(run, UnixTimeMs());
 }
 
 Json ProjectWatcher::Dashboards() const {

@@ -64,6 +64,4 @@ class ProjectWatcher {
   std::thread thread_;
 };
 
-int64_t UnixMillisNow();
-
 }  // namespace cloudbook

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "maker/maker.h"
+#include "shared/clock.h"
 #include "shared/composed_score.h"
 #include "shared/data/project_data.h"
 #include "shared/nn/subnet_training.h"
@@ -22,15 +23,6 @@ namespace cloudbook {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string UtcStamp() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  std::ostringstream out;
-  out << std::put_time(&utc, "%Y%m%dT%H%M%SZ");
-  return out.str();
-}
 
 std::string FormatDuration(double seconds) {
   const auto total = static_cast<int64_t>(std::llround(std::max(seconds, 0.0)));

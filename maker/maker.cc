@@ -11,6 +11,7 @@
 
 #include "maker/du_packing.h"
 #include "maker/program_parser.h"
+#include "shared/clock.h"
 #include "shared/data/project_data.h"
 #include "shared/json_io.h"
 #include "shared/model_plan.h"
@@ -25,13 +26,8 @@ namespace fs = boost::filesystem;
 namespace {
 
 std::string NewGeneration() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
   std::ostringstream out;
-  out << std::put_time(&utc, "%Y%m%dT%H%M%SZ") << "-" << std::hex
-      << (std::random_device{}() & 0xffffffu);
+  out << UtcStamp() << "-" << std::hex << (std::random_device{}() & 0xffffffu);
   return out.str();
 }
 

@@ -22,6 +22,7 @@
 #include "agent/core/host_address.h"
 #include "agent/core/pid_file.h"
 #include "shared/atomic_file.h"
+#include "shared/clock.h"
 #include "shared/shared_files.h"
 #include "shared/shared_folder_mounts.h"
 

@@ -77,15 +77,6 @@ Status ValidateBindAddress(const std::string& bind_address) {
                                  "of this machine");
 }
 
-std::string UtcNowIso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 Json ToJson(const AgentConfig& config) {
   return {
       {"format_version", kAgentConfigFormatVersion},

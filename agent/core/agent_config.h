@@ -52,7 +52,4 @@ std::vector<AgentConfig> ReadLocalAgentConfigs(const std::string& project_folder
 // Bind address validation shared with the command line: "auto", "0.0.0.0" or an IPv4.
 Status ValidateBindAddress(const std::string& bind_address);
 
-// The current time as UTC ISO 8601.
-std::string UtcNowIso8601();
-
 }  // namespace cloudbook

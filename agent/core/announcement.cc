@@ -269,12 +269,6 @@ bool IsStale(const Announcement& announcement, int64_t now_ms, double interval_s
   return static_cast<double>(now_ms - announcement.time_ms) > limit_ms;
 }
 
-int64_t UnixTimeMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string HostName() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "unknown-host";

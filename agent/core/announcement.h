@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "shared/clock.h"  // UnixTimeMs, for the callers of IsStale
 #include "shared/json_io.h"
 #include "shared/status.h"
 
@@ -86,7 +87,6 @@ AnnouncementScan ReadAnnouncements(
 // (unix ms). The time is the writer's clock: machines of a project should run NTP.
 bool IsStale(const Announcement& announcement, int64_t now_ms, double interval_s);
 
-int64_t UnixTimeMs();
 std::string HostName();
 
 }  // namespace cloudbook

@@ -6,16 +6,11 @@
 #include <variant>
 
 #include "shared/atomic_file.h"
+#include "shared/clock.h"
 #include "shared/shared_files.h"
 
 namespace cloudbook {
 namespace {
-
-int64_t UnixMillisNow() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Json WireValueJson(const WireValue& value) {
   if (const bool* b = std::get_if<bool>(&value)) return *b;
@@ -75,8 +70,8 @@ RunProgressRecorder::RunProgressRecorder(std::string runs_folder,
   document_ = {{"format_version", kRunProgressFormatVersion},
                {"run", ""},
                {"state", "running"},
-               {"started", UnixMillisNow()},
-               {"updated", UnixMillisNow()},
+               {"started", UnixTimeMs()},
+               {"updated", UnixTimeMs()},
                {"elapsed_seconds", 0.0},
                {"project", ""},
                {"dus_count", 0},
@@ -136,7 +131,7 @@ void RunProgressRecorder::Finish(const std::string& state, const std::string& er
     document_["error"] = error.empty() ? Json() : Json(error);
     document_["composed"] = composed;
     document_["baseline"] = baseline;
-    document_["updated"] = UnixMillisNow();
+    document_["updated"] = UnixTimeMs();
     document = document_;
     path = path_;
     wake_.notify_one();
@@ -170,7 +165,7 @@ void RunProgressRecorder::WriterLoop() {
       last_write = Clock::now();
       continue;
     }
-    document_["updated"] = UnixMillisNow();
+    document_["updated"] = UnixTimeMs();
     Json document = document_;
     const std::string path = path_;
     dirty_ = false;

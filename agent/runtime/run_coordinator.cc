@@ -14,6 +14,7 @@
 
 #include "maker/maker.h"
 #include "shared/assignment.h"
+#include "shared/clock.h"
 #include "shared/composed_score.h"
 #include "shared/data/project_data.h"
 #include "shared/project_layout.h"
@@ -40,15 +41,6 @@ milliseconds Millis(double seconds) {
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string UtcStamp() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y%m%dT%H%M%SZ", &utc);
-  return buffer;
 }
 
 Json MetricsJson(const Metrics& metrics) {

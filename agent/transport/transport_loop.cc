@@ -16,6 +16,7 @@
 #include "agent/transport/curve_keys.h"
 #include "agent/transport/invoke_context.h"
 #include "agent/transport/pending_call.h"
+#include "shared/clock.h"
 
 namespace cloudbook {
 namespace {
@@ -34,10 +35,6 @@ constexpr const char* kStatusCodeArgument = "status_code";
 
 double Seconds(std::chrono::steady_clock::duration duration) {
   return std::chrono::duration<double>(duration).count();
-}
-
-int64_t UnixMillisNow() {
-  return duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // A routing id as text for logs (peers' ids are text; a raw socket's are binary).
@@ -774,7 +771,7 @@ void TransportLoop::HandleInvoke(const std::string& caller, WireMessage&& invoke
     ReplyError(caller, header, "an invoke needs a deadline; refused");
     return;
   }
-  const int64_t late_ms = UnixMillisNow() - header.deadline_unix_ms;
+  const int64_t late_ms = UnixTimeMs() - header.deadline_unix_ms;
   if (late_ms >= 0) {
     ReplyError(caller, header,
                fmt::format("deadline passed {} ms before {} could run {}; not run", late_ms,

@@ -5,6 +5,7 @@
 
 #include "agent/core/agent_config.h"
 #include "dashboard/project_watcher.h"
+#include "shared/clock.h"
 #include "tests/integration/dashboard_fixture.h"
 
 namespace cloudbook::testing {
@@ -59,7 +60,7 @@ TEST_F(DashboardTest, CreatesLaunchesRegrantsStopsAndRemovesAnAgent) {
   const Json entry = AgentEntry(id);
   EXPECT_TRUE(entry["stats"].is_object()) << entry;
   EXPECT_TRUE(entry["stats"]["rss_bytes"].get<double>() > 0) << entry;
-  const int64_t now = UnixMillisNow();
+  const int64_t now = UnixTimeMs();
   const Reply later = Call("GET", "/api/v1/stats?since=" + std::to_string(now + 60000));
   EXPECT_TRUE(later.body["agents"][id].empty());
 
@@ -166,7 +167,7 @@ TEST_F(DashboardTest, OffLoopbackEveryCallNeedsTheToken) {
 }
 
 TEST_F(DashboardTest, ListsRunsFromProgressAndResultsFiles) {
-  const int64_t now = UnixMillisNow();
+  const int64_t now = UnixTimeMs();
   WriteFile(
       project_.Join("distributed/runs/run-live.json"),
       Json({{"run", "run-live"},

@@ -12,6 +12,7 @@
 #include "dashboard/project_watcher.h"
 #include "dashboard/run_catalog.h"
 #include "dashboard/stats_history.h"
+#include "shared/clock.h"
 #include "shared/json_io.h"
 #include "tests/test_support.h"
 
@@ -179,7 +180,7 @@ TEST(RunProgressRecorderTest, ARecorderLeftWithoutFinishSaysFailed) {
 TEST(RunCatalogTest, ListsLiveAndFinishedRunsAndSurvivesBadFiles) {
   ScratchDir project;
   ProjectLayout layout(project.path());
-  const int64_t now = UnixMillisNow();
+  const int64_t now = UnixTimeMs();
   WriteFile(layout.runs() + "/run-live.json", Json({{"run", "run-live"},
                                                     {"state", "running"},
                                                     {"started", now - 1000},
@@ -224,7 +225,7 @@ TEST(RunCatalogTest, ListsLiveAndFinishedRunsAndSurvivesBadFiles) {
 TEST(DashboardRegistryTest, ListsFreshEntriesOnly) {
   ScratchDir project;
   ProjectLayout layout(project.path());
-  const int64_t now = UnixMillisNow();
+  const int64_t now = UnixTimeMs();
   DashboardEntry desk;
   desk.host = "desk";
   desk.project = "fashion";
