@@ -43,23 +43,12 @@ class HungAgent : public AgentProcessTest {
 };
 
 TEST_F(HungAgent, ItsDuMovesAndTheWokenOwnerIsFencedOff) {
-  const CommandResult made = RunShell(Bin("cloudbook-maker") + " " + P() +
-                                          " --subnets 3 --train-limit 30000" + " --test-limit 1000",
-                                      scratch_.Join("maker.err"));
-  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ASSERT_TRUE(MakeFashionMlpDus("--subnets 3 --train-limit 30000 --test-limit 1000"));
   const std::vector<std::string> ids = {Create("--grant LOW --agent-0"), Create("--grant LOW"),
                                         Create("--grant LOW")};
   std::map<std::string, pid_t> pids;
   for (const std::string& id : ids) pids[id] = Launch(id);
-  for (const std::string& id : ids) {
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          auto announcement = ReadAnnouncement(id);
-          return announcement.ok() && announcement->status == AgentRunState::kRunning;
-        },
-        60))
-        << id << LaunchLog();
-  }
+  for (const std::string& id : ids) ASSERT_TRUE(WaitUntilRunning(id, 60)) << id << LaunchLog();
   Spawn({Bin("cloudbook-deployer"), "--project-folder", project_.path(), "--wait", "20",
          "--fast-start", "-s", "0.5"},
         "deployer.log");

@@ -38,22 +38,11 @@ class MovedDu : public AgentProcessTest {
 };
 
 TEST_F(MovedDu, TheOwnerThatLetsGoIsFollowedToTheNewOwner) {
-  const CommandResult made = RunShell(
-      Bin("cloudbook-maker") + " " + P() + " --subnets 3 --train-limit 30000 --test-limit 1000",
-      scratch_.Join("maker.err"));
-  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ASSERT_TRUE(MakeFashionMlpDus("--subnets 3 --train-limit 30000 --test-limit 1000"));
   const std::vector<std::string> ids = {Create("--grant LOW --agent-0"), Create("--grant LOW"),
                                         Create("--grant LOW")};
   for (const std::string& id : ids) Launch(id);
-  for (const std::string& id : ids) {
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          auto announcement = ReadAnnouncement(id);
-          return announcement.ok() && announcement->status == AgentRunState::kRunning;
-        },
-        60))
-        << id << LaunchLog();
-  }
+  for (const std::string& id : ids) ASSERT_TRUE(WaitUntilRunning(id, 60)) << id << LaunchLog();
   // One plan, no watching deployer: the move below is the only change of the assignment.
   const CommandResult deployed =
       RunShell(Bin("cloudbook-deployer") + " " + P() + " --fast-start --wait 20",

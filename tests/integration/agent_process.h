@@ -135,6 +135,37 @@ class AgentProcessTest : public ::testing::Test {
     return ParseAnnouncement(*text, id);
   }
 
+  // Waits until the agent announces itself running.
+  bool WaitUntilRunning(const std::string& id, double timeout_s) const {
+    return WaitFor(
+        [&] {
+          auto announcement = ReadAnnouncement(id);
+          return announcement.ok() && announcement->status == AgentRunState::kRunning;
+        },
+        timeout_s);
+  }
+
+  // configs/fashion_mlp cut by `cloudbook-maker <maker_options>` (e.g. "--subnets 3
+  // --train-limit 300"), set up first unless the test did. False when Fashion-MNIST is not
+  // installed or the maker failed.
+  bool MakeFashionMlpDus(const std::string& maker_options) {
+    if (!fs::exists(project_.Join("original/fashion_mlp.yaml")) &&
+        !testing::SetUpFashionMlpProject(project_.path())) {
+      return false;
+    }
+    const CommandResult made = testing::RunShell(
+        std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-maker " + P() + " " + maker_options,
+        scratch_.Join("maker.err"));
+    EXPECT_EQ(made.exit_code, 0) << made.out << made.err;
+    return made.exit_code == 0;
+  }
+
+  // `cloudbook-agent create <options> --base-port <base_port>`, then launch: id and pid.
+  std::pair<std::string, pid_t> CreateAndLaunch(const std::string& options, int base_port) {
+    const std::string id = Create(options + " --base-port " + std::to_string(base_port));
+    return {id, Launch(id)};
+  }
+
   // Waits for the child to exit; its exit code, or -1 on timeout or a signal.
   int WaitForExit(pid_t pid, double timeout_s) {
     int status = 0;

@@ -24,7 +24,6 @@ namespace {
 using testing::CommandResult;
 
 std::string Deployer() { return std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-deployer"; }
-std::string Maker() { return std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-maker"; }
 
 CommandResult RunCommand(const std::string& command, const std::string& err_path) {
   return testing::RunShell(command, err_path);
@@ -42,14 +41,7 @@ class DeployerCli : public testing::AgentProcessTest {
 
   // The configs/fashion_mlp project cut into 6 subnets (6 DUs). False when the data set is
   // not installed.
-  bool MakeDus() {
-    if (!testing::SetUpFashionMlpProject(project_.path())) return false;
-    const CommandResult made = RunCommand(
-        Maker() + " -p " + project_.path() + " --subnets 6 --train-limit 600 --test-limit 200",
-        scratch_.Join("maker.err"));
-    EXPECT_EQ(made.exit_code, 0) << made.out << made.err;
-    return made.exit_code == 0;
-  }
+  bool MakeDus() { return MakeFashionMlpDus("--subnets 6 --train-limit 600 --test-limit 200"); }
 
   CommandResult Deploy(const std::string& arguments) {
     return RunCommand(Deployer() + " " + arguments, scratch_.Join("deployer.err"));
@@ -84,19 +76,10 @@ class DeployerCli : public testing::AgentProcessTest {
 
   // Creates and launches an agent; waits until it announces "running".
   std::pair<std::string, pid_t> LaunchAgent(const std::string& options) {
-    const std::string id = Create(options + " --base-port " + std::to_string(base_port_));
-    const pid_t pid = Launch(id);
-    return {id, pid};
+    return CreateAndLaunch(options, base_port_);
   }
 
-  bool Running(const std::string& id) {
-    return WaitFor(
-        [&] {
-          auto announcement = ReadAnnouncement(id);
-          return announcement.ok() && announcement->status == AgentRunState::kRunning;
-        },
-        20);
-  }
+  bool Running(const std::string& id) { return WaitUntilRunning(id, 20); }
 
   Result<Assignment> Assigned() const { return ReadAssignment(project_.Join("distributed")); }
 

@@ -34,28 +34,13 @@ class fault_HostileFolderProcesses : public testing::AgentProcessTest {
   }
 
   // configs/fashion_mlp cut into 3 subnets on a small slice; false without the data set.
-  bool MakeDus() {
-    if (!testing::SetUpFashionMlpProject(project_.path())) return false;
-    const testing::CommandResult made = testing::RunShell(
-        Bin("cloudbook-maker") + " " + P() + " --subnets 3 --train-limit 300 --test-limit 100",
-        scratch_.Join("maker.err"));
-    EXPECT_EQ(made.exit_code, 0) << made.out << made.err;
-    return made.exit_code == 0;
-  }
+  bool MakeDus() { return MakeFashionMlpDus("--subnets 3 --train-limit 300 --test-limit 100"); }
 
   std::pair<std::string, pid_t> LaunchAgent(const std::string& options) {
-    const std::string id = Create(options + " --base-port " + std::to_string(base_port_));
-    return {id, Launch(id)};
+    return CreateAndLaunch(options, base_port_);
   }
 
-  bool Running(const std::string& id) {
-    return WaitFor(
-        [&] {
-          auto announcement = ReadAnnouncement(id);
-          return announcement.ok() && announcement->status == AgentRunState::kRunning;
-        },
-        30);
-  }
+  bool Running(const std::string& id) { return WaitUntilRunning(id, 30); }
 
   static bool Alive(pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) == 0; }
 
