@@ -222,9 +222,23 @@ Result<std::unique_ptr<TransportLoop>> TransportLoop::Create(
   return loop;
 }
 
+// Dead connections (a host that vanished without a FIN) are reaped by TCP keepalive, not by
+// ZMTP heartbeats: libzmq 4.3.4 aborts ("Assertion failed: !_io_error",
+// stream_engine_base.cpp:331; libzmq issues 3937, 4364, 4767) when a heartbeat timeout hits a
+// connection whose input is stopped at our low receive high-water mark, which is what an agent
+// woken from SIGSTOP meets (tests/fault/hung_agent_fault_test.cc). Peer liveness itself is
+// ours (kPing/kPong, peer_timeout); keepalive only frees the routing id of a dead connection
+// so that the restarted peer is let in (no ROUTER_HANDOVER).
+void TransportLoop::SetKeepalive(zmq::socket_t& socket) const {
+  const int idle_s = std::max(1, ClampToInt((options_.peer_timeout.count() + 999) / 1000));
+  socket.set(zmq::sockopt::tcp_keepalive, 1);
+  socket.set(zmq::sockopt::tcp_keepalive_idle, idle_s);
+  socket.set(zmq::sockopt::tcp_keepalive_intvl, 1);
+  socket.set(zmq::sockopt::tcp_keepalive_cnt, 3);
+}
+
 Status TransportLoop::OpenSockets() {
   const int linger = ClampToInt(options_.linger.count());
-  const int heartbeat_ivl = ClampToInt(options_.heartbeat_interval.count());
   const int peer_timeout = ClampToInt(options_.peer_timeout.count());
   const int64_t max_frame = static_cast<int64_t>(
       std::max<uint64_t>(options_.limits.max_tensor_bytes, options_.limits.max_header_bytes));
@@ -243,9 +257,7 @@ Status TransportLoop::OpenSockets() {
     router_.set(zmq::sockopt::sndhwm, options_.send_high_water_mark);
     router_.set(zmq::sockopt::rcvhwm, options_.receive_high_water_mark);
     router_.set(zmq::sockopt::maxmsgsize, max_frame);
-    router_.set(zmq::sockopt::heartbeat_ivl, heartbeat_ivl);
-    router_.set(zmq::sockopt::heartbeat_timeout, peer_timeout);
-    router_.set(zmq::sockopt::heartbeat_ttl, std::min(peer_timeout, 6553500));
+    SetKeepalive(router_);
     router_.set(zmq::sockopt::handshake_ivl, peer_timeout);
     if (!options_.plaintext) {
       router_.set(zmq::sockopt::curve_server, 1);
@@ -518,9 +530,7 @@ Status TransportLoop::OpenDealer(PeerLink& peer) {
                ClampToInt(options_.reconnect_interval_max.count()));
     dealer.set(zmq::sockopt::connect_timeout, peer_timeout);
     dealer.set(zmq::sockopt::handshake_ivl, peer_timeout);
-    dealer.set(zmq::sockopt::heartbeat_ivl, ClampToInt(options_.heartbeat_interval.count()));
-    dealer.set(zmq::sockopt::heartbeat_timeout, peer_timeout);
-    dealer.set(zmq::sockopt::heartbeat_ttl, std::min(peer_timeout, 6553500));
+    SetKeepalive(dealer);
     if (!options_.plaintext) {
       dealer.set(zmq::sockopt::curve_serverkey, peer.server_key);
       dealer.set(zmq::sockopt::curve_publickey, options_.keys.public_key);

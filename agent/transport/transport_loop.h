@@ -98,6 +98,8 @@ class TransportLoop {
   TransportLoop(PeerTransportOptions options, InvokeHandler handler,
                 std::shared_ptr<CommandQueue> commands, std::shared_ptr<PeerLiveness> liveness);
   Status OpenSockets();
+  // TCP keepalive from peer_timeout (instead of ZMTP heartbeats; see the .cc).
+  void SetKeepalive(zmq::socket_t& socket) const;
   void PollOnce();
   void Tick(Clock::time_point now);
   void Shutdown();
