@@ -9,7 +9,7 @@
 #include <regex>
 
 #include "shared/assignment.h"
-#include "tests/fault/checkpoint_fence_check.h"
+#include "tests/fault/fault_checks.h"
 #include "tests/integration/agent_process.h"
 
 namespace cloudbook::testing {
@@ -17,27 +17,11 @@ namespace {
 
 std::string Bin(const std::string& name) { return std::string(CLOUDBOOK_BIN_DIR) + "/" + name; }
 
-class HungAgent : public AgentProcessTest {
+class HungAgent : public LocalFaultTest {
  protected:
-  void SetUp() override {
-    if (!SetUpFashionMlpProject(project_.path())) GTEST_SKIP() << "Fashion-MNIST is missing";
-    WriteFile(project_.Join("distributed/config.json"),
-              R"({"announce_interval_s": 0.5, "stats_interval_s": 0.5,
-                  "heartbeat_interval_s": 0.5, "liveness_timeout_s": 3})");
-  }
   void TearDown() override {
     for (const pid_t pid : stopped_) ::kill(pid, SIGCONT);  // never leave a stopped process
-    AgentProcessTest::TearDown();
-  }
-  // The highest epoch of `du` in the run's progress lines.
-  int EpochsSeen(int du) {
-    const std::string log = Log("run.log");
-    const std::regex line("DU " + std::to_string(du) + " .*epoch ([0-9]+)/");
-    int seen = 0;
-    for (std::sregex_iterator it(log.begin(), log.end(), line), end; it != end; ++it) {
-      seen = std::max(seen, std::stoi((*it)[1]));
-    }
-    return seen;
+    LocalFaultTest::TearDown();
   }
   std::vector<pid_t> stopped_;
 };

@@ -9,7 +9,7 @@
 
 #include "shared/assignment.h"
 #include "shared/json_io.h"
-#include "tests/fault/checkpoint_fence_check.h"
+#include "tests/fault/fault_checks.h"
 #include "tests/integration/agent_process.h"
 
 namespace cloudbook::testing {
@@ -17,25 +17,7 @@ namespace {
 
 std::string Bin(const std::string& name) { return std::string(CLOUDBOOK_BIN_DIR) + "/" + name; }
 
-class MovedDu : public AgentProcessTest {
- protected:
-  void SetUp() override {
-    if (!SetUpFashionMlpProject(project_.path())) GTEST_SKIP() << "Fashion-MNIST is missing";
-    WriteFile(project_.Join("distributed/config.json"),
-              R"({"announce_interval_s": 0.5, "stats_interval_s": 0.5,
-                  "heartbeat_interval_s": 0.5, "liveness_timeout_s": 3})");
-  }
-  // The highest epoch of `du` in the run's progress lines.
-  int EpochsSeen(int du) {
-    const std::string log = Log("run.log");
-    const std::regex line("DU " + std::to_string(du) + " .*epoch ([0-9]+)/");
-    int seen = 0;
-    for (std::sregex_iterator it(log.begin(), log.end(), line), end; it != end; ++it) {
-      seen = std::max(seen, std::stoi((*it)[1]));
-    }
-    return seen;
-  }
-};
+using MovedDu = LocalFaultTest;
 
 TEST_F(MovedDu, TheOwnerThatLetsGoIsFollowedToTheNewOwner) {
   ASSERT_TRUE(MakeFashionMlpDus("--subnets 3 --train-limit 30000 --test-limit 1000"));

@@ -22,7 +22,7 @@
 
 #include "shared/assignment.h"
 #include "shared/json_io.h"
-#include "tests/fault/checkpoint_fence_check.h"
+#include "tests/fault/fault_checks.h"
 #include "tests/fault/network_faults.h"
 #include "tests/integration/multihost_nfs_fixture.h"
 #include "tests/test_support.h"
@@ -163,13 +163,7 @@ class NetworkFault : public MultihostNfsTest {
 
   // The highest epoch of `du` in the run's progress lines.
   int EpochsSeen(const std::string& run, int du) const {
-    const std::string log = ReadIfExists(RunLog(run));
-    const std::regex line("DU " + std::to_string(du) + " .*epoch ([0-9]+)/");
-    int seen = 0;
-    for (std::sregex_iterator it(log.begin(), log.end(), line), end; it != end; ++it) {
-      seen = std::max(seen, std::stoi((*it)[1]));
-    }
-    return seen;
+    return HighestEpochInProgress(ReadIfExists(RunLog(run)), du);
   }
 
   // Waits for the run's clean end and returns its results file.
