@@ -278,8 +278,9 @@ TEST_F(NetworkFault, EightMegabitsPerSecondPerHost) {
   EXPECT_EQ(results["redeploys"], 0);
   long bytes = 0, overlimits = 0;
   for (int host = 1; host <= kHosts; ++host) {
-    bytes += std::max(0L, faults_->CappedBytes(host));
-    overlimits += std::max(0L, faults_->CapOverlimits(host));
+    const NetworkFaults::CapCounters counters = faults_->CapCountersOf(host);
+    bytes += std::max(0L, counters.bytes);
+    overlimits += std::max(0L, counters.overlimits);
   }
   EXPECT_GT(bytes, 0) << "traffic went through the capped queues";
   Report("8 Mbit/s cap (" + std::to_string(bytes) + " bytes sent, " + std::to_string(overlimits) +

@@ -138,16 +138,13 @@ bool ParseTbf(const std::string& text, long* bytes, long* overlimits) {
 }
 }  // namespace
 
-long NetworkFaults::CappedBytes(int host) {
-  long bytes = -1, overlimits = -1;
+NetworkFaults::CapCounters NetworkFaults::CapCountersOf(int host) {
+  CapCounters counters;
   const HostRunResult shown = Tool(host, {"/usr/sbin/tc", "-s", "qdisc", "show", "dev", "eth0"});
-  return shown.exit_code == 0 && ParseTbf(shown.output, &bytes, &overlimits) ? bytes : -1;
-}
-
-long NetworkFaults::CapOverlimits(int host) {
-  long bytes = -1, overlimits = -1;
-  const HostRunResult shown = Tool(host, {"/usr/sbin/tc", "-s", "qdisc", "show", "dev", "eth0"});
-  return shown.exit_code == 0 && ParseTbf(shown.output, &bytes, &overlimits) ? overlimits : -1;
+  if (shown.exit_code != 0 || !ParseTbf(shown.output, &counters.bytes, &counters.overlimits)) {
+    return CapCounters();
+  }
+  return counters;
 }
 
 std::map<int, long> NetworkFaults::StopDelays() {

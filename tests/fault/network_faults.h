@@ -39,9 +39,12 @@ class NetworkFaults {
 
   // Packets the loss rule dropped so far (-1 when it cannot be read).
   long LostPackets(int host);
-  // Bytes tbf sent and the times it made a packet wait (overlimits); -1 when unknown.
-  long CappedBytes(int host);
-  long CapOverlimits(int host);
+  // What tbf did: bytes sent and the times it made a packet wait (overlimits); -1 when unknown.
+  struct CapCounters {
+    long bytes = -1;
+    long overlimits = -1;
+  };
+  CapCounters CapCountersOf(int host);
   // Stops every delay program: packets delayed per host (-1 for one that did not report).
   std::map<int, long> StopDelays();
 
