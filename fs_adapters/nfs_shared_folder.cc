@@ -6,6 +6,8 @@
 #include <nfsc/libnfs.h>
 // clang-format on
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,6 +36,31 @@ constexpr std::chrono::milliseconds kFirstBackoff{50};
 constexpr std::chrono::milliseconds kMaxBackoff{1000};
 
 std::string ServerPath(const std::string& name) { return "/" + name; }
+
+// libnfs's synchronous calls wait in poll(), and a handled signal (our processes handle
+// SIGTERM, SIGINT and SIGHUP) makes poll() fail with EINTR, which libnfs 4.0 takes for a broken
+// connection: it errors every RPC in flight and the call fails with "Poll failed". Seen as
+// failed reads and writes, reconnections and a deployer crashing on SIGTERM under packet loss.
+// So signals are held back in this thread for the length of one attempt: a process-directed
+// signal goes to another thread meanwhile, or arrives here as soon as the attempt ends (never
+// across a retry's backoff). Faults and abort stay deliverable.
+class SignalsHeldBack {
+ public:
+  SignalsHeldBack() {
+    sigset_t held;
+    sigfillset(&held);
+    for (const int synchronous : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS}) {
+      sigdelset(&held, synchronous);
+    }
+    ::pthread_sigmask(SIG_BLOCK, &held, &previous_);
+  }
+  ~SignalsHeldBack() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  SignalsHeldBack(const SignalsHeldBack&) = delete;
+  SignalsHeldBack& operator=(const SignalsHeldBack&) = delete;
+
+ private:
+  sigset_t previous_;
+};
 
 // Errors that are answers about the file system, not about the connection: retrying (or
 // reconnecting) would give the same answer.
@@ -86,6 +113,7 @@ NfsSharedFolder::NfsSharedFolder(NfsLocation location, NfsOptions options)
     : location_(std::move(location)), options_(options) {}
 
 NfsSharedFolder::~NfsSharedFolder() {
+  const SignalsHeldBack held;
   for (Lane* lane : {&control_, &bulk_}) {
     std::lock_guard<std::mutex> lock(lane->mutex);
     DisconnectLocked(*lane);
@@ -96,7 +124,10 @@ Result<std::unique_ptr<NfsSharedFolder>> NfsSharedFolder::Open(const NfsLocation
                                                                NfsOptions options) {
   std::unique_ptr<NfsSharedFolder> folder(new NfsSharedFolder(location, options));
   std::lock_guard<std::mutex> lock(folder->control_.mutex);
-  const Status connected = folder->ConnectLocked(folder->control_);
+  const Status connected = [&] {
+    const SignalsHeldBack held;
+    return folder->ConnectLocked(folder->control_);
+  }();
   if (connected.ok()) return folder;
   // A new project's folder does not exist yet: create it from the nearest existing parent
   // (as the local back end creates its root), then connect to it. Only for "not found".
@@ -108,7 +139,10 @@ Result<std::unique_ptr<NfsSharedFolder>> NfsSharedFolder::Open(const NfsLocation
   parent.path = location.path.substr(0, slash);
   CB_ASSIGN_OR_RETURN(std::unique_ptr<NfsSharedFolder> above, Open(parent, options));
   CB_RETURN_IF_ERROR(above->MakeFolders(location.path.substr(slash + 1)));
-  CB_RETURN_IF_ERROR(folder->ConnectLocked(folder->control_));
+  {
+    const SignalsHeldBack held;
+    CB_RETURN_IF_ERROR(folder->ConnectLocked(folder->control_));
+  }
   spdlog::info("created {}", location.ToUrl());
   return folder;
 }
@@ -165,14 +199,17 @@ Status NfsSharedFolder::Run(Lane& lane, const std::string& what, AttemptFn attem
   auto backoff = kFirstBackoff;
   for (bool repeated = false;; repeated = true) {
     Status last;
-    if (lane.context == nullptr) last = ConnectLocked(lane);
-    if (lane.context != nullptr) {
-      Attempt outcome = attempt(lane.context, repeated);
-      if (!outcome.retry) return outcome.status;
-      last = outcome.status;
-      if (outcome.reconnect) {
-        spdlog::warn("{} on {}: {}; reconnecting", what, location_.ToUrl(), last.message());
-        DisconnectLocked(lane);
+    {
+      const SignalsHeldBack held;
+      if (lane.context == nullptr) last = ConnectLocked(lane);
+      if (lane.context != nullptr) {
+        Attempt outcome = attempt(lane.context, repeated);
+        if (!outcome.retry) return outcome.status;
+        last = outcome.status;
+        if (outcome.reconnect) {
+          spdlog::warn("{} on {}: {}; reconnecting", what, location_.ToUrl(), last.message());
+          DisconnectLocked(lane);
+        }
       }
     }
     if (std::chrono::steady_clock::now() + backoff > deadline) {

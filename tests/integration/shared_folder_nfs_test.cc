@@ -2,6 +2,10 @@
 // (userspace NFSv4, VFS back end; tests/loopback_servers.h) that the test starts on a free
 // loopback port, plus what is NFS-only: a server restart in the middle of the work. Skipped,
 // with the reason, when ganesha cannot run here (scripts/install-deps.sh installs it).
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
 #include <boost/filesystem.hpp>
 #include <cstdio>
 #include <future>
@@ -176,6 +180,53 @@ TEST_F(NfsServerRestartTest, OperationFailsWithinItsBudgetWhenTheServerIsGone) {
   EXPECT_EQ(read.status().code(), Status::Code::kIoError) << read.status().ToString();
   EXPECT_NE(read.status().message().find("gave up"), std::string::npos) << read.status().message();
   EXPECT_LT(seconds, 6.0);
+}
+
+// A signal handled by the process (SIGTERM, SIGHUP: the agents and the deployer install
+// handlers) makes a blocked poll() return EINTR, and libnfs's synchronous calls treat that as
+// a broken connection: the operation fails and every RPC in flight is errored. The adapter
+// keeps signals out of its NFS calls: a storm of them during mixed work costs no operation
+// and no reconnection (the crash this guards against was seen as a deployer dying with
+// SIGSEGV on SIGTERM under 10% packet loss).
+TEST_F(NfsServerRestartTest, HandledSignalsDuringOperationsCostNothing) {
+  struct sigaction action {};
+  action.sa_handler = [](int) {};
+  sigemptyset(&action.sa_mask);
+  struct sigaction previous {};
+  ASSERT_EQ(::sigaction(SIGUSR1, &action, &previous), 0);
+  std::unique_ptr<NfsSharedFolder> folder = Open({});
+  ASSERT_NE(folder, nullptr);
+  const pthread_t worker = ::pthread_self();
+  std::atomic<bool> done{false};
+  std::atomic<int> sent{0};
+  std::thread storm([&] {
+    while (!done) {
+      ::pthread_kill(worker, SIGUSR1);
+      ++sent;
+      std::this_thread::sleep_for(std::chrono::microseconds(300));
+    }
+  });
+  const std::string bulk(NfsSharedFolder::kBulkWriteBytes + 1000, 'b');
+  const auto expect_ok = [](const Status& status) {
+    EXPECT_TRUE(status.ok()) << status.ToString();
+  };
+  for (int round = 0; round < 40; ++round) {
+    const std::string small = "round " + std::to_string(round);
+    expect_ok(folder->WriteFileAtomically("storm/small.txt", small));
+    expect_ok(folder->WriteFileAtomically("storm/bulk.bin", bulk));
+    Result<std::string> read = folder->ReadFile("storm/small.txt", 1000);
+    EXPECT_TRUE(read.ok() && *read == small) << read.status().ToString();
+    read = folder->ReadFile("storm/bulk.bin", bulk.size());
+    EXPECT_TRUE(read.ok() && *read == bulk) << read.status().ToString();
+    Result<std::vector<std::string>> names = folder->List("storm");
+    EXPECT_TRUE(names.ok() && names->size() == 2) << names.status().ToString();
+    EXPECT_TRUE(folder->Stat("storm/bulk.bin").ok());
+  }
+  done = true;
+  storm.join();
+  ::sigaction(SIGUSR1, &previous, nullptr);
+  EXPECT_GT(sent.load(), 100) << "the storm ran";
+  EXPECT_EQ(folder->connections(), 1) << "no operation lost its connection to a signal";
 }
 
 // Latency from a write on client A to the file being readable on client B, and throughput of
