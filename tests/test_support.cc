@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <gtest/gtest.h>
 
@@ -76,5 +77,23 @@ CommandResult RunShell(const std::string& command, const std::string& err_path) 
 }
 
 std::string FashionMnistDir() { return "/usr/share/datasets/fashion-mnist"; }
+
+double TestTimeScale() {
+  static const double scale = [] {
+    if (const char* text = std::getenv("CLOUDBOOK_TEST_TIME_SCALE")) {
+      char* end = nullptr;
+      const double value = std::strtod(text, &end);
+      if (end != text && value >= 1 && value <= 100) return value;
+    }
+#if defined(__SANITIZE_THREAD__)
+    return 5.0;
+#elif defined(__SANITIZE_ADDRESS__)
+    return 2.0;
+#else
+    return 1.0;
+#endif
+  }();
+  return scale;
+}
 
 }  // namespace cloudbook::testing

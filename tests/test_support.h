@@ -2,6 +2,7 @@
 // small file writers.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 namespace cloudbook::testing {
@@ -46,5 +47,16 @@ bool SetUpFashionMlpProject(const std::string& project_folder);
 
 // Where Debian's dataset-fashion-mnist puts the IDX files.
 std::string FashionMnistDir();
+
+// How much longer than usual time limits in tests may be: sanitized builds run several times
+// slower (a CURVE handshake under ThreadSanitizer takes longer than a 0.6 s peer timeout).
+// CLOUDBOOK_TEST_TIME_SCALE overrides; else 5 under TSan, 2 under ASan, 1 otherwise.
+double TestTimeScale();
+// `limit` times TestTimeScale().
+template <typename Rep, typename Period>
+std::chrono::milliseconds Scaled(std::chrono::duration<Rep, Period> limit) {
+  return std::chrono::milliseconds(static_cast<int64_t>(
+      std::chrono::duration<double, std::milli>(limit).count() * TestTimeScale()));
+}
 
 }  // namespace cloudbook::testing
