@@ -4,11 +4,15 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <set>
+#include <sstream>
 
 #include "fs_adapters/open_shared_folder.h"
+#include "maker/keras_import/keras_import.h"
 #include "maker/local_runner.h"
 #include "maker/maker.h"
 #include "shared/command_line.h"
+#include "shared/model_plan.h"
 #include "shared/nn/tensor_file_reader.h"
 
 namespace {
@@ -43,6 +47,85 @@ std::string JoinNumbers(const std::vector<int64_t>& values) {
   return text;
 }
 
+// `cloudbook-maker import program.py -p P`: writes P/original/<name>.yaml and says what the
+// maker needs next (the data files).
+int RunImport(const std::string& python_file, const std::string& project_folder,
+              const std::string& name, bool force) {
+  auto imported = cloudbook::ImportKerasFile(python_file, name);
+  if (!imported.ok()) {
+    spdlog::error("{}", imported.status().message());
+    spdlog::error("nothing was written");
+    return imported.status().code() == cloudbook::Status::Code::kIoError ? kExitIo : kExitBadInput;
+  }
+  for (const std::string& note : imported->notes) spdlog::debug("{}", note);
+  for (const std::string& warning : imported->warnings) spdlog::warn("{}", warning);
+  auto written = cloudbook::WriteImportedProgram(*imported, project_folder, force);
+  if (!written.ok()) {
+    spdlog::error("{}", written.status().message());
+    return ExitCodeFor(written.status()) == kExitBadInput ? kExitBadInput : kExitIo;
+  }
+  const cloudbook::Program& program = imported->program;
+  std::cout << (written->unchanged ? "unchanged: " : "wrote ") << written->program_path << "\n";
+  std::cout << "problem: " << cloudbook::ProblemTypeName(program.problem) << " (from "
+            << imported->block.marker << ", lines " << imported->block.begin_line << "-"
+            << imported->block.end_line << ")\n";
+  std::cout << "tagged variables:";
+  for (const auto& [var, value] : program.vars) std::cout << " " << var << "=" << value;
+  std::cout << "\nlayers (input " << cloudbook::ShapeToString(program.model.input_shape) << "):\n";
+  for (size_t i = 0; i < program.model.layers.size(); ++i) {
+    const cloudbook::LayerSpec& layer = program.model.layers[i];
+    std::string params;
+    for (const auto& [key, numbers] : layer.numbers) {
+      std::string list;
+      for (const cloudbook::NumberOrVar& number : numbers) {
+        std::ostringstream text;
+        text << number.value;
+        list += (list.empty() ? "" : ",") + (number.is_var() ? number.var : text.str());
+      }
+      params += " " + key + "=" + list;
+    }
+    for (const auto& [key, word] : layer.words) params += " " + key + "=" + word;
+    std::cout << "  line " << imported->layer_lines[i] << ": " << layer.type << params << "\n";
+  }
+  std::cout << "train: " << program.train.optimizer << " lr " << program.train.learning_rate
+            << ", loss " << program.train.loss << ", batch " << program.train.batch_size
+            << ", epochs "
+            << (program.train.epochs.is_var()
+                    ? program.train.epochs.var
+                    : std::to_string(static_cast<int64_t>(program.train.epochs.value)))
+            << ", validation_split " << program.data.validation_split << "\n";
+  std::cout << "data files, in " << written->working_dir << "/:\n";
+  bool missing = false;
+  std::set<std::string> datasets;
+  for (size_t i = 0; i < imported->data_files.size(); ++i) {
+    const auto& file = imported->data_files[i];
+    const bool present = written->data_present[i];
+    missing = missing || !present;
+    std::cout << "  " << (present ? "present  " : "MISSING  ") << file.path << "  (" << file.role
+              << (file.dataset.empty() ? "" : ", Keras " + file.dataset) << ")\n";
+    if (!present && !file.dataset.empty()) datasets.insert(file.dataset);
+  }
+  for (const std::string& dataset : datasets) {
+    const std::string folder = dataset == "fashion_mnist" ? "fashion-mnist" : "mnist";
+    std::cout << "  " << dataset << ": put the four IDX files of the data set (train-images-idx3-"
+              << "ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+              << "t10k-labels-idx1-ubyte.gz) in " << written->working_dir << "/" << folder << "/";
+    if (dataset == "fashion_mnist") {
+      std::cout << ", e.g. ln -s /usr/share/datasets/fashion-mnist " << written->working_dir
+                << "/fashion-mnist (Debian package dataset-fashion-mnist)";
+    }
+    std::cout << "\n";
+  }
+  for (const std::string& other : written->other_programs) {
+    std::cout << "note: original/ also holds " << other << "; the maker then needs --program "
+              << program.name << ".yaml\n";
+  }
+  std::cout << "next: cloudbook-maker -p " << project_folder << " --subnets <n>"
+            << (written->other_programs.empty() ? "" : " --program " + program.name + ".yaml")
+            << (missing ? " (after putting the missing data files in place)" : "") << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,13 +137,14 @@ int main(int argc, char** argv) {
       "  cloudbook-maker --project-folder ~/cloudbook/fashion --subnets 3\n"
       "  cloudbook-maker --project-folder ~/cloudbook/fashion --subnets 3 --local --baseline\n"
       "  cloudbook-maker --project-folder ~/cloudbook/fashion --local --original-only --threads 1\n"
+      "  cloudbook-maker import mlp_orig.py --project-folder ~/cloudbook/mnist   (a SkyNNet .py)\n"
       "Exit codes: 0 success, 2 bad command line, 3 invalid program or data, 4 I/O error or "
       "corrupt project files, 5 training failed.");
   cloudbook::MakeOptions make;
   cloudbook::LocalRunOptions local;
   bool run_local = false;
   std::string log_level = "info";
-  app.add_option("--project-folder,-p", make.project_folder, "The project folder")->required();
+  app.add_option("--project-folder,-p", make.project_folder, "The project folder (required)");
   app.add_option("--subnets,-n", make.subnets,
                  "Requested number of subnets n (multiclass: largest g(g-1)/2 <= n; binary: "
                  "always 2; regression: n)")
@@ -98,13 +182,48 @@ int main(int argc, char** argv) {
   app.add_option("--run-name", local.run_name,
                  "With --local: name of the results file (default local-<UTC time>)");
   cloudbook::AddLogLevelOption(app, log_level);
+  std::string python_file;
+  std::string import_name;
+  bool import_force = false;
+  CLI::App* import_command = app.add_subcommand(
+      "import",
+      "Import an original SkyNNet program (Python/Keras with #SKYNNET:BEGIN_<TYPE> ... "
+      "#SKYNNET:END) into <project>/original/<name>.yaml; then run the maker as usual "
+      "(docs/keras-import.md)");
+  import_command->add_option("program", python_file, "The Python program (.py)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  import_command->add_option("--project-folder,-p", make.project_folder,
+                             "The project folder (required)");
+  import_command->add_option("--name", import_name,
+                             "Program name (default: the .py file's name), written to "
+                             "original/<name>.yaml");
+  import_command->add_flag("--force", import_force,
+                           "Replace original/<name>.yaml when it exists with other contents");
+  cloudbook::AddLogLevelOption(*import_command, log_level);
+  import_command->footer(
+      "Example:\n"
+      "  cloudbook-maker import mlp.py -p ~/cloudbook/mnist && cloudbook-maker -p "
+      "~/cloudbook/mnist --subnets 3\n"
+      "Exit codes: 0 written (or unchanged), 2 bad command line, 3 the program cannot be "
+      "imported (the message gives file:line), 4 I/O error or an existing different file "
+      "(nothing written).");
   if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv, kExitOk, kExitUsage))
     return *exit_code;
   if ((local.baseline || local.original_only) && !run_local) {
     std::cerr << (local.baseline ? "--baseline" : "--original-only") << " needs --local\n";
     return kExitUsage;
   }
+  if (make.project_folder.empty()) {
+    std::cerr << "--project-folder is required\nRun with --help for more information.\n";
+    return kExitUsage;
+  }
   spdlog::set_level(spdlog::level::from_str(log_level));
+  if (import_command->parsed()) {
+    spdlog::set_pattern("%^%l%$: %v");
+    cloudbook::InstallSharedFolderBackends();
+    return RunImport(python_file, make.project_folder, import_name, import_force);
+  }
   cloudbook::InstallTensorFileReader();
   cloudbook::InstallSharedFolderBackends();
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
