@@ -33,4 +33,8 @@ int FuzzIdx(const uint8_t* data, size_t size);
 Status ReplayCsv(const uint8_t* data, size_t size);
 int FuzzCsv(const uint8_t* data, size_t size);
 
+// `cloudbook-maker import`: an original SkyNNet Python/Keras program, text in, checked YAML out.
+Status ReplayKerasImport(const uint8_t* data, size_t size);
+int FuzzKerasImport(const uint8_t* data, size_t size);
+
 }  // namespace cloudbook

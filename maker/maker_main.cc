@@ -4,15 +4,13 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
-#include <set>
-#include <sstream>
 
 #include "fs_adapters/open_shared_folder.h"
+#include "maker/keras_import/import_summary.h"
 #include "maker/keras_import/keras_import.h"
 #include "maker/local_runner.h"
 #include "maker/maker.h"
 #include "shared/command_line.h"
-#include "shared/model_plan.h"
 #include "shared/nn/tensor_file_reader.h"
 
 namespace {
@@ -64,65 +62,7 @@ int RunImport(const std::string& python_file, const std::string& project_folder,
     spdlog::error("{}", written.status().message());
     return ExitCodeFor(written.status()) == kExitBadInput ? kExitBadInput : kExitIo;
   }
-  const cloudbook::Program& program = imported->program;
-  std::cout << (written->unchanged ? "unchanged: " : "wrote ") << written->program_path << "\n";
-  std::cout << "problem: " << cloudbook::ProblemTypeName(program.problem) << " (from "
-            << imported->block.marker << ", lines " << imported->block.begin_line << "-"
-            << imported->block.end_line << ")\n";
-  std::cout << "tagged variables:";
-  for (const auto& [var, value] : program.vars) std::cout << " " << var << "=" << value;
-  std::cout << "\nlayers (input " << cloudbook::ShapeToString(program.model.input_shape) << "):\n";
-  for (size_t i = 0; i < program.model.layers.size(); ++i) {
-    const cloudbook::LayerSpec& layer = program.model.layers[i];
-    std::string params;
-    for (const auto& [key, numbers] : layer.numbers) {
-      std::string list;
-      for (const cloudbook::NumberOrVar& number : numbers) {
-        std::ostringstream text;
-        text << number.value;
-        list += (list.empty() ? "" : ",") + (number.is_var() ? number.var : text.str());
-      }
-      params += " " + key + "=" + list;
-    }
-    for (const auto& [key, word] : layer.words) params += " " + key + "=" + word;
-    std::cout << "  line " << imported->layer_lines[i] << ": " << layer.type << params << "\n";
-  }
-  std::cout << "train: " << program.train.optimizer << " lr " << program.train.learning_rate
-            << ", loss " << program.train.loss << ", batch " << program.train.batch_size
-            << ", epochs "
-            << (program.train.epochs.is_var()
-                    ? program.train.epochs.var
-                    : std::to_string(static_cast<int64_t>(program.train.epochs.value)))
-            << ", validation_split " << program.data.validation_split << "\n";
-  std::cout << "data files, in " << written->working_dir << "/:\n";
-  bool missing = false;
-  std::set<std::string> datasets;
-  for (size_t i = 0; i < imported->data_files.size(); ++i) {
-    const auto& file = imported->data_files[i];
-    const bool present = written->data_present[i];
-    missing = missing || !present;
-    std::cout << "  " << (present ? "present  " : "MISSING  ") << file.path << "  (" << file.role
-              << (file.dataset.empty() ? "" : ", Keras " + file.dataset) << ")\n";
-    if (!present && !file.dataset.empty()) datasets.insert(file.dataset);
-  }
-  for (const std::string& dataset : datasets) {
-    const std::string folder = dataset == "fashion_mnist" ? "fashion-mnist" : "mnist";
-    std::cout << "  " << dataset << ": put the four IDX files of the data set (train-images-idx3-"
-              << "ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
-              << "t10k-labels-idx1-ubyte.gz) in " << written->working_dir << "/" << folder << "/";
-    if (dataset == "fashion_mnist") {
-      std::cout << ", e.g. ln -s /usr/share/datasets/fashion-mnist " << written->working_dir
-                << "/fashion-mnist (Debian package dataset-fashion-mnist)";
-    }
-    std::cout << "\n";
-  }
-  for (const std::string& other : written->other_programs) {
-    std::cout << "note: original/ also holds " << other << "; the maker then needs --program "
-              << program.name << ".yaml\n";
-  }
-  std::cout << "next: cloudbook-maker -p " << project_folder << " --subnets <n>"
-            << (written->other_programs.empty() ? "" : " --program " + program.name + ".yaml")
-            << (missing ? " (after putting the missing data files in place)" : "") << "\n";
+  cloudbook::PrintImportSummary(*imported, *written, project_folder, std::cout);
   return kExitOk;
 }
 

@@ -11,7 +11,7 @@ BUILD_DIR="${CLOUDBOOK_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 SECONDS_PER_TARGET=60
 ONLY=""
 MERGE=0
-ALL_TARGETS=(wire program shared_json idx csv)
+ALL_TARGETS=(wire program shared_json idx csv keras_import)
 
 while (($#)); do
   case "$1" in

@@ -146,13 +146,19 @@ std::string LiteralText(const Value& value) {
   }
 }
 
+std::string NumberText(double number) {
+  std::ostringstream out;
+  out << number;
+  return out.str();
+}
+
 Result<NumberOrVar> IntOrVar(const Value& value, const std::string& what) {
   if (value.is(Value::Kind::kNumber) && value.tag.empty() && !value.derived_tag.empty()) {
     return Status::InvalidArgument(
         what + " is computed from the tagged variable " + value.derived_tag +
         "; the program format takes a tagged variable or a plain number here, not an "
         "expression on one: give the width its own tagged variable (e.g. _NEURON_<k> = " +
-        std::to_string(static_cast<int64_t>(value.number)) + ")");
+        NumberText(value.number) + ")");
   }
   CB_ASSIGN_OR_RETURN(const int64_t number, WholeNumber(value, what));
   NumberOrVar out;
@@ -295,9 +301,9 @@ Result<LayerObject> MakeLayer(const std::string& class_name, const CallArgs& arg
     given[keyword] = value;
   }
   for (const auto& [keyword, value] : given) {
-    const bool known =
-        std::any_of(rule.params.begin(), rule.params.end(),
-                    [&](const ParamRule& param) { return param.keyword == keyword; });
+    const std::string& name = keyword;  // (a lambda cannot capture a structured binding)
+    const bool known = std::any_of(rule.params.begin(), rule.params.end(),
+                                   [&](const ParamRule& param) { return param.keyword == name; });
     if (known || HarmlessKeywords().count(keyword) > 0) continue;
     const auto accepted = rule.accepted_defaults.find(keyword);
     if (accepted != rule.accepted_defaults.end()) {

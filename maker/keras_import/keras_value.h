@@ -4,6 +4,7 @@
 // where such a value matters (a layer argument, fit's data) and says where it came from.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -89,6 +90,10 @@ struct Value {
   const Statement* function = nullptr;
   int line = 0;
   std::string source;
+  // The values inside this one (kSequence items, a kMethod's object), all levels, and how
+  // deep they nest: the interpreter refuses values past a bound (hostile programs).
+  int64_t elements = 0;
+  int nesting = 0;
 
   static Value Unknown(std::string why, int line, std::string source = "") {
     Value value;
@@ -122,9 +127,15 @@ struct Value {
     value.kind = Kind::kSequence;
     value.items = std::move(items);
     value.is_list = is_list;
+    for (const Value& item : value.items) value.Contain(item);
     return value;
   }
   bool is(Kind k) const { return kind == k; }
+  // Counts `inner` (held in items) in elements and nesting.
+  void Contain(const Value& inner) {
+    elements += 1 + inner.elements;
+    nesting = std::max(nesting, inner.nesting + 1);
+  }
 };
 
 // What the program does with a model: its layers, compile and fit.

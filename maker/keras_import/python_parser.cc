@@ -14,6 +14,13 @@ struct SyntaxProblem {
   std::string what;
 };
 
+// Hostile input must not exhaust the stack: brackets, operators and indented blocks nest at
+// most this deep (in the parser, and so in the interpreter and the tree's destructors).
+constexpr int kMaxNesting = 100;
+// Longer sources are cut in messages (a node keeps its text; without a cap a long expression
+// would cost quadratic time and memory).
+constexpr size_t kMaxSourceChars = 200;
+
 const std::set<std::string>& CompoundKeywords() {
   static const auto* words =
       new std::set<std::string>{"for", "while", "with", "try", "class", "async"};
@@ -82,6 +89,29 @@ class Parser {
   }
 
  private:
+  // Counts one level of recursion for as long as it lives; past kMaxNesting, a SyntaxProblem.
+  class NestingGuard {
+   public:
+    explicit NestingGuard(Parser* parser) : parser_(parser) {
+      if (++parser_->nesting_ > kMaxNesting) {
+        --parser_->nesting_;
+        parser_->Fail(parser_->TooDeep());
+      }
+    }
+    ~NestingGuard() { --parser_->nesting_; }
+    NestingGuard(const NestingGuard&) = delete;
+    NestingGuard& operator=(const NestingGuard&) = delete;
+
+   private:
+    Parser* parser_;
+  };
+
+  std::string TooDeep() const {
+    return "nested more than " + std::to_string(kMaxNesting) +
+           " levels deep (brackets, operators, calls or indented blocks); the importer reads "
+           "programs nested at most that deep";
+  }
+
   // ---- token helpers ----
   const Token& Peek(size_t ahead = 0) const {
     return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)];
@@ -123,16 +153,18 @@ class Parser {
   std::string SourceBetween(const Token& first, const Token& last) const {
     if (first.line < 1 || last.end_line < first.line ||
         last.end_line > static_cast<int>(lines_.size())) {
-      return first.text;
+      return first.text.substr(0, kMaxSourceChars);
     }
+    // Read a little more than the cap (whitespace folds away), never the whole of a long span.
+    const size_t read_at_most = 2 * kMaxSourceChars;
     std::string text;
-    for (int line = first.line; line <= last.end_line; ++line) {
+    for (int line = first.line; line <= last.end_line && text.size() <= read_at_most; ++line) {
       const std::string& whole = lines_[line - 1];
       const size_t begin = line == first.line ? static_cast<size_t>(first.column - 1) : 0;
       const size_t end =
           line == last.end_line ? static_cast<size_t>(last.end_column - 1) : whole.size();
       if (begin < whole.size() && end > begin) {
-        text += WithoutComment(whole.substr(begin, end - begin)) + " ";
+        text += WithoutComment(whole.substr(begin, std::min(end - begin, read_at_most))) + " ";
       }
     }
     std::string folded;
@@ -141,10 +173,19 @@ class Parser {
       folded += (c == '\t' ? ' ' : c);
     }
     while (!folded.empty() && folded.back() == ' ') folded.pop_back();
+    if (folded.size() > kMaxSourceChars) folded = folded.substr(0, kMaxSourceChars) + "...";
     return folded;
   }
 
   ExprPtr Finish(Expr expr, size_t first_token) {
+    for (const ExprPtr& item : expr.items) {
+      if (item) expr.depth = std::max(expr.depth, item->depth + 1);
+    }
+    if (expr.object) expr.depth = std::max(expr.depth, expr.object->depth + 1);
+    for (const Argument& argument : expr.arguments) {
+      if (argument.value) expr.depth = std::max(expr.depth, argument.value->depth + 1);
+    }
+    if (expr.depth > kMaxNesting) Fail(TooDeep());
     const Token& first = tokens_[first_token];
     const Token& last = tokens_[pos_ > 0 ? pos_ - 1 : 0];
     expr.line = first.line;
@@ -366,6 +407,7 @@ class Parser {
 
   // ':' followed by an indented block or simple statements on the same line.
   Block Suite(int* end_line) {
+    const NestingGuard guard(this);
     ExpectOp(":");
     Block body;
     if (!AtKind(TokenKind::kNewline)) {
@@ -425,7 +467,8 @@ class Parser {
     statement.value = NamedTest();
     statement.body = Suite(&statement.end_line);
     if (AtName("elif")) {
-      Statement nested = If();  // parses "elif" like "if"
+      const NestingGuard guard(this);  // an elif chain nests in orelse
+      Statement nested = If();         // parses "elif" like "if"
       statement.end_line = nested.end_line;
       statement.orelse.push_back(std::move(nested));
     } else if (AtName("else")) {
@@ -508,6 +551,7 @@ class Parser {
   }
 
   ExprPtr Test() {
+    const NestingGuard guard(this);
     const size_t start = pos_;
     if (AtName("lambda")) {
       Next();
@@ -556,6 +600,7 @@ class Parser {
     const size_t start = pos_;
     if (AtName("not")) {
       Next();
+      const NestingGuard guard(this);
       return Make(Expr::Kind::kUnary, "not", start, {NotTest()});
     }
     return Comparison();
@@ -607,6 +652,7 @@ class Parser {
     const size_t start = pos_;
     if (AtOp("-") || AtOp("+") || AtOp("~")) {
       const std::string op = Next().text;
+      const NestingGuard guard(this);
       return Make(Expr::Kind::kUnary, op, start, {Factor()});
     }
     return Power();
@@ -618,6 +664,7 @@ class Parser {
     ExprPtr base = Primary();
     if (AtOp("**")) {
       Next();
+      const NestingGuard guard(this);
       return Make(Expr::Kind::kBinary, "**", start, {base, Factor()});
     }
     return base;
@@ -761,6 +808,7 @@ class Parser {
       Next();
       return Make(Expr::Kind::kName, "Ellipsis", start, {});
     }
+    const NestingGuard guard(this);  // a bracketed display
     bool comprehension = false;
     bool trailing_comma = false;
     if (AtOp("(")) {
@@ -824,6 +872,7 @@ class Parser {
   std::vector<Token> tokens_;
   const std::vector<std::string>& lines_;
   size_t pos_ = 0;
+  int nesting_ = 0;  // NestingGuard levels now open
 };
 
 }  // namespace

@@ -42,7 +42,8 @@ struct Expr {
   std::vector<ExprPtr> items;
   std::vector<Argument> arguments;  // kCall
   int line = 0;
-  std::string source;  // the expression as written (one line, for messages)
+  int depth = 1;       // nodes on the longest path down (the parser bounds it)
+  std::string source;  // the expression as written (one line, for messages; long ones cut)
 };
 
 struct Statement;

@@ -20,11 +20,9 @@ namespace {
 using Replay = std::function<Status(const uint8_t*, size_t)>;
 
 const std::map<std::string, Replay>& Targets() {
-  static const std::map<std::string, Replay> targets = {{"wire", ReplayWire},
-                                                        {"program", ReplayProgram},
-                                                        {"shared_json", ReplaySharedJson},
-                                                        {"idx", ReplayIdx},
-                                                        {"csv", ReplayCsv}};
+  static const std::map<std::string, Replay> targets = {
+      {"wire", ReplayWire}, {"program", ReplayProgram}, {"shared_json", ReplaySharedJson},
+      {"idx", ReplayIdx},   {"csv", ReplayCsv},         {"keras_import", ReplayKerasImport}};
   return targets;
 }
 
@@ -55,7 +53,8 @@ TEST(FuzzRegressionsTest, ValidSeedsAreAccepted) {
                                                     {"program", "fashion_cnn.yaml"},
                                                     {"shared_json", "du_0"},
                                                     {"idx", "images2_gz"},
-                                                    {"csv", "header"}};
+                                                    {"csv", "header"},
+                                                    {"keras_import", "mlp_functional.py"}};
   for (const auto& [target, seed] : seeds) {
     const Status status = ReplayFile(target, corpus + target + "/" + seed);
     EXPECT_TRUE(status.ok()) << target << "/" << seed << ": " << status.ToString();

@@ -418,6 +418,25 @@ TEST(KerasImport, ConstructsOutsideTheSubsetAreErrorsNeverGuesses) {
                        "training data (line 2) has (28, 28) (784)"));
 }
 
+TEST(KerasImport, HostileProgramsStayWithinBoundsAndSayWhy) {
+  // Deep nesting is refused with a message, not followed until the stack runs out.
+  const std::string deep = std::string(150, '(') + "10" + std::string(150, ')');
+  EXPECT_TRUE(Contains(ImportError(Replace(kSmall, "_NEURON_2 = 10", "_NEURON_2 = " + deep)),
+                       "nested more than 100 levels deep"));
+  EXPECT_TRUE(Contains(ImportError(Replace(kSmall, "_NEURON_2 = 10", "_NEURON_2 = 1e300")),
+                       "must be a whole number >= 1 (a width or the epochs, at most 10^9)"));
+  // Calls that would repeat 10^16 times, values that double: cut short, the import goes on.
+  std::string prelude = "def f0():\n    pass\n";
+  for (int i = 1; i <= 16; ++i) {
+    prelude += "def f" + std::to_string(i) + "():\n";
+    for (int call = 0; call < 10; ++call) prelude += "    f" + std::to_string(i - 1) + "()\n";
+  }
+  prelude += "f16()\na = 1\n";
+  for (int i = 0; i < 40; ++i) prelude += "a = a, a\n";
+  auto imported = ImportKerasProgram(prelude + kSmall, "p.py", "p");
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+}
+
 TEST(KerasImport, CodeOutsideTheBlockThatDoesNotMatterIsSkipped) {
   const std::string program =
       "import matplotlib.pyplot as plt\n"

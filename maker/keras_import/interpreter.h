@@ -1,0 +1,154 @@
+// Internal to keras_interpreter.h: the symbolic interpreter's state and its parts. One class,
+// its members defined by concern in interpreter_*.cc (statements and variables, the special
+// names, expressions and calls, Keras model building, compile / fit / predict, data sources,
+// the final Program and its checks). Single-threaded; one object per import.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "maker/keras_import/keras_interpreter.h"
+#include "maker/keras_import/keras_layers.h"
+#include "maker/keras_import/keras_value.h"
+#include "maker/keras_import/python_syntax.h"
+#include "maker/keras_import/skynnet_markers.h"
+#include "shared/program.h"
+#include "shared/status.h"
+
+namespace cloudbook::keras_import {
+
+// "tensorflow.keras.layers.Dense" and "tf_keras.layers.Dense" are "keras.layers.Dense".
+std::string Canonical(const std::string& path);
+// "keras.layers.Dense" -> "Dense".
+std::string LastPart(const std::string& path);
+bool StartsWith(const std::string& text, const std::string& prefix);
+std::string Lower(std::string text);
+// "(28, 28)", "(784,)".
+std::string ShapeText(const std::vector<int64_t>& shape);
+// The number of values in a shape; INT64_MAX when that overflows (hostile sizes).
+int64_t Product(const std::vector<int64_t>& shape);
+
+struct TaggedVar {
+  int64_t value = 0;
+  int line = 0;
+};
+
+// The locals of one call of a program function.
+struct Frame {
+  std::map<std::string, Value> locals;
+  std::set<std::string> global_names;
+};
+
+class Interpreter {
+ public:
+  Interpreter(const SkynnetBlock& block, const std::string& source, const std::string& name)
+      : block_(block), source_(source), name_(name) {}
+
+  // Runs the module (and main() when nothing called it), then assembles the Program.
+  Result<InterpretedProgram> Run(const Block& module);
+
+ private:
+  // ---- statement execution and the symbolic environment (interpreter_statements.cc) ----
+  Status Error(int line, const std::string& what) const;
+  void Warn(int line, const std::string& what);
+  void Note(int line, const std::string& what);
+  // Gives a message without a place the file and line of `line`.
+  Status AtLine(const Status& status, int line) const;
+  void Bind(const std::string& name, Value value);
+  Value Lookup(const std::string& name, int line) const;
+  Status ExecBlock(const Block& statements);
+  Status Exec(const Statement& statement);
+  void RecordSkipped(const Statement& statement, const std::string& keyword);
+  // Whether a statement of the block lies in this statement's lines.
+  bool ContainsBlock(const Statement& statement) const;
+  Status ExecInContext(const Statement& statement);
+  Status ExecIf(const Statement& statement);
+  Status ExecAssign(const Statement& statement);
+  Status AssignTarget(const Expr& target, const Value& value, int line);
+  Status ExecExpression(const Statement& statement);
+  bool Strict() const { return strict_depth_ > 0; }  // inside the SKYNNET block
+
+  // ---- the special names: tagged variables and _DATA_ variables (interpreter_names.cc) ----
+  static bool IsLiteralNumber(const Expr& expr);
+  // Tagged variables get their value recorded (and a tag on the number); misspelt ones a
+  // warning saying what sk_tool would have done.
+  Status CheckSpecialName(const std::string& name, const Expr& rhs, Value* value, int line);
+
+  // ---- expressions and calls (interpreter_expressions.cc) ----
+  Value EvalTolerant(const Expr& expr);
+  Result<Value> Eval(const Expr& expr);
+  Result<Value> ParseNumber(const Expr& expr);
+  Result<Value> Attribute(const Value& object, const Expr& expr);
+  Result<Value> EvalSubscript(const Expr& expr);
+  Result<Value> Binary(const Expr& expr, const Value& left, const Value& right);
+  Result<CallArgs> EvalArguments(const Expr& call);
+  Result<Value> EvalCall(const Expr& expr);
+  Result<Value> EvalCallHere(const Expr& expr);
+  Result<Value> CallFunction(const Value& function, const std::vector<Value>& arguments, int line);
+  Result<Value> CallModule(const std::string& path, const CallArgs& args, const Expr& expr);
+
+  // ---- Keras model building (interpreter_models.cc) ----
+  Result<Value> CallKeras(const std::string& path, const CallArgs& args, const Expr& expr);
+  static Value LayerValue(LayerObject layer);
+  // Appends a layer; Activation('x') folds into the layer before it.
+  Status AppendLayer(std::vector<LayerSpec>* layers, const LayerObject& layer);
+  Result<Value> ApplyLayer(const LayerObject& layer, const CallArgs& args, const Expr& expr);
+  Status AddToSequential(ModelState* model, const Value& item, const std::string& where);
+  Result<Value> MakeSequential(const CallArgs& args, const Expr& expr);
+  Result<Value> MakeFunctional(const CallArgs& args, const Expr& expr);
+
+  // ---- compile, fit and predict (interpreter_training.cc) ----
+  // model.add / compile / fit / predict / summary / evaluate; array.astype / reshape.
+  Result<Value> CallMethod(const Value& object, const std::string& name, const CallArgs& args,
+                           const Expr& expr);
+  Result<Value> MakeOptimizer(const std::string& name, const CallArgs& args, const Expr& expr);
+  Result<Value> Compile(ModelState* model, const CallArgs& args, const Expr& expr);
+  Result<std::string> LossName(const Value& value, const Expr& expr);
+  Result<Value> Fit(ModelState* model, const Value& model_value, const CallArgs& args,
+                    const Expr& expr);
+
+  // ---- data loading and data sources (interpreter_data.cc) ----
+  Result<Value> LoadIdxFile(const Value& from, const Expr& expr);
+  Result<Value> ExpandDims(const CallArgs& args, const Expr& expr);
+  Result<Value> LoadKerasDataset(const std::string& dataset, const Expr& expr);
+  Result<Value> CallArrayMethod(const Value& object, const std::string& name, const CallArgs& args,
+                                const Expr& expr);
+  Result<ArraySource> SourceOf(const Value& value, const std::string& what, int line);
+  void AddDataFile(const Value& value, const std::string& role);
+  static bool SameArray(const Value& a, const Value& b);
+
+  // ---- the Program and its checks (interpreter_program.cc) ----
+  Result<InterpretedProgram> Assemble();
+  Status CheckOutput(const ModelState& model);
+  Status CheckLoss(const ModelState& model);
+
+  const SkynnetBlock& block_;
+  const std::string& source_;
+  const std::string& name_;
+  std::map<std::string, Value> globals_;
+  std::vector<Frame> frames_;
+  std::map<std::string, std::pair<int, std::string>> skipped_;
+  std::vector<std::string> star_modules_;
+  std::set<std::string> called_;
+  int strict_depth_ = 0;
+  bool block_ran_ = false;
+  bool returning_ = false;
+  Value return_value_;
+  int next_input_id_ = 0;
+  int calls_ = 0;  // calls of the program's functions so far (bounded)
+  std::shared_ptr<ModelState> fit_model_;
+  std::map<std::string, TaggedVar> vars_;
+  std::set<std::string> warned_names_;
+  std::map<std::string, int> data_lines_;
+  std::map<std::string, Value> data_values_;  // the _DATA_ variables as last assigned
+  std::vector<std::string> warnings_;
+  std::vector<std::string> notes_;
+  std::vector<DataFile> data_files_;
+};
+
+}  // namespace cloudbook::keras_import

@@ -1,0 +1,244 @@
+// Interpreter: the final Program from the trained model (data, layers, training) and its
+// checks (output layer against the tagged variables, loss against the marker).
+#include "maker/keras_import/interpreter.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "maker/keras_import/tagged_names.h"
+
+namespace cloudbook::keras_import {
+
+Result<InterpretedProgram> Interpreter::Assemble() {
+  if (!fit_model_) {
+    return Error(block_.begin_line, "no <model>.fit(...) in the SKYNNET block (lines " +
+                                        std::to_string(block_.begin_line) + "-" +
+                                        std::to_string(block_.end_line) +
+                                        "): the block must build, compile and fit the network");
+  }
+  const ModelState& model = *fit_model_;
+  Program program;
+  program.name = name_;
+  program.problem = block_.problem;
+  if (block_.problem == ProblemType::kRegression) {
+    if (!block_.metrics_suffix.empty()) {
+      Warn(block_.begin_line, "the _" + block_.metrics_suffix +
+                                  " suffix is ignored for REGRESSION: the composed "
+                                  "prediction reports mse and mae");
+    }
+  } else if (block_.metrics_suffix == "ACC") {
+    program.metrics = {"accuracy"};
+  } else if (block_.metrics_suffix == "LOSS") {
+    program.metrics = {"loss"};
+  } else if (block_.metrics_suffix == "ACC_LOSS") {
+    program.metrics = {"accuracy", "loss"};
+  }
+  if (model.layers.empty()) {
+    return Error(model.line, "the model has no layers");
+  }
+  if (model.compile_line == 0) {
+    return Error(model.fit_line,
+                 "the model is trained without compile(...): add "
+                 "model.compile(optimizer=..., loss=...) before fit");
+  }
+  // Data.
+  CB_ASSIGN_OR_RETURN(
+      program.data.train.x,
+      SourceOf(model.fit_x, "fit's training data ('" + model.fit_x_name + "')", model.fit_line));
+  const bool autoencoder = SameArray(model.fit_x, model.fit_y);
+  if (autoencoder) {
+    if (model.fit_y.array->scale != model.fit_x.array->scale) {
+      return Error(model.fit_line,
+                   "fit's targets are its inputs scaled differently; scale "
+                   "both the same way");
+    }
+    program.data.train.y.format = "same_as_x";
+    if (block_.problem != ProblemType::kRegression) {
+      return Error(model.fit_line,
+                   "fit's targets are its inputs (an autoencoder): use "
+                   "#SKYNNET:BEGIN_REGRESSION");
+    }
+  } else {
+    CB_ASSIGN_OR_RETURN(
+        program.data.train.y,
+        SourceOf(model.fit_y, "fit's targets ('" + model.fit_y_name + "')", model.fit_line));
+    if (model.fit_y.array->labels && model.fit_y.array->scale != 1) {
+      return Error(model.fit_line,
+                   "the labels are divided by a number; keep them as class "
+                   "numbers");
+    }
+  }
+  AddDataFile(model.fit_x, "training inputs");
+  AddDataFile(model.fit_y, "training targets");
+  program.data.validation_split = model.validation_split;
+  if (model.fit_x_name != "_DATA_TRAIN_X" ||
+      (model.fit_y_name != "_DATA_TRAIN_Y" &&
+       !(autoencoder && model.fit_y_name == "_DATA_TRAIN_X"))) {
+    Warn(model.fit_line, "fit trains on '" + model.fit_x_name + "', '" + model.fit_y_name +
+                             "' rather than _DATA_TRAIN_X, _DATA_TRAIN_Y: the original "
+                             "sk_tool splits only the _DATA_ variables between the subnets, "
+                             "so it would have trained every subnet on all the data; "
+                             "cloudbook splits what fit receives");
+  }
+  for (const std::string name : {"_DATA_VAL_X", "_DATA_VAL_Y"}) {
+    if (data_lines_.count(name) > 0) {
+      Warn(data_lines_[name], name + " is not used: cloudbook validates on the last " +
+                                  std::string("validation_split of the training data (fit's "
+                                              "validation_split)"));
+    }
+  }
+  // Test data: what predict receives (else _DATA_TEST_X) with _DATA_TEST_Y.
+  Value test_x = model.predict_x;
+  if (!test_x.is(Value::Kind::kArray)) test_x = data_values_["_DATA_TEST_X"];
+  const Value test_y = data_values_["_DATA_TEST_Y"];
+  if (model.predict_line != 0 && !model.predict_x.is(Value::Kind::kArray)) {
+    return Error(model.predict_line, "predict's data ('" + model.predict_x_name +
+                                         "') must be test data loaded like the training data; "
+                                         "got " +
+                                         Describe(model.predict_x) +
+                                         UnknownReason(model.predict_x));
+  }
+  if (model.predict_line != 0 && model.predict_x_name != "_DATA_TEST_X") {
+    Warn(model.predict_line, "predict uses '" + model.predict_x_name +
+                                 "' rather than _DATA_TEST_X (the name the original sk_tool "
+                                 "looks for); cloudbook tests on what predict receives");
+  }
+  if (test_x.is(Value::Kind::kArray)) {
+    DataSplit test;
+    CB_ASSIGN_OR_RETURN(test.x, SourceOf(test_x, "the test data", model.predict_line));
+    bool have_y = true;
+    if (SameArray(test_x, test_y) || (autoencoder && !test_y.is(Value::Kind::kArray))) {
+      if (!autoencoder) {
+        return Error(model.fit_line, "the test targets are the test inputs but fit's are not");
+      }
+      test.y.format = "same_as_x";
+    } else if (test_y.is(Value::Kind::kArray)) {
+      CB_ASSIGN_OR_RETURN(test.y, SourceOf(test_y, "_DATA_TEST_Y", data_lines_["_DATA_TEST_Y"]));
+      AddDataFile(test_y, "test targets");
+    } else {
+      have_y = false;
+      Warn(model.predict_line != 0 ? model.predict_line : block_.begin_line,
+           "no test targets (_DATA_TEST_Y" +
+               std::string(test_y.is(Value::Kind::kUnknown) ? UnknownReason(test_y) : "") +
+               "): the program gets no test split, so the composed prediction is not scored");
+    }
+    if (have_y) {
+      AddDataFile(test_x, "test inputs");
+      program.data.test = test;
+    }
+  } else {
+    Warn(block_.begin_line,
+         "no test data (predict(_DATA_TEST_X) or _DATA_TEST_X): the "
+         "composed prediction is not scored");
+  }
+  // Model.
+  program.model.layers = model.layers;
+  program.model.input_dtype = model.input_dtype;
+  if (model.layers[0].type == "embedding") program.model.input_dtype = "int64";
+  const std::vector<int64_t>& data_shape = model.fit_x.array->sample_shape;
+  if (model.input_shape) {
+    program.model.input_shape = *model.input_shape;
+    if (!data_shape.empty() && Product(data_shape) != Product(*model.input_shape)) {
+      return Error(model.line, "the model's input " + ShapeText(*model.input_shape) + " holds " +
+                                   std::to_string(Product(*model.input_shape)) +
+                                   " values per sample, but the training data (line " +
+                                   std::to_string(model.fit_x.array->line) + ") has " +
+                                   ShapeText(data_shape) + " (" +
+                                   std::to_string(Product(data_shape)) + ")");
+    }
+  } else if (!data_shape.empty()) {
+    program.model.input_shape = data_shape;
+  } else {
+    return Error(model.line,
+                 "the model's input shape is not known: give the first layer "
+                 "input_shape=(...) or start with Input(shape=(...))");
+  }
+  CB_RETURN_IF_ERROR(CheckOutput(model));
+  // Training.
+  program.train.optimizer = model.optimizer.name;
+  program.train.learning_rate =
+      model.optimizer.learning_rate.value_or(model.optimizer.name == "sgd" ? 0.01 : 0.001);
+  program.train.momentum = model.optimizer.momentum;
+  program.train.loss = model.loss;
+  CB_RETURN_IF_ERROR(CheckLoss(model));
+  program.train.batch_size = model.batch_size;
+  if (model.epochs.is(Value::Kind::kNumber)) {
+    program.train.epochs.value = model.epochs.number;
+    program.train.epochs.var = model.epochs.tag;
+    if (model.epochs.tag.empty() && vars_.count("_EPOCHS") > 0) {
+      Warn(model.fit_line,
+           "_EPOCHS is defined but fit's epochs is not _EPOCHS, so the "
+           "epochs are never reduced");
+    }
+  } else {
+    program.train.epochs.value = 1;
+    Warn(model.fit_line, "fit has no epochs=...: Keras trains 1 epoch, and so will cloudbook");
+  }
+  for (const auto& [name, var] : vars_) program.vars[name] = var.value;
+  InterpretedProgram out;
+  out.program = std::move(program);
+  out.warnings = std::move(warnings_);
+  out.notes = std::move(notes_);
+  out.data_files = std::move(data_files_);
+  return out;
+}
+
+Status Interpreter::CheckOutput(const ModelState& model) {
+  const LayerSpec& last = model.layers.back();
+  const std::string rule =
+      "cloudbook (like sk_tool) takes the output size from the _NEURON_<k> with the highest "
+      "k, so the last layer must be Dense(_NEURON_<k>, ...) with that variable";
+  if (last.type != "dense") {
+    return Error(last.line, "the last layer is " + last.type + ", not Dense: " + rule);
+  }
+  const NumberOrVar& units = last.numbers.at("units")[0];
+  std::string highest;
+  int highest_k = 0;
+  for (const auto& [name, var] : vars_) {
+    const int k = TaggedIndex(name, "_NEURON_");
+    if (k > highest_k) {
+      highest_k = k;
+      highest = name;
+    }
+  }
+  if (units.var.empty() || TaggedIndex(units.var, "_NEURON_") == 0) {
+    return Error(last.line, "the output layer's units (" +
+                                std::to_string(static_cast<int64_t>(units.value)) +
+                                (units.var.empty() ? "" : ", " + units.var) +
+                                ") are not a _NEURON_<k> variable: " + rule);
+  }
+  if (units.var != highest) {
+    return Error(last.line, "the output layer uses " + units.var + " but the highest is " +
+                                highest + " (line " + std::to_string(vars_[highest].line) +
+                                "): " + rule + "; renumber the variables");
+  }
+  const int64_t outputs = static_cast<int64_t>(units.value);
+  if (block_.problem == ProblemType::kBinary && outputs != 2) {
+    return Error(last.line, "BINARYCLASS needs an output layer of 2 units (" + units.var + " = " +
+                                std::to_string(outputs) +
+                                "): the subnets compare the two probabilities; write Dense(" +
+                                units.var + ", activation='softmax') with " + units.var +
+                                " = 2 and loss='sparse_categorical_crossentropy' (labels 0 and 1)");
+  }
+  if (block_.problem == ProblemType::kMulticlass && outputs < 2) {
+    return Error(last.line, "MULTICLASS needs at least 2 classes in the output layer (" +
+                                units.var + " = " + std::to_string(outputs) + ")");
+  }
+  return Status::Ok();
+}
+
+Status Interpreter::CheckLoss(const ModelState& model) {
+  const bool regression_loss = model.loss == "mse" || model.loss == "mae";
+  if (regression_loss == (block_.problem == ProblemType::kRegression)) return Status::Ok();
+  if (regression_loss) {
+    return Error(model.loss_line, "the loss '" + model.loss + "' does not fit " + block_.marker +
+                                      ": classification trains with "
+                                      "loss='sparse_categorical_crossentropy'");
+  }
+  return Error(model.loss_line, "the loss '" + model.loss + "' does not fit " + block_.marker +
+                                    ": cloudbook trains and composes REGRESSION with "
+                                    "loss='mse' (or 'mae'); change the loss");
+}
+
+}  // namespace cloudbook::keras_import
