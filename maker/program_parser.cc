@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "shared/spelling.h"
+
 namespace cloudbook {
 namespace {
 
@@ -64,42 +66,6 @@ std::string Join(const std::vector<std::string>& items) {
 
 bool Contains(const std::vector<std::string>& items, const std::string& item) {
   return std::find(items.begin(), items.end(), item) != items.end();
-}
-
-std::string Lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// "; did you mean 'x'?" for the candidate closest to `word` (case-insensitive, at most two
-// edits and fewer edits than `word` has letters, so "x" never suggests "mse"); else "".
-std::string DidYouMean(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = 3;
-  for (const std::string& candidate : candidates) {
-    if (candidate == word) continue;
-    const size_t distance = EditDistance(Lower(word), Lower(candidate));
-    if (distance < best_distance && distance < word.size()) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  return best.empty() ? "" : "; did you mean '" + best + "'?";
 }
 
 const char* KindOf(const YAML::Node& node) {
@@ -387,7 +353,7 @@ Result<std::string> Parser::Word(const Field& field, const std::vector<std::stri
 
 Result<bool> Parser::Bool(const Field& field) const {
   CB_ASSIGN_OR_RETURN(const std::string text, Text(field, "true or false"));
-  const std::string word = Lower(text);
+  const std::string word = LowerCase(text);
   if (word == "true" || word == "yes" || word == "on") return true;
   if (word == "false" || word == "no" || word == "off") return false;
   return Error(field, "expected true or false, got '" + text + "'");

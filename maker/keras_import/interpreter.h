@@ -18,6 +18,7 @@
 #include "maker/keras_import/python_syntax.h"
 #include "maker/keras_import/skynnet_markers.h"
 #include "shared/program.h"
+#include "shared/spelling.h"
 #include "shared/status.h"
 
 namespace cloudbook::keras_import {
@@ -27,7 +28,6 @@ std::string Canonical(const std::string& path);
 // "keras.layers.Dense" -> "Dense".
 std::string LastPart(const std::string& path);
 bool StartsWith(const std::string& text, const std::string& prefix);
-std::string Lower(std::string text);
 // "(28, 28)", "(784,)".
 std::string ShapeText(const std::vector<int64_t>& shape);
 // The number of values in a shape; INT64_MAX when that overflows (hostile sizes).

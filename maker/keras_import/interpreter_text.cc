@@ -1,7 +1,6 @@
 // The spelling helpers shared by the interpreter's parts (interpreter.h).
 #include "maker/keras_import/interpreter.h"
 
-#include <cctype>
 #include <limits>
 #include <string>
 #include <vector>
@@ -23,11 +22,6 @@ std::string LastPart(const std::string& path) { return path.substr(path.rfind('.
 
 bool StartsWith(const std::string& text, const std::string& prefix) {
   return text.rfind(prefix, 0) == 0;
-}
-
-std::string Lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
 }
 
 std::string ShapeText(const std::vector<int64_t>& shape) {

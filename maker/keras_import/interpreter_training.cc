@@ -58,7 +58,7 @@ Result<Value> Interpreter::CallMethod(const Value& object, const std::string& na
 
 Result<Value> Interpreter::MakeOptimizer(const std::string& name, const CallArgs& args,
                                          const Expr& expr) {
-  const std::string lower = Lower(name);
+  const std::string lower = LowerCase(name);
   if (lower != "adam" && lower != "sgd") {
     return Status::InvalidArgument("'" + expr.source + "': the optimizer " + name +
                                    " is not supported; valid: Adam(learning_rate=...), "
@@ -111,9 +111,9 @@ Result<Value> Interpreter::Compile(ModelState* model, const CallArgs& args, cons
       if (value.is(Value::Kind::kOptimizer)) {
         model->optimizer = *value.optimizer;
       } else if (value.is(Value::Kind::kString) &&
-                 (Lower(value.text) == "adam" || Lower(value.text) == "sgd")) {
+                 (LowerCase(value.text) == "adam" || LowerCase(value.text) == "sgd")) {
         model->optimizer = OptimizerSpec();
-        model->optimizer.name = Lower(value.text);
+        model->optimizer.name = LowerCase(value.text);
       } else {
         return Status::InvalidArgument(
             "'" + expr.source + "': optimizer " +

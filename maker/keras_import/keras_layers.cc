@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "maker/keras_import/tagged_names.h"
+#include "shared/spelling.h"
 
 namespace cloudbook::keras_import {
 namespace {

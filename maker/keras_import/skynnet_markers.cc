@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "maker/keras_import/tagged_names.h"
+#include "shared/spelling.h"
 
 namespace cloudbook::keras_import {
 namespace {

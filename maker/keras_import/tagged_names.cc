@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "shared/spelling.h"
+
 namespace cloudbook::keras_import {
 namespace {
 
@@ -17,40 +19,6 @@ const std::vector<std::string>& DataNames() {
       new std::vector<std::string>{"_DATA_TRAIN_X", "_DATA_TRAIN_Y", "_DATA_VAL_X",
                                    "_DATA_VAL_Y",   "_DATA_TEST_X",  "_DATA_TEST_Y"};
   return *names;
-}
-
-std::string Lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string Closest(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = 3;
-  for (const std::string& candidate : candidates) {
-    if (candidate == word) continue;
-    const size_t distance = EditDistance(Lower(word), Lower(candidate));
-    if (distance < best_distance && distance < word.size()) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  return best;
 }
 
 // sk_tool's reading (get_var_from_list): the text before the first run of digits must be
@@ -83,11 +51,6 @@ int TaggedIndex(const std::string& name, const std::string& family) {
     if (!std::isdigit(static_cast<unsigned char>(c))) return 0;
   }
   return std::stoi(digits);
-}
-
-std::string DidYouMean(const std::string& word, const std::vector<std::string>& candidates) {
-  const std::string best = Closest(word, candidates);
-  return best.empty() ? "" : "; did you mean '" + best + "'?";
 }
 
 NameCheck CheckName(const std::string& name) {
@@ -124,10 +87,10 @@ NameCheck CheckName(const std::string& name) {
     if (!k.empty()) candidates.push_back(family + k);
     if (digits.empty()) candidates.push_back(family);  // _EMBEDING_ -> _EMBEDDING_<k>
   }
-  std::string best = Closest(name, candidates);
+  std::string best = ClosestSpelling(name, candidates);
   if (!digits.empty() && k.empty()) {
     for (const std::string& family : Families()) {
-      if (Lower(name.substr(0, digits_begin)) == Lower(family)) best = family + "<k>";
+      if (LowerCase(name.substr(0, digits_begin)) == LowerCase(family)) best = family + "<k>";
     }
     if (!best.empty()) check.why = "k counts from 1";
   } else if (!digits.empty() && digits[0] == '0' && !best.empty()) {

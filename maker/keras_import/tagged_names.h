@@ -27,10 +27,6 @@ struct NameCheck {
 
 NameCheck CheckName(const std::string& name);
 
-// "; did you mean 'x'?" for the candidate within two edits of `word` (case-insensitive),
-// else "".
-std::string DidYouMean(const std::string& word, const std::vector<std::string>& candidates);
-
 // The _NEURON_ family index k of a well-formed tagged name, else 0.
 int TaggedIndex(const std::string& name, const std::string& family);
 
