@@ -22,6 +22,13 @@ class AgentTraining : public testing::AgentProcessTest {
     if (!testing::SetUpFashionMlpProject(project_.path())) {
       GTEST_SKIP() << "Fashion-MNIST not installed (package dataset-fashion-mnist)";
     }
+    // Sanitized agents start and answer several times slower: give them a longer heartbeat
+    // (the peer timeout is three heartbeats, at least 3 s).
+    if (testing::TestTimeScale() > 1) {
+      testing::WriteFile(
+          project_.Join("distributed/config.json"),
+          "{\"heartbeat_interval_s\": " + std::to_string(testing::TestTimeScale()) + "}");
+    }
   }
 
   void Make(int train_limit) {
@@ -141,7 +148,8 @@ TEST_F(AgentTraining, KilledAgentFailsTheCallPromptlyAndResumesFromItsCheckpoint
       std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
   const std::string failed = testing::ReadFileOrDie(out);
   EXPECT_EQ(failed.find("exit=0"), std::string::npos) << failed;
-  EXPECT_LT(seconds, 10.0) << "the peer timeout is 3 s; the rest is process start under load";
+  EXPECT_LT(seconds, 10.0 * testing::TestTimeScale())
+      << "the peer timeout is 3 s; the rest is process start under load";
   ASSERT_TRUE(fs::exists(checkpoint));
 
   // Relaunched, the agent resumes after the checkpointed epochs.
