@@ -50,6 +50,11 @@ Result<ProjectConfig> ReadProjectConfig(const std::string& path) {
   return ProjectConfigFromJson(json, path);
 }
 
+Result<ProjectConfig> LoadProjectConfigOrDefaults(const std::string& path) {
+  if (!FileExists(path)) return ProjectConfig();
+  return ReadProjectConfig(path);
+}
+
 Result<ProjectConfig> EnsureProjectConfig(const std::string& path, bool* created) {
   if (created) *created = false;
   if (FileExists(path)) return ReadProjectConfig(path);

@@ -21,6 +21,8 @@ Json ToJson(const ProjectConfig& config);
 // Missing keys take their defaults; wrong types or ranges are an error naming the key.
 Result<ProjectConfig> ProjectConfigFromJson(const Json& json, const std::string& source);
 Result<ProjectConfig> ReadProjectConfig(const std::string& path);
+// The file, or the defaults when the maker has not written it yet.
+Result<ProjectConfig> LoadProjectConfigOrDefaults(const std::string& path);
 // Writes the defaults when the file is absent; returns what is in effect.
 Result<ProjectConfig> EnsureProjectConfig(const std::string& path, bool* created = nullptr);
 

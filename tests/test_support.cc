@@ -63,17 +63,31 @@ bool SetUpFashionMlpProject(const std::string& project_folder) {
   return true;
 }
 
-CommandResult RunShell(const std::string& command, const std::string& err_path) {
+namespace {
+
+// Runs a complete `sh -c` line, collecting its stdout.
+CommandResult RunRedirected(const std::string& command_line) {
   CommandResult result;
-  FILE* pipe = ::popen((command + " </dev/null 2>" + err_path).c_str(), "r");
+  FILE* pipe = ::popen(command_line.c_str(), "r");
   if (pipe == nullptr) return result;
   char buffer[4096];
   size_t n;
   while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
   const int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+}  // namespace
+
+CommandResult RunShell(const std::string& command, const std::string& err_path) {
+  CommandResult result = RunRedirected(command + " </dev/null 2>" + err_path);
   result.err = fs::exists(err_path) ? ReadFileOrDie(err_path) : "";
   return result;
+}
+
+CommandResult RunShellMerged(const std::string& command) {
+  return RunRedirected(command + " </dev/null 2>&1");
 }
 
 std::string FashionMnistDir() { return "/usr/share/datasets/fashion-mnist"; }

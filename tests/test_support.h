@@ -32,6 +32,8 @@ struct CommandResult {
 // Runs a shell command line to completion (sh -c, stdin from /dev/null); stderr goes
 // through `err_path`. Programs under test bound their own waits (--timeout, --wait).
 CommandResult RunShell(const std::string& command, const std::string& err_path);
+// The same with stderr merged into `out` (what a user sees on the terminal).
+CommandResult RunShellMerged(const std::string& command);
 
 // Writes bytes to a file, creating parent folders. Aborts the test on failure.
 void WriteFile(const std::string& path, const std::string& bytes);

@@ -40,13 +40,6 @@ std::string DescribeLimits(Grant grant, const GrantLimits& limits) {
          (limits.cores == 1 ? " core" : " cores") + ", device " + limits.device;
 }
 
-// distributed/config.json, or the defaults when the maker has not written it yet.
-Result<ProjectConfig> LoadProjectConfig(const std::string& distributed_folder) {
-  const std::string path = ProjectConfigPath(distributed_folder);
-  if (!FileExists(path)) return ProjectConfig();
-  return ReadProjectConfig(path);
-}
-
 // The sequence of this agent's previous announcement, so that sequences keep growing across
 // restarts (observers look for a new sequence); 0 when there is none we wrote.
 uint64_t PreviousSequence(const AgentConfig& config) {
@@ -130,7 +123,7 @@ CommandOutcome AgentRunner::Prepare() {
         " does not exist: mount or sync it on this machine (or run cloudbook-maker), then "
         "launch again"));
   }
-  auto project_config = LoadProjectConfig(config_.distributed_folder);
+  auto project_config = LoadProjectConfigOrDefaults(ProjectConfigPath(config_.distributed_folder));
   if (!project_config.ok()) return CommandOutcome::FromStatus(project_config.status());
   project_ = *project_config;
 
@@ -207,7 +200,7 @@ void AgentRunner::WriteStats() {
 
 void AgentRunner::Reload() {
   spdlog::info("SIGHUP: re-reading {}", LocalConfigPath(options_.project_folder, config_.id));
-  auto project_config = LoadProjectConfig(config_.distributed_folder);
+  auto project_config = LoadProjectConfigOrDefaults(ProjectConfigPath(config_.distributed_folder));
   if (project_config.ok()) {
     project_ = *project_config;
   } else {

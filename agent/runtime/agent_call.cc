@@ -11,6 +11,7 @@
 #include "agent/core/announcement.h"
 #include "agent/core/grant.h"
 #include "agent/core/pid_file.h"
+#include "agent/runtime/project_heartbeat.h"
 #include "agent/transport/peer_transport.h"
 
 namespace cloudbook {
@@ -82,7 +83,10 @@ Result<AgentCallResult> CallAgent(const AgentCallOptions& options,
   std::map<std::string, std::string> ids_by_key;
   for (const Announcement& a : scan.valid) ids_by_key[a.curve_public_key] = a.id;
 
+  CB_ASSIGN_OR_RETURN(const ProjectConfig project,
+                      LoadProjectConfigOrDefaults(ProjectConfigPath(config.distributed_folder)));
   PeerTransportOptions transport_options;
+  ApplyProjectHeartbeat(project, &transport_options);
   transport_options.agent_id = config.id;
   transport_options.plaintext = config.plaintext;
   transport_options.keys = config.curve;

@@ -12,6 +12,7 @@
 #include "agent/core/announcement.h"
 #include "agent/core/control_channel.h"
 #include "agent/core/run_progress_recorder.h"
+#include "agent/runtime/project_heartbeat.h"
 #include "agent/transport/invoke_context.h"
 #include "maker/maker.h"
 #include "shared/assignment.h"
@@ -55,10 +56,7 @@ Status AgentNode::Start(AgentServicesContext& context) {
   options.authorizer = [this](const std::string& key, std::string* id) {
     return Authorize(key, id);
   };
-  options.heartbeat_interval =
-      std::chrono::milliseconds(static_cast<int64_t>(context.project.heartbeat_interval_s * 1000));
-  options.peer_timeout = std::chrono::milliseconds(
-      static_cast<int64_t>(std::max(3.0, 3 * context.project.heartbeat_interval_s) * 1000));
+  ApplyProjectHeartbeat(context.project, &options);
   // The launch loop holds the port until now and the transport adopts its socket, so no
   // other agent can take the port in between.
   const int port = context.port->port();

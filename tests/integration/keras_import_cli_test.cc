@@ -3,7 +3,6 @@
 // `cloudbook-maker -p P --subnets 3 --local` trains the subnets on a small Fashion-MNIST slice.
 // Each of the five example programs (MLP, CNN, binary net, GRU, autoencoder) trains end to end.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <zlib.h>
 
 #include <boost/filesystem.hpp>
@@ -21,23 +20,6 @@ namespace {
 
 namespace fs = boost::filesystem;
 using testing::ScratchDir;
-
-struct Output {
-  int exit_code = -1;
-  std::string text;  // stdout and stderr
-};
-
-Output RunMaker(const std::string& command) {
-  Output result;
-  FILE* pipe = ::popen((command + " 2>&1 </dev/null").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.text.append(buffer, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 std::string Maker() { return std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-maker"; }
 std::string TestProgram(const std::string& name) {
@@ -109,37 +91,37 @@ class KerasImportRun : public ::testing::Test {
   Json ImportAndTrain(const std::string& program, const std::string& stem,
                       Data data = Data::kFashionMnist, Slice slice = {}) {
     const std::string folder = data == Data::kFashionMnist ? "fashion-mnist" : "fashion-binary";
-    const Output imported =
-        RunMaker(Maker() + " import " + TestProgram(program) + " -p " + project_.path());
-    EXPECT_EQ(imported.exit_code, 0) << imported.text;
-    EXPECT_TRUE(Contains(imported.text, "wrote " + project_.Join("original/" + stem + ".yaml")))
-        << imported.text;
-    EXPECT_TRUE(Contains(imported.text, "MISSING  " + folder + "/train-images-idx3-ubyte.gz"))
-        << imported.text;
+    const testing::CommandResult imported = testing::RunShellMerged(
+        Maker() + " import " + TestProgram(program) + " -p " + project_.path());
+    EXPECT_EQ(imported.exit_code, 0) << imported.out;
+    EXPECT_TRUE(Contains(imported.out, "wrote " + project_.Join("original/" + stem + ".yaml")))
+        << imported.out;
+    EXPECT_TRUE(Contains(imported.out, "MISSING  " + folder + "/train-images-idx3-ubyte.gz"))
+        << imported.out;
     const std::string working_dir = project_.Join("distributed/working_dir");
     fs::create_directories(working_dir);
     if (data == Data::kFashionMnist) {
-      EXPECT_TRUE(Contains(imported.text, "ln -s /usr/share/datasets/fashion-mnist"))
-          << imported.text;
+      EXPECT_TRUE(Contains(imported.out, "ln -s /usr/share/datasets/fashion-mnist"))
+          << imported.out;
       fs::create_directory_symlink(testing::FashionMnistDir(), working_dir + "/" + folder);
     } else {
       // Enough of each split for the slice: about a fifth of the samples are of the two classes.
       WriteFashionBinary(working_dir + "/" + folder, 6 * slice.train_limit, 6 * slice.test_limit);
     }
     // Importing again is a no-op that now finds the data.
-    const Output again =
-        RunMaker(Maker() + " -p " + project_.path() + " import " + TestProgram(program));
-    EXPECT_EQ(again.exit_code, 0) << again.text;
-    EXPECT_TRUE(Contains(again.text, "unchanged: ")) << again.text;
-    EXPECT_TRUE(Contains(again.text, "present  " + folder + "/train-images-idx3-ubyte.gz"))
-        << again.text;
-    const Output run =
-        RunMaker(Maker() + " -p " + project_.path() + " --subnets 3 --train-limit " +
-                 std::to_string(slice.train_limit) + " --test-limit " +
-                 std::to_string(slice.test_limit) + " --local --run-name imported --threads 2");
-    EXPECT_EQ(run.exit_code, 0) << run.text;
+    const testing::CommandResult again = testing::RunShellMerged(
+        Maker() + " -p " + project_.path() + " import " + TestProgram(program));
+    EXPECT_EQ(again.exit_code, 0) << again.out;
+    EXPECT_TRUE(Contains(again.out, "unchanged: ")) << again.out;
+    EXPECT_TRUE(Contains(again.out, "present  " + folder + "/train-images-idx3-ubyte.gz"))
+        << again.out;
+    const testing::CommandResult run = testing::RunShellMerged(
+        Maker() + " -p " + project_.path() + " --subnets 3 --train-limit " +
+        std::to_string(slice.train_limit) + " --test-limit " + std::to_string(slice.test_limit) +
+        " --local --run-name imported --threads 2");
+    EXPECT_EQ(run.exit_code, 0) << run.out;
     auto results = ReadJsonFile(project_.Join("distributed/results/imported.json"));
-    EXPECT_TRUE(results.ok()) << results.status().ToString() << "\n" << run.text;
+    EXPECT_TRUE(results.ok()) << results.status().ToString() << "\n" << run.out;
     return results.ok() ? *results : Json();
   }
 
@@ -203,39 +185,42 @@ TEST_F(KerasImportRun, BinaryNetOnIdxFilesImportsAndTrainsEndToEnd) {
 
 TEST(KerasImportCommand, BadProgramsAndFilesInTheWayWriteNothing) {
   ScratchDir project;
-  const Output bad = RunMaker(Maker() + " import " + TestProgram("bad_unsupported_layer.py") +
-                              " -p " + project.path());
-  EXPECT_EQ(bad.exit_code, 3) << bad.text;
-  EXPECT_TRUE(Contains(bad.text, "bad_unsupported_layer.py:13: ")) << bad.text;
-  EXPECT_TRUE(Contains(bad.text, "nothing was written")) << bad.text;
+  const testing::CommandResult bad = testing::RunShellMerged(
+      Maker() + " import " + TestProgram("bad_unsupported_layer.py") + " -p " + project.path());
+  EXPECT_EQ(bad.exit_code, 3) << bad.out;
+  EXPECT_TRUE(Contains(bad.out, "bad_unsupported_layer.py:13: ")) << bad.out;
+  EXPECT_TRUE(Contains(bad.out, "nothing was written")) << bad.out;
   EXPECT_FALSE(fs::exists(project.Join("original")));
 
   testing::WriteFile(project.Join("original/mlp_functional.yaml"), "name: mine\n");
-  const Output in_the_way =
-      RunMaker(Maker() + " import " + TestProgram("mlp_functional.py") + " -p " + project.path());
-  EXPECT_EQ(in_the_way.exit_code, 4) << in_the_way.text;
-  EXPECT_TRUE(Contains(in_the_way.text, "--force")) << in_the_way.text;
+  const testing::CommandResult in_the_way = testing::RunShellMerged(
+      Maker() + " import " + TestProgram("mlp_functional.py") + " -p " + project.path());
+  EXPECT_EQ(in_the_way.exit_code, 4) << in_the_way.out;
+  EXPECT_TRUE(Contains(in_the_way.out, "--force")) << in_the_way.out;
   EXPECT_EQ(testing::ReadFileOrDie(project.Join("original/mlp_functional.yaml")), "name: mine\n");
-  const Output forced = RunMaker(Maker() + " import " + TestProgram("mlp_functional.py") + " -p " +
-                                 project.path() + " --force --name fashion");
-  EXPECT_EQ(forced.exit_code, 0) << forced.text;
+  const testing::CommandResult forced =
+      testing::RunShellMerged(Maker() + " import " + TestProgram("mlp_functional.py") + " -p " +
+                              project.path() + " --force --name fashion");
+  EXPECT_EQ(forced.exit_code, 0) << forced.out;
   EXPECT_TRUE(fs::exists(project.Join("original/fashion.yaml")));
-  EXPECT_TRUE(Contains(forced.text, "original/ also holds mlp_functional.yaml")) << forced.text;
+  EXPECT_TRUE(Contains(forced.out, "original/ also holds mlp_functional.yaml")) << forced.out;
 
-  const Output warned =
-      RunMaker(Maker() + " import " + TestProgram("misspelt_names.py") + " -p " + project.path());
-  EXPECT_EQ(warned.exit_code, 0) << warned.text;
-  EXPECT_TRUE(Contains(warned.text, "'_EPOCHS_' is not a tagged name")) << warned.text;
+  const testing::CommandResult warned = testing::RunShellMerged(
+      Maker() + " import " + TestProgram("misspelt_names.py") + " -p " + project.path());
+  EXPECT_EQ(warned.exit_code, 0) << warned.out;
+  EXPECT_TRUE(Contains(warned.out, "'_EPOCHS_' is not a tagged name")) << warned.out;
 
-  const Output missing = RunMaker(Maker() + " import /nonexistent/x.py -p " + project.path());
-  EXPECT_EQ(missing.exit_code, 2) << missing.text;
-  const Output no_project = RunMaker(Maker() + " import " + TestProgram("mlp_functional.py"));
-  EXPECT_EQ(no_project.exit_code, 2) << no_project.text;
-  EXPECT_TRUE(Contains(no_project.text, "--project-folder")) << no_project.text;
-  const Output help = RunMaker(Maker() + " import --help");
-  EXPECT_EQ(help.exit_code, 0) << help.text;
-  EXPECT_TRUE(Contains(help.text, "--project-folder")) << help.text;
-  EXPECT_TRUE(Contains(help.text, "Exit codes")) << help.text;
+  const testing::CommandResult missing =
+      testing::RunShellMerged(Maker() + " import /nonexistent/x.py -p " + project.path());
+  EXPECT_EQ(missing.exit_code, 2) << missing.out;
+  const testing::CommandResult no_project =
+      testing::RunShellMerged(Maker() + " import " + TestProgram("mlp_functional.py"));
+  EXPECT_EQ(no_project.exit_code, 2) << no_project.out;
+  EXPECT_TRUE(Contains(no_project.out, "--project-folder")) << no_project.out;
+  const testing::CommandResult help = testing::RunShellMerged(Maker() + " import --help");
+  EXPECT_EQ(help.exit_code, 0) << help.out;
+  EXPECT_TRUE(Contains(help.out, "--project-folder")) << help.out;
+  EXPECT_TRUE(Contains(help.out, "Exit codes")) << help.out;
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // The maker as users run it: a real cloudbook-maker process on a project folder with
 // Fashion-MNIST linked into working_dir, deconstructing the configs/fashion_mlp program.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <boost/filesystem.hpp>
 #include <cstdio>
@@ -16,23 +15,6 @@ namespace {
 namespace fs = boost::filesystem;
 using testing::ScratchDir;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult RunCommand(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
 std::string Maker() { return std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-maker"; }
 
 // A project folder holding configs/fashion_mlp with the data set linked in.
@@ -45,12 +27,12 @@ class FashionProject : public ::testing::Test {
   }
 
   Json RunLocal(const std::string& run_name, const std::string& extra) {
-    const CommandResult run =
-        RunCommand(Maker() + " -p " + project_.path() + " --subnets 3 --train-limit 4000 " +
-                   "--test-limit 2000 --local --run-name " + run_name + " " + extra);
-    EXPECT_EQ(run.exit_code, 0) << run.output;
+    const testing::CommandResult run = testing::RunShellMerged(
+        Maker() + " -p " + project_.path() + " --subnets 3 --train-limit 4000 " +
+        "--test-limit 2000 --local --run-name " + run_name + " " + extra);
+    EXPECT_EQ(run.exit_code, 0) << run.out;
     auto results = ReadJsonFile(project_.Join("distributed/results/" + run_name + ".json"));
-    EXPECT_TRUE(results.ok()) << results.status().ToString() << "\n" << run.output;
+    EXPECT_TRUE(results.ok()) << results.status().ToString() << "\n" << run.out;
     return results.ok() ? *results : Json();
   }
 
@@ -104,8 +86,9 @@ TEST_F(FashionProject, OriginalOnlyTrainsTheOriginalAloneLikeTheBaseline) {
 }
 
 TEST_F(FashionProject, AFailedMakeWritesNothingAndKeepsTheOriginal) {
-  const CommandResult good = RunCommand(Maker() + " -p " + project_.path() + " --subnets 3");
-  ASSERT_EQ(good.exit_code, 0) << good.output;
+  const testing::CommandResult good =
+      testing::RunShellMerged(Maker() + " -p " + project_.path() + " --subnets 3");
+  ASSERT_EQ(good.exit_code, 0) << good.out;
   const std::string du_list = testing::ReadFileOrDie(project_.Join("distributed/du_list.json"));
   const std::string program = testing::ReadFileOrDie(project_.Join("original/fashion_mlp.yaml"));
 
@@ -115,36 +98,40 @@ TEST_F(FashionProject, AFailedMakeWritesNothingAndKeepsTheOriginal) {
     text.replace(text.find("_NEURON_2: 60"), 13, "_NEURON_2: 3");
     return text;
   }());
-  const CommandResult bad = RunCommand(Maker() + " -p " + project_.path() + " --subnets 6");
-  EXPECT_EQ(bad.exit_code, 3) << bad.output;
-  EXPECT_NE(bad.output.find("_NEURON_2 = 3"), std::string::npos) << bad.output;
-  EXPECT_NE(bad.output.find("the largest n that works is 3"), std::string::npos) << bad.output;
+  const testing::CommandResult bad =
+      testing::RunShellMerged(Maker() + " -p " + project_.path() + " --subnets 6");
+  EXPECT_EQ(bad.exit_code, 3) << bad.out;
+  EXPECT_NE(bad.out.find("_NEURON_2 = 3"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("the largest n that works is 3"), std::string::npos) << bad.out;
   EXPECT_EQ(testing::ReadFileOrDie(project_.Join("distributed/du_list.json")), du_list);
   EXPECT_TRUE(fs::exists(project_.Join("distributed/du_files/du_2.json")));
 }
 
 TEST(MakerCommandLine, HelpAndBadArguments) {
-  const CommandResult help = RunCommand(Maker() + " --help");
+  const testing::CommandResult help = testing::RunShellMerged(Maker() + " --help");
   EXPECT_EQ(help.exit_code, 0);
-  EXPECT_NE(help.output.find("--project-folder"), std::string::npos);
-  EXPECT_NE(help.output.find("Exit codes"), std::string::npos);
+  EXPECT_NE(help.out.find("--project-folder"), std::string::npos);
+  EXPECT_NE(help.out.find("Exit codes"), std::string::npos);
 
-  const CommandResult missing = RunCommand(Maker());
-  EXPECT_EQ(missing.exit_code, 2) << missing.output;
-  EXPECT_NE(missing.output.find("--project-folder"), std::string::npos) << missing.output;
+  const testing::CommandResult missing = testing::RunShellMerged(Maker());
+  EXPECT_EQ(missing.exit_code, 2) << missing.out;
+  EXPECT_NE(missing.out.find("--project-folder"), std::string::npos) << missing.out;
 
-  const CommandResult not_local = RunCommand(Maker() + " -p /tmp --original-only");
-  EXPECT_EQ(not_local.exit_code, 2) << not_local.output;
-  EXPECT_NE(not_local.output.find("--original-only needs --local"), std::string::npos)
-      << not_local.output;
+  const testing::CommandResult not_local =
+      testing::RunShellMerged(Maker() + " -p /tmp --original-only");
+  EXPECT_EQ(not_local.exit_code, 2) << not_local.out;
+  EXPECT_NE(not_local.out.find("--original-only needs --local"), std::string::npos)
+      << not_local.out;
 
-  const CommandResult negative = RunCommand(Maker() + " -p /tmp --subnets -4");
-  EXPECT_EQ(negative.exit_code, 2) << negative.output;
+  const testing::CommandResult negative =
+      testing::RunShellMerged(Maker() + " -p /tmp --subnets -4");
+  EXPECT_EQ(negative.exit_code, 2) << negative.out;
 
   ScratchDir empty;
-  const CommandResult no_program = RunCommand(Maker() + " -p " + empty.path());
-  EXPECT_EQ(no_program.exit_code, 3) << no_program.output;
-  EXPECT_NE(no_program.output.find("original"), std::string::npos) << no_program.output;
+  const testing::CommandResult no_program =
+      testing::RunShellMerged(Maker() + " -p " + empty.path());
+  EXPECT_EQ(no_program.exit_code, 3) << no_program.out;
+  EXPECT_NE(no_program.out.find("original"), std::string::npos) << no_program.out;
   EXPECT_FALSE(fs::exists(empty.Join("distributed")));
 }
 
