@@ -66,6 +66,14 @@ Result<KerasImport> ImportKerasFile(const std::string& path, std::string program
   if (!fs::is_regular_file(path)) {
     return Status::NotFound(path + ": no such file (the Python program to import)");
   }
+  // A program is a few kilobytes of text; refuse to load something that is not one.
+  constexpr uintmax_t kMaxProgramBytes = 16 << 20;
+  std::error_code size_error;
+  const uintmax_t size = fs::file_size(path, size_error);
+  if (!size_error && size > kMaxProgramBytes) {
+    return Status::InvalidArgument(path + " is " + std::to_string(size) +
+                                   " bytes: not a program (the limit is 16 MiB of Python text)");
+  }
   CB_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
   if (program_name.empty()) program_name = ProgramNameFor(path);
   return ImportKerasProgram(text, path, program_name);

@@ -198,6 +198,18 @@ TEST(KerasLayers, KeywordAndPositionalArgumentsMapToTheProgramFormat) {
 
 // ---- whole programs ----
 
+TEST(KerasImport, AFileTooLargeToBeAProgramIsRefusedUnread) {
+  testing::ScratchDir scratch;
+  const std::string path = scratch.Join("huge.py");
+  testing::WriteFile(path, "# not really a program\n");
+  boost::filesystem::resize_file(path, 64ull << 30);  // sparse: costs no disk
+  const Result<KerasImport> imported = ImportKerasFile(path);
+  ASSERT_FALSE(imported.ok());
+  EXPECT_EQ(imported.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(imported.status().message().find("not a program"), std::string::npos)
+      << imported.status().message();
+}
+
 TEST(KerasImport, FunctionalMlpGivesTheOriginalsSubnets) {
   const KerasImport imported = ImportOrDie("mlp_functional.py");
   const Program& program = imported.program;
