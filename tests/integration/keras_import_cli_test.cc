@@ -13,6 +13,7 @@
 
 #include "shared/data/idx_reader.h"
 #include "shared/json_io.h"
+#include "tests/idx_test_files.h"
 #include "tests/test_support.h"
 
 namespace cloudbook {
@@ -32,16 +33,9 @@ bool Contains(const std::string& text, const std::string& part) {
 // An IDX file of unsigned bytes (type 0x08), gzip-compressed as the MNIST family ships.
 void WriteGzipUbyteIdx(const std::string& path, const std::vector<int64_t>& shape,
                        const std::vector<float>& values) {
-  std::string bytes = {'\0', '\0', '\x08', static_cast<char>(shape.size())};
-  for (int64_t dim : shape) {
-    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(dim >> shift));
-  }
-  for (float value : values) bytes.push_back(static_cast<char>(static_cast<uint8_t>(value)));
-  gzFile file = gzopen(path.c_str(), "wb1");
-  ASSERT_NE(file, nullptr) << path;
-  ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())),
-            static_cast<int>(bytes.size()));
-  ASSERT_EQ(gzclose(file), Z_OK);
+  const std::vector<uint32_t> dims(shape.begin(), shape.end());
+  const std::vector<uint8_t> bytes(values.begin(), values.end());
+  testing::WriteGzip(path, testing::UbyteIdx(dims, bytes));
 }
 
 // What configs/fashion_binary/prepare_data.py makes, from the first `limit` samples of each
