@@ -46,6 +46,15 @@ bool LivenessTracker::FreshByWallClock(int64_t time_ms, int64_t unix_ms, double 
   return std::fabs(static_cast<double>(unix_ms - time_ms)) <= timeout_ms;
 }
 
+void LivenessTracker::Forgive(int64_t steady_ms) {
+  for (auto& [id, tracked] : agents_) {
+    tracked.last_new_steady_ms = std::max(tracked.last_new_steady_ms, steady_ms);
+  }
+  for (auto& [id, tracked] : reports_) {
+    tracked.last_new_steady_ms = std::max(tracked.last_new_steady_ms, steady_ms);
+  }
+}
+
 std::vector<AgentLiveness> LivenessTracker::Update(const AnnouncementScan& announcements,
                                                    const std::vector<PeerReport>& reports,
                                                    int64_t steady_ms, int64_t unix_ms) {
@@ -123,6 +132,7 @@ std::vector<AgentLiveness> LivenessTracker::Update(const AnnouncementScan& annou
       if (age_ms <= timeout_ms && age_ms >= -timeout_ms) state.heard_by.push_back(report->reporter);
     }
     const double silent_s = (steady_ms - tracked.last_new_steady_ms) / 1000.0;
+    state.silent_s = silent_s;
     if (!tracked.present) {
       state.state = Liveness::kLost;
       state.why = "its announcement file was removed";

@@ -28,6 +28,7 @@ struct AgentLiveness {
   std::string why;  // a readable reason ("no new announcement for 16.0 s, no heartbeat ...")
   Announcement announcement;          // the last valid one seen
   std::vector<std::string> heard_by;  // live agents that report a recent heartbeat from it
+  double silent_s = 0;                // seconds since its last new announcement (or first sight)
 };
 
 class LivenessTracker {
@@ -47,6 +48,10 @@ class LivenessTracker {
   std::vector<AgentLiveness> Update(const AnnouncementScan& announcements,
                                     const std::vector<PeerReport>& reports, int64_t steady_ms,
                                     int64_t unix_ms);
+
+  // Counts no silence before `steady_ms`: after a time in which nobody could write to the
+  // shared folder (it was full), agents are judged on what they write from then on.
+  void Forgive(int64_t steady_ms);
 
  private:
   struct Tracked {

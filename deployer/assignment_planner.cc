@@ -26,7 +26,10 @@ class Loads {
  public:
   Loads(const std::vector<PlannerAgent>& live, std::map<std::string, AgentCapacity> capacities)
       : capacities_(std::move(capacities)) {
-    for (const PlannerAgent& agent : live) flops_[agent.id] = 0;
+    for (const PlannerAgent& agent : live) {
+      flops_[agent.id] = 0;
+      if (agent.quiet) quiet_.insert(agent.id);
+    }
   }
 
   bool IsLive(const std::string& id) const { return flops_.count(id) > 0; }
@@ -39,14 +42,16 @@ class Loads {
   }
   const AgentCapacity& Capacity(const std::string& id) const { return capacities_.at(id); }
 
-  // The live agent (not in `barred`, unless that leaves none) that would finish `cost`
-  // soonest; ties to the smaller id. Empty when no agent is live.
+  // The live agent (not in `barred` and not quiet, unless that leaves none) that would
+  // finish `cost` soonest; ties to the smaller id. Empty when no agent is live.
   std::string Best(double cost, const std::set<std::string>& barred) const {
     std::string best;
-    for (const bool honour_bars : {true, false}) {
+    for (const auto& [honour_bars, skip_quiet] :
+         {std::pair{true, true}, {true, false}, {false, true}, {false, false}}) {
       double best_finish = std::numeric_limits<double>::infinity();
       for (const auto& [id, flops] : flops_) {  // ascending ids
         if (honour_bars && barred.count(id)) continue;
+        if (skip_quiet && quiet_.count(id)) continue;
         const double finish = FinishWith(id, cost);
         if (finish < best_finish * (1 - kTieTolerance)) {
           best_finish = finish;
@@ -66,6 +71,7 @@ class Loads {
  private:
   std::map<std::string, AgentCapacity> capacities_;
   std::map<std::string, double> flops_;  // sorted by id: deterministic ties
+  std::set<std::string> quiet_;
 };
 
 std::vector<PlannerDu> LongestFirst(std::vector<PlannerDu> dus) {
@@ -244,7 +250,14 @@ PlanResult PlanAssignment(const PlanRequest& request) {
     const DuAssignment* before = previous->Find(entry.du);
     if (before == nullptr || before->agent != entry.agent) result.changed = true;
   }
-  plan.version = result.changed ? previous->version + 1 : previous->version;
+  if (!result.changed && previous->version < request.known_version) {
+    result.changed = true;
+    result.notes.push_back("version " + std::to_string(previous->version) + " is below version " +
+                           std::to_string(request.known_version) +
+                           " found in checkpoints or files: re-issued above it");
+  }
+  plan.version =
+      result.changed ? std::max(previous->version, request.known_version) + 1 : previous->version;
   return result;
 }
 

@@ -22,6 +22,9 @@ struct PlannerAgent {
   std::string grant = "LOW";  // HIGH | MEDIUM | LOW
   int cores = 1;
   double gflops = 0;  // measured under the grant; 0 when not announced
+  // Live but silent for longer than its announcements' rhythm (it may be dying): receives
+  // DUs only when no other live agent can take them.
+  bool quiet = false;
 };
 
 // HIGH 3, MEDIUM 2, LOW 1 (an unknown grant weighs 1).
@@ -55,8 +58,10 @@ struct PlanRequest {
   // Agents a DU must not go back to (it was moved away from them when they were lost); used
   // unless no other live agent is left.
   std::map<int, std::set<std::string>> barred;
-  // Used when there is no previous assignment of this generation: the new version is
-  // max(previous version, this) + 1 (salvaged from a malformed file by the caller).
+  // The highest version known to have been used (a malformed file's, the owner versions in
+  // checkpoints): a new version is max(previous version, this) + 1, and a previous
+  // assignment whose version is below it is re-issued above it (agents fence checkpoints by
+  // version, so an assignment numbered below a checkpoint's owner would never be obeyed).
   int64_t known_version = 0;
 };
 

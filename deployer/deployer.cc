@@ -19,12 +19,14 @@
 #include "agent/core/loop_events.h"
 #include "deployer/agent_liveness.h"
 #include "deployer/assignment_planner.h"
+#include "deployer/lease_keeper.h"
 #include "deployer/once_log.h"
 #include "deployer/peer_reports.h"
 #include "deployer/started_dus.h"
 #include "maker/maker.h"
 #include "shared/assignment.h"
 #include "shared/atomic_file.h"
+#include "shared/checkpoint_header.h"
 #include "shared/project_config.h"
 #include "shared/project_layout.h"
 #include "shared/shared_files.h"
@@ -36,6 +38,9 @@ namespace {
 constexpr int kStopped = -1;            // internal: asked to stop while waiting
 constexpr double kProgressEveryS = 2;   // a "waiting for ..." line this often
 constexpr double kObserveEveryS = 0.2;  // how often the wait looks at the shared folder
+// An agent silent for this many announce intervals is "quiet": it receives moved DUs only
+// when no other live agent can take them (it may be dying too).
+constexpr double kQuietIntervals = 1.5;
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -92,6 +97,10 @@ class Deployer {
 
  private:
   int LoadProject();
+  int TakeProject();
+  int RunHolding();
+  bool KeepLease(bool force);  // false when another deployer took the project over
+  void AdoptAssignmentOnDisk();
   Status ReloadDus();
   void ReloadConfig();
   void Observe();
@@ -120,6 +129,11 @@ class Deployer {
   std::map<std::string, AgentLiveness> states_;
   std::map<int, std::set<std::string>> barred_;  // DU -> agents it was moved away from
   OnceLog once_;
+  std::optional<LeaseKeeper> lease_;
+  bool lease_lost_ = false;
+  // The lease could not be written (a full or unreachable shared folder): agents cannot write
+  // either, so their silence is not judged and no assignment is written until writes succeed.
+  bool folder_unwritable_ = false;
 };
 
 int Deployer::LoadProject() {
@@ -216,6 +230,7 @@ void Deployer::ReloadConfig() {
 }
 
 void Deployer::Observe() {
+  if (folder_unwritable_) return;  // silence is not judged while nobody can write
   const AnnouncementScan scan = ReadAnnouncementsQuietly(distributed_, pinned_keys_);
   for (const IgnoredAnnouncement& ignored : scan.ignored) {
     once_.Log(spdlog::level::warn, "announcement:" + ignored.path,
@@ -294,7 +309,8 @@ std::vector<std::string> Deployer::IdsIn(Liveness liveness) const {
 bool Deployer::Pause(double seconds) {
   const int64_t deadline = SteadyMs() + static_cast<int64_t>(std::max(0.0, seconds) * 1000);
   while (true) {
-    const int64_t left_ms = std::max<int64_t>(0, deadline - SteadyMs());
+    int64_t left_ms = std::max<int64_t>(0, deadline - SteadyMs());
+    if (lease_ && lease_->held()) left_ms = std::min(left_ms, lease_->MsUntilRenew());
     pollfd poll_fd{signals_ ? signals_->fd() : -1, POLLIN, 0};
     const int ready =
         ::poll(signals_ ? &poll_fd : nullptr, signals_ ? 1 : 0, static_cast<int>(left_ms));
@@ -309,8 +325,39 @@ bool Deployer::Pause(double seconds) {
         }
       }
     }
-    if (left_ms == 0 || SteadyMs() >= deadline) return true;
+    if (!KeepLease(false)) return false;
+    if (SteadyMs() >= deadline) return true;
   }
+}
+
+bool Deployer::KeepLease(bool force) {
+  if (!lease_ || !lease_->held()) return !lease_lost_;
+  switch (lease_->Renew(force)) {
+    case LeaseKeeper::Outcome::kHeld:
+      if (folder_unwritable_) {
+        folder_unwritable_ = false;
+        tracker_.Forgive(SteadyMs());
+        spdlog::info(
+            "the shared folder takes writes again: judging agents on what they write from now on");
+      }
+      return true;
+    case LeaseKeeper::Outcome::kIoError:
+      if (!folder_unwritable_) {
+        folder_unwritable_ = true;
+        spdlog::error(
+            "{}: agents cannot write their announcements either, so until writes succeed no "
+            "agent is judged lost and no assignment is written (free space in the shared "
+            "folder)",
+            lease_->message());
+      }
+      return true;
+    case LeaseKeeper::Outcome::kBusy:
+    case LeaseKeeper::Outcome::kStopped:
+      break;
+  }
+  lease_lost_ = true;
+  spdlog::error("{}: stopping without writing anything more", lease_->message());
+  return false;
 }
 
 int Deployer::WaitForAgents() {
@@ -373,8 +420,9 @@ Status Deployer::PlanAndWrite(bool first_pass) {
   for (const auto& [id, state] : states_) {
     if (state.state == Liveness::kLive) {
       const Announcement& announced = state.announcement;
+      const bool quiet = state.silent_s > kQuietIntervals * announced.announce_interval_s;
       request.live.push_back(
-          {id, announced.grant, announced.capacity.cores, announced.capacity.gflops});
+          {id, announced.grant, announced.capacity.cores, announced.capacity.gflops, quiet});
     } else {
       request.not_live_reasons[id] = state.why;
     }
@@ -399,8 +447,11 @@ Status Deployer::PlanAndWrite(bool first_pass) {
     }
     return Status::Ok();
   }
+  if (!KeepLease(true)) return Status::IoError(lease_->message());
+  if (folder_unwritable_) return Status::IoError("the shared folder takes no writes");
   result.assignment.time_ms = UnixTimeMs();
   CB_RETURN_IF_ERROR(WriteAssignment(distributed_, result.assignment));
+  known_version_ = std::max(known_version_, result.assignment.version);
   LogWritten(result);
   current_ = result.assignment;
   return Status::Ok();
@@ -446,7 +497,7 @@ void Deployer::LogWritten(const PlanResult& result) {
 void Deployer::RestoreAssignment() {
   if (!current_) return;
   const Result<Assignment> on_disk = ReadAssignment(distributed_);
-  if (on_disk.ok()) return;
+  if (on_disk.ok() || folder_unwritable_ || !KeepLease(true)) return;
   spdlog::warn("{}: writing assignment version {} back", on_disk.status().message(),
                current_->version);
   if (on_disk.status().code() != Status::Code::kNotFound)
@@ -470,8 +521,10 @@ void Deployer::Surveil() {
           spdlog::level::warn, "dus",
           "cannot read the deployable units (" + dus.message() + "): keeping make " + generation_);
     }
+    if (folder_unwritable_) continue;  // KeepLease retries every renew interval
     Observe();
     RestoreAssignment();
+    AdoptAssignmentOnDisk();
     const Status written = PlanAndWrite(false);
     if (written.ok()) {
       once_.Forget("write");
@@ -483,12 +536,75 @@ void Deployer::Surveil() {
   }
 }
 
-int Deployer::Run() {
-  const int loaded = LoadProject();
-  if (loaded != kDeployerExitOk) return loaded;
-  spdlog::info("{} DUs (make {}) for {}", dus_.size(), generation_, options_.project_folder);
+// Another writer's valid assignment (a deployer that held the project before this one, a
+// restored backup): a newer version is adopted as the one in force; an older or equal version
+// with other owners is answered with this deployer's own, re-issued above both, so that the
+// version agents see never goes backwards.
+void Deployer::AdoptAssignmentOnDisk() {
+  const Result<Assignment> on_disk = ReadAssignment(distributed_);
+  if (!on_disk.ok()) return;  // RestoreAssignment's case
+  if (current_ && ToJson(*on_disk) == ToJson(*current_)) return;
+  known_version_ = std::max(known_version_, on_disk->version);
+  if (!current_ || on_disk->version > current_->version) {
+    if (current_) {
+      spdlog::warn("{} holds version {} written by another deployer: adopting it (was {})",
+                   AssignmentPath(distributed_), on_disk->version, current_->version);
+    }
+    current_ = *on_disk;
+    return;
+  }
+  if (folder_unwritable_ || !KeepLease(true)) return;
+  Assignment reissued = *current_;
+  reissued.version = known_version_ + 1;
+  reissued.time_ms = UnixTimeMs();
+  spdlog::warn(
+      "{} holds version {} from another writer, not above this deployer's {}: writing this "
+      "deployer's assignment back as version {}",
+      AssignmentPath(distributed_), on_disk->version, current_->version, reissued.version);
+  const Status written = WriteAssignment(distributed_, reissued);
+  if (!written.ok()) {
+    spdlog::error("cannot write the assignment: {}", written.message());
+    return;
+  }
+  current_ = reissued;
+  known_version_ = reissued.version;
+}
+
+// Takes the project's lease (one deployer per project), then raises the version floor above
+// every version in use: the assignment on disk and the owner versions in checkpoints.
+int Deployer::TakeProject() {
+  lease_.emplace(layout_.deployer_lease_file(), config_.liveness_timeout_s, HostName(),
+                 static_cast<int64_t>(::getpid()));
+  switch (lease_->Acquire([this](double seconds) { return Pause(seconds); })) {
+    case LeaseKeeper::Outcome::kHeld:
+      break;
+    case LeaseKeeper::Outcome::kBusy:
+      spdlog::error("{}", lease_->message());
+      return kDeployerExitBusy;
+    case LeaseKeeper::Outcome::kStopped:
+      return kStopped;
+    case LeaseKeeper::Outcome::kIoError:
+      spdlog::error("{}", lease_->message());
+      return kDeployerExitIo;
+  }
+  spdlog::info("this deployer holds the project ({}, renewed every {} s)",
+               layout_.deployer_lease_file(), kLeaseRenewEveryS);
+  AdoptAssignmentOnDisk();
+  const int64_t in_checkpoints = HighestCheckpointOwnerVersion(layout_.checkpoints());
+  if (in_checkpoints > (current_ ? current_->version : 0)) {
+    spdlog::warn(
+        "checkpoints carry owner version {}, above the assignment's {}: the next assignment is "
+        "numbered above it",
+        in_checkpoints, current_ ? current_->version : 0);
+  }
+  known_version_ = std::max(known_version_, in_checkpoints);
+  return kDeployerExitOk;
+}
+
+int Deployer::RunHolding() {
   const int waited = WaitForAgents();
   if (waited == kStopped) {
+    if (lease_lost_) return kDeployerExitBusy;
     spdlog::warn("stopped while waiting for agents: no assignment was written");
     return kDeployerExitOk;
   }
@@ -496,13 +612,29 @@ int Deployer::Run() {
   const Status written = PlanAndWrite(true);
   if (!written.ok()) {
     spdlog::error("cannot write the assignment: {}", written.message());
-    return kDeployerExitIo;
+    return lease_lost_ ? kDeployerExitBusy : kDeployerExitIo;
   }
   if (options_.surveillance_s <= 0) return kDeployerExitOk;
   Surveil();
+  if (lease_lost_) return kDeployerExitBusy;
   spdlog::info("surveillance stopped: assignment version {} stays in force",
                current_ ? current_->version : 0);
   return kDeployerExitOk;
+}
+
+int Deployer::Run() {
+  const int loaded = LoadProject();
+  if (loaded != kDeployerExitOk) return loaded;
+  spdlog::info("{} DUs (make {}) for {}", dus_.size(), generation_, options_.project_folder);
+  const int taken = TakeProject();
+  if (taken == kStopped) {
+    spdlog::warn("stopped before taking the project: no assignment was written");
+    return kDeployerExitOk;
+  }
+  if (taken != kDeployerExitOk) return taken;
+  const int code = RunHolding();
+  lease_->Release();
+  return code;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ inline constexpr int kDeployerExitUsage = 2;     // bad command line (CLI11)
 inline constexpr int kDeployerExitNotReady = 3;  // no DUs, malformed config, no project
 inline constexpr int kDeployerExitNoAgents = 4;  // no live agent, or no agent 0
 inline constexpr int kDeployerExitIo = 5;        // the assignment could not be written
+inline constexpr int kDeployerExitBusy = 6;      // another deployer holds the project
 
 struct DeployerOptions {
   std::string project_folder;

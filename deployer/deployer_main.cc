@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
       "  cloudbook-deployer --project-folder ~/cloudbook/fashion --fast-start -s 5\n"
       "Exit codes: 0 success (also after SIGINT/SIGTERM), 2 bad command line, 3 project not "
       "ready (no project folder, no DUs: run cloudbook-maker first, malformed config.json), "
-      "4 no live agent or no agent 0, 5 I/O error writing the assignment.");
+      "4 no live agent or no agent 0, 5 I/O error writing the assignment, 6 another deployer "
+      "holds the project (or took it over).");
   DeployerOptions options;
   bool once = false;
   std::string log_level = "info";

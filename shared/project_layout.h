@@ -32,6 +32,8 @@ class ProjectLayout {
   std::string du_list_file() const { return distributed() + "/du_list.json"; }
   std::string announcements() const { return distributed() + "/agents"; }
   std::string assignment_file() const { return distributed() + "/assignment.json"; }
+  // Which deployer holds the project (shared/deployer_lease.h).
+  std::string deployer_lease_file() const { return distributed() + "/deployer.json"; }
   std::string stats() const { return distributed() + "/stats"; }
   std::string checkpoints() const { return distributed() + "/checkpoints"; }
   std::string results() const { return distributed() + "/results"; }

@@ -16,11 +16,7 @@ namespace cloudbook {
 
 namespace {
 
-constexpr char kMagic[8] = {'C', 'B', 'C', 'K', 'P', 'T', '\r', '\n'};
-constexpr size_t kHeaderBytes = 40;
-// Far above any real history (about 300 bytes per epoch), far below an absurd allocation
-// a garbage length would ask for.
-constexpr uint64_t kMaxMetadataBytes = uint64_t{1} << 30;
+constexpr size_t kHeaderBytes = kCheckpointHeaderBytes;
 constexpr char kSupersededPrefix[] = "superseded: ";
 
 constexpr uint64_t kPrime1 = 0x9E3779B185EBCA87ULL;
@@ -42,44 +38,10 @@ void Put64(std::string& out, size_t offset, uint64_t value) {
   for (int i = 0; i < 8; ++i) out[offset + i] = static_cast<char>((value >> (8 * i)) & 0xFF);
 }
 
-uint64_t Get64(const char* p) {
-  uint64_t value = 0;
-  for (int i = 7; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>(p[i]);
-  return value;
-}
-
 std::string Hex(uint64_t value) {
   char text[17];
   std::snprintf(text, sizeof(text), "%016" PRIx64, value);
   return text;
-}
-
-struct Header {
-  uint32_t version = 0;
-  uint64_t metadata_bytes = 0;
-  uint64_t payload_bytes = 0;
-  uint64_t hash = 0;
-};
-
-Result<Header> ParseHeader(const char* bytes, const std::string& path) {
-  if (std::memcmp(bytes, kMagic, sizeof(kMagic)) != 0) {
-    return Status::Corruption(path + " is not a cloudbook checkpoint (bad magic)");
-  }
-  Header header;
-  header.version = static_cast<uint32_t>(Get64(bytes + 8) & 0xFFFFFFFFu);
-  header.metadata_bytes = Get64(bytes + 16);
-  header.payload_bytes = Get64(bytes + 24);
-  header.hash = Get64(bytes + 32);
-  if (header.version != static_cast<uint32_t>(kCheckpointFormatVersion)) {
-    return Status::Corruption(path + " has checkpoint format version " +
-                              std::to_string(header.version) + "; this build reads version " +
-                              std::to_string(kCheckpointFormatVersion));
-  }
-  if (header.metadata_bytes == 0 || header.metadata_bytes > kMaxMetadataBytes) {
-    return Status::Corruption(path + ": metadata length " + std::to_string(header.metadata_bytes) +
-                              " is out of range");
-  }
-  return header;
 }
 
 // JSON has no NaN: absent metrics (regression accuracy, no validation set) become null.
@@ -134,8 +96,7 @@ Json InfoToJson(const CheckpointInfo& info) {
           {"history", history}};
 }
 
-Result<CheckpointInfo> ParseInfo(const char* bytes, size_t size, const std::string& path) {
-  CB_ASSIGN_OR_RETURN(Json json, ParseJsonText(std::string(bytes, size), path));
+Result<CheckpointInfo> InfoFromJson(const Json& json, const std::string& path) {
   try {
     CheckpointInfo info;
     info.format_version = json.at("format_version").get<int>();
@@ -152,6 +113,11 @@ Result<CheckpointInfo> ParseInfo(const char* bytes, size_t size, const std::stri
   } catch (const std::exception& error) {
     return Status::Corruption(path + ": checkpoint metadata: " + error.what());
   }
+}
+
+Result<CheckpointInfo> ParseInfo(const char* bytes, size_t size, const std::string& path) {
+  CB_ASSIGN_OR_RETURN(Json json, ParseJsonText(std::string(bytes, size), path));
+  return InfoFromJson(json, path);
 }
 
 // Copies the archived tensors into the module's own tensors. Module::load would set_() the
@@ -244,35 +210,8 @@ bool IsSuperseded(const Status& status) {
 }
 
 Result<CheckpointInfo> ReadCheckpointInfo(const std::string& path) {
-  if (IsRemoteLocation(path)) {
-    // A remote back end reads whole files; checkpoints are a few MB.
-    CB_ASSIGN_OR_RETURN(const std::string file, ReadWholeFile(path));
-    if (file.size() < kHeaderBytes) {
-      return Status::Corruption(path + " is shorter than a checkpoint header");
-    }
-    CB_ASSIGN_OR_RETURN(Header header, ParseHeader(file.data(), path));
-    if (header.metadata_bytes > file.size() - kHeaderBytes) {
-      return Status::Corruption(path + " is torn: its metadata is cut short");
-    }
-    return ParseInfo(file.data() + kHeaderBytes, header.metadata_bytes, path);
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (!FileExists(path)) return Status::NotFound(path);
-    return Status::IoError("cannot read " + path);
-  }
-  char bytes[kHeaderBytes];
-  in.read(bytes, sizeof(bytes));
-  if (in.gcount() != static_cast<std::streamsize>(sizeof(bytes))) {
-    return Status::Corruption(path + " is shorter than a checkpoint header");
-  }
-  CB_ASSIGN_OR_RETURN(Header header, ParseHeader(bytes, path));
-  std::string metadata(header.metadata_bytes, '\0');
-  in.read(metadata.data(), static_cast<std::streamsize>(metadata.size()));
-  if (in.gcount() != static_cast<std::streamsize>(metadata.size())) {
-    return Status::Corruption(path + " is torn: its metadata is cut short");
-  }
-  return ParseInfo(metadata.data(), metadata.size(), path);
+  CB_ASSIGN_OR_RETURN(const Json metadata, ReadCheckpointMetadata(path));
+  return InfoFromJson(metadata, path);
 }
 
 Status SaveCheckpoint(const std::string& path, const CheckpointInfo& info, Net& net,
@@ -303,7 +242,7 @@ Status SaveCheckpoint(const std::string& path, const CheckpointInfo& info, Net& 
       file.append(static_cast<const char*>(data), size);
       return size;
     });
-    std::memcpy(file.data(), kMagic, sizeof(kMagic));
+    std::memcpy(file.data(), kCheckpointMagic, sizeof(kCheckpointMagic));
     Put64(file, 8, static_cast<uint64_t>(kCheckpointFormatVersion));  // + 4 reserved zero bytes
     Put64(file, 16, metadata.size());
     Put64(file, 24, file.size() - kHeaderBytes - metadata.size());
@@ -323,7 +262,7 @@ Result<CheckpointInfo> LoadCheckpoint(const std::string& path, Net& net,
   if (file.size() < kHeaderBytes) {
     return Status::Corruption(path + " is shorter than a checkpoint header");
   }
-  CB_ASSIGN_OR_RETURN(Header header, ParseHeader(file.data(), path));
+  CB_ASSIGN_OR_RETURN(CheckpointHeader header, ParseCheckpointHeader(file.data(), path));
   if (header.payload_bytes > file.size() ||
       kHeaderBytes + header.metadata_bytes + header.payload_bytes != file.size()) {
     return Status::Corruption(

@@ -27,14 +27,13 @@
 #include <string>
 #include <vector>
 
+#include "shared/checkpoint_header.h"
 #include "shared/nn/net.h"
 #include "shared/nn/subnet_training.h"
 #include "shared/status.h"
 #include "shared/subnet_spec.h"
 
 namespace cloudbook {
-
-inline constexpr int kCheckpointFormatVersion = 1;
 
 // The metadata of a checkpoint: everything but the tensors.
 struct CheckpointInfo {

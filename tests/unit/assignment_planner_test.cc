@@ -292,5 +292,60 @@ TEST(AssignmentPlanner, ZeroCostDusStillSpreadByCapacity) {
   EXPECT_EQ(owners.at("agent-bee").size(), 2u);
 }
 
+// Issue 15: a deployer moved a dead helper's DUs to agent 0, itself dead and judged lost a
+// second later. A live agent silent for longer than its rhythm ("quiet") is the last choice.
+TEST(AssignmentPlanner, MovedDusPreferAgentsHeardFromRecently) {
+  const PlannerAgent quiet_zero{"agent-0", "HIGH", 4, 400, /*quiet=*/true};
+  PlanRequest request = Request(EqualDus(3), {quiet_zero, kCat});
+  Assignment previous;
+  previous.version = 4;
+  previous.generation = "make-1";
+  previous.agents = {"agent-0", "agent-bee", "agent-cat"};
+  previous.dus = {{0, "agent-0", ""}, {1, "agent-bee", ""}, {2, "agent-cat", ""}};
+  request.previous = &previous;
+  request.started = {0, 1, 2};
+  const PlanResult result = PlanAssignment(request);
+  // agent-0 is ten times faster but quiet: the lost agent's DU goes to agent-cat.
+  EXPECT_EQ(result.assignment.Find(1)->agent, "agent-cat");
+  EXPECT_EQ(result.assignment.Find(0)->agent, "agent-0");
+  EXPECT_EQ(result.assignment.version, 5);
+
+  // With nobody else live, the quiet agent still takes it.
+  PlanRequest alone = Request(EqualDus(3), {quiet_zero});
+  alone.previous = &previous;
+  alone.started = {0, 1, 2};
+  EXPECT_EQ(PlanAssignment(alone).assignment.Find(1)->agent, "agent-0");
+}
+
+// Issue 15: a fresh deployer after `rm assignment.json` started at version 1 while checkpoints
+// carried owner versions 2 and 3, so agents refused to train (superseded) for ever.
+TEST(AssignmentPlanner, VersionsNeverGoBelowAVersionKnownToBeInUse) {
+  PlanRequest fresh = Request(EqualDus(3), {kZero, kBee});
+  fresh.known_version = 3;
+  EXPECT_EQ(PlanAssignment(fresh).assignment.version, 4);
+
+  // An unchanged plan whose version is below a checkpoint's owner is re-issued above it.
+  const Assignment first = PlanAssignment(Request(EqualDus(3), {kZero, kBee})).assignment;
+  PlanRequest same = Request(EqualDus(3), {kZero, kBee});
+  same.previous = &first;
+  same.known_version = 7;
+  const PlanResult reissued = PlanAssignment(same);
+  EXPECT_TRUE(reissued.changed);
+  EXPECT_EQ(reissued.assignment.version, 8);
+  EXPECT_EQ(Owners(reissued.assignment), Owners(first));
+  ASSERT_EQ(reissued.notes.size(), 1u);
+  EXPECT_NE(reissued.notes[0].find("re-issued above it"), std::string::npos);
+
+  // A change numbers above the known version too.
+  PlanRequest moved = Request(EqualDus(3), {kZero});
+  moved.previous = &first;
+  moved.known_version = 7;
+  EXPECT_EQ(PlanAssignment(moved).assignment.version, 8);
+
+  // Nothing known above the previous version: unchanged, not rewritten.
+  same.known_version = 1;
+  EXPECT_FALSE(PlanAssignment(same).changed);
+}
+
 }  // namespace
 }  // namespace cloudbook
