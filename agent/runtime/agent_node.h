@@ -38,8 +38,8 @@ class AgentNode final : public AgentServices, public DuCaller {
   DuCallOutcome CallDu(const DuCallRequest& request) override;
   bool WaitReachable(const std::string& agent, std::chrono::milliseconds timeout) override;
 
-  // Connects to every live announced agent (called on each stats tick, and when an unknown
-  // key knocks).
+  // Connects to every live announced agent and refreshes the keys the ZAP handler accepts
+  // (called on each stats tick).
   void RefreshPeers();
 
  private:

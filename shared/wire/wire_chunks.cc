@@ -61,9 +61,8 @@ int64_t MaxWireFrameBytes(const WireLimits& limits) {
 std::vector<zmq::message_t> EncodeChunkedMessage(WireMessage&& message, size_t chunk_bytes) {
   chunk_bytes = std::max<size_t>(chunk_bytes, 1);
   std::vector<zmq::message_t> whole = EncodeMessage(std::move(message));
-  const bool any_large = std::any_of(whole.begin() + 1, whole.end(), [&](const auto& frame) {
-    return frame.size() > chunk_bytes;
-  });
+  const bool any_large = std::any_of(whole.begin() + 1, whole.end(),
+                                     [&](const auto& frame) { return frame.size() > chunk_bytes; });
   if (!any_large) return whole;
   std::vector<zmq::message_t> frames;
   frames.push_back(std::move(whole[0]));
@@ -78,7 +77,8 @@ std::vector<zmq::message_t> EncodeChunkedMessage(WireMessage&& message, size_t c
     const char* data = static_cast<const char*>(shared->data());
     const size_t size = shared->size();
     for (size_t offset = 0; offset < size; offset += chunk_bytes) {
-      frames.push_back(FrameFromBuffer(data + offset, std::min(chunk_bytes, size - offset), shared));
+      frames.push_back(
+          FrameFromBuffer(data + offset, std::min(chunk_bytes, size - offset), shared));
     }
   }
   return frames;
@@ -97,7 +97,8 @@ Result<WireMessage> DecodeChunkedMessage(std::vector<zmq::message_t>&& frames,
     try {
       joined[i].rebuild(static_cast<size_t>(header.tensors[i].byte_count));
     } catch (const zmq::error_t& error) {
-      return FrameError(i, header.tensors[i], std::string("cannot join its chunks: ") + error.what());
+      return FrameError(i, header.tensors[i],
+                        std::string("cannot join its chunks: ") + error.what());
     }
     char* out = static_cast<char*>(joined[i].data());
     for (size_t f = first; f < end; ++f) {
@@ -111,7 +112,7 @@ Result<WireMessage> DecodeChunkedMessage(std::vector<zmq::message_t>&& frames,
   for (size_t i = 0; i < groups.size(); ++i) {
     const size_t first = groups[i].first;
     message.tensor_frames.push_back(groups[i].second - first == 1 ? std::move(frames[first])
-                                                                   : std::move(joined[i]));
+                                                                  : std::move(joined[i]));
   }
   frames.clear();
   return message;

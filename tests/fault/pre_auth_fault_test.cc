@@ -58,7 +58,9 @@ double CpuSeconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-int PortOf(const std::string& endpoint) { return std::stoi(endpoint.substr(endpoint.rfind(':') + 1)); }
+int PortOf(const std::string& endpoint) {
+  return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+}
 
 // A raw TCP client: ZMTP 3.0 greeting (CURVE, as client), then a frame header claiming
 // `claimed` bytes, then up to `stream` bytes. Keeps the connection open until Close().
@@ -99,7 +101,8 @@ class OversizedFrameClient {
     header[0] = 0x06;  // command, 8-byte size
     for (int i = 0; i < 8; ++i) header[1 + i] = static_cast<char>(claimed >> (56 - 8 * i));
     const std::string start = greeting + header;
-    if (::send(fd_, start.data(), start.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(start.size())) {
+    if (::send(fd_, start.data(), start.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(start.size())) {
       dropped_ = true;
       return;
     }
@@ -169,16 +172,16 @@ TEST(PreAuthMemory, OversizedFramesAreDroppedUnpaidWhileTensorsStillFlow) {
   const CurveKeyPair sender_keys = *GenerateCurveKeyPair();
   auto ring = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(200);
   auto log = std::make_shared<spdlog::logger>("victim", ring);
-  auto victim = StartTransport(
-      "victim", victim_keys, {{sender_keys.public_key, "sender"}}, log,
-      [](InvokeContext& context) -> Result<WireMessage> {
-        const zmq::message_t& frame = context.request().tensor_frames.at(0);
-        WireMessage reply;
-        reply.header.arguments["fingerprint"] =
-            static_cast<int64_t>(Fingerprint(frame.data(), frame.size()));
-        AddBytes(&reply, PatternBytes(24 << 20, 7));  // comes back in chunks too
-        return reply;
-      });
+  auto victim =
+      StartTransport("victim", victim_keys, {{sender_keys.public_key, "sender"}}, log,
+                     [](InvokeContext& context) -> Result<WireMessage> {
+                       const zmq::message_t& frame = context.request().tensor_frames.at(0);
+                       WireMessage reply;
+                       reply.header.arguments["fingerprint"] =
+                           static_cast<int64_t>(Fingerprint(frame.data(), frame.size()));
+                       AddBytes(&reply, PatternBytes(24 << 20, 7));  // comes back in chunks too
+                       return reply;
+                     });
   auto sender = StartTransport("sender", sender_keys, {}, spdlog::default_logger(),
                                [](InvokeContext&) -> Result<WireMessage> { return WireMessage{}; });
   ASSERT_TRUE(victim && sender);
@@ -194,8 +197,8 @@ TEST(PreAuthMemory, OversizedFramesAreDroppedUnpaidWhileTensorsStillFlow) {
   for (auto& client : clients) client->Join();
   const uint64_t during = ResidentBytes(self);
   for (auto& client : clients) {
-    EXPECT_TRUE(client->dropped()) << "the connection was not dropped after " << client->sent()
-                                   << " bytes";
+    EXPECT_TRUE(client->dropped())
+        << "the connection was not dropped after " << client->sent() << " bytes";
     EXPECT_LT(client->sent(), size_t{64} << 20) << "bytes taken after the oversized header";
   }
   EXPECT_LT(during, before + (uint64_t{48} << 20))
@@ -208,7 +211,8 @@ TEST(PreAuthMemory, OversizedFramesAreDroppedUnpaidWhileTensorsStillFlow) {
     return false;
   };
   const auto deadline = std::chrono::steady_clock::now() + Scaled(5s);
-  while (!logged() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  while (!logged() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(logged()) << "the dropped connections were not logged";
 
   // An authenticated peer still sends 300 MB, and gets 24 MiB back, intact.
@@ -292,7 +296,8 @@ class HandshakeFlood : public AgentProcessTest {};
 
 TEST_F(HandshakeFlood, FreshKeysCostNoScanNorLogLineEachAndANewAgentStillGetsIn) {
   const int base_port = 24000 + static_cast<int>(::getpid() % 15000);
-  const std::string agent_0 = Create("--grant LOW --agent-0 --base-port " + std::to_string(base_port));
+  const std::string agent_0 =
+      Create("--grant LOW --agent-0 --base-port " + std::to_string(base_port));
   const pid_t pid = Launch(agent_0);
   ASSERT_TRUE(WaitUntilRunning(agent_0, 30)) << LaunchLog();
   const Announcement announced = *ReadAnnouncement(agent_0);
@@ -310,11 +315,13 @@ TEST_F(HandshakeFlood, FreshKeysCostNoScanNorLogLineEachAndANewAgentStillGetsIn)
   const std::string agent_1 = Create("--grant LOW --base-port " + std::to_string(base_port + 50));
   Launch(agent_1);
   const std::string log_1 = "launch-" + agent_1 + ".log";
-  EXPECT_TRUE(WaitFor([&] { return Log(log_1).find("connected to " + agent_0) != std::string::npos; },
-                      Scaled(30s).count() / 1000.0))
+  EXPECT_TRUE(
+      WaitFor([&] { return Log(log_1).find("connected to " + agent_0) != std::string::npos; },
+              Scaled(30s).count() / 1000.0))
       << Log(log_1);
   flood.join();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const double cpu = CpuSeconds(pid) - cpu_before;
   std::printf("flood: %d of %d handshakes refused in %.1f s; agent CPU %.2f s (%.0f us each)\n",
               refused.load(), kHandshakes, seconds, cpu, 1e6 * cpu / kHandshakes);
