@@ -20,6 +20,14 @@
 
 namespace cloudbook {
 
+AnnouncedKeyCache::KeyMap KeysOf(const AnnouncementScan& scan) {
+  AnnouncedKeyCache::KeyMap keys;
+  for (const Announcement& peer : scan.valid) {
+    if (!peer.curve_public_key.empty()) keys[peer.curve_public_key] = peer.id;
+  }
+  return keys;
+}
+
 WireMessage ReplyMessage(DuReply reply) {
   WireMessage message;
   message.header.kind = MessageKind::kResult;
@@ -49,12 +57,19 @@ Status AgentNode::Start(AgentServicesContext& context) {
       ProjectLayout(context.project_folder, context.config.distributed_folder),
       context.limits.cores);
 
+  // The ZAP handler's keys: scanned once now, then by RefreshPeers and on unknown keys.
+  auto scan_keys = [this] {
+    return KeysOf(ReadAnnouncements(distributed_folder_, pinned_signing_keys_));
+  };
+  keys_ = std::make_unique<AnnouncedKeyCache>(scan_keys, kKeyRescanMinInterval);
+  keys_->Replace(scan_keys());
+
   PeerTransportOptions options;
   options.agent_id = own_id_;
   options.plaintext = context.config.plaintext;
   options.keys = context.config.curve;
   options.authorizer = [this](const std::string& key, std::string* id) {
-    return Authorize(key, id);
+    return keys_->Find(key, id);  // never a folder scan on the transport thread
   };
   ApplyProjectHeartbeat(context.project, &options);
   // The launch loop holds the port until now and the transport adopts its socket, so no
@@ -335,15 +350,14 @@ void AgentNode::Stop() {
   if (transport_) transport_->Stop();
   transport_.reset();
   runtime_.reset();
+  keys_.reset();
 }
 
 void AgentNode::RefreshPeers() {
   if (!transport_) return;
   const AnnouncementScan scan = ReadAnnouncements(distributed_folder_, pinned_signing_keys_);
   const int64_t now = UnixTimeMs();
-  std::map<std::string, std::string> by_key;
   for (const Announcement& peer : scan.valid) {
-    if (!peer.curve_public_key.empty()) by_key[peer.curve_public_key] = peer.id;
     if (peer.id == own_id_ || IsStale(peer, now, peer.announce_interval_s) ||
         peer.status == AgentRunState::kStopping) {
       continue;
@@ -356,33 +370,7 @@ void AgentNode::RefreshPeers() {
       peers_.insert(peer.id);
     }
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  agent_by_key_ = std::move(by_key);
-}
-
-bool AgentNode::Authorize(const std::string& public_key, std::string* agent_id) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = agent_by_key_.find(public_key);
-    if (it != agent_by_key_.end()) {
-      *agent_id = it->second;
-      return true;
-    }
-  }
-  // Not among the announced keys we know: read the shared folder again once.
-  const AnnouncementScan scan = ReadAnnouncements(distributed_folder_, pinned_signing_keys_);
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const Announcement& peer : scan.valid) {
-    if (!peer.curve_public_key.empty()) agent_by_key_[peer.curve_public_key] = peer.id;
-  }
-  auto it = agent_by_key_.find(public_key);
-  if (it == agent_by_key_.end()) {
-    spdlog::warn("refused a peer whose key {}... is not announced in {}/agents",
-                 public_key.substr(0, 8), distributed_folder_);
-    return false;
-  }
-  *agent_id = it->second;
-  return true;
+  keys_->Replace(KeysOf(scan));
 }
 
 Result<WireMessage> AgentNode::Handle(InvokeContext& context) {

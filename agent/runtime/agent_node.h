@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/core/agent_services.h"
+#include "agent/runtime/announced_keys.h"
 #include "agent/runtime/du_runtime.h"
 #include "agent/runtime/run_coordinator.h"
 #include "agent/transport/peer_transport.h"
@@ -37,15 +38,16 @@ class AgentNode final : public AgentServices, public DuCaller {
   DuCallOutcome CallDu(const DuCallRequest& request) override;
   bool WaitReachable(const std::string& agent, std::chrono::milliseconds timeout) override;
 
-  // Connects to every live announced agent (called on each stats tick, and when an unknown
-  // key knocks).
+  // Connects to every live announced agent and refreshes the keys the ZAP handler accepts
+  // (called on each stats tick).
   void RefreshPeers();
 
  private:
   static constexpr double kEpochFinishSeconds = 20;
   static constexpr double kDataWarmupSeconds = 30;
+  // Folder rescans for unknown CURVE keys at most this often (the periodic refresh included).
+  static constexpr std::chrono::milliseconds kKeyRescanMinInterval{1000};
 
-  bool Authorize(const std::string& public_key, std::string* agent_id);
   Result<WireMessage> Handle(InvokeContext& context);
   // Refuses a `train` of a DU that the current assignment gives to another agent.
   Status CheckOwnership(int du) const;
@@ -64,11 +66,15 @@ class AgentNode final : public AgentServices, public DuCaller {
   std::unique_ptr<PeerTransport> control_;  // agent 0 only
   std::atomic<bool> run_in_progress_{false};
   std::mutex mutex_;
-  std::map<std::string, std::string> agent_by_key_;  // CURVE public key -> agent id
+  std::unique_ptr<AnnouncedKeyCache> keys_;  // the ZAP handler's: announced key -> agent id
   std::map<std::string, std::string> pinned_signing_keys_;
   std::set<std::string> peers_;     // ids given to the transport, guarded by mutex_
   std::string assignment_problem_;  // the last one logged (stats tick thread only)
 };
+
+struct AnnouncementScan;
+// The CURVE keys of the valid announcements of a scan.
+AnnouncedKeyCache::KeyMap KeysOf(const AnnouncementScan& scan);
 
 // The wire reply of a DU function: values as arguments, arrays as float32 tensor frames that
 // keep their Array alive until sent (no copy).

@@ -14,9 +14,11 @@
 #include <zmq_addon.hpp>
 
 #include "agent/transport/curve_keys.h"
+#include "agent/transport/error_reply.h"
 #include "agent/transport/invoke_context.h"
 #include "agent/transport/pending_call.h"
 #include "shared/clock.h"
+#include "shared/wire/wire_chunks.h"
 
 namespace cloudbook {
 namespace {
@@ -26,12 +28,11 @@ using std::chrono::milliseconds;
 
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr const char* kZapDomain = "cloudbook";
+constexpr const char* kRouterMonitorEndpoint = "inproc://cloudbook-router-monitor";
 // Messages taken from one socket before the loop looks at the others.
 constexpr int kReceiveBatch = 64;
 // kProgress of one invoke queued towards the transport thread; more are dropped.
 constexpr int kMaxProgressInFlight = 4;
-// Argument of a kError naming the sender's Status code.
-constexpr const char* kStatusCodeArgument = "status_code";
 
 double Seconds(std::chrono::steady_clock::duration duration) {
   return std::chrono::duration<double>(duration).count();
@@ -45,62 +46,6 @@ std::string PrintableId(const std::string& id) {
   std::string hex = "0x";
   for (const char c : id) hex += fmt::format("{:02x}", static_cast<unsigned char>(c));
   return hex;
-}
-
-const char* StatusCodeName(Status::Code code) {
-  switch (code) {
-    case Status::Code::kOk:
-      return "ok";
-    case Status::Code::kInvalidArgument:
-      return "invalid_argument";
-    case Status::Code::kNotFound:
-      return "not_found";
-    case Status::Code::kIoError:
-      return "io_error";
-    case Status::Code::kCorruption:
-      return "corruption";
-    case Status::Code::kInternal:
-      return "internal";
-  }
-  return "internal";
-}
-
-Status StatusFromCode(const std::string& code, std::string message) {
-  if (code == "invalid_argument") return Status::InvalidArgument(std::move(message));
-  if (code == "not_found") return Status::NotFound(std::move(message));
-  if (code == "io_error") return Status::IoError(std::move(message));
-  if (code == "corruption") return Status::Corruption(std::move(message));
-  return Status::Internal(std::move(message));
-}
-
-std::string Truncate(std::string text, size_t max_bytes) {
-  if (text.size() > max_bytes) text.resize(max_bytes);
-  return text;
-}
-
-// A kError answering request `request_id` (about `du` and `function`).
-WireMessage MakeError(uint64_t request_id, int32_t du, const std::string& function,
-                      const Status& status, size_t max_text) {
-  WireMessage reply;
-  reply.header.kind = MessageKind::kError;
-  reply.header.request_id = request_id;
-  reply.header.du = du;
-  reply.header.function = function;
-  reply.header.error = Truncate(status.message().empty() ? "error" : status.message(), max_text);
-  reply.header.arguments[kStatusCodeArgument] = std::string(StatusCodeName(status.code()));
-  return reply;
-}
-
-// The caller's view of a kError from `peer_id`.
-Status StatusFromErrorReply(const std::string& peer_id, const WireHeader& header) {
-  std::string code;
-  const auto found = header.arguments.find(kStatusCodeArgument);
-  if (found != header.arguments.end() && std::holds_alternative<std::string>(found->second)) {
-    code = std::get<std::string>(found->second);
-  }
-  const std::string where =
-      header.function.empty() ? peer_id : fmt::format("{} ({})", peer_id, header.function);
-  return StatusFromCode(code, fmt::format("{}: {}", where, header.error));
 }
 
 // Runs `handler` for one invoke (on a worker, or on the transport thread for an inline
@@ -240,8 +185,7 @@ void TransportLoop::SetKeepalive(zmq::socket_t& socket) const {
 Status TransportLoop::OpenSockets() {
   const int linger = ClampToInt(options_.linger.count());
   const int peer_timeout = ClampToInt(options_.peer_timeout.count());
-  const int64_t max_frame = static_cast<int64_t>(
-      std::max<uint64_t>(options_.limits.max_tensor_bytes, options_.limits.max_header_bytes));
+  const int64_t max_frame = MaxWireFrameBytes(options_.limits);  // also before authentication
   try {
     if (!options_.plaintext) {
       // The ZAP handler must be bound before the ROUTER accepts anyone: without one, libzmq
@@ -265,6 +209,9 @@ Status TransportLoop::OpenSockets() {
       router_.set(zmq::sockopt::zap_domain, kZapDomain);
     }
     if (options_.listen_fd >= 0) router_.set(zmq::sockopt::use_fd, options_.listen_fd);
+    router_monitor_ = std::make_unique<RouterMonitor>(context_, router_, kRouterMonitorEndpoint,
+                                                      log_, options_.agent_id);
+    dirty_.insert(router_monitor_->socket().handle());
     router_.bind(options_.bind_endpoint);
     endpoint_ = router_.get(zmq::sockopt::last_endpoint);
     dirty_.insert(router_.handle());
@@ -305,7 +252,7 @@ void TransportLoop::PollOnce() {
   // calls per round trip on each side. Here a socket's ZMQ_EVENTS is read only when its
   // ZMQ_FD fired or when we used the socket since it was last drained (dirty_): ZMQ_FD only
   // signals new commands, and a send or recv can consume the one announcing a message.
-  enum class Source { kRouter, kZap, kDealer, kMonitor };
+  enum class Source { kRouter, kRouterMonitor, kZap, kDealer, kMonitor };
   struct Item {
     Source source;
     PeerLink* peer;
@@ -316,6 +263,7 @@ void TransportLoop::PollOnce() {
   std::vector<Item> items;
   items.reserve(2 + 2 * peers_.size());
   items.push_back({Source::kRouter, nullptr, &router_, ZMQ_POLLIN, 0});
+  items.push_back({Source::kRouterMonitor, nullptr, &router_monitor_->socket(), ZMQ_POLLIN, 0});
   if (zap_) items.push_back({Source::kZap, nullptr, &zap_, ZMQ_POLLIN, 0});
   for (auto& [id, peer] : peers_) {
     const short events = peer->outbox.empty() ? ZMQ_POLLIN : (ZMQ_POLLIN | ZMQ_POLLOUT);
@@ -360,6 +308,9 @@ void TransportLoop::PollOnce() {
     switch (item.source) {
       case Source::kRouter:
         DrainRouter();
+        break;
+      case Source::kRouterMonitor:
+        if (router_monitor_->Drain()) dirty_.insert(item.socket->handle());
         break;
       case Source::kZap:
         DrainZap();
@@ -512,8 +463,7 @@ Status TransportLoop::AddPeer(const std::string& peer_id, const std::string& end
 Status TransportLoop::OpenDealer(PeerLink& peer) {
   const int linger = ClampToInt(options_.linger.count());
   const int peer_timeout = ClampToInt(options_.peer_timeout.count());
-  const int64_t max_frame = static_cast<int64_t>(
-      std::max<uint64_t>(options_.limits.max_tensor_bytes, options_.limits.max_header_bytes));
+  const int64_t max_frame = MaxWireFrameBytes(options_.limits);  // also before authentication
   const std::string monitor_endpoint =
       fmt::format("inproc://cloudbook-monitor-{}", ++monitor_count_);
   try {
@@ -603,7 +553,7 @@ void TransportLoop::StartCall(TransportCommand& command) {
   }
   calls_.emplace(call->request_id(), OpenCall{call});
   QueueToPeer(peer, call->request_id(), MessageKind::kInvoke,
-              EncodeMessage(std::move(command.message)));
+              EncodeChunkedMessage(std::move(command.message)));
 }
 
 void TransportLoop::ForgetCall(const std::shared_ptr<PendingCall>& call, bool send_cancel) {
@@ -696,6 +646,7 @@ void TransportLoop::HandleRouterMessage(std::vector<zmq::message_t>&& frames) {
                   frames.empty() ? std::string("?") : PrintableId(frames[0].to_string()));
     return;
   }
+  router_monitor_->NoteMessage(frames[1]);
   const std::string routing_id = frames[0].to_string();
   if (!options_.plaintext) {
     // The routing id is whatever the peer claims; the User-Id is what its CURVE key proved.
@@ -720,7 +671,7 @@ void TransportLoop::HandleRouterMessage(std::vector<zmq::message_t>&& frames) {
   std::vector<zmq::message_t> body;
   body.reserve(frames.size() - 1);
   std::move(frames.begin() + 1, frames.end(), std::back_inserter(body));
-  Result<WireMessage> decoded = DecodeMessage(std::move(body), options_.limits);
+  Result<WireMessage> decoded = DecodeChunkedMessage(std::move(body), options_.limits);
   if (!decoded.ok()) {
     const Result<WireHeader> header =
         DecodeHeader(header_frame.data(), header_frame.size(), options_.limits);
@@ -861,7 +812,7 @@ void TransportLoop::QueueToCaller(const std::string& caller, WireMessage&& messa
   out.caller = caller;
   out.request_id = message.header.request_id;
   out.frames.emplace_back(caller.data(), caller.size());
-  for (zmq::message_t& frame : EncodeMessage(std::move(message))) {
+  for (zmq::message_t& frame : EncodeChunkedMessage(std::move(message))) {
     out.frames.push_back(std::move(frame));
   }
   // A caller that cannot take its answer for a whole peer timeout is lost.
@@ -922,7 +873,7 @@ void TransportLoop::HandleDealerMessage(PeerLink& peer, std::vector<zmq::message
   if (frames.empty()) return;
   zmq::message_t header_frame;
   header_frame.copy(frames[0]);
-  Result<WireMessage> decoded = DecodeMessage(std::move(frames), options_.limits);
+  Result<WireMessage> decoded = DecodeChunkedMessage(std::move(frames), options_.limits);
   if (!decoded.ok()) {
     const Result<WireHeader> header =
         DecodeHeader(header_frame.data(), header_frame.size(), options_.limits);
@@ -1228,6 +1179,7 @@ void TransportLoop::Shutdown() {
   caller_outbox_.clear();
   for (auto& [id, peer] : peers_) CloseDealer(*peer);
   peers_.clear();
+  router_monitor_.reset();
   router_.close();
   zap_.close();
   context_.close();  // waits for unsent messages at most options.linger

@@ -24,6 +24,7 @@
 #include "agent/transport/log_throttle.h"
 #include "agent/transport/peer_liveness.h"
 #include "agent/transport/peer_transport_options.h"
+#include "agent/transport/router_monitor.h"
 #include "agent/transport/zap_handler.h"
 
 namespace cloudbook {
@@ -157,6 +158,7 @@ class TransportLoop {
   zmq::context_t context_;
   zmq::socket_t zap_;  // only with CURVE
   zmq::socket_t router_;
+  std::unique_ptr<RouterMonitor> router_monitor_;  // logs connections dropped before use
   std::string endpoint_;
   std::unique_ptr<ZapHandler> zap_handler_;
   std::map<std::string, std::unique_ptr<PeerLink>> peers_;

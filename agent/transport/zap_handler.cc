@@ -79,12 +79,13 @@ std::vector<zmq::message_t> ZapHandler::Answer(const std::vector<zmq::message_t>
   if (!accepted) {
     ++refused_;
     size_t suppressed = 0;
-    if (throttle_.Allow("refused " + key, &suppressed)) {
+    // One throttle for all keys: a flood of fresh keys must not flood the log.
+    if (throttle_.Allow("refused", &suppressed)) {
       logger_->warn(
           "{}: refused a CURVE client from {} with key {}...: the key is not announced in "
           "the shared folder{}",
           owner_id_, address, CurveKeyPrefix(key),
-          suppressed > 0 ? fmt::format(" ({} more refusals of this key not shown)", suppressed)
+          suppressed > 0 ? fmt::format(" ({} more refused keys not shown)", suppressed)
                          : std::string());
     }
     return Reply(request_id, "400", "key not announced", "");

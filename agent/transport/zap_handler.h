@@ -2,7 +2,7 @@
 // received on the REP socket bound at inproc://zeromq.zap.01, into a reply. A client key is
 // accepted only when the authorizer knows it; the reply's user id is the agent id the
 // authorizer names, which ZeroMQ then attaches to every message of that connection
-// ("User-Id"). Refusals are logged with the key prefix (rate-limited).
+// ("User-Id"). Refusals are logged with the key prefix, rate-limited for all keys together.
 // Not thread-safe: used by the transport thread only.
 #pragma once
 
