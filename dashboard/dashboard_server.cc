@@ -13,6 +13,7 @@
 #include "dashboard/project_directory.h"
 #include "dashboard/web_assets.h"
 #include "shared/atomic_file.h"
+#include "shared/printable.h"
 
 namespace cloudbook {
 namespace {
@@ -30,6 +31,9 @@ void SendJson(httplib::Response& response, int status, const Json& body) {
 void SendError(httplib::Response& response, int status, const std::string& message) {
   SendJson(response, status, {{"error", message}});
 }
+
+// Who sent the request, printable, for the logs.
+std::string ClientOf(const httplib::Request& request) { return Printable(request.remote_addr); }
 
 // The request's JSON body; an empty body is {}.
 Result<Json> BodyOf(const httplib::Request& request) {
@@ -179,8 +183,8 @@ void DashboardServer::Impl::Action(
   const std::string outcome = result.body.contains("error")
                                   ? result.body["error"].get<std::string>()
                                   : ValueOr(result.body, "message", std::string("ok"));
-  spdlog::info("action {} in {} from {}: {} {}", what, project->name, request.remote_addr,
-               result.http_status, outcome);
+  spdlog::info("action {} in {} from {}: {} {}", Printable(what), Printable(project->name),
+               ClientOf(request), result.http_status, Printable(outcome));
   project->watcher->RefreshSoon();
   SendJson(response, result.http_status, result.body);
 }
@@ -200,8 +204,8 @@ void DashboardServer::Impl::Routes() {
         const AccessDecision decision = policy_.Check(access);
         if (!decision.allowed()) {
           if (request.method != "GET") {
-            spdlog::warn("refused {} {} from {}: {}", request.method, request.path,
-                         request.remote_addr, decision.reason);
+            spdlog::warn("refused {} {} from {}: {}", Printable(request.method),
+                         Printable(request.path), ClientOf(request), Printable(decision.reason));
           }
           SendError(response, decision.http_status, decision.reason);
           return httplib::Server::HandlerResponse::Handled;
@@ -221,7 +225,8 @@ void DashboardServer::Impl::Routes() {
           what = exception.what();
         } catch (...) {
         }
-        spdlog::error("{} {}: {}", request.method, request.path, what);
+        spdlog::error("{} {}: {}", Printable(request.method), Printable(request.path),
+                      Printable(what));
         SendError(response, 500, "internal error: " + what);
       });
 
@@ -333,6 +338,10 @@ void DashboardServer::Impl::Routes() {
 Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const DashboardOptions& options) {
   if (options.project_folder.empty() && options.home.empty()) {
     return Status::InvalidArgument("give a project folder or a cloudbook home");
+  }
+  if (!options.project_folder.empty()) {
+    const Status moved = MoveLegacyDashboardToken(options.project_folder);
+    if (!moved.ok()) spdlog::warn("{}", moved.ToString());
   }
   std::string token;
   if (options.token_required || !IsLoopbackAddress(options.listen_address)) {
