@@ -11,6 +11,7 @@
 #include "dashboard/agent_actions.h"
 #include "dashboard/dashboard_registry.h"
 #include "dashboard/project_directory.h"
+#include "dashboard/request_gate.h"
 #include "dashboard/web_assets.h"
 #include "shared/atomic_file.h"
 #include "shared/printable.h"
@@ -32,8 +33,11 @@ void SendError(httplib::Response& response, int status, const std::string& messa
   SendJson(response, status, {{"error", message}});
 }
 
-// Who sent the request, printable, for the logs.
-std::string ClientOf(const httplib::Request& request) { return Printable(request.remote_addr); }
+// Who sent the request (as the gate saw it), printable, for the logs.
+std::string ClientOf(const httplib::Request& request) {
+  const std::string client = request.get_header_value(kClientHeader);
+  return Printable(client.empty() ? request.remote_addr : client);
+}
 
 // The request's JSON body; an empty body is {}.
 Result<Json> BodyOf(const httplib::Request& request) {
@@ -54,6 +58,7 @@ class DashboardServer::Impl {
   Status Bind();
   void Serve() {
     serve_thread_ = std::thread([this] { server_.listen_after_bind(); });
+    gate_->Start(backend_port_);
   }
   void Stop();
 
@@ -78,7 +83,9 @@ class DashboardServer::Impl {
   std::string host_name_;
   std::string chart_js_;
   std::unique_ptr<ProjectDirectory> projects_;
-  httplib::Server server_;
+  httplib::Server server_;      // on a private loopback port, behind the gate
+  int backend_port_ = 0;
+  std::unique_ptr<RequestGate> gate_;  // the listening socket (request_gate.h)
   std::thread serve_thread_;
   bool stopped_ = false;
 };
@@ -90,20 +97,20 @@ Status DashboardServer::Impl::Bind() {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
-  // Open pages keep connections alive; a short keep-alive lets Stop() end promptly.
-  server_.set_keep_alive_timeout(2);
-  if (options_.port == 0) {
-    port_ = server_.bind_to_any_port(options_.listen_address);
-    if (port_ <= 0) port_ = 0;
-  } else if (server_.bind_to_port(options_.listen_address, options_.port)) {
-    port_ = options_.port;
-  }
-  if (port_ == 0) {
+  // One request per connection: the gate hands over each request whole and closes after.
+  server_.set_keep_alive_max_count(1);
+  Result<std::unique_ptr<RequestGate>> gate =
+      RequestGate::Bind(options_.listen_address, options_.port, kMaxRequestBodyBytes);
+  if (!gate.ok()) {
     return Status::IoError("cannot listen on " + options_.listen_address + ":" +
                            std::to_string(options_.port) +
                            " (in use, or not an address of this machine): choose another with "
                            "--listen ADDRESS:PORT");
   }
+  gate_ = std::move(*gate);
+  port_ = gate_->port();
+  backend_port_ = server_.bind_to_any_port("127.0.0.1");
+  if (backend_port_ <= 0) return Status::IoError("cannot listen on a loopback port for the gate");
   policy_ = AccessPolicy(IsLoopbackAddress(options_.listen_address), token_, port_);
   // Bound to every interface: other machines reach it at the address agents publish too.
   std::string shown_address = options_.listen_address;
@@ -144,6 +151,7 @@ Status DashboardServer::Impl::Bind() {
 void DashboardServer::Impl::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (gate_) gate_->Stop();
   server_.stop();
   if (serve_thread_.joinable()) serve_thread_.join();
   if (projects_) projects_->StopAll();
