@@ -51,11 +51,6 @@ std::string Printable(std::string_view text) {
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
     const auto byte = static_cast<uint8_t>(text[i]);
-    if (byte == '\\') {
-      out += "\\\\";
-      ++i;
-      continue;
-    }
     if (byte < 0x20 || byte == 0x7F) {
       AppendEscaped(out, byte);
       ++i;

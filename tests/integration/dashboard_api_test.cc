@@ -153,13 +153,30 @@ TEST_F(DashboardTest, OffLoopbackEveryCallNeedsTheToken) {
   EXPECT_NE(options->get_header_value("Access-Control-Allow-Headers").find("Authorization"),
             std::string::npos);
   const Reply created = Call("POST", "/api/v1/agents", {{"grant", "LOW"}});
-  EXPECT_EQ(created.status, 201) << created.body;
-  // This machine's dashboard is announced for the owner's page.
+  ASSERT_EQ(created.status, 201) << created.body;
+  // This machine's dashboard is announced for the owner's page, signed with the key of this
+  // machine's agent once that agent has announced itself (as `launch` would).
+  const std::string id = created.body["id"];
+  Result<AgentConfig> config = ReadAgentConfig(project_.path(), id);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  Announcement announcement;
+  announcement.id = id;
+  announcement.grant = "LOW";
+  announcement.host = HostName();
+  announcement.endpoint = "tcp://127.0.0.1:5550";
+  announcement.curve_public_key = config->curve.public_key;
+  announcement.signing_public_key = config->signing.public_key;
+  announcement.sequence = 1;
+  announcement.time_ms = UnixTimeMs();
+  announcement.pid = 1;
+  ASSERT_TRUE(WriteAnnouncement(project_.Join("distributed"), announcement,
+                                config->signing.secret_key)
+                  .ok());
   ASSERT_TRUE(WaitFor(
       [&] {
         const Reply dashboards = Call("GET", "/api/v1/dashboards");
         return dashboards.status == 200 && dashboards.body.size() == 1 &&
-               dashboards.body[0]["self"] == true;
+               dashboards.body[0]["self"] == true && dashboards.body[0]["agent_id"] == id;
       },
       15))
       << Call("GET", "/api/v1/dashboards").body;
