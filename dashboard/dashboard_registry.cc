@@ -43,7 +43,8 @@ Result<DashboardEntry> ParseEntry(const std::string& text, const std::string& ho
                                    " (signed; an older cloudbook wrote it unsigned)");
   }
   for (const char* key : {"host", "url", "project", "agent_id", "signing_public_key"}) {
-    if (!IsString(json, key, 255)) return Status::InvalidArgument(std::string(key) + " must be a string");
+    if (!IsString(json, key, 255))
+      return Status::InvalidArgument(std::string(key) + " must be a string");
   }
   if (!json.contains("time") || !json["time"].is_number_integer() ||
       !json.contains("token_required") || !json["token_required"].is_boolean()) {
@@ -63,7 +64,8 @@ Result<DashboardEntry> ParseEntry(const std::string& text, const std::string& ho
   if (!IsPrintable(entry.project)) return Status::InvalidArgument("project must be printable");
   CB_ASSIGN_OR_RETURN(entry.url, DashboardOrigin(entry.url));
   if (!ValidateAgentId(entry.agent_id).ok() || !IsHex(entry.signing_public_key, 32)) {
-    return Status::InvalidArgument("agent_id must be an agent id, signing_public_key 64 hex digits");
+    return Status::InvalidArgument(
+        "agent_id must be an agent id, signing_public_key 64 hex digits");
   }
   CB_RETURN_IF_ERROR(VerifyCanonicalJson(json, entry.signing_public_key));
   const auto agent = agents.find(entry.agent_id);

@@ -83,7 +83,7 @@ class DashboardServer::Impl {
   std::string host_name_;
   std::string chart_js_;
   std::unique_ptr<ProjectDirectory> projects_;
-  httplib::Server server_;      // on a private loopback port, behind the gate
+  httplib::Server server_;  // on a private loopback port, behind the gate
   int backend_port_ = 0;
   std::unique_ptr<RequestGate> gate_;  // the listening socket (request_gate.h)
   std::thread serve_thread_;
@@ -224,19 +224,18 @@ void DashboardServer::Impl::Routes() {
         }
         return httplib::Server::HandlerResponse::Unhandled;
       });
-  server_.set_exception_handler(
-      [](const httplib::Request& request, httplib::Response& response, std::exception_ptr error) {
-        std::string what = "unknown error";
-        try {
-          if (error) std::rethrow_exception(error);
-        } catch (const std::exception& exception) {
-          what = exception.what();
-        } catch (...) {
-        }
-        spdlog::error("{} {}: {}", Printable(request.method), Printable(request.path),
-                      Printable(what));
-        SendError(response, 500, "internal error: " + what);
-      });
+  server_.set_exception_handler([](const httplib::Request& request, httplib::Response& response,
+                                   std::exception_ptr error) {
+    std::string what = "unknown error";
+    try {
+      if (error) std::rethrow_exception(error);
+    } catch (const std::exception& exception) {
+      what = exception.what();
+    } catch (...) {
+    }
+    spdlog::error("{} {}: {}", Printable(request.method), Printable(request.path), Printable(what));
+    SendError(response, 500, "internal error: " + what);
+  });
 
   // The page.
   server_.Get(R"(/|/[a-z_]+\.(js|css))",

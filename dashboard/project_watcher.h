@@ -65,7 +65,7 @@ class ProjectWatcher {
   bool wake_requested_ = false;
   bool stopping_ = false;
   std::atomic<int64_t> refreshes_{0};
-  std::set<std::string> reported_;  // ignored files already logged (refresh thread)
+  std::set<std::string> reported_;     // ignored files already logged (refresh thread)
   bool unannounced_reported_ = false;  // refresh thread
   std::thread thread_;
 };

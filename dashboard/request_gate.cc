@@ -241,13 +241,13 @@ bool RequestGate::Impl::Read(Pending& connection) {
   }
   std::string request = connection.buffer.substr(0, connection.total);
   const size_t first_line_end = request.find("\r\n");
-  request.insert(first_line_end + 2, std::string(kClientHeader) + ": " + connection.client + "\r\n");
+  request.insert(first_line_end + 2,
+                 std::string(kClientHeader) + ": " + connection.client + "\r\n");
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++forwarding_;
   }
-  std::thread(&Impl::Forward, this, connection.fd, std::move(request), connection.client)
-      .detach();
+  std::thread(&Impl::Forward, this, connection.fd, std::move(request), connection.client).detach();
   return false;
 }
 
@@ -315,7 +315,8 @@ bool RequestGate::Impl::WaitReady(int fd, short events, Clock::time_point deadli
   return false;
 }
 
-bool RequestGate::Impl::SendAll(int fd, const std::string& bytes, Clock::time_point deadline) const {
+bool RequestGate::Impl::SendAll(int fd, const std::string& bytes,
+                                Clock::time_point deadline) const {
   size_t sent = 0;
   while (sent < bytes.size()) {
     const ssize_t wrote =
@@ -339,9 +340,10 @@ void RequestGate::Impl::Forward(int client_fd, std::string request, std::string 
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(backend_port_));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool connected = backend >= 0 &&
-                   (::connect(backend, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 ||
-                    (errno == EINPROGRESS && WaitReady(backend, POLLOUT, deadline)));
+  bool connected =
+      backend >= 0 &&
+      (::connect(backend, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 ||
+       (errno == EINPROGRESS && WaitReady(backend, POLLOUT, deadline)));
   int error = 0;
   socklen_t error_size = sizeof error;
   if (connected && getsockopt(backend, SOL_SOCKET, SO_ERROR, &error, &error_size) == 0 &&
@@ -383,8 +385,8 @@ void RequestGate::Impl::LogCounts(bool force) {
                  kMaxConnectionsPerClient, Printable(last_refused_client_));
   }
   if (expired_ > 0) {
-    spdlog::warn("closed {} connection(s) that did not send a whole request within {} s",
-                 expired_, kRequestDeadline.count());
+    spdlog::warn("closed {} connection(s) that did not send a whole request within {} s", expired_,
+                 kRequestDeadline.count());
   }
   refused_ = 0;
   expired_ = 0;
@@ -411,7 +413,8 @@ Result<std::unique_ptr<RequestGate>> RequestGate::Bind(const std::string& addres
     // dashboard on a taken port must fail, not share the traffic.
     int yes = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    if (::bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) {
+    if (::bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0 &&
+        ::listen(fd, SOMAXCONN) == 0) {
       break;
     }
     close(fd);
@@ -422,9 +425,9 @@ Result<std::unique_ptr<RequestGate>> RequestGate::Bind(const std::string& addres
   sockaddr_storage bound{};
   socklen_t length = sizeof bound;
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-  const int bound_port = ntohs(bound.ss_family == AF_INET6
-                                   ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
-                                   : reinterpret_cast<sockaddr_in&>(bound).sin_port);
+  const int bound_port =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
+                                        : reinterpret_cast<sockaddr_in&>(bound).sin_port);
   return std::unique_ptr<RequestGate>(
       new RequestGate(std::make_unique<Impl>(fd, bound_port, max_body_bytes)));
 }

@@ -171,8 +171,8 @@ Result<Announcement> ParseAnnouncement(const std::string& text, const std::strin
   }
   CB_RETURN_IF_ERROR(GetString(json, "host", out.host, 255));
   if (!IsHostNameOrAddress(out.host)) {
-    return Wrong("host", "a host name or address ([A-Za-z0-9.-_:], not '" + Printable(out.host) +
-                             "')");
+    return Wrong("host",
+                 "a host name or address ([A-Za-z0-9.-_:], not '" + Printable(out.host) + "')");
   }
   CB_RETURN_IF_ERROR(GetString(json, "endpoint", out.endpoint, 300));
   if (!ValidEndpoint(out.endpoint)) return Wrong("endpoint", "tcp://<address>:<port>");

@@ -236,8 +236,8 @@ TEST_F(AgentCli, ListPrintsHostileNamesAndReasonsEscaped) {
   const std::string agents = project_.Join("distributed/agents");
   testing::WriteFile(agents + "/agent-\x1b]0;owned\x07.json", "{}");  // not an agent id
   testing::WriteFile(agents + "/agent-liar-node-0003.json",
-                     Json({{"format_version", 1}, {"id", "agent-\x1b[2J\xc2\x9b"}}).dump(
-                         -1, ' ', false, Json::error_handler_t::ignore));
+                     Json({{"format_version", 1}, {"id", "agent-\x1b[2J\xc2\x9b"}})
+                         .dump(-1, ' ', false, Json::error_handler_t::ignore));
   const auto keys = *GenerateSigningKeyPair();
   Announcement hostile;
   hostile.id = "agent-hostile-node-0004";

@@ -169,9 +169,9 @@ TEST_F(DashboardTest, OffLoopbackEveryCallNeedsTheToken) {
   announcement.sequence = 1;
   announcement.time_ms = UnixTimeMs();
   announcement.pid = 1;
-  ASSERT_TRUE(WriteAnnouncement(project_.Join("distributed"), announcement,
-                                config->signing.secret_key)
-                  .ok());
+  ASSERT_TRUE(
+      WriteAnnouncement(project_.Join("distributed"), announcement, config->signing.secret_key)
+          .ok());
   ASSERT_TRUE(WaitFor(
       [&] {
         const Reply dashboards = Call("GET", "/api/v1/dashboards");
@@ -226,13 +226,12 @@ TEST_F(DashboardTest, OffersAnotherMachinesDashboardOnlyWhenItsAgentSignedIt) {
   ASSERT_TRUE(AnnounceDashboard(layout, entry, config->signing.secret_key).ok());
   // Forgeries: an unsigned entry of the old format; one signed by the right agent for another
   // host; one signed by a key no announcement vouches for.
-  WriteFile(layout.dashboards() + "/laptop.json",
-            Json({{"format_version", 1},
-                  {"host", "laptop"},
-                  {"url", "http://127.0.0.3:8750"},
-                  {"token_required", true},
-                  {"time", entry.time_ms}})
-                .dump());
+  WriteFile(layout.dashboards() + "/laptop.json", Json({{"format_version", 1},
+                                                        {"host", "laptop"},
+                                                        {"url", "http://127.0.0.3:8750"},
+                                                        {"token_required", true},
+                                                        {"time", entry.time_ms}})
+                                                      .dump());
   DashboardEntry other_host = entry;
   other_host.host = "server";
   ASSERT_TRUE(AnnounceDashboard(layout, other_host, config->signing.secret_key).ok());

@@ -69,8 +69,9 @@ std::string Get(const std::string& source, int port, const std::string& path,
                 std::chrono::milliseconds limit) {
   const int fd = ConnectFrom(source, port);
   if (fd < 0) return "";
-  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" +
-                              std::to_string(port) + "\r\nConnection: close\r\n\r\n";
+  const std::string request = "GET " + path +
+                              " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                              "\r\nConnection: close\r\n\r\n";
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   const std::string answer = ReadUntilClosed(fd, limit);
   close(fd);
@@ -182,11 +183,13 @@ TEST_F(DashboardTest, SlowHeaderClientsDoNotStarveALegitimateRequest) {
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
   // The admitted slow connections are closed at the request deadline, although they kept
   // sending a line a second.
-  ASSERT_TRUE(WaitFor([&] { return slow.Closed().first == static_cast<int>(slow.size()); },
-                      std::chrono::duration<double>(Scaled(kRequestDeadline + kAnswerBound)).count()))
+  ASSERT_TRUE(
+      WaitFor([&] { return slow.Closed().first == static_cast<int>(slow.size()); },
+              std::chrono::duration<double>(Scaled(kRequestDeadline + kAnswerBound)).count()))
       << slow.Closed().first << " of " << slow.size() << " closed";
   const auto longest_s = std::chrono::duration<double>(slow.Closed().second).count();
-  EXPECT_LT(longest_s, std::chrono::duration<double>(Scaled(kRequestDeadline + kAnswerBound)).count());
+  EXPECT_LT(longest_s,
+            std::chrono::duration<double>(Scaled(kRequestDeadline + kAnswerBound)).count());
   std::cout << "answered in " << same_address_ms << " ms (same address) and " << other_address_ms
             << " ms (another address) beside " << slow.size()
             << " slow connections; the last slow one closed after " << longest_s << " s\n";

@@ -243,9 +243,9 @@ TEST_F(Announcements, ControlCharactersInNamesAreRefusedWhenRead) {
 TEST(PrintableText, EscapesControlCharactersAndInvalidUtf8Only) {
   EXPECT_EQ(Printable("agent-0 caf\xc3\xa9 \xe2\x9c\x93"), "agent-0 caf\xc3\xa9 \xe2\x9c\x93");
   EXPECT_EQ(Printable("a\x1b[31mb\x07\n\x7f"), "a\\x1b[31mb\\x07\\x0a\\x7f");
-  EXPECT_EQ(Printable("\xc2\x9b"), "\\xc2\\x9b");          // C1 CSI: a terminal obeys it
-  EXPECT_EQ(Printable("\xff\xc3"), "\\xff\\xc3");          // invalid and truncated
-  EXPECT_EQ(Printable("\xc0\xaf"), "\\xc0\\xaf");          // overlong '/'
+  EXPECT_EQ(Printable("\xc2\x9b"), "\\xc2\\x9b");  // C1 CSI: a terminal obeys it
+  EXPECT_EQ(Printable("\xff\xc3"), "\\xff\\xc3");  // invalid and truncated
+  EXPECT_EQ(Printable("\xc0\xaf"), "\\xc0\\xaf");  // overlong '/'
   EXPECT_EQ(Printable(Printable("a\x1b\xff")), Printable("a\x1b\xff"));  // idempotent
   EXPECT_TRUE(IsPrintable("machine-b"));
   EXPECT_FALSE(IsPrintable("machine\tb"));
