@@ -2,17 +2,19 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/filesystem.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <random>
 
-#include "agent/core/agent_paths.h"
 #include "shared/atomic_file.h"
 #include "shared/json_io.h"
+#include "shared/project_layout.h"
 
 namespace cloudbook {
 namespace {
@@ -51,6 +53,16 @@ std::string RandomHex(size_t bytes) {
   return hex;
 }
 
+// Creates `folder` (0700) when missing.
+Status MakePrivateFolder(const std::string& folder) {
+  boost::system::error_code error;
+  if (boost::filesystem::is_directory(folder, error)) return Status::Ok();
+  boost::filesystem::create_directories(folder, error);
+  if (error) return Status::IoError("cannot create " + folder + ": " + error.message());
+  chmod(folder.c_str(), 0700);
+  return Status::Ok();
+}
+
 }  // namespace
 
 bool IsLoopbackAddress(const std::string& address) {
@@ -78,7 +90,7 @@ AccessDecision AccessPolicy::Check(const AccessRequest& request) const {
         !SameSecret(header.substr(prefix.size()), token_)) {
       return {401,
               "this dashboard needs its token: open the page as /?token=<token> (printed "
-              "when the dashboard started, kept in <project>/agents/dashboard.json)"};
+              "when the dashboard started, kept in <project>/dashboard/token.json)"};
     }
   }
   if (api && ChangesSomething(request.method) &&
@@ -90,7 +102,20 @@ AccessDecision AccessPolicy::Check(const AccessRequest& request) const {
 
 std::string DashboardTokenFile(const std::string& folder, bool is_home) {
   return is_home ? folder + "/.cloudbook-dashboard.json"
-                 : LocalAgentsFolder(folder) + "/dashboard.json";
+                 : ProjectLayout(folder).dashboard_token_file();
+}
+
+Status MoveLegacyDashboardToken(const std::string& project_folder) {
+  const ProjectLayout layout(project_folder);
+  const std::string legacy = layout.legacy_dashboard_token_file();
+  if (!FileExists(legacy) || FileExists(layout.dashboard_token_file())) return Status::Ok();
+  CB_RETURN_IF_ERROR(MakePrivateFolder(layout.dashboard_local()));
+  if (::rename(legacy.c_str(), layout.dashboard_token_file().c_str()) != 0) {
+    return Status::IoError("cannot move " + legacy + " to " + layout.dashboard_token_file() + ": " +
+                           strerror(errno));
+  }
+  spdlog::info("moved the dashboard token from {} to {}", legacy, layout.dashboard_token_file());
+  return Status::Ok();
 }
 
 Result<std::string> LoadOrCreateDashboardToken(const std::string& token_file) {
@@ -104,12 +129,7 @@ Result<std::string> LoadOrCreateDashboardToken(const std::string& token_file) {
     }
     return stored["token"].get<std::string>();
   }
-  boost::system::error_code error;
-  if (!boost::filesystem::is_directory(folder, error)) {
-    boost::filesystem::create_directories(folder, error);
-    if (error) return Status::IoError("cannot create " + folder + ": " + error.message());
-    chmod(folder.c_str(), 0700);
-  }
+  CB_RETURN_IF_ERROR(MakePrivateFolder(folder));
   const std::string token = RandomHex(32);
   const std::string text = Json({{"token", token}}).dump(2) + "\n";
   // Created 0600 from the first byte, with O_EXCL: a concurrent dashboard keeps its own.

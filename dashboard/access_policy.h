@@ -1,7 +1,7 @@
 // Who may use the dashboard. On loopback (the default) only this machine's users reach it;
 // bound elsewhere, every API call needs the dashboard's token (`Authorization: Bearer <t>`),
-// printed at start and kept in P/agents/dashboard.json (0600, beside the agents' local
-// configs: never in the shared folder). Always: a request that changes something must be
+// printed at start and kept in P/dashboard/token.json (0600, this machine's: never in the
+// shared folder). Always: a request that changes something must be
 // JSON (a web page of another site cannot send one without a CORS preflight, which we do not
 // grant on loopback), and on loopback the Host header must name loopback (no DNS rebinding).
 // Kept apart from the HTTP library so that the rules are unit tested as plain calls.
@@ -47,9 +47,14 @@ class AccessPolicy {
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackAddress(const std::string& address);
 
-// Where the token is kept: P/agents/dashboard.json for a project folder, or
+// Where the token is kept: P/dashboard/token.json for a project folder, or
 // H/.cloudbook-dashboard.json for a dashboard serving a whole cloudbook home.
 std::string DashboardTokenFile(const std::string& folder, bool is_home);
+
+// Moves a token left by an older dashboard in P/agents/dashboard.json (where every
+// `cloudbook-agent list` took it for a broken agent config) to P/dashboard/token.json, unless
+// that exists already. Nothing to move is not an error.
+Status MoveLegacyDashboardToken(const std::string& project_folder);
 
 // The dashboard token in `token_file`, made (32 random bytes, hex) and stored there (0600,
 // its folder created 0700) on first use.

@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
       "  cloudbook-dashboard -p ~/cloudbook/fashion --listen 0.0.0.0:8750   # needs the token\n"
       "  cloudbook-dashboard --home ~/cloudbook                     # every project there\n"
       "Binding a non-loopback address needs a token: it is printed at start and kept in "
-      "<project>/agents/dashboard.json; open the printed URL (it carries ?token=).\n"
+      "<project>/dashboard/token.json; open the printed URL (it carries ?token=).\n"
       "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad command line, 3 no such project, 4 cannot "
       "listen or I/O error.");
   DashboardOptions options;

@@ -11,8 +11,10 @@
 #include "dashboard/agent_actions.h"
 #include "dashboard/dashboard_registry.h"
 #include "dashboard/project_directory.h"
+#include "dashboard/request_gate.h"
 #include "dashboard/web_assets.h"
 #include "shared/atomic_file.h"
+#include "shared/printable.h"
 
 namespace cloudbook {
 namespace {
@@ -29,6 +31,12 @@ void SendJson(httplib::Response& response, int status, const Json& body) {
 
 void SendError(httplib::Response& response, int status, const std::string& message) {
   SendJson(response, status, {{"error", message}});
+}
+
+// Who sent the request (as the gate saw it), printable, for the logs.
+std::string ClientOf(const httplib::Request& request) {
+  const std::string client = request.get_header_value(kClientHeader);
+  return Printable(client.empty() ? request.remote_addr : client);
 }
 
 // The request's JSON body; an empty body is {}.
@@ -50,6 +58,7 @@ class DashboardServer::Impl {
   Status Bind();
   void Serve() {
     serve_thread_ = std::thread([this] { server_.listen_after_bind(); });
+    gate_->Start(backend_port_);
   }
   void Stop();
 
@@ -74,7 +83,9 @@ class DashboardServer::Impl {
   std::string host_name_;
   std::string chart_js_;
   std::unique_ptr<ProjectDirectory> projects_;
-  httplib::Server server_;
+  httplib::Server server_;  // on a private loopback port, behind the gate
+  int backend_port_ = 0;
+  std::unique_ptr<RequestGate> gate_;  // the listening socket (request_gate.h)
   std::thread serve_thread_;
   bool stopped_ = false;
 };
@@ -86,20 +97,20 @@ Status DashboardServer::Impl::Bind() {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
-  // Open pages keep connections alive; a short keep-alive lets Stop() end promptly.
-  server_.set_keep_alive_timeout(2);
-  if (options_.port == 0) {
-    port_ = server_.bind_to_any_port(options_.listen_address);
-    if (port_ <= 0) port_ = 0;
-  } else if (server_.bind_to_port(options_.listen_address, options_.port)) {
-    port_ = options_.port;
-  }
-  if (port_ == 0) {
+  // One request per connection: the gate hands over each request whole and closes after.
+  server_.set_keep_alive_max_count(1);
+  Result<std::unique_ptr<RequestGate>> gate =
+      RequestGate::Bind(options_.listen_address, options_.port, kMaxRequestBodyBytes);
+  if (!gate.ok()) {
     return Status::IoError("cannot listen on " + options_.listen_address + ":" +
                            std::to_string(options_.port) +
                            " (in use, or not an address of this machine): choose another with "
                            "--listen ADDRESS:PORT");
   }
+  gate_ = std::move(*gate);
+  port_ = gate_->port();
+  backend_port_ = server_.bind_to_any_port("127.0.0.1");
+  if (backend_port_ <= 0) return Status::IoError("cannot listen on a loopback port for the gate");
   policy_ = AccessPolicy(IsLoopbackAddress(options_.listen_address), token_, port_);
   // Bound to every interface: other machines reach it at the address agents publish too.
   std::string shown_address = options_.listen_address;
@@ -140,6 +151,7 @@ Status DashboardServer::Impl::Bind() {
 void DashboardServer::Impl::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (gate_) gate_->Stop();
   server_.stop();
   if (serve_thread_.joinable()) serve_thread_.join();
   if (projects_) projects_->StopAll();
@@ -179,8 +191,8 @@ void DashboardServer::Impl::Action(
   const std::string outcome = result.body.contains("error")
                                   ? result.body["error"].get<std::string>()
                                   : ValueOr(result.body, "message", std::string("ok"));
-  spdlog::info("action {} in {} from {}: {} {}", what, project->name, request.remote_addr,
-               result.http_status, outcome);
+  spdlog::info("action {} in {} from {}: {} {}", Printable(what), Printable(project->name),
+               ClientOf(request), result.http_status, Printable(outcome));
   project->watcher->RefreshSoon();
   SendJson(response, result.http_status, result.body);
 }
@@ -200,8 +212,8 @@ void DashboardServer::Impl::Routes() {
         const AccessDecision decision = policy_.Check(access);
         if (!decision.allowed()) {
           if (request.method != "GET") {
-            spdlog::warn("refused {} {} from {}: {}", request.method, request.path,
-                         request.remote_addr, decision.reason);
+            spdlog::warn("refused {} {} from {}: {}", Printable(request.method),
+                         Printable(request.path), ClientOf(request), Printable(decision.reason));
           }
           SendError(response, decision.http_status, decision.reason);
           return httplib::Server::HandlerResponse::Handled;
@@ -212,18 +224,18 @@ void DashboardServer::Impl::Routes() {
         }
         return httplib::Server::HandlerResponse::Unhandled;
       });
-  server_.set_exception_handler(
-      [](const httplib::Request& request, httplib::Response& response, std::exception_ptr error) {
-        std::string what = "unknown error";
-        try {
-          if (error) std::rethrow_exception(error);
-        } catch (const std::exception& exception) {
-          what = exception.what();
-        } catch (...) {
-        }
-        spdlog::error("{} {}: {}", request.method, request.path, what);
-        SendError(response, 500, "internal error: " + what);
-      });
+  server_.set_exception_handler([](const httplib::Request& request, httplib::Response& response,
+                                   std::exception_ptr error) {
+    std::string what = "unknown error";
+    try {
+      if (error) std::rethrow_exception(error);
+    } catch (const std::exception& exception) {
+      what = exception.what();
+    } catch (...) {
+    }
+    spdlog::error("{} {}: {}", Printable(request.method), Printable(request.path), Printable(what));
+    SendError(response, 500, "internal error: " + what);
+  });
 
   // The page.
   server_.Get(R"(/|/[a-z_]+\.(js|css))",
@@ -333,6 +345,10 @@ void DashboardServer::Impl::Routes() {
 Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const DashboardOptions& options) {
   if (options.project_folder.empty() && options.home.empty()) {
     return Status::InvalidArgument("give a project folder or a cloudbook home");
+  }
+  if (!options.project_folder.empty()) {
+    const Status moved = MoveLegacyDashboardToken(options.project_folder);
+    if (!moved.ok()) spdlog::warn("{}", moved.ToString());
   }
   std::string token;
   if (options.token_required || !IsLoopbackAddress(options.listen_address)) {

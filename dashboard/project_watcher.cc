@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/filesystem.hpp>
 #include <chrono>
 #include <map>
 #include <set>
 
+#include "agent/core/agent_config.h"
 #include "agent/core/agent_listing.h"
 #include "shared/assignment.h"
 #include "shared/atomic_file.h"
@@ -125,13 +127,49 @@ void ProjectWatcher::Loop() {
     RefreshOnce();
     const int64_t now = UnixTimeMs();
     if (now - last_announce >= kAnnounceEveryMs) {
-      DashboardEntry entry = self_;
-      entry.time_ms = now;
-      const Status announced = AnnounceDashboard(layout_, entry);
-      if (!announced.ok()) spdlog::warn("announcing the dashboard: {}", announced.ToString());
+      Announce(now);
       last_announce = now;
     }
   }
+}
+
+void ProjectWatcher::Announce(int64_t now_ms) {
+  // Signed with the key of an agent of this machine that has announced itself (its signed
+  // announcement vouches for the key and the host): the first by id.
+  std::vector<std::string> problems;
+  const std::vector<AgentConfig> configs = ReadLocalAgentConfigs(layout_.root(), &problems);
+  std::vector<Announcement> announced;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    announced = announced_;
+  }
+  const AgentConfig* signer = nullptr;
+  for (const AgentConfig& config : configs) {
+    const auto vouching = std::find_if(announced.begin(), announced.end(), [&](const auto& a) {
+      return a.id == config.id && a.signing_public_key == config.signing.public_key;
+    });
+    if (vouching != announced.end()) {
+      signer = &config;
+      break;
+    }
+  }
+  if (signer == nullptr) {
+    if (!unannounced_reported_) {
+      spdlog::info(
+          "this dashboard is not announced to other machines yet: none of this machine's "
+          "agents has announced itself in {} (its key signs the dashboard's entry)",
+          layout_.announcements());
+      unannounced_reported_ = true;
+    }
+    return;
+  }
+  unannounced_reported_ = false;
+  DashboardEntry entry = self_;
+  entry.time_ms = now_ms;
+  entry.agent_id = signer->id;
+  entry.signing_public_key = signer->signing.public_key;
+  const Status written = AnnounceDashboard(layout_, entry, signer->signing.secret_key);
+  if (!written.ok()) spdlog::warn("announcing the dashboard: {}", written.ToString());
 }
 
 void ProjectWatcher::RefreshOnce() {
@@ -141,6 +179,8 @@ void ProjectWatcher::RefreshOnce() {
   listing.log_ignored = false;
   std::vector<IgnoredAnnouncement> ignored;
   listing.ignored = &ignored;
+  std::vector<Announcement> announced;
+  listing.announced = &announced;
   const std::vector<AgentListEntry> entries = ListAgents(layout_.root(), now, listing);
   for (const IgnoredAnnouncement& file : ignored) {
     if (reported_.insert(file.path + "\n" + file.reason).second) {
@@ -155,7 +195,13 @@ void ProjectWatcher::RefreshOnce() {
     std::lock_guard<std::mutex> lock(catalog_mutex_);
     runs = catalog_.List(now);
   }
-  Json dashboards = ListDashboards(layout_, self_.host, now);
+  std::vector<IgnoredDashboard> ignored_dashboards;
+  Json dashboards = ListDashboards(layout_, self_.host, now, announced, &ignored_dashboards);
+  for (const IgnoredDashboard& file : ignored_dashboards) {
+    if (reported_.insert(file.path + "\n" + file.reason).second) {
+      spdlog::warn("not offering the dashboard of {}: {}", file.path, file.reason);
+    }
+  }
 
   std::map<std::string, std::string> host_of;
   Json agents = AgentListJson(entries);
@@ -186,6 +232,7 @@ void ProjectWatcher::RefreshOnce() {
   agents_ = std::move(agents);
   runs_ = std::move(runs);
   dashboards_ = std::move(dashboards);
+  announced_ = std::move(announced);
   ++refreshes_;
 }
 

@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "dashboard/dashboard_registry.h"
 #include "dashboard/run_catalog.h"
@@ -43,6 +44,9 @@ class ProjectWatcher {
  private:
   void Loop();
   void RefreshOnce();
+  // Writes this dashboard's signed entry (dashboard_registry.h), when an agent of this machine
+  // can vouch for it.
+  void Announce(int64_t now_ms);
 
   const ProjectLayout layout_;
   const double refresh_s_;
@@ -52,6 +56,7 @@ class ProjectWatcher {
   Json agents_;
   Json runs_;
   Json dashboards_;
+  std::vector<Announcement> announced_;  // the valid announcements of the last refresh
   StatsHistory history_;
   std::mutex catalog_mutex_;
   RunCatalog catalog_;
@@ -60,7 +65,8 @@ class ProjectWatcher {
   bool wake_requested_ = false;
   bool stopping_ = false;
   std::atomic<int64_t> refreshes_{0};
-  std::set<std::string> reported_;  // ignored announcements already logged (refresh thread)
+  std::set<std::string> reported_;     // ignored files already logged (refresh thread)
+  bool unannounced_reported_ = false;  // refresh thread
   std::thread thread_;
 };
 

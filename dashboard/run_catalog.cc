@@ -8,6 +8,7 @@
 
 #include "agent/core/agent_id.h"
 #include "shared/atomic_file.h"
+#include "shared/printable.h"
 #include "shared/shared_files.h"
 #include "shared/shared_folder_names.h"
 
@@ -97,8 +98,8 @@ const Json& RunCatalog::Load(const std::string& path) {
     cached.document = std::move(*document);
     reported_.erase(path);
   } else if (reported_.insert(path).second) {
-    spdlog::warn("ignoring {}: {}", path,
-                 document.ok() ? "not a JSON object" : document.status().ToString());
+    spdlog::warn("ignoring {}: {}", Printable(path),
+                 Printable(document.ok() ? "not a JSON object" : document.status().ToString()));
   }
   return cached.document;
 }

@@ -21,6 +21,11 @@ class ProjectLayout {
   const std::string& root() const { return root_; }
   std::string original() const { return root_ + "/original"; }
   std::string agents_local() const { return root_ + "/agents"; }
+  // This machine's dashboard files (its token): P/dashboard/, apart from the agent configs.
+  std::string dashboard_local() const { return root_ + "/dashboard"; }
+  std::string dashboard_token_file() const { return dashboard_local() + "/token.json"; }
+  // Where dashboards before issue 15 kept the token (among the agent configs); moved on start.
+  std::string legacy_dashboard_token_file() const { return agents_local() + "/dashboard.json"; }
   // This machine's project settings (where the shared folder is): P/project.json.
   std::string settings_file() const { return root_ + "/project.json"; }
   // This machine's copies of data read from a remote shared folder.

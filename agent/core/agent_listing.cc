@@ -11,6 +11,7 @@
 #include "agent/core/agent_paths.h"
 #include "agent/core/announcement.h"
 #include "agent/core/pid_file.h"
+#include "shared/printable.h"
 
 namespace cloudbook {
 
@@ -63,6 +64,9 @@ std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_
     }
   }
 
+  if (options.announced != nullptr) {
+    for (const auto& [id, announcement] : announced) options.announced->push_back(announcement);
+  }
   std::map<std::string, AgentListEntry> entries;
   for (const AgentConfig& config : configs) {
     AgentListEntry entry;
@@ -124,8 +128,11 @@ std::string FormatAgentTable(const std::vector<AgentListEntry>& entries, int64_t
   std::vector<std::vector<std::string>> rows = {header};
   for (const AgentListEntry& entry : entries) {
     const std::string where = entry.local ? "local" : (entry.host.empty() ? "-" : entry.host);
-    rows.push_back({entry.id + (entry.agent_0 ? " *" : ""), entry.grant, entry.status, where,
-                    entry.endpoint.empty() ? "-" : entry.endpoint, JoinDus(entry.dus),
+    // Announcements are validated when read; printable again here, as every string of the
+    // shared folder that reaches a terminal.
+    rows.push_back({Printable(entry.id) + (entry.agent_0 ? " *" : ""), Printable(entry.grant),
+                    entry.status, Printable(where),
+                    entry.endpoint.empty() ? "-" : Printable(entry.endpoint), JoinDus(entry.dus),
                     Age(entry.last_seen_ms, now_ms)});
   }
   std::vector<size_t> widths(header.size(), 0);

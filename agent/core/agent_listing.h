@@ -34,6 +34,8 @@ struct AgentListOptions {
   // Ignored announcements: logged here (true), or handed to `ignored` for the caller to report.
   bool log_ignored = true;
   std::vector<IgnoredAnnouncement>* ignored = nullptr;
+  // When set, receives every valid (signed) announcement read, sorted by id.
+  std::vector<Announcement>* announced = nullptr;
 };
 
 // Sorted by id. Ignored announcements are left out (and logged, see AgentListOptions).

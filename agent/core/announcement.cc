@@ -14,6 +14,7 @@
 #include "agent/core/agent_paths.h"
 #include "agent/core/grant.h"
 #include "shared/atomic_file.h"
+#include "shared/printable.h"
 #include "shared/shared_files.h"
 
 namespace cloudbook {
@@ -49,10 +50,15 @@ Status GetInt(const Json& json, const char* key, int64_t& value, int64_t min, in
 }
 
 bool ValidEndpoint(const std::string& endpoint) {
-  // tcp://<host>:<port>; the transport validates the host when it connects.
+  // tcp://<host name or address>:<port>, an IPv6 address in brackets.
   if (endpoint.rfind("tcp://", 0) != 0) return false;
   const auto colon = endpoint.rfind(':');
   if (colon == std::string::npos || colon <= 6 || colon + 1 >= endpoint.size()) return false;
+  std::string address = endpoint.substr(6, colon - 6);
+  if (address.size() > 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+  }
+  if (!IsHostNameOrAddress(address)) return false;
   const std::string port = endpoint.substr(colon + 1);
   if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
   const int value = std::stoi(port);
@@ -103,12 +109,31 @@ Json UnsignedAnnouncementJson(const Announcement& announcement) {
           {"dus", announcement.dus}};
 }
 
-Result<Json> SignAnnouncement(const Announcement& announcement, const std::string& secret_key) {
-  Json json = UnsignedAnnouncementJson(announcement);
+Result<Json> SignCanonicalJson(Json json, const std::string& secret_key) {
+  json.erase("signature");
   CB_ASSIGN_OR_RETURN(std::string canonical, Canonical(json));
   CB_ASSIGN_OR_RETURN(std::string signature, SignDetached(canonical, secret_key));
   json["signature"] = signature;
   return json;
+}
+
+Status VerifyCanonicalJson(const Json& json, const std::string& public_key) {
+  if (!json.is_object() || !json.contains("signature") || !json["signature"].is_string() ||
+      !IsHex(json["signature"].get<std::string>(), 64)) {
+    return Wrong("signature", "128 hex digits");
+  }
+  Json unsigned_json = json;
+  unsigned_json.erase("signature");
+  CB_ASSIGN_OR_RETURN(std::string canonical, Canonical(unsigned_json));
+  if (!VerifyDetached(canonical, json["signature"].get<std::string>(), public_key)) {
+    return Status::InvalidArgument(
+        "bad signature: the file was changed after it was signed (tampered or corrupt)");
+  }
+  return Status::Ok();
+}
+
+Result<Json> SignAnnouncement(const Announcement& announcement, const std::string& secret_key) {
+  return SignCanonicalJson(UnsignedAnnouncementJson(announcement), secret_key);
 }
 
 Status WriteAnnouncement(const std::string& distributed_folder, const Announcement& announcement,
@@ -137,14 +162,18 @@ Result<Announcement> ParseAnnouncement(const std::string& text, const std::strin
   Announcement out;
   CB_RETURN_IF_ERROR(GetString(json, "id", out.id, 64));
   if (out.id != expected_id) {
-    return Status::InvalidArgument("holds the id '" + out.id + "', not the file's name '" +
-                                   expected_id + "'");
+    return Status::InvalidArgument("holds the id '" + Printable(out.id) +
+                                   "', not the file's name '" + Printable(expected_id) + "'");
   }
   CB_RETURN_IF_ERROR(GetString(json, "grant", out.grant, 16));
   if (!ParseGrant(out.grant).ok() || out.grant != GrantName(*ParseGrant(out.grant))) {
     return Wrong("grant", "HIGH, MEDIUM or LOW");
   }
   CB_RETURN_IF_ERROR(GetString(json, "host", out.host, 255));
+  if (!IsHostNameOrAddress(out.host)) {
+    return Wrong("host",
+                 "a host name or address ([A-Za-z0-9.-_:], not '" + Printable(out.host) + "')");
+  }
   CB_RETURN_IF_ERROR(GetString(json, "endpoint", out.endpoint, 300));
   if (!ValidEndpoint(out.endpoint)) return Wrong("endpoint", "tcp://<address>:<port>");
   if (!json.contains("plaintext") || !json["plaintext"].is_boolean()) {
@@ -173,6 +202,9 @@ Result<Announcement> ParseAnnouncement(const std::string& text, const std::strin
   out.capacity.gflops = capacity["gflops"].get<double>();
   out.capacity.gpu_gflops = capacity["gpu_gflops"].get<double>();
   CB_RETURN_IF_ERROR(GetString(capacity, "gpu", out.capacity.gpu, 255).WithContext("capacity"));
+  if (!IsPrintable(out.capacity.gpu)) {
+    return Wrong("capacity.gpu", "printable text without control characters");
+  }
   int64_t sequence = 0;
   CB_RETURN_IF_ERROR(GetInt(json, "sequence", sequence, 1, INT64_MAX));
   out.sequence = static_cast<uint64_t>(sequence);
@@ -204,14 +236,7 @@ Result<Announcement> ParseAnnouncement(const std::string& text, const std::strin
     out.dus.push_back(du.get<int>());
   }
   CB_RETURN_IF_ERROR(GetString(json, "signature", out.signature, 128));
-  if (!IsHex(out.signature, 64)) return Wrong("signature", "128 hex digits");
-  Json unsigned_json = json;
-  unsigned_json.erase("signature");
-  CB_ASSIGN_OR_RETURN(std::string canonical, Canonical(unsigned_json));
-  if (!VerifyDetached(canonical, out.signature, out.signing_public_key)) {
-    return Status::InvalidArgument(
-        "bad signature: the file was changed after its agent signed it (tampered or corrupt)");
-  }
+  CB_RETURN_IF_ERROR(VerifyCanonicalJson(json, out.signing_public_key));
   return out;
 }
 
@@ -230,9 +255,11 @@ AnnouncementScan ReadAnnouncements(const std::string& distributed_folder,
   for (const std::string& name : *names) {
     if (name.empty() || name[0] == '.') continue;  // hidden files
     const std::string path = folder + "/" + name;
+    // Names and reasons come from other machines' files: printable before anyone prints them.
     const auto ignore = [&](const std::string& reason) {
-      if (log_ignored) spdlog::warn("ignoring announcement {}: {}", path, reason);
-      scan.ignored.push_back({path, reason});
+      IgnoredAnnouncement ignored{Printable(path), Printable(reason)};
+      if (log_ignored) spdlog::warn("ignoring announcement {}: {}", ignored.path, ignored.reason);
+      scan.ignored.push_back(std::move(ignored));
     };
     if (fs::path(name).extension() != ".json") {
       ignore("not a .json file");

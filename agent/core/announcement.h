@@ -49,6 +49,14 @@ struct Announcement {
   std::string signature;  // hex; set by SignAnnouncement and by the reader
 };
 
+// Signs the canonical text (compact dump, keys sorted) of every field of `json` but
+// "signature" with an Ed25519 secret key (hex), and adds "signature". Also used for the
+// dashboards' announcements, vouched for by an agent's key.
+Result<Json> SignCanonicalJson(Json json, const std::string& secret_key);
+// Ok when json["signature"] signs the canonical text of the other fields with `public_key`;
+// else the reason (bad format, or tampered).
+Status VerifyCanonicalJson(const Json& json, const std::string& public_key);
+
 // Every field except the signature.
 Json UnsignedAnnouncementJson(const Announcement& announcement);
 // The JSON as written: the unsigned fields plus "signature".
@@ -58,9 +66,12 @@ Status WriteAnnouncement(const std::string& distributed_folder, const Announceme
                          const std::string& secret_key);
 
 // Parses and checks one announcement's text: JSON, types and ranges, format version, id equal
-// to `expected_id` (the file's name), signature. The message is the reason to ignore it.
+// to `expected_id` (the file's name), host and endpoint syntax (no control characters reach a
+// terminal), signature. The message (printable) is the reason to ignore it.
 Result<Announcement> ParseAnnouncement(const std::string& text, const std::string& expected_id);
 
+// Both printable (shared/printable.h): control characters and invalid UTF-8 escaped, safe to
+// print on a terminal or in a log as they are.
 struct IgnoredAnnouncement {
   std::string path;
   std::string reason;

@@ -283,8 +283,11 @@ function isThisMachine(host) {
   return !host || (state.overview && host === state.overview.host);
 }
 
+// Only entries this page's own server verified (signed by an agent of that machine whose
+// signed announcement names the same key and host) are used; the token goes to their origin.
 function remoteDashboard(agent) {
-  return state.dashboards.find((d) => d.host === agent.host && !d.self && d.url) || null;
+  return state.dashboards.find((d) => d.host === agent.host && !d.self && d.verified === true &&
+                                   typeof d.origin === 'string' && d.origin) || null;
 }
 
 // Agents of other machines come with actions [] here; their own dashboard decides for
@@ -303,18 +306,20 @@ function agentControl(agent) {
   return {mode: 'none', actions: [], dashboard: null};
 }
 
-function remoteTokenKey(host) {
-  return `${TOKEN_KEY}:${host}`;
+// Another machine's token is kept per verified origin: a token given for one origin is never
+// sent to another, whatever a later entry for the same host says.
+function remoteTokenKey(origin) {
+  return `${TOKEN_KEY}:${origin}`;
 }
 
 // Asks once per tab for another machine's token; null when the user cancels.
 function remoteTarget(dashboard) {
-  const base = dashboard.url.replace(/\/+$/, '');
-  let token = sessionStorage.getItem(remoteTokenKey(dashboard.host));
+  const base = dashboard.origin;
+  let token = sessionStorage.getItem(remoteTokenKey(base));
   if (!token && dashboard.token_required) {
     token = prompt(`Token for the dashboard on ${dashboard.host} (${base}):`);
     if (!token) return null;
-    sessionStorage.setItem(remoteTokenKey(dashboard.host), token.trim());
+    sessionStorage.setItem(remoteTokenKey(base), token.trim());
   }
   return {base, token, project: dashboard.project || ''};
 }
@@ -353,7 +358,7 @@ async function runAgentAction(id, action, body = {}) {
     showMessage(describeResult(action, id, body, result), 'info');
   } catch (error) {
     // A rejected token for another machine: forget it so the next click asks again.
-    if (error.status === 401 && target.base) sessionStorage.removeItem(remoteTokenKey(agent.host));
+    if (error.status === 401 && target.base) sessionStorage.removeItem(remoteTokenKey(target.base));
     recordError(error, false);
     showMessage(`${action} ${id} failed: ${error.message}`, 'error');
   }

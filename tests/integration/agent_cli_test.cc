@@ -230,6 +230,41 @@ TEST_F(AgentCli, ListShowsOtherMachinesAgentsAndIgnoresTamperedAnnouncements) {
   EXPECT_NE(zero.err.find("another machine"), std::string::npos) << zero.err;
 }
 
+// Issue 15, item 8: file names and reasons from the shared folder reach the terminal escaped;
+// no byte of another machine's file drives the user's terminal.
+TEST_F(AgentCli, ListPrintsHostileNamesAndReasonsEscaped) {
+  const std::string agents = project_.Join("distributed/agents");
+  testing::WriteFile(agents + "/agent-\x1b]0;owned\x07.json", "{}");  // not an agent id
+  testing::WriteFile(agents + "/agent-liar-node-0003.json",
+                     Json({{"format_version", 1}, {"id", "agent-\x1b[2J\xc2\x9b"}})
+                         .dump(-1, ' ', false, Json::error_handler_t::ignore));
+  const auto keys = *GenerateSigningKeyPair();
+  Announcement hostile;
+  hostile.id = "agent-hostile-node-0004";
+  hostile.grant = "LOW";
+  hostile.host = "desk\x1b[31m";
+  hostile.endpoint = "tcp://10.0.0.2:5550";
+  hostile.curve_public_key = GenerateCurveKeyPair()->public_key;
+  hostile.signing_public_key = keys.public_key;
+  hostile.sequence = 1;
+  hostile.time_ms = UnixTimeMs();
+  hostile.pid = 99;
+  hostile.status = AgentRunState::kRunning;
+  ASSERT_TRUE(WriteAnnouncement(project_.Join("distributed"), hostile, keys.secret_key).ok());
+
+  const CommandResult list = Run("list " + P());
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  for (const std::string* stream : {&list.out, &list.err}) {
+    EXPECT_EQ(stream->find('\x1b'), std::string::npos) << *stream;
+    EXPECT_EQ(stream->find('\x07'), std::string::npos) << *stream;
+    EXPECT_EQ(stream->find("\xc2\x9b"), std::string::npos) << *stream;
+  }
+  EXPECT_NE(list.err.find("agent-\\x1b]0;owned\\x07.json"), std::string::npos) << list.err;
+  EXPECT_NE(list.err.find("holds the id 'agent-\\x1b[2J"), std::string::npos) << list.err;
+  EXPECT_NE(list.err.find("host must be a host name or address"), std::string::npos) << list.err;
+  EXPECT_EQ(list.out.find("agent-hostile-node-0004"), std::string::npos) << list.out;
+}
+
 TEST_F(AgentCli, BadArgumentsExitWithTwoAndInvalidInputWithThree) {
   for (const std::string& arguments : std::vector<std::string>{
            "", "create " + P(), "create " + P() + " --grant HUGE",

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "agent/core/agent_config.h"
+#include "agent/core/announcement.h"
+#include "dashboard/dashboard_registry.h"
 #include "dashboard/project_watcher.h"
 #include "shared/clock.h"
 #include "tests/integration/dashboard_fixture.h"
@@ -127,7 +129,7 @@ TEST_F(DashboardTest, RefusesBadRequestsWithClearErrors) {
 
 TEST_F(DashboardTest, OffLoopbackEveryCallNeedsTheToken) {
   ASSERT_TRUE(StartDashboard("0.0.0.0:0")) << Log("dashboard.log");
-  Result<Json> stored = ReadJsonFile(project_.Join("agents/dashboard.json"));
+  Result<Json> stored = ReadJsonFile(project_.Join("dashboard/token.json"));
   ASSERT_TRUE(stored.ok()) << stored.status().ToString();
   const std::string token = (*stored)["token"];
   EXPECT_NE(Log("dashboard.log").find(token), std::string::npos);  // printed at start
@@ -151,19 +153,142 @@ TEST_F(DashboardTest, OffLoopbackEveryCallNeedsTheToken) {
   EXPECT_NE(options->get_header_value("Access-Control-Allow-Headers").find("Authorization"),
             std::string::npos);
   const Reply created = Call("POST", "/api/v1/agents", {{"grant", "LOW"}});
-  EXPECT_EQ(created.status, 201) << created.body;
-  // This machine's dashboard is announced for the owner's page.
+  ASSERT_EQ(created.status, 201) << created.body;
+  // This machine's dashboard is announced for the owner's page, signed with the key of this
+  // machine's agent once that agent has announced itself (as `launch` would).
+  const std::string id = created.body["id"];
+  Result<AgentConfig> config = ReadAgentConfig(project_.path(), id);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  Announcement announcement;
+  announcement.id = id;
+  announcement.grant = "LOW";
+  announcement.host = HostName();
+  announcement.endpoint = "tcp://127.0.0.1:5550";
+  announcement.curve_public_key = config->curve.public_key;
+  announcement.signing_public_key = config->signing.public_key;
+  announcement.sequence = 1;
+  announcement.time_ms = UnixTimeMs();
+  announcement.pid = 1;
+  ASSERT_TRUE(
+      WriteAnnouncement(project_.Join("distributed"), announcement, config->signing.secret_key)
+          .ok());
   ASSERT_TRUE(WaitFor(
       [&] {
         const Reply dashboards = Call("GET", "/api/v1/dashboards");
         return dashboards.status == 200 && dashboards.body.size() == 1 &&
-               dashboards.body[0]["self"] == true;
+               dashboards.body[0]["self"] == true && dashboards.body[0]["agent_id"] == id;
       },
       15))
       << Call("GET", "/api/v1/dashboards").body;
   ::kill(dashboard_pid_, SIGTERM);
   EXPECT_EQ(WaitForExit(dashboard_pid_, 15), 0);
   EXPECT_TRUE(fs::is_empty(project_.Join("distributed/dashboards")));  // withdrawn
+}
+
+// Another machine's dashboard is offered to the page (which sends that machine's token to its
+// URL) only when its entry is signed by an agent of that machine whose own signed announcement
+// names the same key and host. A forged or modified entry is refused, with the reason logged
+// once (issue 15, item 7).
+TEST_F(DashboardTest, OffersAnotherMachinesDashboardOnlyWhenItsAgentSignedIt) {
+  const std::string shared = project_.Join("distributed");
+  const ProjectLayout layout(project_.path(), shared);
+  const std::string desk = scratch_.Join("desk/fashion");
+  fs::create_directories(desk);
+  // The other machine's agent and its signed announcement (as `launch` would write it there).
+  const CommandResult created =
+      RunShell(Agent() + " create -p " + desk + " --grant LOW --distributed-folder " + shared,
+               scratch_.Join("create.err"));
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string id = created.out.substr(0, created.out.find('\n'));
+  Result<AgentConfig> config = ReadAgentConfig(desk, id);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  Announcement announcement;
+  announcement.id = id;
+  announcement.grant = "LOW";
+  announcement.host = "desk";
+  announcement.endpoint = "tcp://127.0.0.2:5550";
+  announcement.curve_public_key = config->curve.public_key;
+  announcement.signing_public_key = config->signing.public_key;
+  announcement.sequence = 1;
+  announcement.time_ms = UnixTimeMs() + 3'600'000;  // stays fresh for the test
+  announcement.pid = 1;
+  announcement.status = AgentRunState::kRunning;
+  ASSERT_TRUE(WriteAnnouncement(shared, announcement, config->signing.secret_key).ok());
+  // Its dashboard's entry, signed with that agent's key.
+  DashboardEntry entry;
+  entry.host = "desk";
+  entry.project = "fashion";
+  entry.url = "http://127.0.0.2:8750";
+  entry.token_required = true;
+  entry.time_ms = UnixTimeMs() + 3'600'000;
+  entry.agent_id = id;
+  entry.signing_public_key = config->signing.public_key;
+  ASSERT_TRUE(AnnounceDashboard(layout, entry, config->signing.secret_key).ok());
+  // Forgeries: an unsigned entry of the old format; one signed by the right agent for another
+  // host; one signed by a key no announcement vouches for.
+  WriteFile(layout.dashboards() + "/laptop.json", Json({{"format_version", 1},
+                                                        {"host", "laptop"},
+                                                        {"url", "http://127.0.0.3:8750"},
+                                                        {"token_required", true},
+                                                        {"time", entry.time_ms}})
+                                                      .dump());
+  DashboardEntry other_host = entry;
+  other_host.host = "server";
+  ASSERT_TRUE(AnnounceDashboard(layout, other_host, config->signing.secret_key).ok());
+  Result<SigningKeyPair> stranger = GenerateSigningKeyPair();
+  ASSERT_TRUE(stranger.ok());
+  DashboardEntry unvouched = entry;
+  unvouched.host = "attic";
+  unvouched.signing_public_key = stranger->public_key;
+  ASSERT_TRUE(AnnounceDashboard(layout, unvouched, stranger->secret_key).ok());
+
+  ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");
+  Reply offered = Call("GET", "/api/v1/dashboards");
+  ASSERT_EQ(offered.status, 200);
+  ASSERT_EQ(offered.body.size(), 1u) << offered.body;
+  EXPECT_EQ(offered.body[0]["host"], "desk");
+  EXPECT_EQ(offered.body[0]["origin"], "http://127.0.0.2:8750");
+  EXPECT_EQ(offered.body[0]["verified"], true);
+  EXPECT_EQ(offered.body[0]["agent_id"], id);
+
+  // Someone changes the URL of desk's signed entry: it is no longer offered.
+  const std::string desk_file = layout.dashboards() + "/desk.json";
+  Result<Json> signed_entry = ReadJsonFile(desk_file);
+  ASSERT_TRUE(signed_entry.ok());
+  (*signed_entry)["url"] = "http://127.0.0.9:8750";
+  WriteFile(desk_file, signed_entry->dump());
+  ASSERT_TRUE(WaitFor([&] { return Call("GET", "/api/v1/dashboards").body.empty(); }, 15))
+      << Call("GET", "/api/v1/dashboards").body;
+  const std::string log = Log("dashboard.log");
+  for (const std::string& reason :
+       {std::string("desk.json: bad signature"), std::string("laptop.json: format_version"),
+        std::string("server.json: claims host 'server'"),
+        std::string("attic.json: signed with a key that is not the one")}) {
+    EXPECT_NE(log.find(reason), std::string::npos) << reason << "\n" << log;
+  }
+}
+
+// The dashboard's token no longer sits among the agent configs: an old P/agents/dashboard.json
+// is moved to P/dashboard/token.json at start, and `cloudbook-agent list` stops warning about
+// it (issue 15, item 10).
+TEST_F(DashboardTest, MovesAnOldTokenFileOutOfTheAgentConfigs) {
+  fs::create_directories(project_.Join("agents"));
+  const std::string old_token(64, 'a');
+  WriteFile(project_.Join("agents/dashboard.json"), Json({{"token", old_token}}).dump());
+  const std::string list = Agent() + " list -p " + project_.path();
+  const CommandResult before = RunShell(list, scratch_.Join("list-before.err"));
+  EXPECT_NE(before.err.find("dashboard.json"), std::string::npos) << before.err;
+  ASSERT_TRUE(StartDashboard("0.0.0.0:0")) << Log("dashboard.log");
+  EXPECT_FALSE(fs::exists(project_.Join("agents/dashboard.json")));
+  Result<Json> moved = ReadJsonFile(project_.Join("dashboard/token.json"));
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ((*moved)["token"], old_token);  // the same token: open pages keep working
+  token_ = old_token;
+  EXPECT_EQ(Call("GET", "/api/v1/agents").status, 200);
+  const CommandResult after = RunShell(list, scratch_.Join("list-after.err"));
+  EXPECT_EQ(after.exit_code, 0);
+  EXPECT_EQ(after.err.find("warn"), std::string::npos) << after.err;
+  EXPECT_EQ(after.err.find("dashboard"), std::string::npos) << after.err;
 }
 
 TEST_F(DashboardTest, ListsRunsFromProgressAndResultsFiles) {

@@ -192,7 +192,7 @@ TEST_F(DashboardTest, TheOwnersPageStopsAnAgentOfAnotherMachineThroughItsDashboa
                     "--port-file", port_file_b}),
         "dashboard-b.log");
   ASSERT_TRUE(WaitFor([&] { return fs::exists(port_file_b); }, 20)) << Log("dashboard-b.log");
-  Result<Json> token_b = ReadJsonFile(machine_b + "/agents/dashboard.json");
+  Result<Json> token_b = ReadJsonFile(machine_b + "/dashboard/token.json");
   ASSERT_TRUE(token_b.ok()) << token_b.status().ToString();
 
   ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");  // the owner's, on this project
@@ -210,7 +210,12 @@ TEST_F(DashboardTest, TheOwnersPageStopsAnAgentOfAnotherMachineThroughItsDashboa
   ASSERT_TRUE(shown.ok()) << shown.ToString() << page.ConsoleMessages() << Log("agent-b.log")
                           << Log("dashboard-b.log");
   // The user has given machine-b's token once (the page would ask with prompt()).
-  ASSERT_TRUE(page.Evaluate("sessionStorage.setItem('cloudbook-token:machine-b', '" +
+  // Kept per verified origin (the one machine-b's signed entry names).
+  std::ifstream port_b_in(port_file_b);
+  int port_b = 0;
+  ASSERT_TRUE(static_cast<bool>(port_b_in >> port_b));
+  ASSERT_TRUE(page.Evaluate("sessionStorage.setItem('cloudbook-token:http://127.0.0.1:" +
+                                std::to_string(port_b) + "', '" +
                                 (*token_b)["token"].get<std::string>() + "')",
                             seconds(10))
                   .ok());

@@ -9,6 +9,7 @@
 #include "agent/core/agent_keys.h"
 #include "agent/core/agent_paths.h"
 #include "agent/core/announcement.h"
+#include "shared/printable.h"
 #include "tests/test_support.h"
 
 namespace cloudbook {
@@ -215,6 +216,44 @@ TEST_F(Announcements, MissingFolderMeansNoAgents) {
   const AnnouncementScan scan = ReadAnnouncements(folder_.Join("nowhere"));
   EXPECT_TRUE(scan.valid.empty());
   EXPECT_TRUE(scan.ignored.empty());
+}
+
+// Issue 15, item 8: a host or endpoint carrying terminal escapes is refused when read, even
+// correctly signed by its writer; what the reason quotes is printable.
+TEST_F(Announcements, ControlCharactersInNamesAreRefusedWhenRead) {
+  announcement_.host = "laptop\x1b]0;owned\x07\x1b[2J";
+  Write();
+  std::string reason = IgnoredReason();
+  EXPECT_NE(reason.find("host must be a host name or address"), std::string::npos) << reason;
+  EXPECT_EQ(reason.find('\x1b'), std::string::npos) << reason;
+  EXPECT_NE(reason.find("\\x1b"), std::string::npos) << reason;
+  announcement_.host = "laptop";
+  announcement_.endpoint = "tcp://10.0.0.2\x1b[31m:5550";
+  Write();
+  EXPECT_NE(IgnoredReason().find("endpoint must be"), std::string::npos);
+  announcement_.endpoint = "tcp://[fe80::1]:5550";  // IPv6 in brackets stays valid
+  announcement_.capacity.gpu = "GPU\r\nfake log line";
+  Write();
+  EXPECT_NE(IgnoredReason().find("capacity.gpu must be printable"), std::string::npos);
+  announcement_.capacity.gpu = "NVIDIA GeForce RTX 3080 \xc3\xa9";  // UTF-8 is fine
+  Write();
+  EXPECT_EQ(ReadAnnouncements(folder_.path()).valid.size(), 1u);
+}
+
+TEST(PrintableText, EscapesControlCharactersAndInvalidUtf8Only) {
+  EXPECT_EQ(Printable("agent-0 caf\xc3\xa9 \xe2\x9c\x93"), "agent-0 caf\xc3\xa9 \xe2\x9c\x93");
+  EXPECT_EQ(Printable("a\x1b[31mb\x07\n\x7f"), "a\\x1b[31mb\\x07\\x0a\\x7f");
+  EXPECT_EQ(Printable("\xc2\x9b"), "\\xc2\\x9b");  // C1 CSI: a terminal obeys it
+  EXPECT_EQ(Printable("\xff\xc3"), "\\xff\\xc3");  // invalid and truncated
+  EXPECT_EQ(Printable("\xc0\xaf"), "\\xc0\\xaf");  // overlong '/'
+  EXPECT_EQ(Printable(Printable("a\x1b\xff")), Printable("a\x1b\xff"));  // idempotent
+  EXPECT_TRUE(IsPrintable("machine-b"));
+  EXPECT_FALSE(IsPrintable("machine\tb"));
+  EXPECT_TRUE(IsHostNameOrAddress("10.0.0.2"));
+  EXPECT_TRUE(IsHostNameOrAddress("fe80::1"));
+  EXPECT_FALSE(IsHostNameOrAddress("-rf"));
+  EXPECT_FALSE(IsHostNameOrAddress("a b"));
+  EXPECT_FALSE(IsHostNameOrAddress(""));
 }
 
 TEST(AnnouncementStaleness, StaleAfterThreeIntervalsWithoutANewSequence) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "agent/core/agent_keys.h"
 #include "agent/core/run_progress_recorder.h"
 #include "dashboard/access_policy.h"
 #include "dashboard/dashboard_registry.h"
@@ -71,9 +72,9 @@ TEST(DashboardAccess, TheTokenIsMadeOnceAndKeptPrivate) {
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(*first, *second);
   struct stat info {};
-  ASSERT_EQ(stat(project.Join("agents/dashboard.json").c_str(), &info), 0);
+  ASSERT_EQ(stat(project.Join("dashboard/token.json").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
-  WriteFile(project.Join("agents/dashboard.json"), "{\"token\": 5}");
+  WriteFile(project.Join("dashboard/token.json"), "{\"token\": 5}");
   EXPECT_FALSE(LoadOrCreateDashboardToken(DashboardTokenFile(project.path(), false)).ok());
 }
 
@@ -222,32 +223,55 @@ TEST(RunCatalogTest, ListsLiveAndFinishedRunsAndSurvivesBadFiles) {
   EXPECT_EQ(catalog.Detail("../etc", now).status().code(), Status::Code::kInvalidArgument);
 }
 
-TEST(DashboardRegistryTest, ListsFreshEntriesOnly) {
+TEST(DashboardRegistryTest, ListsFreshEntriesVouchedForByTheirMachinesAgent) {
   ScratchDir project;
   ProjectLayout layout(project.path());
   const int64_t now = UnixTimeMs();
+  const SigningKeyPair keys = *GenerateSigningKeyPair();
+  Announcement agent;
+  agent.id = "agent-desk-0001";
+  agent.host = "desk";
+  agent.signing_public_key = keys.public_key;
+  const std::vector<Announcement> agents = {agent};
   DashboardEntry desk;
   desk.host = "desk";
   desk.project = "fashion";
-  desk.url = "http://10.0.0.3:8750";
+  desk.url = "http://10.0.0.3:8750/";
   desk.token_required = true;
   desk.time_ms = now;
-  ASSERT_TRUE(AnnounceDashboard(layout, desk).ok());
+  desk.agent_id = agent.id;
+  desk.signing_public_key = keys.public_key;
+  ASSERT_TRUE(AnnounceDashboard(layout, desk, keys.secret_key).ok());
   DashboardEntry old = desk;
   old.host = "old";
   old.time_ms = now - 60000;
-  ASSERT_TRUE(AnnounceDashboard(layout, old).ok());
+  ASSERT_TRUE(AnnounceDashboard(layout, old, keys.secret_key).ok());
   WriteFile(layout.dashboards() + "/evil.json",
             Json({{"host", "evil"}, {"url", "javascript:alert(1)"}, {"time", now}}).dump());
-  WriteFile(layout.dashboards() + "/liar.json",
-            Json({{"host", "desk"}, {"url", "http://x"}, {"time", now}}).dump());
-  const Json list = ListDashboards(layout, "desk", now);
+  std::vector<IgnoredDashboard> ignored;
+  const Json list = ListDashboards(layout, "desk", now, agents, &ignored);
   ASSERT_EQ(list.size(), 1u) << list.dump();
-  EXPECT_EQ(list[0]["url"], "http://10.0.0.3:8750");
+  EXPECT_EQ(list[0]["origin"], "http://10.0.0.3:8750");
   EXPECT_EQ(list[0]["self"], true);
   EXPECT_EQ(list[0]["project"], "fashion");
+  EXPECT_EQ(list[0]["verified"], true);
+  // "old" is stale (left out silently; its agent's host is not "old" either, so it is also
+  // refused); "evil" is unsigned.
+  EXPECT_EQ(ignored.size(), 2u);
+  EXPECT_EQ(ListDashboards(layout, "desk", now, {}).size(), 0u);  // no vouching agent
   WithdrawDashboard(layout, "desk");
-  EXPECT_EQ(ListDashboards(layout, "desk", now).size(), 0u);
+  EXPECT_EQ(ListDashboards(layout, "desk", now, agents).size(), 0u);
+}
+
+TEST(DashboardRegistryTest, OnlyPlainHttpOriginsAreOffered) {
+  EXPECT_EQ(*DashboardOrigin("http://10.0.0.3:8750/"), "http://10.0.0.3:8750");
+  EXPECT_EQ(*DashboardOrigin("http://[fe80::1]:8750"), "http://[fe80::1]:8750");
+  for (const std::string url :
+       {"javascript:alert(1)", "http://evil@10.0.0.3:8750", "http://10.0.0.3:8750/x",
+        "http://10.0.0.3", "http://10.0.0.3:0", "http://10.0.0.3:99999", "http://a\x1b:1",
+        "http://fe80::1:8750", "https://10.0.0.3:8750"}) {
+    EXPECT_FALSE(DashboardOrigin(url).ok()) << url;
+  }
 }
 
 }  // namespace

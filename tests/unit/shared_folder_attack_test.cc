@@ -512,7 +512,7 @@ TEST_F(SharedFolderFiles, fault_ASymlinkedStatsFolderIsNotScanned) {
 TEST_F(SharedFolderFiles, fault_HostileDashboardFilesAreSkipped) {
   PlantAllInFolder(layout_.dashboards(), outside_.path(),
                    "{\"host\": \"x\", \"url\": \"http://127.0.0.1:1\", \"time\": 1}");
-  const Json listed = ListDashboards(layout_, "me", 2);
+  const Json listed = ListDashboards(layout_, "me", 2, {});
   EXPECT_TRUE(listed.is_array());
   EXPECT_TRUE(listed.empty()) << listed.dump();
 }
