@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "agent/core/announcement_watch.h"
 #include "dashboard/dashboard_registry.h"
 #include "dashboard/run_catalog.h"
 #include "dashboard/stats_history.h"
@@ -60,7 +61,8 @@ class ProjectWatcher {
   bool wake_requested_ = false;
   bool stopping_ = false;
   std::atomic<int64_t> refreshes_{0};
-  std::set<std::string> reported_;  // ignored announcements already logged (refresh thread)
+  std::set<std::string> reported_;        // ignored announcements already logged (refresh thread)
+  AnnouncementWatch announcement_watch_;  // refresh thread only
   std::thread thread_;
 };
 
