@@ -13,6 +13,7 @@
 
 #include <chrono>
 
+#include "agent/core/announcement_watch.h"
 #include "agent/core/control_channel.h"
 #include "agent/core/run_progress_recorder.h"
 #include "shared/clock.h"
