@@ -41,7 +41,7 @@ class ClockSkew : public LocalFaultTest {
   // agent 0 (no skew) and one helper skewed by `offset`, a watching deployer, one run.
   void RunWithSkewedHelper(const std::string& offset, double offset_s) {
     if (::access(kFaketime, X_OK) != 0) GTEST_SKIP() << "faketime is not installed";
-    ASSERT_TRUE(MakeFashionMlpDus("--subnets 2 --train-limit 3000 --test-limit 500"));
+    ASSERT_TRUE(MakeFashionMlpDus("--subnets 3 --train-limit 3000 --test-limit 500"));
     const std::string zero = Create("--grant LOW --agent-0");
     const std::string helper = Create("--grant LOW");
     Launch(zero);
@@ -67,7 +67,7 @@ class ClockSkew : public LocalFaultTest {
     ASSERT_TRUE(results.ok()) << results.status().ToString();
     int on_helper = 0;
     for (const Json& du : (*results)["dus"]) on_helper += du.value("ran_on", "") == helper;
-    EXPECT_EQ(on_helper, 1) << "the skewed helper trained its DU: " << results->dump(2);
+    EXPECT_GE(on_helper, 1) << "the skewed helper trained its DUs: " << results->dump(2);
     EXPECT_EQ((*results)["redeploys"], 0) << results->dump(2);
     EXPECT_GT((*results)["composed"]["metrics"]["accuracy"].get<double>(), 0.5);
     // Agent 0 and the deployer both saw the skew when new announcements came, and said so
@@ -93,7 +93,7 @@ using RunLifecycle = LocalFaultTest;
 // Two cloudbook-run at once: the second is refused at once, naming the first run. Then agent 0
 // is SIGKILLed mid-run: when it starts again it marks that run failed in runs/<run>.json.
 TEST_F(RunLifecycle, ASecondRunIsRefusedAndAKilledAgentZerosRunIsMarkedFailed) {
-  ASSERT_TRUE(MakeFashionMlpDus("--subnets 2 --train-limit 20000 --test-limit 500"));
+  ASSERT_TRUE(MakeFashionMlpDus("--subnets 3 --train-limit 20000 --test-limit 500"));
   const std::string zero = Create("--grant LOW --agent-0");
   const std::string helper = Create("--grant LOW");
   const pid_t zero_pid = Launch(zero);
