@@ -70,7 +70,7 @@ class ClockSkew : public LocalFaultTest {
     EXPECT_GE(on_helper, 1) << "the skewed helper trained its DUs: " << results->dump(2);
     EXPECT_EQ((*results)["redeploys"], 0) << results->dump(2);
     EXPECT_GT((*results)["composed"]["metrics"]["accuracy"].get<double>(), 0.5);
-    // Agent 0 and the deployer both saw the skew when new announcements came, and said so
+    // Agent 0 saw the skew when new announcements came, and said so
     // once (the 10 s case is below the reporting threshold).
     const std::string zero_log = LaunchLog();
     if (std::abs(offset_s) > kLargeClockSkewS) {
@@ -79,7 +79,6 @@ class ClockSkew : public LocalFaultTest {
       EXPECT_NE(zero_log.find(line), std::string::npos) << zero_log;
       EXPECT_EQ(zero_log.find(line), zero_log.rfind(line)) << "reported once";
       EXPECT_NE(zero_log.find("1.0 h " + side), std::string::npos) << zero_log;
-      EXPECT_NE(Log("deployer.log").find(line), std::string::npos) << Log("deployer.log");
     }
   }
 };
