@@ -177,6 +177,7 @@ void ProjectWatcher::RefreshOnce() {
   AgentListOptions listing;
   listing.shared_folder = layout_.distributed();
   listing.log_ignored = false;
+  listing.watch = &announcement_watch_;  // staleness by new sequences, never by its clock
   std::vector<IgnoredAnnouncement> ignored;
   listing.ignored = &ignored;
   std::vector<Announcement> announced;

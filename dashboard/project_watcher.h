@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/core/announcement_watch.h"
 #include "dashboard/dashboard_registry.h"
 #include "dashboard/run_catalog.h"
 #include "dashboard/stats_history.h"
@@ -65,8 +66,9 @@ class ProjectWatcher {
   bool wake_requested_ = false;
   bool stopping_ = false;
   std::atomic<int64_t> refreshes_{0};
-  std::set<std::string> reported_;     // ignored files already logged (refresh thread)
-  bool unannounced_reported_ = false;  // refresh thread
+  std::set<std::string> reported_;        // ignored files already logged (refresh thread)
+  bool unannounced_reported_ = false;     // refresh thread
+  AnnouncementWatch announcement_watch_;  // refresh thread only
   std::thread thread_;
 };
 

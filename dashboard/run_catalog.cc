@@ -1,5 +1,7 @@
 #include "dashboard/run_catalog.h"
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -104,8 +106,21 @@ const Json& RunCatalog::Load(const std::string& path) {
   return cached.document;
 }
 
+bool RunCatalog::StillWritten(const std::string& run, const Json& progress) {
+  const int64_t steady_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count();
+  const int64_t updated = ValueOr(progress, "updated", int64_t{0});
+  auto found = heard_.find(run);
+  if (found == heard_.end() || found->second.updated != updated) {
+    heard_[run] = {updated, steady_ms};  // first sight counts: the limit starts now
+    return true;
+  }
+  return steady_ms - found->second.steady_ms <= kRunStalledAfterMs;
+}
+
 Json RunCatalog::Summary(const std::string& run, const Json& progress, const Json& results,
-                         int64_t now_ms) const {
+                         int64_t /*now_ms*/) {
   Json summary = {{"run", run},          {"state", "running"},         {"started", nullptr},
                   {"updated", nullptr},  {"elapsed_seconds", nullptr}, {"dus", nullptr},
                   {"composed", nullptr}, {"baseline", nullptr},        {"project", nullptr},
@@ -120,8 +135,7 @@ Json RunCatalog::Summary(const std::string& run, const Json& progress, const Jso
     summary["error"] = progress.value("error", Json());
     summary["composed"] = progress.value("composed", Json());
     summary["baseline"] = progress.value("baseline", Json());
-    const int64_t updated = ValueOr(progress, "updated", int64_t{0});
-    if (summary["state"] == "running" && now_ms - updated > kRunStalledAfterMs) {
+    if (summary["state"] == "running" && !StillWritten(run, progress)) {
       summary["state"] = "stalled";
     }
   }

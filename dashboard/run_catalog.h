@@ -17,8 +17,9 @@
 
 namespace cloudbook {
 
-// A "running" progress file not rewritten for this long is reported as "stalled" (agent 0
-// rewrites it at least every 5 s while the run lives).
+// A "running" progress file whose "updated" did not change for this long on the dashboard's
+// own steady clock is reported as "stalled" (agent 0 rewrites it at least every 5 s while the
+// run lives; no comparison with agent 0's wall clock, which may be off).
 inline constexpr int64_t kRunStalledAfterMs = 30'000;
 inline constexpr size_t kMaxRunFileBytes = 32 * 1024 * 1024;
 
@@ -41,12 +42,18 @@ class RunCatalog {
   };
   // The parsed file, from the cache when unchanged; null when absent or unreadable.
   const Json& Load(const std::string& path);
-  Json Summary(const std::string& run, const Json& progress, const Json& results,
-               int64_t now_ms) const;
+  Json Summary(const std::string& run, const Json& progress, const Json& results, int64_t now_ms);
 
   ProjectLayout layout_;
   std::map<std::string, CachedFile> files_;
   std::set<std::string> reported_;  // unreadable files already logged
+  struct Heard {
+    int64_t updated = 0;    // the run file's "updated" (agent 0's clock)
+    int64_t steady_ms = 0;  // when this dashboard saw it change (its steady clock)
+  };
+  // Notes when each running run's "updated" changed; true while it did within the limit.
+  bool StillWritten(const std::string& run, const Json& progress);
+  std::map<std::string, Heard> heard_;
 };
 
 // "20261204T161500Z" (the results' "started") as unix ms; 0 when it is not one.

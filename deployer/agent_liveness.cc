@@ -42,8 +42,15 @@ double LivenessTracker::TimeoutMs(const Announcement& announcement) const {
   return 1000.0 * std::max(timeout_s_, 2 * announcement.announce_interval_s);
 }
 
-bool LivenessTracker::FreshByWallClock(int64_t time_ms, int64_t unix_ms, double timeout_ms) const {
-  return std::fabs(static_cast<double>(unix_ms - time_ms)) <= timeout_ms;
+bool LivenessTracker::Settling(int64_t steady_ms) const {
+  for (const auto& [id, tracked] : agents_) {
+    if (!tracked.present || tracked.confirmed || tracked.last.status == AgentRunState::kStopping) {
+      continue;
+    }
+    const double watch_ms = 1000.0 * kFirstSightWatchIntervals * tracked.last.announce_interval_s;
+    if (steady_ms - tracked.first_seen_steady_ms < watch_ms) return true;
+  }
+  return false;
 }
 
 void LivenessTracker::Forgive(int64_t steady_ms) {
@@ -58,6 +65,7 @@ void LivenessTracker::Forgive(int64_t steady_ms) {
 std::vector<AgentLiveness> LivenessTracker::Update(const AnnouncementScan& announcements,
                                                    const std::vector<PeerReport>& reports,
                                                    int64_t steady_ms, int64_t unix_ms) {
+  clock_offsets_.Observe(announcements.valid, steady_ms, unix_ms);
   // Announcements: a new sequence number is the sign of life, timed on our clock.
   std::set<std::string> seen;
   for (const Announcement& announcement : announcements.valid) {
@@ -65,8 +73,7 @@ std::vector<AgentLiveness> LivenessTracker::Update(const AnnouncementScan& annou
     auto found = agents_.find(announcement.id);
     if (found == agents_.end()) {
       Tracked tracked;
-      tracked.confirmed = trust_fresh_at_first_sight_ &&
-                          FreshByWallClock(announcement.time_ms, unix_ms, TimeoutMs(announcement));
+      tracked.first_seen_steady_ms = steady_ms;
       tracked.last_new_steady_ms = steady_ms;
       tracked.last = announcement;
       agents_.emplace(announcement.id, std::move(tracked));
@@ -96,7 +103,6 @@ std::vector<AgentLiveness> LivenessTracker::Update(const AnnouncementScan& annou
       TrackedReport tracked;
       tracked.time_ms = report.time_ms;
       tracked.last_new_steady_ms = steady_ms;
-      tracked.confirmed = FreshByWallClock(report.time_ms, unix_ms, 1000.0 * timeout_s_);
       found = reports_.emplace(report.reporter, tracked).first;
     } else if (report.time_ms != found->second.time_ms) {
       found->second.time_ms = report.time_ms;
@@ -155,9 +161,9 @@ std::vector<AgentLiveness> LivenessTracker::Update(const AnnouncementScan& annou
       } else {
         state.state = Liveness::kUnconfirmed;
         state.why = fmt::format(
-            "no new announcement in the {:.1f} s since the deployer first saw it (the last one "
-            "is {:.1f} s old by this machine's clock), {}",
-            silent_s, (unix_ms - tracked.last.time_ms) / 1000.0, heartbeats);
+            "no new announcement in the {:.1f} s since the deployer first saw it (sequence "
+            "{}), {}",
+            silent_s, tracked.last.sequence, heartbeats);
       }
     }
     states.push_back(std::move(state));

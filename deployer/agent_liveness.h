@@ -4,9 +4,10 @@
 // disappears, or when no new sequence arrived for the liveness timeout AND no other live agent
 // reports a recent heartbeat from it (the "peers" of their stats files, peer_reports.h). An
 // agent seen for the first time is UNCONFIRMED (not live) until a new sequence arrives or a
-// peer hears it, unless its announcement is fresh by this machine's clock and first sight
-// may be trusted that way (a fast start has no time to watch sequences): a file left by an
-// agent that died must not receive work.
+// peer hears it: a file left by an agent that died must not receive work, and no wall clock
+// of another machine is trusted to tell. A fast start waits while Settling() (at most
+// kFirstSightWatchIntervals announce intervals). A large clock offset of an agent is logged
+// once (agent/core/announcement_watch.h). Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -15,9 +16,14 @@
 #include <vector>
 
 #include "agent/core/announcement.h"
+#include "agent/core/announcement_watch.h"
 #include "deployer/peer_reports.h"
 
 namespace cloudbook {
+
+// How long (in announce intervals) a fast start waits for agents seen once to show a new
+// sequence: one interval plus slack for a slow shared folder.
+inline constexpr double kFirstSightWatchIntervals = 2;
 
 enum class Liveness { kLive, kLost, kUnconfirmed };
 std::string LivenessName(Liveness liveness);
@@ -37,17 +43,16 @@ class LivenessTracker {
   // the announcements' rhythm would declare healthy agents lost.
   explicit LivenessTracker(double timeout_s) : timeout_s_(timeout_s) {}
   void SetTimeout(double timeout_s) { timeout_s_ = timeout_s; }
-  // true (the default): an agent first seen with an announcement written within its timeout
-  // by this machine's wall clock is live at once. false: only new sequences (or heartbeats)
-  // confirm it, which needs no clock agreement but takes one announce interval.
-  void SetTrustFreshAtFirstSight(bool trust) { trust_fresh_at_first_sight_ = trust; }
-
   // Takes one look at the shared folder: `steady_ms` is this process's steady clock (the
-  // judge of silence), `unix_ms` its wall clock (used only for agents and stats files seen
-  // for the first time). Returns every agent ever seen, sorted by id.
+  // judge of silence), `unix_ms` its wall clock (used only to estimate and report the agents'
+  // clock offsets, never to judge). Returns every agent ever seen, sorted by id.
   std::vector<AgentLiveness> Update(const AnnouncementScan& announcements,
                                     const std::vector<PeerReport>& reports, int64_t steady_ms,
                                     int64_t unix_ms);
+  // True while an agent seen at the last Update is still unconfirmed and was first seen less
+  // than kFirstSightWatchIntervals of its announce interval ago: a live agent shows a new
+  // sequence within one interval, so a fast start that waits for this plans with it.
+  bool Settling(int64_t steady_ms) const;
 
   // Counts no silence before `steady_ms`: after a time in which nobody could write to the
   // shared folder (it was full), agents are judged on what they write from then on.
@@ -56,8 +61,9 @@ class LivenessTracker {
  private:
   struct Tracked {
     Announcement last;
-    int64_t last_new_steady_ms = 0;  // when a new sequence arrived (or first seen fresh)
-    bool confirmed = false;          // a new sequence arrived, or first seen fresh
+    int64_t first_seen_steady_ms = 0;
+    int64_t last_new_steady_ms = 0;  // when a new sequence arrived (or first seen)
+    bool confirmed = false;          // a new sequence arrived
     bool present = true;             // its file was there at the last look
   };
   struct TrackedReport {
@@ -67,10 +73,9 @@ class LivenessTracker {
   };
 
   double TimeoutMs(const Announcement& announcement) const;
-  bool FreshByWallClock(int64_t time_ms, int64_t unix_ms, double timeout_ms) const;
 
   double timeout_s_;
-  bool trust_fresh_at_first_sight_ = true;
+  AnnouncementWatch clock_offsets_;  // reports large clock offsets once
   std::map<std::string, Tracked> agents_;
   std::map<std::string, TrackedReport> reports_;
 };

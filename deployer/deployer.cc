@@ -363,9 +363,8 @@ bool Deployer::KeepLease(bool force) {
 int Deployer::WaitForAgents() {
   const double limit_s = options_.wait_s >= 0 ? options_.wait_s : 2 * config_.announce_interval_s;
   const double gather_s = options_.fast_start ? 0 : limit_s;
-  // With time to watch (one announce interval at least), only new sequences count: a file left
-  // by a dead agent never does. Without, a fresh announcement by this machine's clock counts.
-  tracker_.SetTrustFreshAtFirstSight(options_.fast_start || limit_s < config_.announce_interval_s);
+  // Only new sequences count (a file left by a dead agent never shows one): a fast start
+  // plans once agent 0 is live and every agent seen has had its chance to show one.
   spdlog::info("{} (liveness timeout {} s)",
                options_.fast_start
                    ? fmt::format("fast start: planning as soon as agent 0 is live (waiting for "
@@ -379,7 +378,9 @@ int Deployer::WaitForAgents() {
     Observe();
     const int64_t now = SteadyMs();
     const double elapsed_s = (now - start) / 1000.0;
-    if (elapsed_s >= gather_s && IsLive(kAgentZeroId)) return kDeployerExitOk;
+    if (elapsed_s >= gather_s && IsLive(kAgentZeroId) && !tracker_.Settling(now)) {
+      return kDeployerExitOk;
+    }
     if (elapsed_s >= limit_s) break;
     if (now >= next_progress) {
       next_progress = now + static_cast<int64_t>(kProgressEveryS * 1000);

@@ -23,6 +23,7 @@ PACKAGES=(
   tmux                    # scripts/cloudbook-start.sh (four panes)
   iproute2                # multi-host tests: hosts as network namespaces (ip netns)
   iptables                # multi-host tests: packet loss, partitions inside a namespace
+  faketime                # clock-skew fault test: a helper agent with its wall clock hours off
   libnetfilter-queue-dev  # network-fault tests: added delay without netem (NFQUEUE)
   libnfs-dev              # fs_adapters: native NFS client for nfs:// shared folders
   nfs-ganesha nfs-ganesha-vfs  # NFS integration tests: userspace NFSv4 server on loopback

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/filesystem.hpp>
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -64,9 +65,23 @@ std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_
     }
   }
 
+  std::vector<Announcement> all;
+  for (const auto& [id, announcement] : announced) all.push_back(announcement);
   if (options.announced != nullptr) {
-    for (const auto& [id, announcement] : announced) options.announced->push_back(announcement);
+    options.announced->insert(options.announced->end(), all.begin(), all.end());
   }
+  const int64_t steady_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count();
+  if (options.watch != nullptr) options.watch->Observe(all, steady_ms, now_ms);
+  const auto stale = [&](const Announcement& announcement) {
+    if (options.watch != nullptr) {
+      return options.watch->Judge(announcement.id, steady_ms) ==
+             AnnouncementWatch::Freshness::kStale;
+    }
+    return IsStale(announcement, now_ms, announcement.announce_interval_s);
+  };
+
   std::map<std::string, AgentListEntry> entries;
   for (const AgentConfig& config : configs) {
     AgentListEntry entry;
@@ -89,7 +104,7 @@ std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_
         if (announcement.status != AgentRunState::kRunning) {
           entry.status = AgentRunStateName(announcement.status);
         }
-        if (IsStale(announcement, now_ms, announcement.announce_interval_s)) {
+        if (stale(announcement)) {
           entry.status = "stale";
         }
       }
@@ -107,12 +122,12 @@ std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_
     entry.host = announcement.host;
     entry.endpoint = announcement.endpoint;
     entry.last_seen_ms = announcement.time_ms;
-    const bool stale = IsStale(announcement, now_ms, announcement.announce_interval_s);
+    const bool silent = stale(announcement);
     if (announcement.status == AgentRunState::kStopping) {
-      entry.status = stale ? "stopped" : "stopping";
+      entry.status = silent ? "stopped" : "stopping";
     } else {
-      entry.status = stale ? "stale" : AgentRunStateName(announcement.status);
-      if (!stale) entry.dus = announcement.dus;
+      entry.status = silent ? "stale" : AgentRunStateName(announcement.status);
+      if (!silent) entry.dus = announcement.dus;
     }
     entries[id] = entry;
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agent/core/announcement.h"
+#include "agent/core/announcement_watch.h"
 #include "shared/json_io.h"
 
 namespace cloudbook {
@@ -36,6 +37,11 @@ struct AgentListOptions {
   std::vector<IgnoredAnnouncement>* ignored = nullptr;
   // When set, receives every valid (signed) announcement read, sorted by id.
   std::vector<Announcement>* announced = nullptr;
+  // A caller that lists again and again (the dashboard) passes its watch: staleness is then
+  // judged by new sequences on this machine's steady clock, so an agent whose clock is off is
+  // never shown stale while it announces. Without one (a single listing), by `now_ms` against
+  // the announcement's time (the writer's clock). Observed by ListAgents.
+  AnnouncementWatch* watch = nullptr;
 };
 
 // Sorted by id. Ignored announcements are left out (and logged, see AgentListOptions).

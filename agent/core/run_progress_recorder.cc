@@ -1,12 +1,15 @@
 #include "agent/core/run_progress_recorder.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <variant>
 
+#include "agent/core/announcement.h"
 #include "shared/atomic_file.h"
 #include "shared/clock.h"
+#include "shared/json_io.h"
 #include "shared/shared_files.h"
 
 namespace cloudbook {
@@ -63,6 +66,35 @@ void FoldDuEvent(Json& document, const WireArguments& event) {
 
 }  // namespace
 
+std::vector<std::string> MarkAbandonedRuns(const std::string& runs_folder) {
+  std::vector<std::string> marked;
+  const Result<std::vector<std::string>> names = ListFolder(runs_folder);
+  if (!names.ok()) return marked;  // no runs yet
+  for (const std::string& name : *names) {
+    if (name.empty() || name[0] == '.' || name.size() < 6 ||
+        name.compare(name.size() - 5, 5, ".json") != 0) {
+      continue;
+    }
+    const std::string path = runs_folder + "/" + name;
+    Result<Json> document = ReadJsonFile(path);
+    if (!document.ok() || !document->is_object() ||
+        document->value("state", std::string()) != "running") {
+      continue;
+    }
+    (*document)["state"] = "failed";
+    (*document)["error"] = kAbandonedRunError;
+    const Status written = WriteJsonFileAtomically(path, *document);
+    if (!written.ok()) {
+      spdlog::warn("cannot mark the abandoned run {} as failed: {}", path, written.ToString());
+      continue;
+    }
+    marked.push_back(name.substr(0, name.size() - 5));
+    spdlog::warn("run {} was still 'running' when this agent 0 started: marked failed ({})",
+                 marked.back(), kAbandonedRunError);
+  }
+  return marked;
+}
+
 RunProgressRecorder::RunProgressRecorder(std::string runs_folder,
                                          std::chrono::milliseconds min_interval,
                                          std::chrono::milliseconds heartbeat)
@@ -70,6 +102,7 @@ RunProgressRecorder::RunProgressRecorder(std::string runs_folder,
   document_ = {{"format_version", kRunProgressFormatVersion},
                {"run", ""},
                {"state", "running"},
+               {"agent_0", {{"host", HostName()}, {"pid", static_cast<int64_t>(::getpid())}}},
                {"started", UnixTimeMs()},
                {"updated", UnixTimeMs()},
                {"elapsed_seconds", 0.0},

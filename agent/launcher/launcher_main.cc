@@ -16,12 +16,16 @@
 
 #include "agent/core/agent_config.h"
 #include "agent/core/agent_id.h"
+#include "agent/core/agent_paths.h"
 #include "agent/core/control_channel.h"
+#include "agent/core/pid_file.h"
 #include "agent/launcher/run_progress_view.h"
 #include "agent/launcher/run_summary.h"
 #include "fs_adapters/open_shared_folder.h"
 #include "shared/command_line.h"
 #include "shared/json_io.h"
+#include "shared/project_layout.h"
+#include "shared/shared_files.h"
 
 namespace {
 
@@ -30,19 +34,47 @@ using namespace cloudbook;
 // Exit codes (also in --help).
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
-constexpr int kExitNotReady = 4;   // no agent 0 here, not running, not answering, no agents
+constexpr int kExitNotReady = 4;   // no agent 0 here, not running, busy, not answering, no agents
 constexpr int kExitRunFailed = 5;  // a DU failed everywhere, data or composition errors
 constexpr int kExitTimeout = 6;
 constexpr int kExitCancelled = 130;
 
 constexpr const char* kExitHelp =
     "Exit codes: 0 the run finished (results written), 2 bad command line, 4 not ready (no "
-    "agent 0 on this machine, agent 0 not running or not answering, no assignment: start "
-    "cloudbook-deployer), 5 the run failed (a DU failed, data or composition error), 6 the time "
+    "agent 0 on this machine, agent 0 not running or not answering, busy with another run, no "
+    "assignment: start cloudbook-deployer), 5 the run failed (a DU failed, data or composition "
+    "error), 6 the time "
     "limit passed, 130 cancelled (Ctrl-C: every DU stops, checkpoints stay).";
 
 std::atomic<bool> g_interrupted{false};
 void OnSignal(int) { g_interrupted = true; }
+
+// The run agent 0 (pid `agent_pid`) is writing in `runs_folder`: the newest "running" file
+// naming that process; "" when there is none yet.
+std::string RunInProgress(const std::string& runs_folder, long agent_pid) {
+  std::string newest;
+  int64_t newest_started = -1;
+  const Result<std::vector<std::string>> names = ListFolder(runs_folder);
+  if (!names.ok()) return newest;
+  for (const std::string& name : *names) {
+    if (name.empty() || name[0] == '.' || name.size() < 6 ||
+        name.compare(name.size() - 5, 5, ".json") != 0) {
+      continue;
+    }
+    const Result<Json> run = ReadJsonFile(runs_folder + "/" + name);
+    if (!run.ok() || !run->is_object() || run->value("state", std::string()) != "running") {
+      continue;
+    }
+    const Json writer = run->value("agent_0", Json::object());
+    if (!writer.is_object() || writer.value("pid", int64_t{0}) != agent_pid) continue;
+    const int64_t started = run->value("started", int64_t{0});
+    if (started > newest_started) {
+      newest_started = started;
+      newest = name.substr(0, name.size() - 5);
+    }
+  }
+  return newest;
+}
 
 int Fail(int code, const std::string& message) {
   spdlog::error("{}", message);
@@ -114,12 +146,37 @@ int main(int argc, char** argv) {
   }
   auto control = ReadControlFile(project_folder, agent_id);
   if (!control.ok()) return Fail(kExitNotReady, control.status().message());
-  if (control->pid <= 0 || (::kill(static_cast<pid_t>(control->pid), 0) != 0 && errno == ESRCH)) {
-    return Fail(kExitNotReady, agent_id + " is not running (its pid " +
-                                   std::to_string(control->pid) +
-                                   " is gone): launch it with cloudbook-agent launch "
-                                   "--project-folder " +
-                                   project_folder + " --agent-id " + agent_id);
+  // Running means holding its pid file's lock (agent/core/pid_file.h): a pid in a stale
+  // control file may belong to another program by now.
+  auto holder = ReadPidFileState(PidFilePath(project_folder, agent_id));
+  if (!holder.ok()) return Fail(kExitNotReady, holder.status().message());
+  if (!holder->running || holder->pid != control->pid) {
+    return Fail(kExitNotReady,
+                agent_id + " is not running (" +
+                    (holder->running ? "it runs as pid " + std::to_string(holder->pid) +
+                                           " but has not written its control file yet"
+                                     : "no process holds " + PidFilePath(project_folder, agent_id) +
+                                           "; the control file's pid " +
+                                           std::to_string(control->pid) + " is not agent 0") +
+                    "): launch it with cloudbook-agent launch --project-folder " + project_folder +
+                    " --agent-id " + agent_id);
+  }
+  // One run at a time: the cloudbook-run of the run in progress holds this lock (the kernel
+  // drops it when that process dies). Agent 0 would refuse a second run too, but a second
+  // launcher never reaches it: both carry agent 0's key and id, and its ROUTER ignores a
+  // second connection under an id already connected.
+  const std::string lock_path = LocalAgentsFolder(project_folder) + "/" + agent_id + ".run.pid";
+  auto run_lock = AcquirePidFile(lock_path);
+  if (!run_lock.ok()) return Fail(kExitNotReady, run_lock.status().message());
+  if (!run_lock->lock) {
+    const std::string running = RunInProgress(
+        ProjectLayout(project_folder, config->distributed_folder).runs(), holder->pid);
+    return Fail(kExitNotReady,
+                agent_id + " is busy: a run is already in progress (" +
+                    (running.empty() ? std::string("its progress file is not written yet")
+                                     : "run '" + running + "'") +
+                    ", started by cloudbook-run pid " + std::to_string(run_lock->holder_pid) +
+                    "): wait for it to end, or cancel it with Ctrl-C in that cloudbook-run");
   }
   auto transport = ConnectControlClient(*config, *control);
   if (!transport.ok()) return Fail(kExitNotReady, transport.status().message());

@@ -94,7 +94,11 @@ Status AgentNode::Start(AgentServicesContext& context) {
       spdlog::info("still decoding the data after {} s; announcing anyway", kDataWarmupSeconds);
     }
   }
-  if (context.config.agent_0) CB_RETURN_IF_ERROR(StartControl(context));
+  if (context.config.agent_0) {
+    // Runs this agent 0 left "running" when it died have no writer left: say so in their files.
+    MarkAbandonedRuns(ProjectLayout(project_folder_, distributed_folder_).runs());
+    CB_RETURN_IF_ERROR(StartControl(context));
+  }
   return Status::Ok();
 }
 
@@ -134,7 +138,7 @@ Result<WireMessage> AgentNode::HandleControl(InvokeContext& context) {
                                    "': use letters, digits, '.', '_' and '-' only");
   }
   const double until_deadline =
-      std::chrono::duration<double>(context.deadline() - std::chrono::system_clock::now()).count();
+      std::chrono::duration<double>(context.deadline() - std::chrono::steady_clock::now()).count();
   request.timeout_s = std::max(1.0, NumberArgument(arguments, "timeout_s", until_deadline));
   request.assignment_wait_s =
       NumberArgument(arguments, "assignment_wait_s", request.assignment_wait_s);
@@ -356,10 +360,24 @@ void AgentNode::Stop() {
 void AgentNode::RefreshPeers() {
   if (!transport_) return;
   const AnnouncementScan scan = ReadAnnouncements(distributed_folder_, pinned_signing_keys_);
-  const int64_t now = UnixTimeMs();
+  // Fresh means "its sequence changed recently on this machine's steady clock", never a
+  // comparison of the peer's wall clock with ours. First sight counts: a dead peer's file
+  // only costs a connection that its missing heartbeats mark dead.
+  std::set<std::string> stale;
+  {
+    std::lock_guard<std::mutex> lock(watch_mutex_);
+    const int64_t steady_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count();
+    watch_.Observe(scan.valid, steady_ms, UnixTimeMs());
+    for (const Announcement& peer : scan.valid) {
+      if (watch_.Judge(peer.id, steady_ms) == AnnouncementWatch::Freshness::kStale) {
+        stale.insert(peer.id);
+      }
+    }
+  }
   for (const Announcement& peer : scan.valid) {
-    if (peer.id == own_id_ || IsStale(peer, now, peer.announce_interval_s) ||
-        peer.status == AgentRunState::kStopping) {
+    if (peer.id == own_id_ || stale.count(peer.id) || peer.status == AgentRunState::kStopping) {
       continue;
     }
     const Status added = transport_->AddPeer(peer.id, peer.endpoint, peer.curve_public_key);

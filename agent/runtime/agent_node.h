@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/core/agent_services.h"
+#include "agent/core/announcement_watch.h"
 #include "agent/runtime/announced_keys.h"
 #include "agent/runtime/du_runtime.h"
 #include "agent/runtime/run_coordinator.h"
@@ -69,6 +70,8 @@ class AgentNode final : public AgentServices, public DuCaller {
   std::unique_ptr<AnnouncedKeyCache> keys_;  // the ZAP handler's: announced key -> agent id
   std::map<std::string, std::string> pinned_signing_keys_;
   std::set<std::string> peers_;     // ids given to the transport, guarded by mutex_
+  std::mutex watch_mutex_;          // RefreshPeers runs on the stats tick and the run's thread
+  AnnouncementWatch watch_;         // guarded by watch_mutex_
   std::string assignment_problem_;  // the last one logged (stats tick thread only)
 };
 

@@ -5,7 +5,7 @@
 namespace cloudbook {
 
 InvokeContext::InvokeContext(std::string caller_id, WireMessage request,
-                             std::chrono::system_clock::time_point deadline,
+                             std::chrono::steady_clock::time_point deadline,
                              ProgressSink progress_sink)
     : caller_id_(std::move(caller_id)),
       request_id_(request.header.request_id),

@@ -23,7 +23,7 @@ class InvokeContext {
   using ProgressSink = std::function<bool(WireArguments arguments)>;
 
   InvokeContext(std::string caller_id, WireMessage request,
-                std::chrono::system_clock::time_point deadline, ProgressSink progress_sink);
+                std::chrono::steady_clock::time_point deadline, ProgressSink progress_sink);
   InvokeContext(const InvokeContext&) = delete;
   InvokeContext& operator=(const InvokeContext&) = delete;
 
@@ -38,9 +38,9 @@ class InvokeContext {
   WireMessage& request() { return request_; }
   const WireMessage& request() const { return request_; }
 
-  // The caller's wall-clock deadline (header.deadline_unix_ms).
-  std::chrono::system_clock::time_point deadline() const { return deadline_; }
-  bool deadline_passed() const { return std::chrono::system_clock::now() >= deadline_; }
+  // When the caller gives up, on this machine's steady clock (its timeout from receipt).
+  std::chrono::steady_clock::time_point deadline() const { return deadline_; }
+  bool deadline_passed() const { return std::chrono::steady_clock::now() >= deadline_; }
 
   // True once the caller sent kCancel, the caller was lost, the deadline passed or the
   // transport is stopping. Long handlers check it between steps and return early.
@@ -63,7 +63,7 @@ class InvokeContext {
   const int32_t du_;
   const std::string function_;
   WireMessage request_;
-  const std::chrono::system_clock::time_point deadline_;
+  const std::chrono::steady_clock::time_point deadline_;
   const ProgressSink progress_sink_;
   std::atomic<bool> cancelled_{false};
   mutable std::mutex mutex_;

@@ -125,7 +125,10 @@ Result<WireMessage> PeerTransport::Call(const std::string& peer_id, WireMessage 
   header.kind = MessageKind::kInvoke;
   if (header.request_id == 0) header.request_id = NewRequestId();
   const auto steady_deadline = std::chrono::steady_clock::now() + timeout;
-  // Rounded up, so that the peer's own deadline check never fires before ours (same clock).
+  // The peer counts the timeout from receipt on its own steady clock ('to'), so it never gives
+  // up before we do and clock skew between the machines does not matter. The wall-clock
+  // deadline ('dl') is for peers older than 'to' only.
+  header.timeout_ms = timeout.count();
   const auto wall_deadline = std::chrono::system_clock::now().time_since_epoch() + timeout;
   header.deadline_unix_ms = std::chrono::ceil<std::chrono::milliseconds>(wall_deadline).count();
   CB_RETURN_IF_ERROR(CheckOutgoingMessage(invoke, limits_).WithContext(peer_id));

@@ -359,10 +359,10 @@ void TransportLoop::Tick(Clock::time_point now) {
       peer->retry_at = now + options_.reconnect_interval_max;
     }
   }
-  const auto wall_now = std::chrono::system_clock::now();
+  const auto steady_now = std::chrono::steady_clock::now();
   for (auto& [key, invoke] : invokes_) {
     if (invoke->cancelled()) continue;
-    if (wall_now >= invoke->deadline()) {
+    if (steady_now >= invoke->deadline()) {
       invoke->Cancel("deadline passed");
       continue;
     }
@@ -728,15 +728,21 @@ void TransportLoop::HandleInvoke(const std::string& caller, WireMessage&& invoke
                   PrintableId(caller));
     return;
   }
-  if (header.deadline_unix_ms <= 0) {
-    ReplyError(caller, header, "an invoke needs a deadline; refused");
-    return;
+  // A timeout ('to') runs from receipt on this machine's steady clock; only a peer older than
+  // 'to' sends just a wall-clock deadline ('dl'), which compares the two machines' clocks.
+  int64_t timeout_ms = header.timeout_ms;
+  if (timeout_ms <= 0 && header.deadline_unix_ms > 0) {
+    timeout_ms = header.deadline_unix_ms - UnixTimeMs();
+    if (timeout_ms <= 0) {
+      ReplyError(caller, header,
+                 fmt::format("deadline passed {} ms before {} could run {} (by this machine's "
+                             "clock; the caller sends no timeout); not run",
+                             -timeout_ms, options_.agent_id, header.function));
+      return;
+    }
   }
-  const int64_t late_ms = UnixTimeMs() - header.deadline_unix_ms;
-  if (late_ms >= 0) {
-    ReplyError(caller, header,
-               fmt::format("deadline passed {} ms before {} could run {}; not run", late_ms,
-                           options_.agent_id, header.function));
+  if (timeout_ms <= 0) {
+    ReplyError(caller, header, "an invoke needs a timeout; refused");
     return;
   }
   const InvokeKey key{caller, header.request_id};
@@ -745,8 +751,7 @@ void TransportLoop::HandleInvoke(const std::string& caller, WireMessage&& invoke
     return;
   }
   const uint64_t request_id = header.request_id;
-  const auto deadline =
-      std::chrono::system_clock::time_point(milliseconds(header.deadline_unix_ms));
+  const auto deadline = std::chrono::steady_clock::now() + milliseconds(timeout_ms);
   auto in_flight = std::make_shared<std::atomic<int>>(0);
   std::weak_ptr<CommandQueue> queue = commands_;
   auto sink = [queue, caller, request_id, in_flight](WireArguments arguments) {
@@ -775,6 +780,7 @@ void TransportLoop::HandleInvoke(const std::string& caller, WireMessage&& invoke
                                header.du,
                                header.function,
                                header.deadline_unix_ms,
+                               header.timeout_ms,
                                {},
                                {},
                                {}};

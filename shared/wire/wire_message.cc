@@ -19,14 +19,26 @@ constexpr const char* kKeyRequestId = "id";
 constexpr const char* kKeyDu = "du";
 constexpr const char* kKeyFunction = "fn";
 constexpr const char* kKeyDeadline = "dl";
+constexpr const char* kKeyTimeout = "to";
 constexpr const char* kKeyArguments = "args";
 constexpr const char* kKeyTensors = "t";
 constexpr const char* kKeyError = "err";
 
-enum Field { kVersion, kKind, kRequestId, kDu, kFunction, kDeadline, kArguments, kTensors, kError };
-constexpr const char* kFieldKeys[] = {kKeyVersion,   kKeyKind,     kKeyRequestId,
-                                      kKeyDu,        kKeyFunction, kKeyDeadline,
-                                      kKeyArguments, kKeyTensors,  kKeyError};
+enum Field {
+  kVersion,
+  kKind,
+  kRequestId,
+  kDu,
+  kFunction,
+  kDeadline,
+  kTimeout,
+  kArguments,
+  kTensors,
+  kError
+};
+constexpr const char* kFieldKeys[] = {kKeyVersion,  kKeyKind,     kKeyRequestId, kKeyDu,
+                                      kKeyFunction, kKeyDeadline, kKeyTimeout,   kKeyArguments,
+                                      kKeyTensors,  kKeyError};
 constexpr size_t kFieldCount = sizeof(kFieldKeys) / sizeof(kFieldKeys[0]);
 
 // A descriptor is [name, dtype code, [dims], byte_count]; later versions may append items.
@@ -287,6 +299,9 @@ Result<WireHeader> ReadHeader(const msgpack::object& root, const WireLimits& lim
     CB_RETURN_IF_ERROR(
         ReadInt(*fields[kDeadline], "'dl' (deadline_unix_ms)", &header.deadline_unix_ms));
   }
+  if (fields[kTimeout] != nullptr) {
+    CB_RETURN_IF_ERROR(ReadInt(*fields[kTimeout], "'to' (timeout_ms)", &header.timeout_ms));
+  }
   if (fields[kArguments] != nullptr) {
     CB_RETURN_IF_ERROR(ReadArguments(*fields[kArguments], &header.arguments));
   }
@@ -439,9 +454,14 @@ Status ValidateHeader(const WireHeader& header, const WireLimits& limits) {
     return HeaderError("'dl' (deadline_unix_ms) is " + std::to_string(header.deadline_unix_ms) +
                        "; it must be positive");
   }
-  if (header.kind == MessageKind::kInvoke && header.deadline_unix_ms == 0) {
+  if (header.timeout_ms < 0) {
+    return HeaderError("'to' (timeout_ms) is " + std::to_string(header.timeout_ms) +
+                       "; it must be positive");
+  }
+  if (header.kind == MessageKind::kInvoke && header.deadline_unix_ms == 0 &&
+      header.timeout_ms == 0) {
     return HeaderError(about + " " + Quote(header.function) +
-                       " without a deadline ('dl'); every invoke needs one");
+                       " without a timeout ('to') or deadline ('dl'); every invoke needs one");
   }
   CB_RETURN_IF_ERROR(ValidateString(header.error, "error text", limits));
   if (header.kind == MessageKind::kError && header.error.empty()) {
@@ -487,11 +507,12 @@ zmq::message_t EncodeHeader(const WireHeader& header) {
   const bool has_du = header.du != -1;
   const bool has_function = !header.function.empty();
   const bool has_deadline = header.deadline_unix_ms != 0;
+  const bool has_timeout = header.timeout_ms != 0;
   const bool has_arguments = !header.arguments.empty();
   const bool has_tensors = !header.tensors.empty();
   const bool has_error = !header.error.empty();
-  packer.pack_map(2 + has_id + has_du + has_function + has_deadline + has_arguments + has_tensors +
-                  has_error);
+  packer.pack_map(2 + has_id + has_du + has_function + has_deadline + has_timeout + has_arguments +
+                  has_tensors + has_error);
   PackKey(packer, kKeyVersion);
   packer.pack_uint32(header.protocol_version);
   PackKey(packer, kKeyKind);
@@ -511,6 +532,10 @@ zmq::message_t EncodeHeader(const WireHeader& header) {
   if (has_deadline) {
     PackKey(packer, kKeyDeadline);
     packer.pack_int64(header.deadline_unix_ms);
+  }
+  if (has_timeout) {
+    PackKey(packer, kKeyTimeout);
+    packer.pack_int64(header.timeout_ms);
   }
   if (has_arguments) {
     PackKey(packer, kKeyArguments);

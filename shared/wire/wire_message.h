@@ -62,9 +62,13 @@ struct WireHeader {
   uint32_t protocol_version = kWireProtocolVersion;
   MessageKind kind = MessageKind::kPing;
   uint64_t request_id = 0;
-  int32_t du = -1;               // deployable unit, -1 when not about a DU
-  std::string function;          // invoke: a name from the agent's fixed registry
-  int64_t deadline_unix_ms = 0;  // invoke: wall-clock deadline; 0 = none (refused for invoke)
+  int32_t du = -1;       // deployable unit, -1 when not about a DU
+  std::string function;  // invoke: a name from the agent's fixed registry
+  // invoke: the caller's wall-clock deadline, for peers older than 'to'; 0 = none.
+  int64_t deadline_unix_ms = 0;
+  // invoke: milliseconds the caller waits, counted by the receiver from receipt on its own
+  // steady clock (no two machines' clocks compared); 0 = none. An invoke needs it or 'dl'.
+  int64_t timeout_ms = 0;
   WireArguments arguments;
   std::vector<TensorDescriptor> tensors;
   std::string error;  // kError only

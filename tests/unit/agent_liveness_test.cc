@@ -71,6 +71,15 @@ class LivenessRule : public ::testing::Test {
     return {};
   }
 
+  // What a deployer sees of agents already running when it starts: a first sight, then a new
+  // sequence (100, then 101) at the same moment, which confirms them.
+  void Meet(const std::vector<std::string>& ids, double steady_s) {
+    for (const std::string& id : ids) Announce(id, 100, Wall(steady_s));
+    Look(ids.front(), steady_s);
+    for (const std::string& id : ids) Announce(id, 101, Wall(steady_s));
+    Look(ids.front(), steady_s);
+  }
+
   static int64_t Wall(double steady_s) {
     return kWallStart + static_cast<int64_t>(steady_s * 1000);
   }
@@ -83,7 +92,7 @@ class LivenessRule : public ::testing::Test {
 TEST_F(LivenessRule, LiveWhileNewSequencesArrive) {
   Announce("agent-0", 1, Wall(0));
   Announce("agent-x", 1, Wall(0));
-  EXPECT_EQ(Look("agent-x", 0).state, Liveness::kLive);
+  EXPECT_EQ(Look("agent-x", 0).state, Liveness::kUnconfirmed) << "first sight proves nothing";
   Announce("agent-x", 2, Wall(10));
   EXPECT_EQ(Look("agent-x", 10).state, Liveness::kLive);
   Announce("agent-x", 3, Wall(20));
@@ -93,8 +102,7 @@ TEST_F(LivenessRule, LiveWhileNewSequencesArrive) {
 }
 
 TEST_F(LivenessRule, StaleButHeardByAnotherLiveAgentIsLive) {
-  Announce("agent-0", 1, Wall(0));
-  Announce("agent-x", 1, Wall(0));
+  Meet({"agent-0", "agent-x"}, 0);
   Report("agent-0", Wall(0), "agent-x", true, Wall(0));
   EXPECT_EQ(Look("agent-x", 0).state, Liveness::kLive);
   // agent-x's announcements stop (a slow shared folder); agent-0 keeps announcing and keeps
@@ -111,8 +119,7 @@ TEST_F(LivenessRule, StaleButHeardByAnotherLiveAgentIsLive) {
 }
 
 TEST_F(LivenessRule, StaleAndNotHeardIsLost) {
-  Announce("agent-0", 1, Wall(0));
-  Announce("agent-x", 1, Wall(0));
+  Meet({"agent-0", "agent-x"}, 0);
   Report("agent-0", Wall(0), "agent-x", true, Wall(0));
   Look("agent-x", 0);
   Announce("agent-0", 2, Wall(10));
@@ -128,9 +135,7 @@ TEST_F(LivenessRule, StaleAndNotHeardIsLost) {
 }
 
 TEST_F(LivenessRule, AHeartbeatTooOldOrFromAStaleReporterDoesNotCount) {
-  Announce("agent-0", 1, Wall(0));
-  Announce("agent-x", 1, Wall(0));
-  Look("agent-x", 0);
+  Meet({"agent-0", "agent-x"}, 0);
   // alive: true, but last heard 20 s before the report was written.
   Announce("agent-0", 2, Wall(20));
   Report("agent-0", Wall(20), "agent-x", true, Wall(0));
@@ -147,8 +152,7 @@ TEST_F(LivenessRule, AHeartbeatTooOldOrFromAStaleReporterDoesNotCount) {
 }
 
 TEST_F(LivenessRule, WithoutPeersInStatsOnlyAnnouncementsCount) {
-  Announce("agent-0", 1, Wall(0));
-  Announce("agent-x", 1, Wall(0));
+  Meet({"agent-0", "agent-x"}, 0);
   Report("agent-0", Wall(0), "", true, 0);  // "peers": {} (agents without heartbeat reports)
   Look("agent-x", 0);
   Announce("agent-0", 2, Wall(16));
@@ -159,7 +163,7 @@ TEST_F(LivenessRule, WithoutPeersInStatsOnlyAnnouncementsCount) {
 }
 
 TEST_F(LivenessRule, StoppingIsLostAtOnce) {
-  Announce("agent-x", 1, Wall(0));
+  Meet({"agent-x"}, 0);
   EXPECT_EQ(Look("agent-x", 0).state, Liveness::kLive);
   Announce("agent-x", 2, Wall(1), AgentRunState::kStopping);
   const AgentLiveness state = Look("agent-x", 1);
@@ -171,8 +175,7 @@ TEST_F(LivenessRule, StoppingIsLostAtOnce) {
 }
 
 TEST_F(LivenessRule, AMissingFileIsLostButAnUnreadableOneIsOnlySilence) {
-  Announce("agent-x", 1, Wall(0));
-  Announce("agent-y", 1, Wall(0));
+  Meet({"agent-x", "agent-y"}, 0);
   EXPECT_EQ(Look("agent-x", 0).state, Liveness::kLive);
   boost::filesystem::remove(AnnouncementPath(folder_.path(), "agent-x"));
   testing::WriteFile(AnnouncementPath(folder_.path(), "agent-y"), "{ not json");
@@ -183,32 +186,34 @@ TEST_F(LivenessRule, AMissingFileIsLostButAnUnreadableOneIsOnlySilence) {
   EXPECT_EQ(Look("agent-y", 16).state, Liveness::kLost);
 }
 
-TEST_F(LivenessRule, SkewedClocksDoNotMatterOnceSequencesMove) {
-  // agent-behind's clock is an hour late: its first announcement looks old, so it is only
-  // unconfirmed; a new sequence proves it alive, and it stays live while sequences move.
-  Announce("agent-behind", 1, Wall(0) - 3'600'000);
-  const AgentLiveness first = Look("agent-behind", 0);
-  EXPECT_EQ(first.state, Liveness::kUnconfirmed) << first.why;
-  EXPECT_NE(first.why.find("3600.0 s old by this machine's clock"), std::string::npos) << first.why;
-  Announce("agent-behind", 2, Wall(5) - 3'600'000);
-  EXPECT_EQ(Look("agent-behind", 5).state, Liveness::kLive);
-  Announce("agent-behind", 3, Wall(15) - 3'600'000);
-  EXPECT_EQ(Look("agent-behind", 15).state, Liveness::kLive);
-  EXPECT_EQ(Look("agent-behind", 25).state, Liveness::kLive);
-  EXPECT_EQ(Look("agent-behind", 31).state, Liveness::kLost);
-
-  // agent-ahead's clock is 10 s early: its announcement looks fresh (even from the future)
-  // but it stopped, so our clock finds it lost after the timeout, whatever its time says.
-  Announce("agent-ahead", 7, Wall(30) + 10'000);
-  EXPECT_EQ(Look("agent-ahead", 30).state, Liveness::kLive);
-  EXPECT_EQ(Look("agent-ahead", 44).state, Liveness::kLive);
-  EXPECT_EQ(Look("agent-ahead", 46).state, Liveness::kLost);
+TEST_F(LivenessRule, SkewedClocksDoNotMatter) {
+  // agent-behind's clock is an hour late, agent-ahead's an hour early: neither time is ever
+  // compared with ours. Each is unconfirmed at first sight like any agent, live once a new
+  // sequence arrives, live while sequences move and lost after the timeout of silence.
+  for (const double offset_s : {-3600.0, 3600.0}) {
+    const std::string id = offset_s < 0 ? "agent-behind" : "agent-ahead";
+    const double t0 = offset_s < 0 ? 0 : 100;
+    const auto skewed = [&](double steady_s) {
+      return Wall(steady_s) + static_cast<int64_t>(offset_s * 1000);
+    };
+    Announce(id, 1, skewed(t0));
+    const AgentLiveness first = Look(id, t0);
+    EXPECT_EQ(first.state, Liveness::kUnconfirmed) << first.why;
+    EXPECT_TRUE(tracker_.Settling(static_cast<int64_t>(t0 * 1000)));
+    Announce(id, 2, skewed(t0 + 5));
+    EXPECT_EQ(Look(id, t0 + 5).state, Liveness::kLive) << id;
+    EXPECT_FALSE(tracker_.Settling(static_cast<int64_t>((t0 + 5) * 1000)));
+    Announce(id, 3, skewed(t0 + 15));
+    EXPECT_EQ(Look(id, t0 + 15).state, Liveness::kLive) << id;
+    EXPECT_EQ(Look(id, t0 + 25).state, Liveness::kLive) << id;
+    EXPECT_EQ(Look(id, t0 + 31).state, Liveness::kLost) << id;
+  }
 }
 
-TEST_F(LivenessRule, WithoutTrustAtFirstSightOnlyANewSequenceConfirms) {
-  // A deployer that has time to watch (no fast start): a dead agent's file written a moment
-  // ago must not count; the live one proves itself with its next announcement.
-  tracker_.SetTrustFreshAtFirstSight(false);
+TEST_F(LivenessRule, OnlyANewSequenceConfirmsAndAFastStartWaitsForIt) {
+  // A dead agent's file written a moment ago (by any clock) must not count; the live one
+  // proves itself with its next announcement. Settling() holds a fast start until every
+  // agent seen had two intervals (10 s here) to show a new sequence.
   Announce("agent-dead", 4, Wall(0));
   Announce("agent-x", 1, Wall(0));
   EXPECT_EQ(Look("agent-dead", 0).state, Liveness::kUnconfirmed);
@@ -220,6 +225,9 @@ TEST_F(LivenessRule, WithoutTrustAtFirstSightOnlyANewSequenceConfirms) {
   EXPECT_NE(dead.why.find("no new announcement in the 1.0 s since the deployer first saw it"),
             std::string::npos)
       << dead.why;
+  EXPECT_TRUE(tracker_.Settling(9'000));
+  Look("agent-dead", 10.5);
+  EXPECT_FALSE(tracker_.Settling(10'500));
 }
 
 TEST_F(LivenessRule, TheTimeoutIsAtLeastTwoAnnounceIntervals) {
@@ -231,6 +239,8 @@ TEST_F(LivenessRule, TheTimeoutIsAtLeastTwoAnnounceIntervals) {
         .at(0)
         .state;
   };
+  EXPECT_EQ(look(0), Liveness::kUnconfirmed);
+  Announce("agent-x", 2, Wall(0));
   EXPECT_EQ(look(0), Liveness::kLive);
   EXPECT_EQ(look(9), Liveness::kLive);
   EXPECT_EQ(look(11), Liveness::kLost);

@@ -92,6 +92,7 @@ void ExpectSameHeader(const WireHeader& a, const WireHeader& b) {
   EXPECT_EQ(a.du, b.du);
   EXPECT_EQ(a.function, b.function);
   EXPECT_EQ(a.deadline_unix_ms, b.deadline_unix_ms);
+  EXPECT_EQ(a.timeout_ms, b.timeout_ms);
   EXPECT_EQ(a.arguments, b.arguments);
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
   for (size_t i = 0; i < a.tensors.size(); ++i) {
@@ -582,9 +583,17 @@ TEST(WireHeaderFuzz, InvokeNeedsAFunctionAndADeadline) {
   WireHeader header = RichHeader(MessageKind::kInvoke);
   header.deadline_unix_ms = 0;
   ExpectError(Decode(Bytes(EncodeHeader(header))),
-              "invoke message 'train.subnet_2-b' without a deadline");
+              "invoke message 'train.subnet_2-b' without a timeout ('to') or deadline ('dl')");
   header.deadline_unix_ms = -5;
   ExpectError(Decode(Bytes(EncodeHeader(header))), "it must be positive");
+  // A relative timeout alone is enough (no wall clock on the wire), and round-trips.
+  header.deadline_unix_ms = 0;
+  header.timeout_ms = 2500;
+  Result<WireHeader> relative = Decode(Bytes(EncodeHeader(header)));
+  ASSERT_TRUE(relative.ok()) << relative.status().ToString();
+  EXPECT_EQ(relative->timeout_ms, 2500);
+  header.timeout_ms = -1;
+  ExpectError(Decode(Bytes(EncodeHeader(header))), "'to' (timeout_ms) is -1");
   header = RichHeader(MessageKind::kInvoke);
   header.function = "rm -rf";
   ExpectError(Decode(Bytes(EncodeHeader(header))),
