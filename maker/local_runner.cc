@@ -130,12 +130,10 @@ Result<Metrics> Compose(const std::vector<SubnetJob>& jobs, const ProjectProgram
   return ScoreComposition(program, predictions, test);
 }
 
-// Trains DU 0's original network on every training sample, on the current training threads:
-// the results' "baseline" entry.
-Result<Json> TrainOriginal(const DeployableUnitSpec& du0, const ProjectProgram& program,
+// Trains the original network on every training sample, on its train.threads: the
+// results' "baseline" entry.
+Result<Json> TrainOriginal(const SubnetSpec& original, const ProjectProgram& program,
                            const ProblemData& all) {
-  if (!du0.baseline) return Status::Corruption("DU 0 holds no baseline network");
-  const SubnetSpec& original = *du0.baseline;
   spdlog::info("baseline: training the original network on {} samples for {} epochs",
                all.train.rows(), original.epochs);
   TrainingOptions training;
@@ -148,7 +146,7 @@ Result<Json> TrainOriginal(const DeployableUnitSpec& du0, const ProjectProgram& 
               {"parameters", outcome.parameters},
               {"train_seconds", outcome.train_seconds},
               {"predict_seconds", outcome.predict_seconds},
-              {"threads", TrainingThreads()},
+              {"threads", original.train.threads},
               {"history", HistoryJson(outcome.history)}};
 }
 
@@ -173,15 +171,16 @@ Result<LocalRunReport> RunOriginalOnly(const LocalRunOptions& options, const Pro
                                        Clock::time_point wall_start) {
   const ProjectProgram& program = du0.program;
   if (!du0.baseline) return Status::Corruption("DU 0 holds no baseline network");
-  SetTrainingThreads(threads);
+  SubnetSpec original = *du0.baseline;
+  original.train.threads = std::min(threads, kMaxTrainingThreads);  // the benchmark's threads
   spdlog::info("loading data from {}", layout.working_dir());
   CB_ASSIGN_OR_RETURN(ProblemData all,
                       LoadProjectData(layout, program, du0.baseline->model.input_shape));
   spdlog::info(
       "{} training, {} validation, {} test samples; the original network alone on {} "
       "thread(s)",
-      all.train.rows(), all.validation.rows(), all.test.rows(), TrainingThreads());
-  CB_ASSIGN_OR_RETURN(Json baseline, TrainOriginal(du0, program, all));
+      all.train.rows(), all.validation.rows(), all.test.rows(), original.train.threads);
+  CB_ASSIGN_OR_RETURN(Json baseline, TrainOriginal(original, program, all));
   Json results = {{"format_version", 1},
                   {"run", RunName(options)},
                   {"mode", "local"},
@@ -224,11 +223,12 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
     return a.subnet->index < b.subnet->index;
   });
   if (jobs.empty()) return Status::Corruption("the DU files hold no subnets");
-  // Small subnets use cores better side by side than one at a time on every core: at batch
-  // 32 a step is too short to split well, and spinning threads collapse on a busy machine.
+  // Every subnet trains on its own train.threads, as on an agent (so local and distributed
+  // runs compose the same bits); by default as many at once as fit in `threads`.
+  const int subnet_threads = jobs[0].subnet->train.threads;
   const int jobs_at_once =
-      std::min<int>(options.jobs > 0 ? options.jobs : cores, static_cast<int>(jobs.size()));
-  SetTrainingThreads(std::max(1, threads / jobs_at_once));
+      std::min<int>(options.jobs > 0 ? options.jobs : std::max(1, threads / subnet_threads),
+                    static_cast<int>(jobs.size()));
   const auto& input_shape = jobs[0].subnet->model.input_shape;
 
   spdlog::info("loading data from {}", layout.working_dir());
@@ -237,7 +237,7 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
       "{} training, {} validation, {} test samples; {} subnets, {} at a time on {} "
       "thread(s) each",
       all.train.rows(), all.validation.rows(), all.test.rows(), jobs.size(), jobs_at_once,
-      TrainingThreads());
+      subnet_threads);
 
   const auto subnets_start = Clock::now();
   RunJobs(jobs, all, program, jobs_at_once, static_cast<int>(jobs.size()));
@@ -265,7 +265,7 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
                   {"factor", program.factor},
                   {"train_samples", all.train.rows()},
                   {"test_samples", all.test.rows()},
-                  {"threads_per_subnet", TrainingThreads()},
+                  {"threads_per_subnet", subnet_threads},
                   {"jobs", jobs_at_once}};
   results["composed"] = {{"metrics", MetricsJson(composed_metrics)},
                          {"train_seconds_sum", sum_train},
@@ -275,8 +275,9 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   results["baseline"] = nullptr;
 
   if (options.baseline) {
-    // Same threads as each subnet had: the speed-up compares like with like.
-    CB_ASSIGN_OR_RETURN(Json baseline, TrainOriginal(dus[0], program, all));
+    if (!dus[0].baseline) return Status::Corruption("DU 0 holds no baseline network");
+    // Its own train.threads, the subnets' too: the speed-up compares like with like.
+    CB_ASSIGN_OR_RETURN(Json baseline, TrainOriginal(*dus[0].baseline, program, all));
     const double original_seconds = baseline["train_seconds"].get<double>();
     Json comparison = {{"speedup_slowest_subnet", original_seconds / std::max(max_train, 1e-9)},
                        {"speedup_sum_of_subnets", original_seconds / std::max(sum_train, 1e-9)}};

@@ -16,9 +16,10 @@ namespace cloudbook {
 struct LocalRunOptions {
   std::string project_folder;
   bool baseline = false;  // also train the original network for comparison, after the
-                          // subnets, on as many threads as each subnet had
-  int jobs = 0;           // subnets trained at the same time (0 = one per core, at most k)
-  int threads = 0;        // libtorch threads in total (0 = every core)
+                          // subnets, on its train.threads (the subnets' too)
+  int jobs = 0;           // subnets trained at the same time (0 = as many as fit in threads)
+  int threads = 0;        // threads in total (0 = every core); each subnet trains on its
+                          // DU's train.threads, whatever this is, as on an agent
   std::string run_name;   // empty: local-<UTC time>
 
   // Train only the original network, on `threads` threads (no subnets): the results hold it

@@ -114,10 +114,12 @@ int main(int argc, char** argv) {
                "With --local: train only the original network, alone on --threads threads (no "
                "subnets); its figures are written as the results' baseline");
   app.add_option("--jobs,-j", local.jobs,
-                 "With --local: subnets trained at the same time (default: one per core)")
+                 "With --local: subnets trained at the same time (default: as many as fit in "
+                 "--threads)")
       ->check(CLI::Range(1, 1024));
   app.add_option("--threads", local.threads,
-                 "With --local: libtorch threads in total (default: every core)")
+                 "With --local: threads in total (default: every core); each subnet trains on "
+                 "its DU's train.threads, as on an agent")
       ->check(CLI::Range(1, 4096));
   app.add_option("--run-name", local.run_name,
                  "With --local: name of the results file (default local-<UTC time>)");

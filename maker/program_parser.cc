@@ -802,8 +802,8 @@ Result<std::vector<NumberOrVar>> Parser::ParseLayerNumbers(const Field& field,
 }
 
 Status Parser::ParseTrain(const Field& field, ProblemType problem, TrainSpec* train) const {
-  static const auto* keys =
-      new std::vector<std::string>{"optimizer", "loss", "batch_size", "epochs", "epochs_policy"};
+  static const auto* keys = new std::vector<std::string>{"optimizer", "loss",          "batch_size",
+                                                         "epochs",    "epochs_policy", "threads"};
   CB_ASSIGN_OR_RETURN(const Entries entries, Mapping(field, keys, "key"));
   if (const Field* optimizer = Find(entries, "optimizer")) {
     CB_RETURN_IF_ERROR(ParseOptimizer(*optimizer, train));
@@ -825,6 +825,14 @@ Status Parser::ParseTrain(const Field& field, ProblemType problem, TrainSpec* tr
 
   if (const Field* batch = Find(entries, "batch_size")) {
     CB_ASSIGN_OR_RETURN(train->batch_size, Int(*batch, 1));
+  }
+  if (const Field* threads = Find(entries, "threads")) {
+    CB_ASSIGN_OR_RETURN(const int64_t count, Int(*threads, 1));
+    if (count > kMaxTrainingThreads) {
+      return Error(*threads, "must be at most " + std::to_string(kMaxTrainingThreads) + ", got " +
+                                 std::to_string(count));
+    }
+    train->threads = static_cast<int>(count);
   }
 
   const Field* epochs = Find(entries, "epochs");

@@ -63,12 +63,20 @@ struct ModelSpec {
 
 enum class EpochsPolicy { kTable, kReduce, kKeep };
 
+// Threads per training unless the program says otherwise: small subnets use cores better
+// side by side (one DU per core) than split across cores at batch 32.
+inline constexpr int kDefaultTrainingThreads = 1;
+inline constexpr int kMaxTrainingThreads = 256;
+
 struct TrainSpec {
   std::string optimizer = "adam";  // "adam" | "sgd"
   double learning_rate = 0.001;
   double momentum = 0.0;  // sgd only
   std::string loss;       // sparse_categorical_crossentropy | binary_crossentropy | mse | mae
   int64_t batch_size = 32;
+  // libtorch threads of one training, whatever machine or neighbours it has: the thread
+  // count changes floating-point reductions, so it is part of the DU, not of the placement.
+  int threads = kDefaultTrainingThreads;
   NumberOrVar epochs;
   EpochsPolicy epochs_policy = EpochsPolicy::kTable;
 };

@@ -81,6 +81,7 @@ TrainSpec TrainSpecFromJson(const Json& json) {
   train.momentum = json.value("momentum", 0.0);
   train.loss = json.at("loss").get<std::string>();
   train.batch_size = json.at("batch_size").get<int64_t>();
+  train.threads = json.value("threads", kDefaultTrainingThreads);
   train.epochs = NumberFromJson(json.at("epochs"));
   const std::string policy = json.value("epochs_policy", "table");
   train.epochs_policy = policy == "reduce" ? EpochsPolicy::kReduce
@@ -182,13 +183,16 @@ Result<ModelSpec> ModelSpecFromJson(const Json& json, const std::string& source)
 }
 
 Json ToJson(const TrainSpec& train) {
-  return {{"optimizer", train.optimizer},
-          {"learning_rate", train.learning_rate},
-          {"momentum", train.momentum},
-          {"loss", train.loss},
-          {"batch_size", train.batch_size},
-          {"epochs", NumberToJson(train.epochs)},
-          {"epochs_policy", PolicyName(train.epochs_policy)}};
+  Json json = {{"optimizer", train.optimizer},
+               {"learning_rate", train.learning_rate},
+               {"momentum", train.momentum},
+               {"loss", train.loss},
+               {"batch_size", train.batch_size},
+               {"epochs", NumberToJson(train.epochs)},
+               {"epochs_policy", PolicyName(train.epochs_policy)}};
+  // Only when set: DU files and checkpoint fingerprints of default programs stay as they were.
+  if (train.threads != kDefaultTrainingThreads) json["threads"] = train.threads;
+  return json;
 }
 
 Json ToJson(const DataSpec& data) {
@@ -270,6 +274,9 @@ Status ValidateSubnetSizes(const SubnetSpec& subnet, const std::string& name) {
   const TrainSpec& train = subnet.train;
   if (train.batch_size < 1 || train.batch_size > kMaxBatchSize) {
     return bad("train.batch_size must be in 1.." + std::to_string(kMaxBatchSize));
+  }
+  if (train.threads < 1 || train.threads > kMaxTrainingThreads) {
+    return bad("train.threads must be in 1.." + std::to_string(kMaxTrainingThreads));
   }
   if (!std::isfinite(train.learning_rate) || train.learning_rate <= 0 ||
       !std::isfinite(train.momentum)) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -12,6 +13,13 @@
 #include "shared/project_layout.h"
 
 namespace cloudbook {
+
+// Gives the threads of an acquired training slot back when the training ends.
+struct DuRuntime::SlotRelease {
+  DuRuntime* runtime;
+  int threads;
+  ~SlotRelease() { runtime->ReleaseTrainingSlot(threads); }
+};
 
 struct DuRuntime::DuSlot {
   std::mutex mutex;  // guards everything below
@@ -78,7 +86,7 @@ const std::vector<std::string>& DuRuntime::FunctionNames() {
   return names;
 }
 
-bool DuRuntime::AcquireTrainingSlot(const std::atomic<bool>* cancel) {
+bool DuRuntime::AcquireTrainingSlot(const std::atomic<bool>* cancel, int threads) {
   std::unique_lock<std::mutex> lock(training_mutex_);
   const uint64_t ticket = next_ticket_++;
   for (;;) {
@@ -92,9 +100,10 @@ bool DuRuntime::AcquireTrainingSlot(const std::atomic<bool>* cancel) {
       return false;
     }
     while (abandoned_tickets_.count(serving_ticket_)) abandoned_tickets_.erase(serving_ticket_++);
-    if (serving_ticket_ == ticket && trainings_running_ < threads_) {
+    if (serving_ticket_ == ticket &&
+        (threads_in_use_ == 0 || threads_in_use_ + threads <= threads_)) {
       ++serving_ticket_;
-      ++trainings_running_;
+      threads_in_use_ += threads;
       training_slot_freed_.notify_all();
       return true;
     }
@@ -103,17 +112,12 @@ bool DuRuntime::AcquireTrainingSlot(const std::atomic<bool>* cancel) {
   }
 }
 
-void DuRuntime::ReleaseTrainingSlot() {
+void DuRuntime::ReleaseTrainingSlot(int threads) {
   {
     std::lock_guard<std::mutex> lock(training_mutex_);
-    --trainings_running_;
+    threads_in_use_ -= threads;
   }
   training_slot_freed_.notify_all();
-}
-
-int DuRuntime::ThreadsPerTraining() const {
-  std::lock_guard<std::mutex> lock(training_mutex_);
-  return std::max(1, threads_ / std::max(1, trainings_running_));
 }
 
 void DuRuntime::SetThreads(int threads) { threads_ = std::max(threads, 1); }
@@ -236,13 +240,12 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
 
   auto unit = ReadUnit(layout_, call.du);
   if (!unit.ok()) return finish(unit.status());
-  if (!AcquireTrainingSlot(slot.active_cancel)) {
+  int threads = 1;
+  for (const SubnetSpec& subnet : unit->subnets) threads = std::max(threads, subnet.train.threads);
+  if (!AcquireTrainingSlot(slot.active_cancel, threads)) {
     return finish(cloudbook::Status::Internal("cancelled: while waiting for a core"));
   }
-  struct SlotRelease {
-    DuRuntime* runtime;
-    ~SlotRelease() { runtime->ReleaseTrainingSlot(); }
-  } slot_release{this};
+  SlotRelease slot_release{this, threads};
   auto data = Data(call.du);
   if (!data.ok()) return finish(data.status());
   {
@@ -276,7 +279,6 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
   const auto start = std::chrono::steady_clock::now();
   int64_t resumed = 0;
   for (const SubnetSpec& subnet : unit->subnets) {
-    SetTrainingThreads(ThreadsPerTraining());
     const ProblemData view = SelectSubnetData(**data, unit->program, subnet);
     auto trainer = SubnetTrainer::Create(subnet, unit->program.problem);
     if (!trainer.ok()) return finish(trainer.status());
@@ -316,7 +318,6 @@ Result<DuReply> DuRuntime::Predict(const DuInvocation& call) {
     CB_ASSIGN_OR_RETURN(data, Data(call.du));
   }
   DuReply reply;
-  SetTrainingThreads(ThreadsPerTraining());
   for (const SubnetSpec& subnet : unit.subnets) {
     if (call.cancel && call.cancel->load())
       return cloudbook::Status::Internal("cancelled: predict");
@@ -363,17 +364,13 @@ Result<DuReply> DuRuntime::Baseline(const DuInvocation& call) {
     return cloudbook::Status::InvalidArgument("DU " + std::to_string(call.du) +
                                               " holds no original network (DU 0 does)");
   }
-  if (!AcquireTrainingSlot(call.cancel)) {
+  const SubnetSpec& original = *unit.baseline;
+  if (!AcquireTrainingSlot(call.cancel, original.train.threads)) {
     return cloudbook::Status::Internal("cancelled: while waiting for a core");
   }
-  struct SlotRelease {
-    DuRuntime* runtime;
-    ~SlotRelease() { runtime->ReleaseTrainingSlot(); }
-  } slot_release{this};
-  const SubnetSpec& original = *unit.baseline;
+  SlotRelease slot_release{this, original.train.threads};
   CB_ASSIGN_OR_RETURN(ProblemData data,
                       LoadProjectData(layout_, unit.program, original.model.input_shape));
-  SetTrainingThreads(ThreadsPerTraining());
   TrainingOptions options;
   options.problem = unit.program.problem;
   options.cancel = call.cancel;
@@ -386,7 +383,7 @@ Result<DuReply> DuRuntime::Baseline(const DuInvocation& call) {
   DuReply reply;
   reply.values = {{"train_seconds", outcome.train_seconds},
                   {"epochs", original.epochs},
-                  {"threads", static_cast<int64_t>(TrainingThreads())},
+                  {"threads", int64_t{original.train.threads}},
                   {"parameters", outcome.parameters}};
   for (const auto& [name, value] : outcome.test_metrics) reply.values["metric_" + name] = value;
   return reply;

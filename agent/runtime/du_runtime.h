@@ -4,9 +4,11 @@
 // test-set predictions as tensors), `status`, `cancel`, and `baseline` (DU 0: train the
 // original network on the lent cores, for comparison). Transport-agnostic: the agent adapts
 // an incoming invoke to a DuInvocation. Thread-safe: calls for different DUs run
-// concurrently; a second `train` of a DU already training is refused. Trainings share the
-// lent cores instead of oversubscribing them: at most `threads` train at once (the others
-// wait, cancellable, in arrival order), each on threads / running libtorch threads.
+// concurrently; a second `train` of a DU already training is refused. Each training runs on
+// its DU's own thread count (train.threads in the DU file, so its result does not depend on
+// this agent or on what trains beside it); trainings share the lent cores instead of
+// oversubscribing them: they start while their threads fit in the lent ones (one always may),
+// the others wait, cancellable, in arrival order.
 #pragma once
 
 #include <atomic>
@@ -86,17 +88,17 @@ class DuRuntime {
 
  private:
   struct DuSlot;
+  struct SlotRelease;
   Result<DuReply> Train(const DuInvocation& call);
   Result<DuReply> Predict(const DuInvocation& call);
   Result<DuReply> Status(const DuInvocation& call);
   Result<DuReply> Cancel(const DuInvocation& call);
   Result<DuReply> Baseline(const DuInvocation& call);
   DuSlot& Slot(int du);
-  // Blocks until a training slot is free (true) or `cancel` is set (false).
-  bool AcquireTrainingSlot(const std::atomic<bool>* cancel);
-  void ReleaseTrainingSlot();
-  // libtorch threads for one training now: the lent cores over the trainings running.
-  int ThreadsPerTraining() const;
+  // Blocks until `threads` more fit in the lent threads, or none are in use (true), or
+  // `cancel` is set (false).
+  bool AcquireTrainingSlot(const std::atomic<bool>* cancel, int threads);
+  void ReleaseTrainingSlot(int threads);
 
   const ProjectLayout layout_;
   std::atomic<int> threads_;
@@ -111,7 +113,7 @@ class DuRuntime {
   std::condition_variable prefetch_finished_;
   mutable std::mutex training_mutex_;
   std::condition_variable training_slot_freed_;
-  int trainings_running_ = 0;                      // guarded by training_mutex_
+  int threads_in_use_ = 0;                         // guarded by training_mutex_
   uint64_t next_ticket_ = 0, serving_ticket_ = 0;  // FIFO among waiting trainings
   std::set<uint64_t> abandoned_tickets_;           // cancelled while waiting
 };

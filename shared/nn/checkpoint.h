@@ -45,7 +45,7 @@ struct CheckpointInfo {
   int64_t owner_version = 0;     // the writer's assignment version (fencing)
   int64_t epoch = 0;             // epochs finished
   int64_t epochs = 0;            // epochs the subnet asked for when it was written
-  int threads = 0;               // libtorch threads: bitwise resumption needs the same count
+  int threads = 0;               // the train.threads it was trained on; another is not resumed
   std::vector<EpochProgress> history;
 };
 

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -16,6 +17,9 @@
 // OpenBLAS keeps its own thread pool; libtorch's set_num_threads does not reach it. Weak, so
 // a build against another BLAS still links.
 extern "C" void openblas_set_num_threads(int threads) __attribute__((weak));
+// libgomp's per-thread setting (libtorch's parallel backend is OpenMP; at::get_parallel_info()
+// says so). Weak: libgomp is loaded with libtorch, not linked by us.
+extern "C" void omp_set_num_threads(int threads) __attribute__((weak));
 
 namespace cloudbook {
 
@@ -96,9 +100,22 @@ constexpr char kCancelledPrefix[] = "cancelled: ";
 }  // namespace
 
 void SetTrainingThreads(int threads) {
-  threads = std::max(threads, 1);
-  torch::set_num_threads(threads);
-  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(threads);
+  threads = std::clamp(threads, 1, kMaxTrainingThreads);
+  static std::once_flag process_wide;
+  std::call_once(process_wide, [] {
+    // Process-wide, once: libtorch's default for threads not set yet and its pthreadpool,
+    // and OpenBLAS's pool (measured: its thread count changes sgemm results).
+    torch::set_num_threads(1);
+    if (openblas_set_num_threads != nullptr) openblas_set_num_threads(1);
+  });
+  // torch::get_num_threads() first runs libtorch's lazy per-thread initialisation, which would
+  // otherwise, at this thread's first parallel operation, reset it to the process default.
+  if (torch::get_num_threads() == threads) return;
+  if (omp_set_num_threads != nullptr) {
+    omp_set_num_threads(threads);  // this thread's OpenMP setting: libtorch reads it per thread
+  } else {
+    torch::set_num_threads(threads);
+  }
 }
 
 int TrainingThreads() { return torch::get_num_threads(); }
@@ -170,6 +187,11 @@ struct SubnetTrainer::Impl {
       return "it holds epoch " + std::to_string(info.epoch) + " and the subnet trains " +
              std::to_string(subnet.epochs);
     }
+    if (info.threads != subnet.train.threads) {
+      return "it was trained on " + std::to_string(info.threads) + " thread(s) and the subnet " +
+             "trains on " + std::to_string(subnet.train.threads) +
+             " (continuing would not be bitwise equal)";
+    }
     if (static_cast<int64_t>(info.history.size()) != info.epoch) {
       return "its history has " + std::to_string(info.history.size()) + " entries for " +
              std::to_string(info.epoch) + " epochs";
@@ -191,12 +213,6 @@ struct SubnetTrainer::Impl {
     if (!status.ok()) {
       Build();
       return status;
-    }
-    if (loaded->threads != TrainingThreads()) {
-      spdlog::info(
-          "{}: checkpoint written with {} thread(s), continuing with {}: the result "
-          "will not be bitwise equal to an uninterrupted run",
-          Label(), loaded->threads, TrainingThreads());
     }
     epochs_done = loaded->epoch;
     resumed_from_epoch = loaded->epoch;
@@ -345,14 +361,19 @@ Status SubnetTrainer::Impl::Train(const ProblemData& data, const TrainingOptions
       info.owner_version = options.owner_version;
       info.epoch = epoch;
       info.epochs = subnet.epochs;
-      info.threads = TrainingThreads();
+      info.threads = subnet.train.threads;
       info.history = history;
       const Status saved = SaveCheckpoint(path, info, net, *optimizer);
       if (IsSuperseded(saved)) return saved;
-      // A full or unreachable shared folder costs at most the progress since the last
-      // checkpoint if the subnet moves; stopping the training would cost more.
+      // A full or unreachable shared folder: training on would report a DU as trained whose
+      // checkpoint (what predict reads) is behind. Stop and say why; the last good checkpoint
+      // stays (written atomically), so a rerun resumes from it once the folder is writable.
       if (!saved.ok()) {
-        spdlog::warn("{}: epoch {} not checkpointed: {}", Label(), epoch, saved.message());
+        return Status::IoError(Label() + ": epoch " + std::to_string(epoch) +
+                               " could not be checkpointed to " + path + ": " + saved.message() +
+                               (epoch > 1
+                                    ? "; the checkpoint keeps epoch " + std::to_string(epoch - 1)
+                                    : std::string("; nothing was saved")));
       }
     }
     if (options.on_epoch) options.on_epoch(progress);
@@ -394,6 +415,7 @@ Result<std::unique_ptr<SubnetTrainer>> SubnetTrainer::Create(const SubnetSpec& s
 
 Status SubnetTrainer::Train(const ProblemData& data, const TrainingOptions& options) {
   try {
+    SetTrainingThreads(impl_->subnet.train.threads);
     return impl_->Train(data, options);
   } catch (const c10::Error& error) {
     impl_->pristine = false;
@@ -431,6 +453,7 @@ Status SubnetTrainer::LoadFinishedCheckpoint(const std::string& checkpoint_dir) 
 Result<Array> SubnetTrainer::Predict(const Array& x) {
   Impl& impl = *impl_;
   try {
+    SetTrainingThreads(impl.subnet.train.threads);
     return PredictArray(impl.net, x, impl.plan.int64_input, impl.classification,
                         impl.last_activation);
   } catch (const c10::Error& error) {

@@ -2,11 +2,13 @@
 // The torch-free face of shared/nn: callers pass Arrays and get Arrays back, so only the
 // files in shared/nn include <torch/torch.h>.
 //
-// Deterministic: the same SubnetSpec, data and thread count give the same weights and
-// predictions, whichever process or order runs it (seeded initialisation, seeded batch
-// order, per-network dropout generator). A training interrupted and resumed from its
-// checkpoint ends with the same weights as an uninterrupted one (the checkpoint holds
-// weights, BatchNorm statistics, optimizer state and the dropout generator's state).
+// Deterministic: the same SubnetSpec and data give the same weights and predictions,
+// whichever process, machine, order or neighbours run it (seeded initialisation, seeded batch
+// order, per-network dropout generator, and every training and prediction on exactly its
+// spec's train.threads libtorch threads, see SetTrainingThreads). A training interrupted and
+// resumed from its checkpoint ends with the same weights as an uninterrupted one (the
+// checkpoint holds weights, BatchNorm statistics, optimizer state and the dropout generator's
+// state).
 #pragma once
 
 #include <atomic>
@@ -42,7 +44,8 @@ struct TrainingOptions {
   // Called on the training thread after each epoch, once its checkpoint is on disk.
   std::function<void(const EpochProgress&)> on_epoch;
   // Checkpoints (shared/nn/checkpoint.h): written to `<checkpoint_dir>/subnet_<index>.pt`
-  // after every epoch; empty = no checkpoints.
+  // after every epoch; empty = no checkpoints. A checkpoint that cannot be written (a full or
+  // unreachable folder) stops training with an IoError naming the path and the cause.
   std::string checkpoint_dir;
   // The caller's ownership of the subnet (the assignment version). Stored in every
   // checkpoint; a checkpoint with a higher version belongs to a newer owner: it is neither
@@ -128,8 +131,11 @@ Result<Array> PredictFromCheckpoint(const SubnetSpec& subnet, const std::string&
 bool IsCancelled(const Status& status);
 bool IsSuperseded(const Status& status);
 
-// Sets the number of threads libtorch (and OpenBLAS under it) may use in this process.
+// Sets the libtorch (OpenMP) threads of the CALLING thread only; other threads, and trainings
+// running beside it, keep theirs. OpenBLAS, whose thread count is process-wide and changes
+// sgemm's sums, is pinned to one thread for the whole process on the first call. SubnetTrainer
+// applies its spec's train.threads itself; callers need this only for their own tensor work.
 void SetTrainingThreads(int threads);
-int TrainingThreads();
+int TrainingThreads();  // of the calling thread
 
 }  // namespace cloudbook
