@@ -194,7 +194,7 @@ void ProjectWatcher::RefreshOnce() {
   Json runs;
   {
     std::lock_guard<std::mutex> lock(catalog_mutex_);
-    runs = catalog_.List(now);
+    runs = catalog_.List(SteadyNowMs());
   }
   std::vector<IgnoredDashboard> ignored_dashboards;
   Json dashboards = ListDashboards(layout_, self_.host, now, announced, &ignored_dashboards);
@@ -263,7 +263,7 @@ Json ProjectWatcher::Runs() const {
 
 Result<Json> ProjectWatcher::RunDetail(const std::string& run) {
   std::lock_guard<std::mutex> lock(catalog_mutex_);
-  return catalog_.Detail(run, UnixTimeMs());
+  return catalog_.Detail(run, SteadyNowMs());
 }
 
 Json ProjectWatcher::Dashboards() const {

@@ -10,6 +10,7 @@
 
 #include "agent/core/agent_id.h"
 #include "shared/atomic_file.h"
+#include "shared/clock.h"
 #include "shared/printable.h"
 #include "shared/shared_files.h"
 #include "shared/shared_folder_names.h"
@@ -106,10 +107,7 @@ const Json& RunCatalog::Load(const std::string& path) {
   return cached.document;
 }
 
-bool RunCatalog::StillWritten(const std::string& run, const Json& progress) {
-  const int64_t steady_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now().time_since_epoch())
-                                .count();
+bool RunCatalog::StillWritten(const std::string& run, const Json& progress, int64_t steady_ms) {
   const int64_t updated = ValueOr(progress, "updated", int64_t{0});
   auto found = heard_.find(run);
   if (found == heard_.end() || found->second.updated != updated) {
@@ -120,7 +118,7 @@ bool RunCatalog::StillWritten(const std::string& run, const Json& progress) {
 }
 
 Json RunCatalog::Summary(const std::string& run, const Json& progress, const Json& results,
-                         int64_t /*now_ms*/) {
+                         int64_t steady_ms) {
   Json summary = {{"run", run},          {"state", "running"},         {"started", nullptr},
                   {"updated", nullptr},  {"elapsed_seconds", nullptr}, {"dus", nullptr},
                   {"composed", nullptr}, {"baseline", nullptr},        {"project", nullptr},
@@ -135,7 +133,7 @@ Json RunCatalog::Summary(const std::string& run, const Json& progress, const Jso
     summary["error"] = progress.value("error", Json());
     summary["composed"] = progress.value("composed", Json());
     summary["baseline"] = progress.value("baseline", Json());
-    if (summary["state"] == "running" && !StillWritten(run, progress)) {
+    if (summary["state"] == "running" && !StillWritten(run, progress, steady_ms)) {
       summary["state"] = "stalled";
     }
   }
@@ -155,7 +153,7 @@ Json RunCatalog::Summary(const std::string& run, const Json& progress, const Jso
   return summary;
 }
 
-Json RunCatalog::List(int64_t now_ms) {
+Json RunCatalog::List(int64_t steady_ms) {
   std::set<std::string> runs;
   for (const std::string& run : RunNamesIn(layout_.runs())) runs.insert(run);
   for (const std::string& run : RunNamesIn(layout_.results())) runs.insert(run);
@@ -164,7 +162,7 @@ Json RunCatalog::List(int64_t now_ms) {
     const Json& progress = Load(layout_.runs() + "/" + run + ".json");
     const Json& results = Load(layout_.results() + "/" + run + ".json");
     if (progress.is_null() && results.is_null()) continue;
-    summaries.push_back(Summary(run, progress, results, now_ms));
+    summaries.push_back(Summary(run, progress, results, steady_ms));
   }
   std::sort(summaries.begin(), summaries.end(), [](const Json& a, const Json& b) {
     const int64_t a_started = a["started"].is_number() ? a["started"].get<int64_t>() : 0;
@@ -175,14 +173,14 @@ Json RunCatalog::List(int64_t now_ms) {
   return Json(summaries);
 }
 
-Result<Json> RunCatalog::Detail(const std::string& run, int64_t now_ms) {
+Result<Json> RunCatalog::Detail(const std::string& run, int64_t steady_ms) {
   if (!ValidateAgentId(run).ok()) {
     return Status::InvalidArgument("'" + run + "' is not a run name");
   }
   const Json& progress = Load(layout_.runs() + "/" + run + ".json");
   const Json& results = Load(layout_.results() + "/" + run + ".json");
   if (progress.is_null() && results.is_null()) return Status::NotFound("no run " + run);
-  Json detail = Summary(run, progress, results, now_ms);
+  Json detail = Summary(run, progress, results, steady_ms);
   detail["notes"] = Json::array();
   detail["baseline_progress"] = nullptr;
   detail["results"] = nullptr;

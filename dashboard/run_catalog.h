@@ -28,11 +28,12 @@ class RunCatalog {
   explicit RunCatalog(ProjectLayout layout);
 
   // Rescans both folders. Summaries, newest first: {run, state, started, updated,
-  // elapsed_seconds, dus, composed, baseline}.
-  Json List(int64_t now_ms);
+  // elapsed_seconds, dus, composed, baseline}. `steady_ms`: the caller's SteadyNowMs(), the
+  // clock that times how long a running run's file stayed unchanged.
+  Json List(int64_t steady_ms);
   // One run: per-DU state, per-subnet history, metrics (docs/dashboard.md). NotFound for an
   // unknown run, InvalidArgument for a name that is not a run name.
-  Result<Json> Detail(const std::string& run, int64_t now_ms);
+  Result<Json> Detail(const std::string& run, int64_t steady_ms);
 
  private:
   struct CachedFile {
@@ -42,7 +43,8 @@ class RunCatalog {
   };
   // The parsed file, from the cache when unchanged; null when absent or unreadable.
   const Json& Load(const std::string& path);
-  Json Summary(const std::string& run, const Json& progress, const Json& results, int64_t now_ms);
+  Json Summary(const std::string& run, const Json& progress, const Json& results,
+               int64_t steady_ms);
 
   ProjectLayout layout_;
   std::map<std::string, CachedFile> files_;
@@ -52,7 +54,7 @@ class RunCatalog {
     int64_t steady_ms = 0;  // when this dashboard saw it change (its steady clock)
   };
   // Notes when each running run's "updated" changed; true while it did within the limit.
-  bool StillWritten(const std::string& run, const Json& progress);
+  bool StillWritten(const std::string& run, const Json& progress, int64_t steady_ms);
   std::map<std::string, Heard> heard_;
 };
 

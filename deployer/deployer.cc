@@ -42,12 +42,6 @@ constexpr double kObserveEveryS = 0.2;  // how often the wait looks at the share
 // when no other live agent can take them (it may be dying too).
 constexpr double kQuietIntervals = 1.5;
 
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string Join(const std::vector<std::string>& items) {
   std::string text;
   for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
@@ -249,7 +243,7 @@ void Deployer::Observe() {
   }
 
   std::map<std::string, AgentLiveness> states;
-  for (AgentLiveness& state : tracker_.Update(scan, reports.reports, SteadyMs(), UnixTimeMs())) {
+  for (AgentLiveness& state : tracker_.Update(scan, reports.reports, SteadyNowMs(), UnixTimeMs())) {
     const auto before = states_.find(state.id);
     LogTransition(before == states_.end() ? nullptr : &before->second, state);
     states.emplace(state.id, std::move(state));
@@ -307,9 +301,9 @@ std::vector<std::string> Deployer::IdsIn(Liveness liveness) const {
 }
 
 bool Deployer::Pause(double seconds) {
-  const int64_t deadline = SteadyMs() + static_cast<int64_t>(std::max(0.0, seconds) * 1000);
+  const int64_t deadline = SteadyNowMs() + static_cast<int64_t>(std::max(0.0, seconds) * 1000);
   while (true) {
-    int64_t left_ms = std::max<int64_t>(0, deadline - SteadyMs());
+    int64_t left_ms = std::max<int64_t>(0, deadline - SteadyNowMs());
     if (lease_ && lease_->held()) left_ms = std::min(left_ms, lease_->MsUntilRenew());
     pollfd poll_fd{signals_ ? signals_->fd() : -1, POLLIN, 0};
     const int ready =
@@ -326,7 +320,7 @@ bool Deployer::Pause(double seconds) {
       }
     }
     if (!KeepLease(false)) return false;
-    if (SteadyMs() >= deadline) return true;
+    if (SteadyNowMs() >= deadline) return true;
   }
 }
 
@@ -336,7 +330,7 @@ bool Deployer::KeepLease(bool force) {
     case LeaseKeeper::Outcome::kHeld:
       if (folder_unwritable_) {
         folder_unwritable_ = false;
-        tracker_.Forgive(SteadyMs());
+        tracker_.Forgive(SteadyNowMs());
         spdlog::info(
             "the shared folder takes writes again: judging agents on what they write from now on");
       }
@@ -372,11 +366,11 @@ int Deployer::WaitForAgents() {
                                  limit_s)
                    : fmt::format("waiting {} s for agents to announce themselves", limit_s),
                config_.liveness_timeout_s);
-  const int64_t start = SteadyMs();
+  const int64_t start = SteadyNowMs();
   int64_t next_progress = start + static_cast<int64_t>(kProgressEveryS * 1000);
   while (true) {
     Observe();
-    const int64_t now = SteadyMs();
+    const int64_t now = SteadyNowMs();
     const double elapsed_s = (now - start) / 1000.0;
     if (elapsed_s >= gather_s && IsLive(kAgentZeroId) && !tracker_.Settling(now)) {
       return kDeployerExitOk;

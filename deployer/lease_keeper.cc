@@ -15,12 +15,6 @@ namespace cloudbook {
 
 namespace {
 
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string RandomHex() {
   std::random_device device;
   std::uniform_int_distribution<uint32_t> word;
@@ -69,7 +63,7 @@ LeaseKeeper::Outcome LeaseKeeper::TakeOver(const DeployerLease* previous,
   const Result<DeployerLease> back = ReadDeployerLease(path_);
   if (back.ok() && back->holder == own_.holder) {
     held_ = true;
-    next_renew_ms_ = SteadyMs() + static_cast<int64_t>(timing_.renew_every_s * 1000);
+    next_renew_ms_ = SteadyNowMs() + static_cast<int64_t>(timing_.renew_every_s * 1000);
     if (!go_on) {
       Release();
       return Outcome::kStopped;
@@ -104,7 +98,7 @@ LeaseKeeper::Outcome LeaseKeeper::Acquire(const std::function<bool(double)>& pau
         "{} holds the project ({}): watching its lease for up to {:.1f} s, the limit after "
         "which another deployer may take over",
         DescribeHolder(holder), path_, holder.limit_s);
-    const int64_t start = SteadyMs();
+    const int64_t start = SteadyNowMs();
     bool reread = false;
     while (!reread) {
       if (!pause(timing_.watch_every_s)) return Outcome::kStopped;
@@ -120,7 +114,7 @@ LeaseKeeper::Outcome LeaseKeeper::Acquire(const std::function<bool(double)>& pau
                    fmt::format("{:.0f}", now->limit_s) + " s is taken over";
         return Outcome::kBusy;
       }
-      const double silent_s = (SteadyMs() - start) / 1000.0;
+      const double silent_s = (SteadyNowMs() - start) / 1000.0;
       if (silent_s >= holder.limit_s) {
         spdlog::warn("{} renewed nothing for {:.1f} s: taking the project over",
                      DescribeHolder(holder), silent_s);
@@ -140,7 +134,7 @@ LeaseKeeper::Outcome LeaseKeeper::Renew(bool force) {
     if (message_.empty()) message_ = "this deployer does not hold the project";
     return Outcome::kBusy;
   }
-  const int64_t now_ms = SteadyMs();
+  const int64_t now_ms = SteadyNowMs();
   if (!force && now_ms < next_renew_ms_) return Outcome::kHeld;
   next_renew_ms_ = now_ms + static_cast<int64_t>(timing_.renew_every_s * 1000);
   const Result<DeployerLease> found = ReadDeployerLease(path_);
@@ -169,7 +163,7 @@ void LeaseKeeper::Release() {
 }
 
 int64_t LeaseKeeper::MsUntilRenew() const {
-  return std::max<int64_t>(0, next_renew_ms_ - SteadyMs());
+  return std::max<int64_t>(0, next_renew_ms_ - SteadyNowMs());
 }
 
 }  // namespace cloudbook

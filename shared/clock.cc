@@ -11,6 +11,12 @@ int64_t UnixTimeMs() {
       .count();
 }
 
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 namespace {
 std::string FormatUtcNow(const char* format) {
   const std::time_t now = std::time(nullptr);

@@ -9,6 +9,9 @@ namespace cloudbook {
 
 // Milliseconds since the Unix epoch.
 int64_t UnixTimeMs();
+// Milliseconds of this process's steady clock (never jumps; meaningless on another machine):
+// the clock of every liveness and timeout decision.
+int64_t SteadyNowMs();
 
 // The current UTC time as "20261204T193000Z" (sorts as it reads; default run names).
 std::string UtcStamp();

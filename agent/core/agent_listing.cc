@@ -12,6 +12,7 @@
 #include "agent/core/agent_paths.h"
 #include "agent/core/announcement.h"
 #include "agent/core/pid_file.h"
+#include "shared/clock.h"
 #include "shared/printable.h"
 
 namespace cloudbook {
@@ -70,9 +71,7 @@ std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_
   if (options.announced != nullptr) {
     options.announced->insert(options.announced->end(), all.begin(), all.end());
   }
-  const int64_t steady_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now().time_since_epoch())
-                                .count();
+  const int64_t steady_ms = SteadyNowMs();
   if (options.watch != nullptr) options.watch->Observe(all, steady_ms, now_ms);
   const auto stale = [&](const Announcement& announcement) {
     if (options.watch != nullptr) {

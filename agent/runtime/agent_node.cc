@@ -366,9 +366,7 @@ void AgentNode::RefreshPeers() {
   std::set<std::string> stale;
   {
     std::lock_guard<std::mutex> lock(watch_mutex_);
-    const int64_t steady_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::steady_clock::now().time_since_epoch())
-                                  .count();
+    const int64_t steady_ms = SteadyNowMs();
     watch_.Observe(scan.valid, steady_ms, UnixTimeMs());
     for (const Announcement& peer : scan.valid) {
       if (watch_.Judge(peer.id, steady_ms) == AnnouncementWatch::Freshness::kStale) {

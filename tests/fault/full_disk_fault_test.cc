@@ -12,6 +12,7 @@
 #include "shared/json_io.h"
 #include "tests/fault/fault_checks.h"
 #include "tests/integration/agent_process.h"
+#include "tests/local_mode_reference.h"
 
 namespace cloudbook::testing {
 namespace {
@@ -87,14 +88,7 @@ TEST_F(FullDisk, AFailedCheckpointStopsTheRunNamingTheDiskAndARerunResumes) {
                         << freed->dump(2);
 
   // Nothing lost, nothing changed: the same bits as the DUs trained in one process.
-  const CommandResult local =
-      RunShell(Bin("cloudbook-maker") + " " + P() + " " + slice + " --local --run-name local",
-               scratch_.Join("local.err"));
-  ASSERT_EQ(local.exit_code, 0) << local.err;
-  Result<Json> reference = ReadJsonFile(project_.Join("distributed/results/local.json"));
-  ASSERT_TRUE(reference.ok()) << reference.status().ToString();
-  EXPECT_EQ((*freed)["composed"]["metrics"], (*reference)["composed"]["metrics"])
-      << freed->dump(2) << reference->dump(2);
+  ExpectSameBitsAs(*freed, LocalModeResults(project_.path(), slice, scratch_.Join("local.err")));
 }
 
 }  // namespace

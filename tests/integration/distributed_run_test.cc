@@ -13,6 +13,7 @@
 #include "shared/assignment.h"
 #include "shared/json_io.h"
 #include "tests/integration/agent_process.h"
+#include "tests/local_mode_reference.h"
 #include "tests/test_support.h"
 
 namespace cloudbook {
@@ -88,30 +89,10 @@ class DistributedRun : public testing::AgentProcessTest {
     return results.ok() ? *results : Json();
   }
 
-  // Runs local mode (its defaults) on the same slice and expects the distributed `results` to
-  // hold exactly its composed metrics and, subnet by subnet, its test metrics and losses.
+  // Local mode (its defaults) on the same slice: the distributed `results` hold its bits.
   void ExpectSameBitsAsLocalMode(const Json& results, const std::string& slice) {
-    const CommandResult local =
-        Shell(Bin("cloudbook-maker") + " " + P() + " " + slice + " --local --run-name local");
-    ASSERT_EQ(local.exit_code, 0) << local.err;
-    const Json reference = Results("local");
-    EXPECT_EQ(results["composed"]["metrics"], reference["composed"]["metrics"])
-        << results["composed"].dump(2) << reference["composed"].dump(2);
-    ASSERT_EQ(results["subnets"].size(), reference["subnets"].size());
-    for (size_t i = 0; i < reference["subnets"].size(); ++i) {
-      const Json& ours = results["subnets"][i];
-      const Json& theirs = reference["subnets"][i];
-      for (const auto& [name, value] : ours["test_metrics"].items()) {  // a subset of local's
-        EXPECT_EQ(value, theirs["test_metrics"][name]) << "subnet " << i << " " << name;
-      }
-      EXPECT_FALSE(ours["history"].empty()) << "subnet " << i;
-      for (const Json& epoch : ours["history"]) {  // the epochs this run saw trained
-        const auto e = epoch["epoch"].get<size_t>();
-        ASSERT_LE(e, theirs["history"].size()) << "subnet " << i;
-        EXPECT_EQ(epoch["train_loss"], theirs["history"][e - 1]["loss"])
-            << "subnet " << i << " epoch " << e;
-      }
-    }
+    testing::ExpectSameBitsAs(
+        results, testing::LocalModeResults(project_.path(), slice, scratch_.Join("local.err")));
   }
 
   std::map<std::string, pid_t> pids_;

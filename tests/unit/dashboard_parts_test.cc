@@ -205,7 +205,20 @@ TEST(RunCatalogTest, ListsLiveAndFinishedRunsAndSurvivesBadFiles) {
   WriteFile(layout.results() + "/typed.json", "{\"state\": 7, \"started\": [1], \"dus\": 3}");
   WriteFile(layout.results() + "/not a run.json", "{}");
   RunCatalog catalog(layout);
-  const Json runs = catalog.List(now);
+  // First sight counts as written now: how old "updated" is by this machine's wall clock
+  // says nothing (agent 0's clock may be off), only a file that stays unchanged does.
+  const int64_t steady = 1'000'000;
+  ASSERT_EQ(catalog.List(steady).size(), 4u);
+  ASSERT_EQ(catalog.List(steady)[1]["state"], "running");
+  WriteFile(layout.runs() + "/run-live.json", Json({{"run", "run-live"},
+                                                    {"state", "running"},
+                                                    {"started", now - 1000},
+                                                    {"updated", now + 2000},
+                                                    {"elapsed_seconds", 3},
+                                                    {"dus", Json::array()},
+                                                    {"subnets", Json::array()}})
+                                                  .dump());
+  const Json runs = catalog.List(steady + kRunStalledAfterMs + 1);
   ASSERT_EQ(runs.size(), 4u) << runs.dump(1);  // broken and badly named files left out
   EXPECT_EQ(runs[0]["run"], "run-live");
   EXPECT_EQ(runs[0]["state"], "running");
