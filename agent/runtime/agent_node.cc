@@ -69,7 +69,9 @@ Status AgentNode::Start(AgentServicesContext& context) {
   options.plaintext = context.config.plaintext;
   options.keys = context.config.curve;
   options.authorizer = [this](const std::string& key, std::string* id) {
-    return keys_->Find(key, id);  // never a folder scan on the transport thread
+    // Never a folder scan on this (the transport) thread: the first unknown key of an interval
+    // waits up to kUnknownKeyWait for the cache thread's.
+    return keys_->Find(key, id);
   };
   ApplyProjectHeartbeat(context.project, &options);
   // The launch loop holds the port until now and the transport adopts its socket, so no

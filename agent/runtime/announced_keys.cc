@@ -18,23 +18,32 @@ AnnouncedKeyCache::~AnnouncedKeyCache() {
     stopping_ = true;
   }
   wake_.notify_all();
+  scanned_.notify_all();
   thread_.join();
 }
 
 bool AnnouncedKeyCache::Find(const std::string& key, std::string* agent_id) {
-  bool wake = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
+  const auto lookup = [&] {
     const auto found = keys_.find(key);
-    if (found != keys_.end()) {
-      *agent_id = found->second;
-      return true;
-    }
-    wake = !rescan_wanted_;
-    rescan_wanted_ = true;
+    if (found == keys_.end()) return false;
+    *agent_id = found->second;
+    return true;
+  };
+  if (lookup()) return true;
+  const auto now = std::chrono::steady_clock::now();
+  const bool wait = now >= last_wait_ + min_rescan_interval_;
+  const bool wake = !rescan_wanted_ || (wait && !urgent_);
+  rescan_wanted_ = true;
+  if (wait) {
+    urgent_ = true;
+    last_wait_ = now;
   }
   if (wake) wake_.notify_one();
-  return false;
+  if (!wait) return false;
+  const size_t before = rescans_;
+  scanned_.wait_for(lock, kUnknownKeyWait, [&] { return stopping_ || rescans_ != before; });
+  return lookup();
 }
 
 void AnnouncedKeyCache::Replace(KeyMap keys) {
@@ -53,12 +62,14 @@ void AnnouncedKeyCache::Loop() {
   while (true) {
     wake_.wait(lock, [&] { return stopping_ || rescan_wanted_; });
     if (stopping_) return;
-    // At most one scan per interval, counting the periodic refresh's.
-    while (!stopping_ && std::chrono::steady_clock::now() < last_scan_ + min_rescan_interval_) {
+    // At most one scan per interval, counting the periodic refresh's, unless a Find waits.
+    while (!stopping_ && !urgent_ &&
+           std::chrono::steady_clock::now() < last_scan_ + min_rescan_interval_) {
       wake_.wait_until(lock, last_scan_ + min_rescan_interval_);
     }
     if (stopping_) return;
     rescan_wanted_ = false;
+    urgent_ = false;
     lock.unlock();
     KeyMap keys;
     bool scanned = false;
@@ -72,6 +83,7 @@ void AnnouncedKeyCache::Loop() {
     if (scanned) keys_ = std::move(keys);
     last_scan_ = std::chrono::steady_clock::now();
     ++rescans_;
+    scanned_.notify_all();
   }
 }
 

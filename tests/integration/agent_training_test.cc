@@ -183,7 +183,11 @@ TEST_F(AgentTraining, AnAgentWhoseKeyIsNotAnnouncedInTheProjectIsRefused) {
   EXPECT_NE(refused.exit_code, 0) << refused.out;
   EXPECT_EQ(refused.out.find("result"), std::string::npos) << refused.out;
   EXPECT_TRUE(WaitFor(
-      [&] { return LaunchLog().find("refused a peer whose key") != std::string::npos; }, 10))
+      [&] {
+        return LaunchLog().find("the key is not announced in the shared folder") !=
+               std::string::npos;
+      },
+      10))
       << LaunchLog();
 }
 
