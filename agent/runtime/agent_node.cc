@@ -69,8 +69,8 @@ Status AgentNode::Start(AgentServicesContext& context) {
   options.plaintext = context.config.plaintext;
   options.keys = context.config.curve;
   options.authorizer = [this](const std::string& key, std::string* id) {
-    // Never a folder scan on this (the transport) thread: the first unknown key of an interval
-    // waits up to kUnknownKeyWait for the cache thread's.
+    // Never a folder scan on this (the transport) thread: an unknown key waits, within a
+    // budget, for the cache thread's (announced_keys.h).
     return keys_->Find(key, id);
   };
   ApplyProjectHeartbeat(context.project, &options);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -31,25 +32,29 @@ bool AnnouncedKeyCache::Find(const std::string& key, std::string* agent_id) {
     return true;
   };
   if (lookup()) return true;
-  const auto now = std::chrono::steady_clock::now();
-  const bool wait = now >= last_wait_ + min_rescan_interval_;
-  const bool wake = !rescan_wanted_ || (wait && !urgent_);
-  rescan_wanted_ = true;
-  if (wait) {
-    urgent_ = true;
-    last_wait_ = now;
+  const Clock::time_point now = Clock::now();
+  if (now >= window_start_ + min_rescan_interval_) {
+    window_start_ = now;
+    waited_in_window_ = Clock::duration::zero();
   }
-  if (wake) wake_.notify_one();
+  const Clock::duration left =
+      std::min<Clock::duration>(kUnknownKeyWait, kUnknownKeyWaitBudget - waited_in_window_);
+  const bool wait = left > Clock::duration::zero();
+  rescan_wanted_ = true;
+  urgent_ = urgent_ || wait;
+  wake_.notify_one();
   if (!wait) return false;
-  const size_t before = rescans_;
-  scanned_.wait_for(lock, kUnknownKeyWait, [&] { return stopping_ || rescans_ != before; });
+  // A scan that starts after this key knocked: one in progress may predate its announcement.
+  const uint64_t needed = scans_started_ + 1;
+  scanned_.wait_for(lock, left, [&] { return stopping_ || scans_done_ >= needed; });
+  waited_in_window_ += Clock::now() - now;
   return lookup();
 }
 
 void AnnouncedKeyCache::Replace(KeyMap keys) {
   std::lock_guard<std::mutex> lock(mutex_);
   keys_ = std::move(keys);
-  last_scan_ = std::chrono::steady_clock::now();
+  last_scan_ = Clock::now();
 }
 
 size_t AnnouncedKeyCache::rescans() const {
@@ -62,14 +67,19 @@ void AnnouncedKeyCache::Loop() {
   while (true) {
     wake_.wait(lock, [&] { return stopping_ || rescan_wanted_; });
     if (stopping_) return;
-    // At most one scan per interval, counting the periodic refresh's, unless a Find waits.
-    while (!stopping_ && !urgent_ &&
-           std::chrono::steady_clock::now() < last_scan_ + min_rescan_interval_) {
-      wake_.wait_until(lock, last_scan_ + min_rescan_interval_);
+    // Without a waiting key, at most one scan per interval, counting the periodic refresh's;
+    // with one, soon, but never closer than kUrgentRescanGap to the previous rescan.
+    while (!stopping_) {
+      const Clock::time_point due =
+          urgent_ ? last_scan_start_ + kUrgentRescanGap : last_scan_ + min_rescan_interval_;
+      if (Clock::now() >= due) break;
+      wake_.wait_until(lock, due);
     }
     if (stopping_) return;
     rescan_wanted_ = false;
     urgent_ = false;
+    const uint64_t number = ++scans_started_;
+    last_scan_start_ = Clock::now();
     lock.unlock();
     KeyMap keys;
     bool scanned = false;
@@ -81,7 +91,8 @@ void AnnouncedKeyCache::Loop() {
     }
     lock.lock();
     if (scanned) keys_ = std::move(keys);
-    last_scan_ = std::chrono::steady_clock::now();
+    last_scan_ = Clock::now();
+    scans_done_ = number;
     ++rescans_;
     scanned_.notify_all();
   }

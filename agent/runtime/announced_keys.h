@@ -1,17 +1,20 @@
 // The CURVE public keys of the agents announced in the shared folder, as the ZAP handler needs
 // them: Find() is an in-memory lookup, quick enough for the transport thread. The set is
-// replaced by the agent's periodic peer refresh, and a key that is not known asks for a
-// rescan on the cache's own thread: the first unknown key of an interval waits for that scan
-// (at most kUnknownKeyWait: libzmq never retries a refused handshake, so a peer that announced
-// itself a moment ago must get in at its first attempt); the others of the interval do not
-// wait and cause no scan of their own (a flood of fresh keys costs two folder scans per
-// interval at most, not one per key).
+// replaced by the agent's periodic peer refresh. A key that is not known waits for a rescan
+// that starts after it knocked, run on the cache's own thread (libzmq never retries a refused
+// handshake, so agents that announced themselves a moment ago must get in at their first
+// attempt, several at once when a project starts). What unknown keys may cost is bounded per
+// interval: kUnknownKeyWaitBudget of waiting in all (then they are refused at once and only
+// ask for a rescan, one per interval), and rescans at least kUrgentRescanGap apart. So a
+// flood of fresh keys holds the transport thread for a quarter of the time at most and costs
+// a bounded number of folder scans, not one per key.
 // Thread-safe. The scan function runs on the cache's thread and must not call back into it.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -20,8 +23,12 @@
 
 namespace cloudbook {
 
-// How long the first unknown key of an interval waits for its rescan.
+// How long one unknown key waits for its rescan at most.
 inline constexpr std::chrono::milliseconds kUnknownKeyWait{250};
+// How long unknown keys may wait in all per min_rescan_interval.
+inline constexpr std::chrono::milliseconds kUnknownKeyWaitBudget{250};
+// The shortest time between two rescans asked for by waiting keys.
+inline constexpr std::chrono::milliseconds kUrgentRescanGap{20};
 
 class AnnouncedKeyCache {
  public:
@@ -33,8 +40,8 @@ class AnnouncedKeyCache {
   AnnouncedKeyCache(const AnnouncedKeyCache&) = delete;
   AnnouncedKeyCache& operator=(const AnnouncedKeyCache&) = delete;
 
-  // True and the agent id when `key` is known or found by the rescan it asks for (waited for
-  // only by the first unknown key of an interval, see above); otherwise false.
+  // True and the agent id when `key` is known or found by the rescan it waits for (within the
+  // budget above); otherwise false.
   bool Find(const std::string& key, std::string* agent_id);
   // A fresh scan made elsewhere (the periodic refresh); counts as a rescan for the interval.
   void Replace(KeyMap keys);
@@ -42,6 +49,7 @@ class AnnouncedKeyCache {
   size_t rescans() const;
 
  private:
+  using Clock = std::chrono::steady_clock;
   void Loop();
 
   const Scan scan_;
@@ -51,11 +59,14 @@ class AnnouncedKeyCache {
   std::condition_variable scanned_;  // a rescan finished
   KeyMap keys_;
   bool rescan_wanted_ = false;
-  bool urgent_ = false;  // a Find waits: scan at once, whatever the last periodic refresh
-  std::chrono::steady_clock::time_point last_wait_ =
-      std::chrono::steady_clock::time_point::min();  // the last Find that waited
+  bool urgent_ = false;         // a key waits: scan after kUrgentRescanGap, not the interval
+  uint64_t scans_started_ = 0;  // by the cache's thread
+  uint64_t scans_done_ = 0;     // the number of the last one finished
+  Clock::time_point window_start_ = Clock::time_point::min();
+  Clock::duration waited_in_window_{0};
+  Clock::time_point last_scan_ = Clock::time_point::min();
+  Clock::time_point last_scan_start_ = Clock::time_point::min();
   bool stopping_ = false;
-  std::chrono::steady_clock::time_point last_scan_ = std::chrono::steady_clock::time_point::min();
   size_t rescans_ = 0;
   std::thread thread_;  // last: starts after the members it uses
 };
