@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <regex>
 
 #include "agent/core/announcement_watch.h"
 #include "agent/core/control_channel.h"
@@ -26,22 +27,26 @@ namespace cloudbook::testing {
 namespace {
 
 std::string Bin(const std::string& name) { return std::string(CLOUDBOOK_BIN_DIR) + "/" + name; }
-constexpr const char* kFaketime = "/usr/bin/faketime";
+// libfaketime, preloaded through env (which execs, so the agent keeps the pid the test
+// stops; the faketime wrapper forks, and its child outlived the test). The library the wrapper
+// preloads: with libfaketimeMT the agent's transport stopped answering.
+constexpr const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 class ClockSkew : public LocalFaultTest {
  protected:
   // Launches `id` with its wall clock shifted by `offset` (faketime syntax, e.g. "-1h").
   pid_t LaunchSkewed(const std::string& id, const std::string& offset) {
-    ::setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1", 1);  // libfaketime >= 0.9.8
-    ::setenv("DONT_FAKE_MONOTONIC", "1", 1);           // older spelling
-    return Spawn({kFaketime, "-f", offset, Agent(), "launch", "--project-folder", project_.path(),
-                  "--agent-id", id, "--log-level", "debug"},
+    return Spawn({"/usr/bin/env", std::string("LD_PRELOAD=") + kFaketime, "FAKETIME=" + offset,
+                  "FAKETIME_DONT_FAKE_MONOTONIC=1",  // libfaketime >= 0.9.8
+                  "DONT_FAKE_MONOTONIC=1",           // older spelling
+                  Agent(), "launch", "--project-folder", project_.path(), "--agent-id", id,
+                  "--log-level", "debug"},
                  "launch-" + id + ".log");
   }
 
   // agent 0 (no skew) and one helper skewed by `offset`, a watching deployer, one run.
   void RunWithSkewedHelper(const std::string& offset, double offset_s) {
-    if (::access(kFaketime, X_OK) != 0) GTEST_SKIP() << "faketime is not installed";
+    if (::access(kFaketime, R_OK) != 0) GTEST_SKIP() << "faketime is not installed";
     const std::string slice = "--train-limit 3000 --test-limit 500";
     ASSERT_TRUE(MakeFashionMlpDus("--subnets 3 " + slice));
     const std::string zero = Create("--grant LOW --agent-0");
@@ -82,7 +87,8 @@ class ClockSkew : public LocalFaultTest {
       const std::string line = "the clock of " + helper;
       EXPECT_NE(zero_log.find(line), std::string::npos) << zero_log;
       EXPECT_EQ(zero_log.find(line), zero_log.rfind(line)) << "reported once";
-      EXPECT_NE(zero_log.find("1.0 h " + side), std::string::npos) << zero_log;
+      EXPECT_TRUE(std::regex_search(zero_log, std::regex("about (1\\.0 h|60 min) " + side)))
+          << zero_log;
     }
   }
 };
