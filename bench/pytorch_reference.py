@@ -4,7 +4,7 @@
 Trains the Fashion-MNIST MLP (784 -> Dense 128 relu -> Dense 60 relu -> Dense 10
 softmax, Keras style) once as the "original", and once per requested k as the
 network deconstructed into k subnets by the multiclass rule of
-shared/spec/deconstruction.md, then reports training times and accuracies as JSON.
+docs/design/deconstruction.md, then reports training times and accuracies as JSON.
 
 It is the outside reference our C++ runtime is compared with, so it follows the
 spec literally:
@@ -249,7 +249,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(
         description="PyTorch reference trainer: Fashion-MNIST MLP, original vs "
                     "deconstructed into k subnets (multiclass rule of "
-                    "shared/spec/deconstruction.md). Reports times and accuracies as JSON.")
+                    "docs/design/deconstruction.md). Reports times and accuracies as JSON.")
     p.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist",
                    help="directory with the four Fashion-MNIST IDX .gz files (default: %(default)s)")
     p.add_argument("--train-limit", type=int, default=0,

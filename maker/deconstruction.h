@@ -1,4 +1,4 @@
-// The SkyNNet deconstruction (docs/deconstruction.md, after shared/spec): how many subnets,
+// The SkyNNet deconstruction (docs/design/deconstruction.md): how many subnets,
 // which classes, samples or output columns each learns, and every tagged width divided by
 // F. Pure functions, no I/O and no libtorch, so each rule has its own test.
 #pragma once

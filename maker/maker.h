@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "maker/deconstruction.h"
+#include "shared/du_files.h"
 #include "shared/program.h"
 #include "shared/project_layout.h"
 #include "shared/status.h"
@@ -46,9 +47,7 @@ Result<MakeReport> MakeDeployableUnits(const MakeOptions& options);
 Result<std::string> FindProgramFile(const std::string& project_folder,
                                     const std::string& explicit_name);
 
-// Reads du_list.json and every DU file it names, checking they belong to the same make.
-Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const ProjectLayout& layout);
-// The same, for the project's shared folder as OpenProjectLayout finds it.
-Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const std::string& project_folder);
+// The DU list and files are read and written by shared/du_files.h (the deployer and agents
+// read them without the maker).
 
 }  // namespace cloudbook

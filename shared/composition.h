@@ -1,5 +1,5 @@
 // Composes the subnets' test-set predictions into one prediction and scores it
-// (docs/deconstruction.md): product of class probabilities in log space (multiclass), best
+// (docs/design/deconstruction.md): product of class probabilities in log space (multiclass), best
 // margin (binary), concatenation of column blocks (regression). Torch-free: plain arrays.
 #pragma once
 

@@ -39,7 +39,7 @@ CommandResult RunShellMerged(const std::string& command);
 void WriteFile(const std::string& path, const std::string& bytes);
 std::string ReadFileOrDie(const std::string& path);
 
-// The example program of shared/spec/program.md, verbatim (tests/testdata/).
+// The example program of docs/design/program.md, verbatim (tests/testdata/).
 std::string SpecFashionMlpProgram();
 
 // Fills `project_folder` with configs/fashion_mlp (original/fashion_mlp.yaml) and links

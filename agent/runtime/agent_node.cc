@@ -14,8 +14,8 @@
 #include "agent/core/run_progress_recorder.h"
 #include "agent/runtime/project_heartbeat.h"
 #include "agent/transport/invoke_context.h"
-#include "maker/maker.h"
 #include "shared/assignment.h"
+#include "shared/du_files.h"
 #include "shared/project_layout.h"
 
 namespace cloudbook {

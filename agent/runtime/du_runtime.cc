@@ -7,8 +7,8 @@
 #include <cmath>
 #include <thread>
 
-#include "maker/maker.h"
 #include "shared/data/project_data.h"
+#include "shared/du_files.h"
 #include "shared/nn/subnet_training.h"
 #include "shared/project_layout.h"
 

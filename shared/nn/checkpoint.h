@@ -1,5 +1,5 @@
 // Checkpoints of a subnet's training, written after every epoch so a moved or restarted DU
-// loses at most one epoch (shared/spec/runtime.md, "Training on an agent").
+// loses at most one epoch (docs/design/runtime.md, "Training on an agent").
 //
 // File `<checkpoint_dir>/subnet_<index>.pt`, little-endian:
 //   bytes  0..7   magic "CBCKPT\r\n" (the \r\n catches text-mode mangling, as PNG's does)

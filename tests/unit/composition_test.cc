@@ -1,4 +1,4 @@
-// Composition of the subnets' test-set predictions (shared/spec/deconstruction.md):
+// Composition of the subnets' test-set predictions (docs/design/deconstruction.md):
 // multiclass multiplies class probabilities (in log space), binary takes the subnet with the
 // larger margin, regression concatenates column blocks. Every expected number below is
 // computed by hand from the inputs written in the test.

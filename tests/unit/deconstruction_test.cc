@@ -1,4 +1,4 @@
-// The SkyNNet deconstruction rules (shared/spec/deconstruction.md), one test per rule: how
+// The SkyNNet deconstruction rules (docs/design/deconstruction.md), one test per rule: how
 // many class groups a requested n gives, which classes each subnet owns, how widths are
 // divided by F, and what DeconstructProgram makes of whole programs.
 #include "maker/deconstruction.h"
@@ -23,7 +23,7 @@ bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// The MLP example of /work/shared/spec/program.md, verbatim.
+// The MLP example of docs/design/program.md, verbatim.
 const std::string kFashionMlp = testing::SpecFashionMlpProgram();
 
 // The original's CNN 25/64/64 on MNIST (published: 17/43/43 at n=4).

@@ -1,6 +1,6 @@
 // `cloudbook-maker import` (maker/keras_import/): the SKYNNET markers, the special names,
 // the Keras layer mapping, and whole original-style programs (tests/testdata/keras/) turned
-// into programs whose subnets follow the rules of shared/spec/deconstruction.md.
+// into programs whose subnets follow the rules of docs/design/deconstruction.md.
 #include "maker/keras_import/keras_import.h"
 
 #include <gtest/gtest.h>

@@ -12,7 +12,7 @@
 namespace cloudbook {
 namespace {
 
-// The example of /work/shared/spec/program.md, verbatim.
+// The example of docs/design/program.md, verbatim.
 const std::string kFashionMlp = testing::SpecFashionMlpProgram();
 
 constexpr char kMnistCnn[] = R"(name: mnist_cnn
