@@ -6,6 +6,8 @@
 #include <cmath>
 #include <set>
 
+#include "shared/text.h"
+
 namespace cloudbook {
 
 namespace {
@@ -16,12 +18,6 @@ std::string FileStem(const std::string& path) {
   std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   const size_t dot = name.rfind('.');
   return dot == std::string::npos ? name : name.substr(0, dot);
-}
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string text;
-  for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
-  return text;
 }
 
 }  // namespace

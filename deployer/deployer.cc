@@ -30,6 +30,7 @@
 #include "shared/project_config.h"
 #include "shared/project_layout.h"
 #include "shared/shared_files.h"
+#include "shared/text.h"
 
 namespace cloudbook {
 
@@ -42,16 +43,9 @@ constexpr double kObserveEveryS = 0.2;  // how often the wait looks at the share
 // when no other live agent can take them (it may be dying too).
 constexpr double kQuietIntervals = 1.5;
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string text;
-  for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
-  return text.empty() ? "none" : text;
-}
-
-std::string JoinDus(const std::vector<int>& dus) {
-  std::string text;
-  for (const int du : dus) text += (text.empty() ? "" : ", ") + std::to_string(du);
-  return text;
+// "a, b" or "none", for log lines.
+std::string JoinOrNone(const std::vector<std::string>& items) {
+  return items.empty() ? "none" : Join(items);
 }
 
 // The version of an assignment file that no longer parses, when its "version" still reads:
@@ -178,7 +172,7 @@ int Deployer::LoadProject() {
   if (previous.ok()) {
     current_ = *previous;
     spdlog::info("assignment version {} in force (make {}, planned over {})", current_->version,
-                 current_->generation, Join(current_->agents));
+                 current_->generation, JoinOrNone(current_->agents));
   } else if (previous.status().code() != Status::Code::kNotFound) {
     known_version_ = SalvageVersion(distributed_);
     spdlog::warn("{}: it will be replaced by a fresh plan", previous.status().message());
@@ -380,8 +374,8 @@ int Deployer::WaitForAgents() {
       next_progress = now + static_cast<int64_t>(kProgressEveryS * 1000);
       const auto zero = states_.find(kAgentZeroId);
       spdlog::info("waiting for agents ({:.0f} s left): live: {}; silent: {}; agent 0: {}",
-                   limit_s - elapsed_s, Join(IdsIn(Liveness::kLive)),
-                   Join(IdsIn(Liveness::kUnconfirmed)),
+                   limit_s - elapsed_s, JoinOrNone(IdsIn(Liveness::kLive)),
+                   JoinOrNone(IdsIn(Liveness::kUnconfirmed)),
                    zero == states_.end() ? "not announced" : LivenessName(zero->second.state));
     }
     if (!Pause(std::min(kObserveEveryS, limit_s - elapsed_s))) return kStopped;
@@ -401,7 +395,7 @@ int Deployer::WaitForAgents() {
         "--project-folder {} --grant HIGH, then cloudbook-agent launch "
         "--project-folder {} --agent-id {} (live agents: {})",
         options_.project_folder, options_.project_folder, kAgentZeroId,
-        Join(IdsIn(Liveness::kLive)));
+        JoinOrNone(IdsIn(Liveness::kLive)));
   }
   return kDeployerExitNoAgents;
 }
@@ -480,7 +474,7 @@ void Deployer::LogWritten(const PlanResult& result) {
   std::string summary;
   for (const auto& [agent, dus] : owned) {
     summary += (summary.empty() ? "" : "; ") + agent + ": DU" + (dus.size() == 1 ? " " : "s ") +
-               JoinDus(dus);
+               JoinNumbers(dus);
   }
   spdlog::info("assignment version {} written ({}): {}", plan.version, AssignmentPath(distributed_),
                summary);

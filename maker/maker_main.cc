@@ -12,6 +12,7 @@
 #include "maker/maker.h"
 #include "shared/command_line.h"
 #include "shared/nn/tensor_file_reader.h"
+#include "shared/text.h"
 
 namespace {
 
@@ -37,12 +38,6 @@ int ExitCodeFor(const cloudbook::Status& status) {
       return kExitTraining;
   }
   return kExitTraining;
-}
-
-std::string JoinNumbers(const std::vector<int64_t>& values) {
-  std::string text;
-  for (size_t i = 0; i < values.size(); ++i) text += (i ? "," : "") + std::to_string(values[i]);
-  return text;
 }
 
 // `cloudbook-maker import program.py -p P`: writes P/original/<name>.yaml and says what the
@@ -187,7 +182,7 @@ int main(int argc, char** argv) {
         widths += (widths.empty() ? "" : " ") + name + "=" + std::to_string(value);
       }
       std::string what;
-      if (!subnet.classes.empty()) what = "classes " + JoinNumbers(subnet.classes);
+      if (!subnet.classes.empty()) what = "classes " + cloudbook::JoinNumbers(subnet.classes, ",");
       if (subnet.half >= 0) what = "half " + std::to_string(subnet.half);
       if (subnet.column_end > subnet.column_begin) {
         what = "columns " + std::to_string(subnet.column_begin) + ".." +

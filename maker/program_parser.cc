@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "shared/spelling.h"
+#include "shared/text.h"
 
 namespace cloudbook {
 namespace {
@@ -53,15 +54,6 @@ Field Element(const Field& list, size_t i) {
   element.line = LineOf(element.node);
   if (element.line == 0 || element.node.IsNull()) element.line = list.line;
   return element;
-}
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& item : items) {
-    if (!out.empty()) out += ", ";
-    out += item;
-  }
-  return out;
 }
 
 bool Contains(const std::vector<std::string>& items, const std::string& item) {

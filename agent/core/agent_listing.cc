@@ -14,6 +14,7 @@
 #include "agent/core/pid_file.h"
 #include "shared/clock.h"
 #include "shared/printable.h"
+#include "shared/text.h"
 
 namespace cloudbook {
 
@@ -29,10 +30,7 @@ std::string Age(int64_t last_seen_ms, int64_t now_ms) {
 }
 
 std::string JoinDus(const std::vector<int>& dus) {
-  if (dus.empty()) return "-";
-  std::string text;
-  for (size_t i = 0; i < dus.size(); ++i) text += (i ? "," : "") + std::to_string(dus[i]);
-  return text;
+  return dus.empty() ? "-" : JoinNumbers(dus, ",");
 }
 
 }  // namespace

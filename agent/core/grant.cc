@@ -6,16 +6,9 @@
 #include <cctype>
 #include <thread>
 
+#include "shared/text.h"
+
 namespace cloudbook {
-
-namespace {
-
-std::string Upper(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
-
-}  // namespace
 
 std::string GrantName(Grant grant) {
   switch (grant) {

@@ -9,6 +9,7 @@
 
 #include "maker/keras_import/tagged_names.h"
 #include "shared/spelling.h"
+#include "shared/text.h"
 
 namespace cloudbook::keras_import {
 namespace {
@@ -112,12 +113,6 @@ const std::vector<std::string>& Activations() {
   static const auto* words = new std::vector<std::string>{
       "relu", "sigmoid", "tanh", "softmax", "linear", "elu", "leaky_relu", "gelu"};
   return *words;
-}
-
-std::string Join(const std::vector<std::string>& words) {
-  std::string text;
-  for (const std::string& word : words) text += (text.empty() ? "" : ", ") + word;
-  return text;
 }
 
 // The text of a Python literal for comparing with an accepted default ("True", "1").

@@ -4,14 +4,10 @@
 
 #include "maker/keras_import/tagged_names.h"
 #include "shared/spelling.h"
+#include "shared/text.h"
 
 namespace cloudbook::keras_import {
 namespace {
-
-std::string Upper(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
 
 std::string Trim(const std::string& text) {
   const size_t first = text.find_first_not_of(" \t\r");
