@@ -38,12 +38,23 @@ echo "fuzz.sh: work folder $WORK (corpus copies, logs, crash inputs)"
 # The targets' input files (fuzz/fuzz_support.cc); removed here since libFuzzer skips atexit.
 export CLOUDBOOK_FUZZ_SCRATCH="$(mktemp -d /dev/shm/cloudbook-fuzz.XXXXXX 2>/dev/null || mktemp -d)"
 trap 'rm -rf "$CLOUDBOOK_FUZZ_SCRATCH"' EXIT
+# A target's seeds: its committed corpus (fuzz/corpus/<target>/, what --merge grows) and the
+# files of the repository it reads anyway, used where they live rather than copied.
+seed_files() {
+  local target="$1"
+  if [[ -d "$ROOT/fuzz/corpus/$target" ]]; then find "$ROOT/fuzz/corpus/$target" -type f; fi
+  case "$target" in
+    program) ls "$ROOT"/configs/*/original/*.yaml "$ROOT/tests/testdata/spec_fashion_mlp.yaml" ;;
+    keras_import) ls "$ROOT"/tests/testdata/keras/*.py ;;
+  esac
+}
+
 failed=0
 for target in "${TARGETS[@]}"; do
   corpus="$WORK/$target/corpus"
   artifacts="$WORK/$target/artifacts/"
   mkdir -p "$corpus" "$artifacts"
-  cp "$ROOT/fuzz/corpus/$target/"* "$corpus/"
+  seed_files "$target" | while read -r seed; do cp "$seed" "$corpus/"; done
   log="$WORK/$target/fuzz.log"
   rc=0
   # Bounded: total time, per-input time, memory. Limits are libFuzzer's flags.
@@ -53,7 +64,7 @@ for target in "${TARGETS[@]}"; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   printf 'fuzz.sh: %-12s %8s execs/s %12s execs in %ss (corpus %s -> %s files)\n' "$target" \
-    "${rate:-?}" "${execs:-?}" "$SECONDS_PER_TARGET" "$(ls "$ROOT/fuzz/corpus/$target" | wc -l)" \
+    "${rate:-?}" "${execs:-?}" "$SECONDS_PER_TARGET" "$(seed_files "$target" | wc -l)" \
     "$(ls "$corpus" | wc -l)"
   if ((rc != 0)); then
     failed=1
@@ -61,6 +72,7 @@ for target in "${TARGETS[@]}"; do
     grep -E "^==[0-9]+==ERROR|runtime error|fuzz invariant|SUMMARY" "$log" | head -5 || true
     for input in "$artifacts"*; do [[ -e "$input" ]] && echo "fuzz.sh: crash input $input"; done
   elif ((MERGE)); then
+    mkdir -p "$ROOT/fuzz/corpus/$target"
     "$BUILD_DIR/bin/fuzz_$target" -merge=1 "$ROOT/fuzz/corpus/$target" "$corpus" \
       -timeout=10 -rss_limit_mb=2048 -max_len=65536 >>"$log" 2>&1
     echo "fuzz.sh: merged into fuzz/corpus/$target ($(ls "$ROOT/fuzz/corpus/$target" | wc -l) files)"
