@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "shared/nn/checkpoint.h"
 #include "tests/integration/agent_process.h"
@@ -53,6 +54,21 @@ class LocalFaultTest : public AgentProcessTest {
                   "heartbeat_interval_s": 0.5, "liveness_timeout_s": 3})");
   }
   int EpochsSeen(int du) const { return HighestEpochInProgress(Log("run.log"), du); }
+
+  // `count` LOW agents (the first is agent 0), launched and running, and one plan by a
+  // deployer that then exits (no watching deployer: later moves are the test's own). The ids.
+  std::vector<std::string> LaunchAgentsAndPlanOnce(int count) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < count; ++i)
+      ids.push_back(Create(i == 0 ? "--grant LOW --agent-0" : "--grant LOW"));
+    for (const std::string& id : ids) Launch(id);
+    for (const std::string& id : ids) EXPECT_TRUE(WaitUntilRunning(id, 60)) << id << LaunchLog();
+    const CommandResult deployed = RunShell(
+        std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-deployer " + P() + " --fast-start --wait 20",
+        scratch_.Join("deployer.err"));
+    EXPECT_EQ(deployed.exit_code, 0) << deployed.err;
+    return ids;
+  }
 };
 
 }  // namespace cloudbook::testing

@@ -50,13 +50,8 @@ class FullDisk : public LocalFaultTest {
 TEST_F(FullDisk, AFailedCheckpointStopsTheRunNamingTheDiskAndARerunResumes) {
   const std::string slice = "--subnets 3 --train-limit 3000 --test-limit 1000";
   ASSERT_TRUE(MakeFashionMlpDus(slice));
-  const std::vector<std::string> ids = {Create("--grant LOW --agent-0"), Create("--grant LOW")};
-  for (const std::string& id : ids) Launch(id);
-  for (const std::string& id : ids) ASSERT_TRUE(WaitUntilRunning(id, 60)) << id << LaunchLog();
-  const CommandResult deployed =
-      RunShell(Bin("cloudbook-deployer") + " " + P() + " --fast-start --wait 20",
-               scratch_.Join("deployer.err"));
-  ASSERT_EQ(deployed.exit_code, 0) << deployed.err;
+  const std::vector<std::string> ids = LaunchAgentsAndPlanOnce(2);
+  ASSERT_FALSE(HasFailure());
 
   const auto start = std::chrono::steady_clock::now();
   const pid_t full =

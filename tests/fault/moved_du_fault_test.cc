@@ -21,15 +21,9 @@ using MovedDu = LocalFaultTest;
 
 TEST_F(MovedDu, TheOwnerThatLetsGoIsFollowedToTheNewOwner) {
   ASSERT_TRUE(MakeFashionMlpDus("--subnets 3 --train-limit 30000 --test-limit 1000"));
-  const std::vector<std::string> ids = {Create("--grant LOW --agent-0"), Create("--grant LOW"),
-                                        Create("--grant LOW")};
-  for (const std::string& id : ids) Launch(id);
-  for (const std::string& id : ids) ASSERT_TRUE(WaitUntilRunning(id, 60)) << id << LaunchLog();
   // One plan, no watching deployer: the move below is the only change of the assignment.
-  const CommandResult deployed =
-      RunShell(Bin("cloudbook-deployer") + " " + P() + " --fast-start --wait 20",
-               scratch_.Join("deployer.err"));
-  ASSERT_EQ(deployed.exit_code, 0) << deployed.err;
+  const std::vector<std::string> ids = LaunchAgentsAndPlanOnce(3);
+  ASSERT_FALSE(HasFailure());
   Result<Assignment> first = ReadAssignment(project_.Join("distributed"));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   int du = -1;
