@@ -10,14 +10,14 @@
 
 #include "agent/core/agent_commands.h"
 #include "agent/core/agent_launch.h"
-#include "agent/core/agent_listing.h"
 #include "agent/core/agent_services.h"
-#include "agent/core/announcement.h"
 #include "agent/core/command_outcome.h"
 #include "agent/runtime/agent_call.h"
 #include "agent/runtime/agent_node.h"
 #include "fs_adapters/open_shared_folder.h"
 #include "shared/command_line.h"
+#include "shared/formats/agent_listing.h"
+#include "shared/formats/announcement.h"
 #include "shared/nn/capacity_probe.h"
 
 namespace {

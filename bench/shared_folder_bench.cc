@@ -142,7 +142,7 @@ struct Backend {
   bool Measured() const { return skipped.empty(); }
 };
 
-// What an agent announcement looks like (agent/core/announcement.h): ~300 bytes of JSON.
+// What an agent announcement looks like (shared/formats/announcement.h): ~300 bytes of JSON.
 std::string Announcement(int sequence) {
   const Json announcement = {
       {"agent_id", "agent-1"},

@@ -42,10 +42,10 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "agent/transport/curve_keys.h"
 #include "agent/transport/invoke_context.h"
 #include "agent/transport/large_message_tuning.h"
 #include "agent/transport/peer_transport.h"
+#include "shared/formats/curve_keys.h"
 #include "shared/json_io.h"
 #include "shared/wire/wire_message.h"
 

@@ -13,13 +13,12 @@
 #include <vector>
 
 #include "agent/core/agent_commands.h"
-#include "agent/core/agent_id.h"
-#include "agent/core/agent_paths.h"
-#include "agent/core/command_outcome.h"
-#include "agent/core/grant.h"
-#include "agent/core/pid_file.h"
 #include "shared/atomic_file.h"
 #include "shared/executable_path.h"
+#include "shared/formats/agent_id.h"
+#include "shared/formats/grant.h"
+#include "shared/formats/pid_file.h"
+#include "shared/project_layout.h"
 
 namespace cloudbook {
 namespace {
@@ -126,7 +125,7 @@ AgentActions::AgentActions(std::string project_folder, std::string agent_program
 ActionResult AgentActions::CheckLocalAgent(const std::string& agent_id) const {
   const Status valid = ValidateAgentId(agent_id);
   if (!valid.ok()) return Error(400, valid.message());
-  if (!FileExists(LocalConfigPath(project_folder_, agent_id))) {
+  if (!FileExists(ProjectLayout(project_folder_).agent_config_file(agent_id))) {
     return Error(404, "no agent " + agent_id + " was created on this machine");
   }
   return {0, nullptr};
@@ -154,7 +153,7 @@ ActionResult AgentActions::Create(const Json& body) const {
 ActionResult AgentActions::Launch(const std::string& agent_id) const {
   ActionResult check = CheckLocalAgent(agent_id);
   if (check.http_status != 0) return check;
-  const std::string pid_path = PidFilePath(project_folder_, agent_id);
+  const std::string pid_path = ProjectLayout(project_folder_).agent_pid_file(agent_id);
   Result<PidFileState> state = ReadPidFileState(pid_path);
   if (state.ok() && state->running) {
     return Error(409, agent_id + " already runs (pid " + std::to_string(state->pid) + ")");
@@ -162,7 +161,8 @@ ActionResult AgentActions::Launch(const std::string& agent_id) const {
   if (agent_program_.empty()) {
     return Error(500, "cloudbook-agent was not found beside cloudbook-dashboard nor on PATH");
   }
-  const std::string log_path = LocalAgentsFolder(project_folder_) + "/" + agent_id + ".log";
+  const std::string log_path =
+      ProjectLayout(project_folder_).agents_local() + "/" + agent_id + ".log";
   const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0) return Error(500, "cannot open " + log_path + ": " + strerror(errno));
   Result<pid_t> pid = SpawnDetached(

@@ -10,12 +10,12 @@
 #include <boost/filesystem.hpp>
 #include <iostream>
 
-#include "agent/core/loop_events.h"
 #include "dashboard/access_policy.h"
 #include "dashboard/dashboard_server.h"
 #include "fs_adapters/open_shared_folder.h"
 #include "shared/atomic_file.h"
 #include "shared/command_line.h"
+#include "shared/loop_events.h"
 
 namespace {
 

@@ -5,9 +5,9 @@
 #include <climits>
 #include <map>
 
-#include "agent/core/agent_id.h"
-#include "agent/core/agent_keys.h"
 #include "shared/atomic_file.h"
+#include "shared/formats/agent_id.h"
+#include "shared/formats/agent_keys.h"
 #include "shared/printable.h"
 #include "shared/shared_files.h"
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/announcement.h"
+#include "shared/formats/announcement.h"
 #include "shared/json_io.h"
 #include "shared/project_layout.h"
 #include "shared/status.h"

@@ -6,7 +6,6 @@
 
 #include <thread>
 
-#include "agent/core/host_address.h"
 #include "dashboard/access_policy.h"
 #include "dashboard/agent_actions.h"
 #include "dashboard/dashboard_registry.h"
@@ -14,6 +13,7 @@
 #include "dashboard/request_gate.h"
 #include "dashboard/web_assets.h"
 #include "shared/atomic_file.h"
+#include "shared/host_address.h"
 #include "shared/printable.h"
 
 namespace cloudbook {

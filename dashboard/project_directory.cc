@@ -4,7 +4,7 @@
 
 #include <boost/filesystem.hpp>
 
-#include "agent/core/agent_id.h"
+#include "shared/formats/agent_id.h"
 #include "shared/project_layout.h"
 
 namespace cloudbook {

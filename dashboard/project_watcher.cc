@@ -9,11 +9,11 @@
 #include <map>
 #include <set>
 
-#include "agent/core/agent_config.h"
-#include "agent/core/agent_listing.h"
-#include "shared/assignment.h"
 #include "shared/atomic_file.h"
 #include "shared/clock.h"
+#include "shared/formats/agent_config.h"
+#include "shared/formats/agent_listing.h"
+#include "shared/formats/assignment.h"
 #include "shared/shared_files.h"
 
 namespace cloudbook {
@@ -39,32 +39,13 @@ Json ActionsFor(const AgentListEntry& agent) {
   return actions;
 }
 
-// The agents' stats documents by id; unreadable ones are skipped (the deployer logs them).
-std::map<std::string, Json> ReadStatsFiles(const std::string& stats_folder) {
-  std::map<std::string, Json> stats;
-  Result<std::vector<std::string>> names = ListFolder(stats_folder);
-  if (!names.ok()) return stats;
-  for (const std::string& name : *names) {
-    if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".json") != 0) continue;
-    Result<std::string> text =
-        ReadRegularFileBounded(stats_folder + "/" + name, kMaxStatsFileBytes);
-    if (!text.ok()) continue;
-    Result<Json> document = ParseJsonText(*text, name);
-    if (!document.ok() || !document->is_object()) continue;
-    if (ValueOr(*document, "id", std::string()) + ".json" != name) continue;
-    stats[name.substr(0, name.size() - 5)] = std::move(*document);
-  }
-  return stats;
-}
-
 // What the agent table shows of the stats: process figures and DU progress.
-Json StatsSummary(const Json& stats) {
-  if (!stats.is_object()) return nullptr;
-  const Json process = stats.value("process", Json::object());
-  return {{"time", stats.value("time", Json())},
-          {"cpu_percent", process.is_object() ? process.value("cpu_percent", Json()) : Json()},
-          {"rss_bytes", process.is_object() ? process.value("rss_bytes", Json()) : Json()},
-          {"du_progress", stats.value("dus", Json::array())}};
+Json StatsSummary(const AgentStats& stats) {
+  const Json json = ToJson(stats);
+  return {{"time", stats.time_ms},
+          {"cpu_percent", json["process"]["cpu_percent"]},
+          {"rss_bytes", json["process"]["rss_bytes"]},
+          {"du_progress", json["dus"]}};
 }
 
 int CountDus(const ProjectLayout& layout) {
@@ -188,7 +169,7 @@ void ProjectWatcher::RefreshOnce() {
       spdlog::warn("ignoring announcement {}: {}", file.path, file.reason);
     }
   }
-  const std::map<std::string, Json> stats = ReadStatsFiles(layout_.stats());
+  const std::map<std::string, AgentStats> stats = ReadAgentStats(layout_.distributed()).valid;
   Result<Assignment> assignment = ReadAssignment(layout_.distributed());
   const int dus = CountDus(layout_);
   Json runs;
@@ -225,9 +206,9 @@ void ProjectWatcher::RefreshOnce() {
                    {"assignment", assignment.ok() ? ToJson(*assignment) : Json()}};
 
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& [id, document] : stats) {
+  for (const auto& [id, report] : stats) {
     auto host = host_of.find(id);
-    history_.Add(host != host_of.end() ? host->second : "", document);
+    history_.Add(host != host_of.end() ? host->second : "", report);
   }
   overview_ = std::move(overview);
   agents_ = std::move(agents);

@@ -1,6 +1,6 @@
 // The dashboard's view of one project, refreshed from the shared folder every refresh
 // interval on its own thread (so the number of open pages never multiplies the reads of a
-// slow remote folder): the agents (agent/core/agent_listing.h) with their latest stats and
+// slow remote folder): the agents (shared/formats/agent_listing.h) with their latest stats and
 // the actions that make sense for each, the stats history, the assignment, the runs, and the
 // other machines' dashboards. It also announces this dashboard (dashboard_registry.h).
 #pragma once
@@ -14,10 +14,10 @@
 #include <thread>
 #include <vector>
 
-#include "agent/core/announcement_watch.h"
 #include "dashboard/dashboard_registry.h"
 #include "dashboard/run_catalog.h"
 #include "dashboard/stats_history.h"
+#include "shared/formats/announcement_watch.h"
 #include "shared/json_io.h"
 #include "shared/project_layout.h"
 

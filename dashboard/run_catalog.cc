@@ -8,9 +8,10 @@
 #include <ctime>
 #include <vector>
 
-#include "agent/core/agent_id.h"
 #include "shared/atomic_file.h"
 #include "shared/clock.h"
+#include "shared/formats/agent_id.h"
+#include "shared/formats/run_progress.h"
 #include "shared/printable.h"
 #include "shared/shared_files.h"
 #include "shared/shared_folder_names.h"
@@ -107,8 +108,7 @@ const Json& RunCatalog::Load(const std::string& path) {
   return cached.document;
 }
 
-bool RunCatalog::StillWritten(const std::string& run, const Json& progress, int64_t steady_ms) {
-  const int64_t updated = ValueOr(progress, "updated", int64_t{0});
+bool RunCatalog::StillWritten(const std::string& run, int64_t updated, int64_t steady_ms) {
   auto found = heard_.find(run);
   if (found == heard_.end() || found->second.updated != updated) {
     heard_[run] = {updated, steady_ms};  // first sight counts: the limit starts now
@@ -123,17 +123,17 @@ Json RunCatalog::Summary(const std::string& run, const Json& progress, const Jso
                   {"updated", nullptr},  {"elapsed_seconds", nullptr}, {"dus", nullptr},
                   {"composed", nullptr}, {"baseline", nullptr},        {"project", nullptr},
                   {"error", nullptr}};
-  if (progress.is_object()) {
-    summary["state"] = ValueOr(progress, "state", std::string("running"));
-    summary["started"] = progress.value("started", Json());
-    summary["updated"] = progress.value("updated", Json());
-    summary["elapsed_seconds"] = progress.value("elapsed_seconds", Json());
-    summary["dus"] = progress.value("dus_count", Json());
-    summary["project"] = progress.value("project", Json());
-    summary["error"] = progress.value("error", Json());
-    summary["composed"] = progress.value("composed", Json());
-    summary["baseline"] = progress.value("baseline", Json());
-    if (summary["state"] == "running" && !StillWritten(run, progress, steady_ms)) {
+  if (Result<RunProgress> recorded = RunProgressFromJson(progress); recorded.ok()) {
+    summary["state"] = recorded->state;
+    summary["started"] = recorded->started_ms > 0 ? Json(recorded->started_ms) : Json();
+    summary["updated"] = recorded->updated_ms > 0 ? Json(recorded->updated_ms) : Json();
+    summary["elapsed_seconds"] = recorded->elapsed_seconds;
+    summary["dus"] = recorded->dus_count;
+    summary["project"] = recorded->project;
+    summary["error"] = recorded->error.empty() ? Json() : Json(recorded->error);
+    summary["composed"] = recorded->composed;
+    summary["baseline"] = recorded->baseline;
+    if (recorded->state == "running" && !StillWritten(run, recorded->updated_ms, steady_ms)) {
       summary["state"] = "stalled";
     }
   }
@@ -184,11 +184,11 @@ Result<Json> RunCatalog::Detail(const std::string& run, int64_t steady_ms) {
   detail["notes"] = Json::array();
   detail["baseline_progress"] = nullptr;
   detail["results"] = nullptr;
-  if (progress.is_object()) {
-    detail["dus"] = progress.value("dus", Json::array());
-    detail["subnets"] = progress.value("subnets", Json::array());
-    detail["notes"] = progress.value("notes", Json::array());
-    detail["baseline_progress"] = progress.value("baseline_progress", Json());
+  if (Result<RunProgress> recorded = RunProgressFromJson(progress); recorded.ok()) {
+    detail["dus"] = recorded->dus;
+    detail["subnets"] = recorded->subnets;
+    detail["notes"] = recorded->notes;
+    detail["baseline_progress"] = recorded->baseline_progress;
   }
   if (results.is_object()) {
     Json finished = DetailFromResults(results);

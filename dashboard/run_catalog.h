@@ -54,7 +54,7 @@ class RunCatalog {
     int64_t steady_ms = 0;  // when this dashboard saw it change (its steady clock)
   };
   // Notes when each running run's "updated" changed; true while it did within the limit.
-  bool StillWritten(const std::string& run, const Json& progress, int64_t steady_ms);
+  bool StillWritten(const std::string& run, int64_t updated, int64_t steady_ms);
   std::map<std::string, Heard> heard_;
 };
 

@@ -3,12 +3,8 @@
 namespace cloudbook {
 namespace {
 
-double NumberAt(const Json& document, const char* section, const char* key) {
-  auto part = document.find(section);
-  if (part == document.end() || !part->is_object()) return -1;
-  auto value = part->find(key);
-  return value != part->end() && value->is_number() ? value->get<double>() : -1;
-}
+double Or(const std::optional<double>& value) { return value ? *value : -1; }
+double Or(const std::optional<int64_t>& value) { return value ? static_cast<double>(*value) : -1; }
 
 // Bytes per second between two readings of cumulative counters; null when unknown (first
 // reading, a counter reset by a reboot, or no time between them).
@@ -32,24 +28,20 @@ void StatsHistory::Append(Series& series, Point point) {
   }
 }
 
-void StatsHistory::Add(const std::string& host, const Json& stats) {
-  if (!stats.is_object() || !stats.contains("id") || !stats["id"].is_string() ||
-      !stats.contains("time") || !stats["time"].is_number_integer()) {
-    return;
-  }
-  const std::string id = stats["id"].get<std::string>();
-  const int64_t time = stats["time"].get<int64_t>();
-  auto latest = latest_.find(id);
-  if (latest != latest_.end() && ValueOr(latest->second, "time", int64_t{0}) >= time) return;
-  latest_[id] = stats;
+void StatsHistory::Add(const std::string& host, const AgentStats& stats) {
+  const std::string& id = stats.id;
+  const int64_t time = stats.time_ms;
+  auto latest = latest_time_.find(id);
+  if (latest != latest_time_.end() && latest->second >= time) return;
+  latest_time_[id] = time;
 
-  const double rx = NumberAt(stats, "network", "rx_bytes");
-  const double tx = NumberAt(stats, "network", "tx_bytes");
+  const double rx = Or(stats.rx_bytes);
+  const double tx = Or(stats.tx_bytes);
   Counters& agent_before = agent_counters_[id];
   Append(agents_[id], {time,
                        {{"time", time},
-                        {"cpu_percent", OrNull(NumberAt(stats, "process", "cpu_percent"))},
-                        {"rss_bytes", OrNull(NumberAt(stats, "process", "rss_bytes"))},
+                        {"cpu_percent", OrNull(Or(stats.process_cpu_percent))},
+                        {"rss_bytes", OrNull(Or(stats.process_rss_bytes))},
                         {"rx_bytes_per_s", Rate(agent_before.rx, rx, agent_before.time, time)},
                         {"tx_bytes_per_s", Rate(agent_before.tx, tx, agent_before.time, time)}}});
   agent_before = {time, rx, tx};
@@ -57,18 +49,15 @@ void StatsHistory::Add(const std::string& host, const Json& stats) {
   // Every agent of a machine reports the same machine figures: one point per interval.
   const std::string machine = host.empty() ? "(not announced)" : host;
   Counters& machine_before = machine_counters_[machine];
-  const double interval_ms = ValueOr(stats, "interval_s", 2.0) * 1000.0;
+  const double interval_ms = (stats.interval_s > 0 ? stats.interval_s : 2.0) * 1000.0;
   if (machine_before.time > 0 && time - machine_before.time < interval_ms / 2) return;
-  const double total = NumberAt(stats, "machine", "memory_total_bytes");
-  const double available = NumberAt(stats, "machine", "memory_available_bytes");
-  Json gpu = nullptr;
-  if (stats.contains("gpu") && stats["gpu"].is_object()) {
-    gpu = OrNull(NumberAt(stats, "gpu", "utilization_percent"));
-  }
+  const double total = Or(stats.memory_total_bytes);
+  const double available = Or(stats.memory_available_bytes);
+  const Json gpu = OrNull(Or(stats.gpu_utilization_percent));
   Append(machines_[machine],
          {time,
           {{"time", time},
-           {"cpu_percent", OrNull(NumberAt(stats, "machine", "cpu_percent"))},
+           {"cpu_percent", OrNull(Or(stats.machine_cpu_percent))},
            {"memory_used_bytes", total >= 0 && available >= 0 ? Json(total - available) : Json()},
            {"memory_total_bytes", OrNull(total)},
            {"rx_bytes_per_s", Rate(machine_before.rx, rx, machine_before.time, time)},

@@ -1,5 +1,5 @@
 // The live charts' memory. Agents keep only their latest stats in the shared folder
-// (distributed/stats/<id>.json, agent/core/stats_writer.h); the dashboard samples them every
+// (distributed/stats/<id>.json, shared/formats/agent_stats.h); the dashboard samples them every
 // refresh and keeps the series here: per agent (process CPU and memory, network rates) and
 // per machine (CPU, memory, network rates; one series per host, fed by whichever of its
 // agents wrote last). Rates come from the cumulative network counters of consecutive
@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 
+#include "shared/formats/agent_stats.h"
 #include "shared/json_io.h"
 
 namespace cloudbook {
@@ -21,16 +22,13 @@ class StatsHistory {
   // holds more than `max_points`.
   explicit StatsHistory(int64_t keep_ms = 30 * 60 * 1000, size_t max_points = 2000);
 
-  // One agent's stats document, from the machine `host` ("" when not announced). A document
-  // already seen (same or older time) or without a time is ignored.
-  void Add(const std::string& host, const Json& stats);
+  // One agent's stats, from the machine `host` ("" when not announced). Stats already seen
+  // (same or older time) are ignored.
+  void Add(const std::string& host, const AgentStats& stats);
 
   // {"agents": {id: [points]}, "machines": {host: [points]}} with points newer than
   // `since_ms` (docs/dashboard.md has the point fields).
   Json Since(int64_t since_ms) const;
-
-  // The latest stats document of each agent (for the agent table).
-  const std::map<std::string, Json>& latest() const { return latest_; }
 
  private:
   struct Point {
@@ -48,7 +46,7 @@ class StatsHistory {
 
   int64_t keep_ms_;
   size_t max_points_;
-  std::map<std::string, Json> latest_;
+  std::map<std::string, int64_t> latest_time_;  // of each agent's latest stats
   std::map<std::string, Series> agents_;
   std::map<std::string, Series> machines_;
   std::map<std::string, Counters> agent_counters_;

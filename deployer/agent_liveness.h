@@ -7,7 +7,7 @@
 // peer hears it: a file left by an agent that died must not receive work, and no wall clock
 // of another machine is trusted to tell. A fast start waits while Settling() (at most
 // kFirstSightWatchIntervals announce intervals). A large clock offset of an agent is logged
-// once (agent/core/announcement_watch.h). Not thread-safe.
+// once (shared/formats/announcement_watch.h). Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/announcement.h"
-#include "agent/core/announcement_watch.h"
 #include "deployer/peer_reports.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/announcement_watch.h"
 
 namespace cloudbook {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "agent/core/agent_id.h"
+#include "shared/formats/agent_id.h"
 
 namespace cloudbook {
 
@@ -106,9 +106,15 @@ DuAssignment DuZeroEntry(const Loads& loads, std::vector<std::string>& notes) {
 
 }  // namespace
 
-int GrantWeight(const std::string& grant) {
-  if (grant == "HIGH") return 3;
-  if (grant == "MEDIUM") return 2;
+int GrantWeight(Grant grant) {
+  switch (grant) {
+    case Grant::kHigh:
+      return 3;
+    case Grant::kMedium:
+      return 2;
+    case Grant::kLow:
+      return 1;
+  }
   return 1;
 }
 
@@ -128,13 +134,14 @@ std::map<std::string, AgentCapacity> EffectiveCapacities(const std::vector<Plann
     AgentCapacity capacity;
     if (agent.gflops > 0) {
       capacity.gflops = agent.gflops;
-      capacity.description = fmt::format("{:.1f} GFLOP/s, {}", agent.gflops, agent.grant);
+      capacity.description =
+          fmt::format("{:.1f} GFLOP/s, {}", agent.gflops, GrantName(agent.grant));
     } else {
       const int cores = std::max(agent.cores, 1);
       capacity.gflops = cores * GrantWeight(agent.grant) * per_weight;
       capacity.description =
           fmt::format("~{:.1f} GFLOP/s from {} core{} x {}, no measure", capacity.gflops, cores,
-                      cores == 1 ? "" : "s", agent.grant);
+                      cores == 1 ? "" : "s", GrantName(agent.grant));
     }
     capacities[agent.id] = capacity;
   }

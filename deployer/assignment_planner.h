@@ -12,14 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "shared/assignment.h"
+#include "shared/formats/assignment.h"
+#include "shared/formats/grant.h"
 
 namespace cloudbook {
 
 // What the planner needs to know about an agent (from its announcement).
 struct PlannerAgent {
   std::string id;
-  std::string grant = "LOW";  // HIGH | MEDIUM | LOW
+  Grant grant = Grant::kLow;
   int cores = 1;
   double gflops = 0;  // measured under the grant; 0 when not announced
   // Live but silent for longer than its announcements' rhythm (it may be dying): receives
@@ -27,8 +28,8 @@ struct PlannerAgent {
   bool quiet = false;
 };
 
-// HIGH 3, MEDIUM 2, LOW 1 (an unknown grant weighs 1).
-int GrantWeight(const std::string& grant);
+// HIGH 3, MEDIUM 2, LOW 1.
+int GrantWeight(Grant grant);
 
 // An agent's capacity in GFLOP/s and how it was obtained, for the reasons.
 struct AgentCapacity {

@@ -12,22 +12,21 @@
 #include <set>
 #include <vector>
 
-#include "agent/core/agent_config.h"
-#include "agent/core/agent_id.h"
-#include "agent/core/agent_paths.h"
-#include "agent/core/announcement.h"
-#include "agent/core/loop_events.h"
 #include "deployer/agent_liveness.h"
 #include "deployer/assignment_planner.h"
 #include "deployer/lease_keeper.h"
 #include "deployer/once_log.h"
 #include "deployer/peer_reports.h"
 #include "deployer/started_dus.h"
-#include "shared/assignment.h"
 #include "shared/atomic_file.h"
-#include "shared/checkpoint_header.h"
-#include "shared/du_files.h"
-#include "shared/project_config.h"
+#include "shared/formats/agent_config.h"
+#include "shared/formats/agent_id.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/assignment.h"
+#include "shared/formats/checkpoint_header.h"
+#include "shared/formats/du_files.h"
+#include "shared/formats/project_config.h"
+#include "shared/loop_events.h"
 #include "shared/project_layout.h"
 #include "shared/shared_files.h"
 #include "shared/text.h"
@@ -225,15 +224,15 @@ void Deployer::Observe() {
               "ignoring announcement " + ignored.path + ": " + ignored.reason);
   }
   for (const Announcement& valid : scan.valid) {
-    once_.Forget("announcement:" + AnnouncementPath(distributed_, valid.id));
+    once_.Forget("announcement:" + SharedFolderLayout(distributed_).announcement_file(valid.id));
   }
   const PeerReportScan reports = ReadPeerReports(distributed_);
-  for (const IgnoredFile& ignored : reports.ignored) {
+  for (const IgnoredStatsFile& ignored : reports.ignored) {
     once_.Log(spdlog::level::warn, "stats:" + ignored.path,
               "ignoring stats file " + ignored.path + ": " + ignored.reason);
   }
   for (const PeerReport& report : reports.reports) {
-    once_.Forget("stats:" + StatsPath(distributed_, report.reporter));
+    once_.Forget("stats:" + SharedFolderLayout(distributed_).stats_file(report.reporter));
   }
 
   std::map<std::string, AgentLiveness> states;
@@ -257,9 +256,9 @@ void Deployer::LogTransition(const AgentLiveness* before, const AgentLiveness& n
             "from it stay where they are",
             now.id, now.why);
       } else {
-        spdlog::info("{} live: {}, {} core{}, {:.1f} GFLOP/s ({})", now.id, announced.grant,
-                     announced.capacity.cores, announced.capacity.cores == 1 ? "" : "s",
-                     announced.capacity.gflops, now.why);
+        spdlog::info("{} live: {}, {} core{}, {:.1f} GFLOP/s ({})", now.id,
+                     GrantName(announced.grant), announced.capacity.cores,
+                     announced.capacity.cores == 1 ? "" : "s", announced.capacity.gflops, now.why);
       }
       break;
     case Liveness::kLost:

@@ -6,10 +6,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "agent/core/loop_events.h"
 #include "deployer/deployer.h"
 #include "fs_adapters/open_shared_folder.h"
 #include "shared/command_line.h"
+#include "shared/loop_events.h"
 
 int main(int argc, char** argv) {
   cloudbook::InstallSharedFolderBackends();

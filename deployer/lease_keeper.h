@@ -1,5 +1,5 @@
 // One deployer per project at a time: takes, renews and gives back distributed/deployer.json
-// (shared/deployer_lease.h). The holder rewrites the lease every renew interval; another
+// (shared/formats/deployer_lease.h). The holder rewrites the lease every renew interval; another
 // deployer judges it alive by new sequence numbers on its own steady clock and takes over only
 // after the holder's limit without one (at once when the holder is a dead process of this
 // host). The back ends offer no compare-and-swap, so every take-over is confirmed by reading
@@ -12,7 +12,7 @@
 #include <functional>
 #include <string>
 
-#include "shared/deployer_lease.h"
+#include "shared/formats/deployer_lease.h"
 
 namespace cloudbook {
 

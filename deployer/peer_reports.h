@@ -10,14 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "shared/formats/agent_stats.h"  // PeerHeard
+
 namespace cloudbook {
-
-inline constexpr size_t kMaxStatsBytes = 1024 * 1024;
-
-struct PeerHeard {
-  bool alive = false;
-  int64_t last_heard_ms = 0;  // the reporter's clock
-};
 
 struct PeerReport {
   std::string reporter;  // the agent that wrote the stats file
@@ -25,20 +20,13 @@ struct PeerReport {
   std::map<std::string, PeerHeard> peers;
 };
 
-struct IgnoredFile {
-  std::string path;
-  std::string reason;
-};
-
 struct PeerReportScan {
   std::vector<PeerReport> reports;  // sorted by reporter
-  std::vector<IgnoredFile> ignored;
+  std::vector<IgnoredStatsFile> ignored;
 };
 
-// Reads every distributed/stats/*.json. Ignores (listed in `ignored`, no log line: the caller
-// logs each once) symlinks, non-regular or oversized files, bad JSON, an "id" that is not the
-// file's name, a missing "time", and a malformed "peers" object. Hidden files (atomic-write
-// temporaries) are skipped. A missing folder gives an empty scan.
+// Reads every distributed/stats/*.json (ReadAgentStats: what it ignores is listed in
+// `ignored`, no log line: the caller logs each once). A missing folder gives an empty scan.
 PeerReportScan ReadPeerReports(const std::string& distributed_folder);
 
 }  // namespace cloudbook

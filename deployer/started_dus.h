@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/announcement.h"
+#include "shared/formats/announcement.h"
 
 namespace cloudbook {
 

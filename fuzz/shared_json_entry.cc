@@ -3,14 +3,14 @@
 #include <filesystem>
 #include <string>
 
-#include "agent/core/agent_config.h"
-#include "agent/core/announcement.h"
 #include "dashboard/run_catalog.h"
 #include "fuzz/fuzz_entries.h"
 #include "fuzz/fuzz_support.h"
-#include "shared/assignment.h"
+#include "shared/formats/agent_config.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/assignment.h"
+#include "shared/formats/project_config.h"
 #include "shared/json_io.h"
-#include "shared/project_config.h"
 #include "shared/subnet_spec.h"
 
 namespace cloudbook {

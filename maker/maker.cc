@@ -13,10 +13,10 @@
 #include "maker/program_parser.h"
 #include "shared/clock.h"
 #include "shared/data/project_data.h"
-#include "shared/du_files.h"
+#include "shared/formats/du_files.h"
+#include "shared/formats/project_config.h"
 #include "shared/json_io.h"
 #include "shared/model_plan.h"
-#include "shared/project_config.h"
 #include "shared/project_layout.h"
 #include "shared/shared_files.h"
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "maker/deconstruction.h"
-#include "shared/du_files.h"
+#include "shared/formats/du_files.h"
 #include "shared/program.h"
 #include "shared/project_layout.h"
 #include "shared/status.h"
@@ -47,7 +47,7 @@ Result<MakeReport> MakeDeployableUnits(const MakeOptions& options);
 Result<std::string> FindProgramFile(const std::string& project_folder,
                                     const std::string& explicit_name);
 
-// The DU list and files are read and written by shared/du_files.h (the deployer and agents
+// The DU list and files are read and written by shared/formats/du_files.h (the deployer and agents
 // read them without the maker).
 
 }  // namespace cloudbook

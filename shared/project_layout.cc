@@ -21,15 +21,37 @@ std::string WithoutTrailingSlashes(std::string path) {
 
 }  // namespace
 
+SharedFolderLayout::SharedFolderLayout(std::string shared_folder)
+    // "gdrive:" keeps its ':'; "nfs://h/p/" loses the slash like a local path.
+    : root_(WithoutTrailingSlashes(std::move(shared_folder))) {}
+
+std::string SharedFolderLayout::announcement_file(const std::string& agent_id) const {
+  return announcements() + "/" + agent_id + ".json";
+}
+
+std::string SharedFolderLayout::stats_file(const std::string& agent_id) const {
+  return stats() + "/" + agent_id + ".json";
+}
+
 ProjectLayout::ProjectLayout(std::string project_folder)
-    : root_(WithoutTrailingSlashes(std::move(project_folder))),
-      distributed_(root_ + "/distributed") {}
+    : root_(WithoutTrailingSlashes(std::move(project_folder))), shared_(root_ + "/distributed") {}
 
 ProjectLayout::ProjectLayout(std::string project_folder, std::string distributed_folder)
     : root_(WithoutTrailingSlashes(std::move(project_folder))),
-      distributed_(WithoutTrailingSlashes(std::move(distributed_folder))) {
-  // "gdrive:" keeps its ':'; "nfs://h/p/" loses the slash like a local path.
-  if (distributed_.empty()) distributed_ = root_ + "/distributed";
+      shared_(distributed_folder.empty() ? root_ + "/distributed" : std::move(distributed_folder)) {
+}
+
+std::string ProjectLayout::agent_config_file(const std::string& agent_id) const {
+  return agents_local() + "/" + agent_id + ".json";
+}
+
+std::string ProjectLayout::agent_pid_file(const std::string& agent_id) const {
+  return agents_local() + "/" + agent_id + ".pid";
+}
+
+std::string ProjectSharedFolder(const std::string& project_folder) {
+  auto layout = OpenProjectLayout(project_folder);
+  return layout.ok() ? layout->distributed() : ProjectLayout(project_folder).distributed();
 }
 
 Result<ProjectLayout> OpenProjectLayout(const std::string& project_folder,
@@ -72,7 +94,7 @@ Status WriteProjectSettings(const ProjectLayout& layout) {
                                  Json{{"distributed_folder", layout.distributed()}});
 }
 
-std::string ProjectLayout::du_file(int du_index) const {
+std::string SharedFolderLayout::du_file(int du_index) const {
   char name[32];
   std::snprintf(name, sizeof name, "/du_%d.json", du_index);
   return du_files() + name;

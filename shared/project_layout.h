@@ -12,6 +12,39 @@
 
 namespace cloudbook {
 
+// Names inside the shared folder, for code that holds only its location (an agent's config
+// names it; the deployer and agent 0 are given it). Distributed (shared-folder) side only.
+class SharedFolderLayout {
+ public:
+  explicit SharedFolderLayout(std::string shared_folder);
+
+  const std::string& root() const { return root_; }
+  std::string config_file() const { return root_ + "/config.json"; }
+  std::string du_files() const { return root_ + "/du_files"; }
+  std::string du_file(int du_index) const;
+  std::string du_list_file() const { return root_ + "/du_list.json"; }
+  // Agents' announcements: agents/<id>.json (shared/formats/announcement.h).
+  std::string announcements() const { return root_ + "/agents"; }
+  std::string announcement_file(const std::string& agent_id) const;
+  std::string assignment_file() const { return root_ + "/assignment.json"; }
+  // Which deployer holds the project (shared/formats/deployer_lease.h).
+  std::string deployer_lease_file() const { return root_ + "/deployer.json"; }
+  // Agents' stats: stats/<id>.json, exactly (the original's name mismatch showed zeros).
+  std::string stats() const { return root_ + "/stats"; }
+  std::string stats_file(const std::string& agent_id) const;
+  std::string checkpoints() const { return root_ + "/checkpoints"; }
+  std::string results() const { return root_ + "/results"; }
+  // Live progress of the runs in progress (agent 0 writes runs/<run>.json).
+  std::string runs() const { return root_ + "/runs"; }
+  // Each machine's dashboard service announces its address here (dashboards/).
+  std::string dashboards() const { return root_ + "/dashboards"; }
+  std::string working_dir() const { return root_ + "/working_dir"; }
+
+ private:
+  std::string root_;
+};
+
+// A project folder P: this machine's files, and where its shared folder is.
 class ProjectLayout {
  public:
   // The shared folder at P/distributed.
@@ -20,7 +53,11 @@ class ProjectLayout {
 
   const std::string& root() const { return root_; }
   std::string original() const { return root_ + "/original"; }
+  // This machine's agents: configs P/agents/<id>.json (0600, secret keys) and, while an
+  // agent is launched, its lock and pid P/agents/<id>.pid.
   std::string agents_local() const { return root_ + "/agents"; }
+  std::string agent_config_file(const std::string& agent_id) const;
+  std::string agent_pid_file(const std::string& agent_id) const;
   // This machine's dashboard files (its token): P/dashboard/, apart from the agent configs.
   std::string dashboard_local() const { return root_ + "/dashboard"; }
   std::string dashboard_token_file() const { return dashboard_local() + "/token.json"; }
@@ -30,28 +67,32 @@ class ProjectLayout {
   std::string settings_file() const { return root_ + "/project.json"; }
   // This machine's copies of data read from a remote shared folder.
   std::string local_cache() const { return root_ + "/cache"; }
-  const std::string& distributed() const { return distributed_; }
-  std::string config_file() const { return distributed() + "/config.json"; }
-  std::string du_files() const { return distributed() + "/du_files"; }
-  std::string du_file(int du_index) const;
-  std::string du_list_file() const { return distributed() + "/du_list.json"; }
-  std::string announcements() const { return distributed() + "/agents"; }
-  std::string assignment_file() const { return distributed() + "/assignment.json"; }
-  // Which deployer holds the project (shared/deployer_lease.h).
-  std::string deployer_lease_file() const { return distributed() + "/deployer.json"; }
-  std::string stats() const { return distributed() + "/stats"; }
-  std::string checkpoints() const { return distributed() + "/checkpoints"; }
-  std::string results() const { return distributed() + "/results"; }
-  // Live progress of the runs in progress (agent 0 writes distributed/runs/<run>.json).
-  std::string runs() const { return distributed() + "/runs"; }
-  // Each machine's dashboard service announces its address here (distributed/dashboards/).
-  std::string dashboards() const { return distributed() + "/dashboards"; }
-  std::string working_dir() const { return distributed() + "/working_dir"; }
+
+  // The shared ("distributed") folder and the names inside it.
+  const std::string& distributed() const { return shared_.root(); }
+  const SharedFolderLayout& shared() const { return shared_; }
+  std::string config_file() const { return shared_.config_file(); }
+  std::string du_files() const { return shared_.du_files(); }
+  std::string du_file(int du_index) const { return shared_.du_file(du_index); }
+  std::string du_list_file() const { return shared_.du_list_file(); }
+  std::string announcements() const { return shared_.announcements(); }
+  std::string assignment_file() const { return shared_.assignment_file(); }
+  std::string deployer_lease_file() const { return shared_.deployer_lease_file(); }
+  std::string stats() const { return shared_.stats(); }
+  std::string checkpoints() const { return shared_.checkpoints(); }
+  std::string results() const { return shared_.results(); }
+  std::string runs() const { return shared_.runs(); }
+  std::string dashboards() const { return shared_.dashboards(); }
+  std::string working_dir() const { return shared_.working_dir(); }
 
  private:
   std::string root_;
-  std::string distributed_;
+  SharedFolderLayout shared_;
 };
+
+// Where the project's shared folder is, as P/project.json says; P/distributed when the file
+// is missing or bad (whoever uses the folder reports a bad setting).
+std::string ProjectSharedFolder(const std::string& project_folder);
 
 // The layout of the project in `project_folder`, its shared folder mounted: at
 // `distributed_override` when not empty (a command's --distributed-folder), else where the

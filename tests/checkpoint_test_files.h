@@ -1,12 +1,12 @@
 // Checkpoint files written by hand for tests that need a checkpoint's header and metadata
-// (its owner version, its epoch) but no tensors: the layout of shared/checkpoint_header.h.
+// (its owner version, its epoch) but no tensors: the layout of shared/formats/checkpoint_header.h.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <string>
 
-#include "shared/checkpoint_header.h"
+#include "shared/formats/checkpoint_header.h"
 
 namespace cloudbook::testing {
 

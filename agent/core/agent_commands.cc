@@ -14,15 +14,15 @@
 #include <cstring>
 #include <thread>
 
-#include "agent/core/agent_files.h"
-#include "agent/core/agent_id.h"
-#include "agent/core/agent_keys.h"
-#include "agent/core/agent_paths.h"
-#include "agent/core/announcement.h"
-#include "agent/core/host_address.h"
-#include "agent/core/pid_file.h"
 #include "shared/atomic_file.h"
 #include "shared/clock.h"
+#include "shared/formats/agent_id.h"
+#include "shared/formats/agent_keys.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/pid_file.h"
+#include "shared/host_address.h"
+#include "shared/private_files.h"
+#include "shared/project_layout.h"
 #include "shared/shared_files.h"
 #include "shared/shared_folder_mounts.h"
 
@@ -43,13 +43,14 @@ std::string AgentZeroConflict(const std::string& project_folder,
   for (const AgentConfig& config : ReadLocalAgentConfigs(project_folder, &problems)) {
     if (config.agent_0)
       return "agent-0 already exists on this machine (" +
-             LocalConfigPath(project_folder, config.id) + ")";
+             ProjectLayout(project_folder).agent_config_file(config.id) + ")";
   }
-  if (FileExists(LocalConfigPath(project_folder, kAgentZeroId))) {
+  if (FileExists(ProjectLayout(project_folder).agent_config_file(kAgentZeroId))) {
     return "agent-0 already exists on this machine (" +
-           LocalConfigPath(project_folder, kAgentZeroId) + ", unreadable)";
+           ProjectLayout(project_folder).agent_config_file(kAgentZeroId) + ", unreadable)";
   }
-  const std::string announced = AnnouncementPath(distributed_folder, kAgentZeroId);
+  const std::string announced =
+      SharedFolderLayout(distributed_folder).announcement_file(kAgentZeroId);
   if (PathExists(announced)) {
     std::string host;
     auto text = ReadRegularFileBounded(announced, kMaxAnnouncementBytes);
@@ -66,13 +67,14 @@ std::string AgentZeroConflict(const std::string& project_folder,
 
 bool IdInUse(const std::string& project_folder, const std::string& distributed_folder,
              const std::string& id) {
-  return PathExists(LocalConfigPath(project_folder, id)) ||
-         PathExists(AnnouncementPath(distributed_folder, id));
+  return PathExists(ProjectLayout(project_folder).agent_config_file(id)) ||
+         PathExists(SharedFolderLayout(distributed_folder).announcement_file(id));
 }
 
 // The running agent's pid, or a state-conflict outcome when it is not running.
 Result<long> RunningPid(const std::string& project_folder, const std::string& id) {
-  CB_ASSIGN_OR_RETURN(PidFileState state, ReadPidFileState(PidFilePath(project_folder, id)));
+  CB_ASSIGN_OR_RETURN(PidFileState state,
+                      ReadPidFileState(ProjectLayout(project_folder).agent_pid_file(id)));
   return state.running ? state.pid : 0;
 }
 
@@ -89,7 +91,7 @@ CommandOutcome CreateAgent(const CreateOptions& options, std::string* created_id
                                 " does not exist: create it (cloudbook-maker makes one "
                                 "from original/) or check the path"));
   }
-  std::string distributed = options.distributed_folder.empty() ? DefaultDistributedFolder(project)
+  std::string distributed = options.distributed_folder.empty() ? ProjectSharedFolder(project)
                                                                : options.distributed_folder;
   if (!IsRemoteLocation(distributed)) {
     distributed = fs::absolute(distributed).lexically_normal().string();
@@ -155,7 +157,7 @@ CommandOutcome CreateAgent(const CreateOptions& options, std::string* created_id
   if (!signing.ok()) return CommandOutcome::FromStatus(signing.status());
   config.signing = *signing;
 
-  Status written = WritePrivateFileExclusively(LocalConfigPath(project, config.id),
+  Status written = WritePrivateFileExclusively(ProjectLayout(project).agent_config_file(config.id),
                                                ToJson(config).dump(2) + "\n");
   if (!written.ok()) {
     if (written.code() == Status::Code::kInvalidArgument) {  // created concurrently
@@ -173,7 +175,7 @@ CommandOutcome CreateAgent(const CreateOptions& options, std::string* created_id
   }
   spdlog::info("created agent {} (grant {}: {} of {} cores, device {}) in {}", config.id,
                GrantName(config.grant), limits->cores, MachineCores(), limits->device,
-               LocalConfigPath(project, config.id));
+               ProjectLayout(project).agent_config_file(config.id));
   if (created_id) *created_id = config.id;
   return CommandOutcome::Ok();
 }
@@ -202,7 +204,7 @@ CommandOutcome EditAgent(const EditOptions& options, std::string* note) {
 
   auto pid = RunningPid(options.project_folder, config->id);
   if (!pid.ok()) return CommandOutcome::FromStatus(pid.status());
-  std::string what = "saved " + LocalConfigPath(options.project_folder, config->id);
+  std::string what = "saved " + ProjectLayout(options.project_folder).agent_config_file(config->id);
   if (*pid > 0) {
     if (::kill(static_cast<pid_t>(*pid), SIGHUP) != 0) {
       return CommandOutcome::FromStatus(Status::IoError(
@@ -230,10 +232,11 @@ CommandOutcome DeleteAgent(const std::string& project_folder, const std::string&
         " --agent-id " + agent_id + "`");
   }
   // Its own shared files, only when they are really its own (signed with its key).
-  for (const std::string& path : {AnnouncementPath(config->distributed_folder, agent_id),
-                                  StatsPath(config->distributed_folder, agent_id)}) {
+  for (const std::string& path :
+       {SharedFolderLayout(config->distributed_folder).announcement_file(agent_id),
+        SharedFolderLayout(config->distributed_folder).stats_file(agent_id)}) {
     if (!PathExists(path)) continue;
-    if (path == AnnouncementPath(config->distributed_folder, agent_id)) {
+    if (path == SharedFolderLayout(config->distributed_folder).announcement_file(agent_id)) {
       auto text = ReadRegularFileBounded(path, kMaxAnnouncementBytes);
       auto announcement =
           text.ok() ? ParseAnnouncement(*text, agent_id) : Result<Announcement>(text.status());
@@ -247,8 +250,8 @@ CommandOutcome DeleteAgent(const std::string& project_folder, const std::string&
       spdlog::warn("cannot remove {}: {}", path, removed.message());
     }
   }
-  ::unlink(PidFilePath(project_folder, agent_id).c_str());  // a stale one, if any
-  const std::string local = LocalConfigPath(project_folder, agent_id);
+  ::unlink(ProjectLayout(project_folder).agent_pid_file(agent_id).c_str());  // a stale one, if any
+  const std::string local = ProjectLayout(project_folder).agent_config_file(agent_id);
   if (::unlink(local.c_str()) != 0) {
     return CommandOutcome::FromStatus(
         Status::IoError("cannot remove " + local + ": " + std::strerror(errno)));

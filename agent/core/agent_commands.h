@@ -5,9 +5,9 @@
 #include <optional>
 #include <string>
 
-#include "agent/core/agent_config.h"
 #include "agent/core/command_outcome.h"
-#include "agent/core/grant.h"
+#include "shared/formats/agent_config.h"
+#include "shared/formats/grant.h"
 
 namespace cloudbook {
 

@@ -13,15 +13,15 @@
 #include <cstring>
 #include <optional>
 
-#include "agent/core/agent_files.h"
-#include "agent/core/agent_id.h"
-#include "agent/core/agent_paths.h"
-#include "agent/core/host_address.h"
-#include "agent/core/loop_events.h"
-#include "agent/core/pid_file.h"
 #include "agent/core/port_reservation.h"
 #include "agent/core/stats_writer.h"
 #include "shared/atomic_file.h"
+#include "shared/formats/agent_id.h"
+#include "shared/formats/pid_file.h"
+#include "shared/host_address.h"
+#include "shared/loop_events.h"
+#include "shared/private_files.h"
+#include "shared/project_layout.h"
 #include "shared/shared_files.h"
 #include "shared/shared_folder_mounts.h"
 
@@ -43,8 +43,9 @@ std::string DescribeLimits(Grant grant, const GrantLimits& limits) {
 // The sequence of this agent's previous announcement, so that sequences keep growing across
 // restarts (observers look for a new sequence); 0 when there is none we wrote.
 uint64_t PreviousSequence(const AgentConfig& config) {
-  auto text = ReadRegularFileBounded(AnnouncementPath(config.distributed_folder, config.id),
-                                     kMaxAnnouncementBytes);
+  auto text = ReadRegularFileBounded(
+      SharedFolderLayout(config.distributed_folder).announcement_file(config.id),
+      kMaxAnnouncementBytes);
   if (!text.ok()) return 0;
   auto previous = ParseAnnouncement(*text, config.id);
   if (!previous.ok() || previous->signing_public_key != config.signing.public_key) return 0;
@@ -98,7 +99,7 @@ CommandOutcome AgentRunner::Prepare() {
   if (!config.ok()) return CommandOutcome::FromStatus(config.status());
   config_ = std::move(*config);
 
-  auto attempt = AcquirePidFile(PidFilePath(project, config_.id));
+  auto attempt = AcquirePidFile(ProjectLayout(project).agent_pid_file(config_.id));
   if (!attempt.ok()) return CommandOutcome::FromStatus(attempt.status());
   if (!attempt->lock) {
     const std::string pid =
@@ -123,7 +124,8 @@ CommandOutcome AgentRunner::Prepare() {
         " does not exist: mount or sync it on this machine (or run cloudbook-maker), then "
         "launch again"));
   }
-  auto project_config = LoadProjectConfigOrDefaults(ProjectConfigPath(config_.distributed_folder));
+  auto project_config =
+      LoadProjectConfigOrDefaults(SharedFolderLayout(config_.distributed_folder).config_file());
   if (!project_config.ok()) return CommandOutcome::FromStatus(project_config.status());
   project_ = *project_config;
 
@@ -170,7 +172,7 @@ Status AgentRunner::Announce(AgentRunState state) {
   state_ = state;
   Announcement announcement;
   announcement.id = config_.id;
-  announcement.grant = GrantName(config_.grant);
+  announcement.grant = config_.grant;
   announcement.host = host_;
   announcement.endpoint = endpoint_;
   announcement.curve_public_key = config_.plaintext ? "" : config_.curve.public_key;
@@ -199,8 +201,10 @@ void AgentRunner::WriteStats() {
 }
 
 void AgentRunner::Reload() {
-  spdlog::info("SIGHUP: re-reading {}", LocalConfigPath(options_.project_folder, config_.id));
-  auto project_config = LoadProjectConfigOrDefaults(ProjectConfigPath(config_.distributed_folder));
+  spdlog::info("SIGHUP: re-reading {}",
+               ProjectLayout(options_.project_folder).agent_config_file(config_.id));
+  auto project_config =
+      LoadProjectConfigOrDefaults(SharedFolderLayout(config_.distributed_folder).config_file());
   if (project_config.ok()) {
     project_ = *project_config;
   } else {

@@ -13,9 +13,9 @@
 #include <string>
 
 #include "agent/core/agent_services.h"
-#include "agent/core/announcement.h"
 #include "agent/core/command_outcome.h"
-#include "agent/core/grant.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/grant.h"
 
 namespace cloudbook {
 

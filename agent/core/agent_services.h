@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/agent_config.h"
-#include "agent/core/grant.h"
 #include "agent/core/port_reservation.h"
 #include "agent/core/stats_writer.h"
-#include "shared/project_config.h"
+#include "shared/formats/agent_config.h"
+#include "shared/formats/grant.h"
+#include "shared/formats/project_config.h"
 #include "shared/status.h"
 
 namespace cloudbook {

@@ -2,9 +2,9 @@
 
 #include <chrono>
 
-#include "agent/core/agent_files.h"
-#include "agent/core/agent_paths.h"
 #include "shared/json_io.h"
+#include "shared/private_files.h"
+#include "shared/project_layout.h"
 
 namespace cloudbook {
 
@@ -30,7 +30,7 @@ PeerTransportOptions BaseOptions(const AgentConfig& config, const std::string& o
 }  // namespace
 
 std::string ControlFilePath(const std::string& project_folder, const std::string& agent_id) {
-  return LocalAgentsFolder(project_folder) + "/" + agent_id + ".control";
+  return ProjectLayout(project_folder).agents_local() + "/" + agent_id + ".control";
 }
 
 Status WriteControlFile(const std::string& project_folder, const std::string& agent_id,

@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
-#include "agent/core/agent_config.h"
 #include "agent/transport/peer_transport.h"
+#include "shared/formats/agent_config.h"
 #include "shared/status.h"
 
 namespace cloudbook {

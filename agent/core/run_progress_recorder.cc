@@ -6,9 +6,9 @@
 #include <cmath>
 #include <variant>
 
-#include "agent/core/announcement.h"
 #include "shared/atomic_file.h"
 #include "shared/clock.h"
+#include "shared/formats/announcement.h"
 #include "shared/json_io.h"
 #include "shared/shared_files.h"
 
@@ -33,10 +33,10 @@ Json& EntryWithIndex(Json& array, const char* key, int64_t index) {
   return array.back();
 }
 
-void FoldDuEvent(Json& document, const WireArguments& event) {
+void FoldDuEvent(RunProgress& document, const WireArguments& event) {
   const int64_t du = static_cast<int64_t>(NumberArgument(event, "du", -1));
   if (du < 0) return;
-  Json& line = EntryWithIndex(document["dus"], "du", du);
+  Json& line = EntryWithIndex(document.dus, "du", du);
   for (const char* key : {"agent", "state", "subnets", "subnet_position", "subnet", "epoch",
                           "epochs", "loss", "accuracy", "samples_per_second", "eta_seconds"}) {
     auto found = event.find(key);
@@ -45,7 +45,7 @@ void FoldDuEvent(Json& document, const WireArguments& event) {
   const int64_t subnet = static_cast<int64_t>(NumberArgument(event, "subnet", -1));
   const int64_t epoch = static_cast<int64_t>(NumberArgument(event, "epoch", 0));
   if (subnet < 0) return;
-  Json& curve = EntryWithIndex(document["subnets"], "subnet", subnet);
+  Json& curve = EntryWithIndex(document.subnets, "subnet", subnet);
   curve["du"] = du;
   if (event.count("epochs")) curve["epochs"] = WireValueJson(event.at("epochs"));
   if (!curve.contains("history")) curve["history"] = Json::array();
@@ -66,55 +66,14 @@ void FoldDuEvent(Json& document, const WireArguments& event) {
 
 }  // namespace
 
-std::vector<std::string> MarkAbandonedRuns(const std::string& runs_folder) {
-  std::vector<std::string> marked;
-  const Result<std::vector<std::string>> names = ListFolder(runs_folder);
-  if (!names.ok()) return marked;  // no runs yet
-  for (const std::string& name : *names) {
-    if (name.empty() || name[0] == '.' || name.size() < 6 ||
-        name.compare(name.size() - 5, 5, ".json") != 0) {
-      continue;
-    }
-    const std::string path = runs_folder + "/" + name;
-    Result<Json> document = ReadJsonFile(path);
-    if (!document.ok() || !document->is_object() ||
-        document->value("state", std::string()) != "running") {
-      continue;
-    }
-    (*document)["state"] = "failed";
-    (*document)["error"] = kAbandonedRunError;
-    const Status written = WriteJsonFileAtomically(path, *document);
-    if (!written.ok()) {
-      spdlog::warn("cannot mark the abandoned run {} as failed: {}", path, written.ToString());
-      continue;
-    }
-    marked.push_back(name.substr(0, name.size() - 5));
-    spdlog::warn("run {} was still 'running' when this agent 0 started: marked failed ({})",
-                 marked.back(), kAbandonedRunError);
-  }
-  return marked;
-}
-
 RunProgressRecorder::RunProgressRecorder(std::string runs_folder,
                                          std::chrono::milliseconds min_interval,
                                          std::chrono::milliseconds heartbeat)
     : runs_folder_(std::move(runs_folder)), min_interval_(min_interval), heartbeat_(heartbeat) {
-  document_ = {{"format_version", kRunProgressFormatVersion},
-               {"run", ""},
-               {"state", "running"},
-               {"agent_0", {{"host", HostName()}, {"pid", static_cast<int64_t>(::getpid())}}},
-               {"started", UnixTimeMs()},
-               {"updated", UnixTimeMs()},
-               {"elapsed_seconds", 0.0},
-               {"project", ""},
-               {"dus_count", 0},
-               {"dus", Json::array()},
-               {"subnets", Json::array()},
-               {"baseline_progress", nullptr},
-               {"notes", Json::array()},
-               {"composed", nullptr},
-               {"baseline", nullptr},
-               {"error", nullptr}};
+  document_.agent_0_host = HostName();
+  document_.agent_0_pid = static_cast<int64_t>(::getpid());
+  document_.started_ms = UnixTimeMs();
+  document_.updated_ms = document_.started_ms;
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -127,18 +86,18 @@ void RunProgressRecorder::OnEvent(const WireArguments& event) {
   if (finished_) return;
   const std::string run = StringArgument(event, "run");
   if (path_.empty() && !run.empty()) {
-    document_["run"] = run;
+    document_.run = run;
     path_ = runs_folder_ + "/" + run + ".json";
   }
-  document_["elapsed_seconds"] = NumberArgument(event, "elapsed_seconds", 0);
+  document_.elapsed_seconds = NumberArgument(event, "elapsed_seconds", 0);
   const std::string kind = StringArgument(event, "event");
   if (kind == "start") {
-    document_["project"] = StringArgument(event, "project");
-    document_["dus_count"] = static_cast<int64_t>(NumberArgument(event, "dus", 0));
+    document_.project = StringArgument(event, "project");
+    document_.dus_count = static_cast<int64_t>(NumberArgument(event, "dus", 0));
   } else if (kind == "du") {
     FoldDuEvent(document_, event);
   } else if (kind == "note") {
-    Json& notes = document_["notes"];
+    Json& notes = document_.notes;
     notes.push_back(StringArgument(event, "message"));
     if (notes.size() > kMaxRunProgressNotes) notes.erase(notes.begin());
   } else if (kind == "baseline") {
@@ -146,7 +105,7 @@ void RunProgressRecorder::OnEvent(const WireArguments& event) {
     for (const auto& [key, value] : event) {
       if (key != "event" && key != "run") progress[key] = WireValueJson(value);
     }
-    document_["baseline_progress"] = std::move(progress);
+    document_.baseline_progress = std::move(progress);
   }
   dirty_ = true;
   wake_.notify_one();
@@ -160,12 +119,12 @@ void RunProgressRecorder::Finish(const std::string& state, const std::string& er
     std::lock_guard<std::mutex> lock(mutex_);
     if (finished_) return;
     finished_ = true;
-    document_["state"] = state;
-    document_["error"] = error.empty() ? Json() : Json(error);
-    document_["composed"] = composed;
-    document_["baseline"] = baseline;
-    document_["updated"] = UnixTimeMs();
-    document = document_;
+    document_.state = state;
+    document_.error = error;
+    document_.composed = composed;
+    document_.baseline = baseline;
+    document_.updated_ms = UnixTimeMs();
+    document = ToJson(document_);
     path = path_;
     wake_.notify_one();
   }
@@ -175,7 +134,7 @@ void RunProgressRecorder::Finish(const std::string& state, const std::string& er
 
 Json RunProgressRecorder::Document() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return document_;
+  return ToJson(document_);
 }
 
 void RunProgressRecorder::WriterLoop() {
@@ -198,8 +157,8 @@ void RunProgressRecorder::WriterLoop() {
       last_write = Clock::now();
       continue;
     }
-    document_["updated"] = UnixTimeMs();
-    Json document = document_;
+    document_.updated_ms = UnixTimeMs();
+    Json document = ToJson(document_);
     const std::string path = path_;
     dirty_ = false;
     last_write = Clock::now();

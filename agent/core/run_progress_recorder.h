@@ -1,11 +1,11 @@
-// distributed/runs/<run>.json: a run in progress as the dashboard shows it. Agent 0 folds the
+// Writes distributed/runs/<run>.json (shared/formats/run_progress.h). Agent 0 folds the
 // coordinator's events (agent/runtime/run_coordinator.h) into one document: every DU's state
 // and agent, every subnet's per-epoch history (loss, accuracy, validation), the latest notes.
 // The file is rewritten from the recorder's own thread, at most once per `min_interval` and
 // at least every `heartbeat` (so a reader can tell a stalled run: "updated" changes, judged
 // on the reader's own clock), so a slow shared folder never slows the run. The final write
 // says "done" or "failed". "agent_0" names the process writing it ({host, pid}); agent 0 at
-// its next start marks runs it left "running" as failed (MarkAbandonedRuns).
+// its next start marks runs it left "running" as failed (MarkAbandonedRuns, in the format).
 #pragma once
 
 #include <chrono>
@@ -16,22 +16,11 @@
 #include <thread>
 #include <vector>
 
+#include "shared/formats/run_progress.h"
 #include "shared/json_io.h"
 #include "shared/wire/wire_message.h"
 
 namespace cloudbook {
-
-inline constexpr int kRunProgressFormatVersion = 1;
-inline constexpr size_t kMaxRunProgressNotes = 20;
-
-// Why a run found "running" by agent 0's next start failed.
-inline constexpr const char* kAbandonedRunError = "agent 0 stopped during the run";
-
-// Rewrites every distributed/runs/<run>.json still "running" as "failed" with
-// kAbandonedRunError. Called by agent 0 when it starts, before it takes any run (one agent 0
-// per project, so such a run has no writer left). Returns the runs marked; a file that does
-// not read or write is logged and skipped.
-std::vector<std::string> MarkAbandonedRuns(const std::string& runs_folder);
 
 class RunProgressRecorder {
  public:
@@ -62,7 +51,7 @@ class RunProgressRecorder {
   const std::chrono::milliseconds heartbeat_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  Json document_;
+  RunProgress document_;
   std::string path_;  // "" until the first event names the run
   bool dirty_ = false;
   bool finished_ = false;

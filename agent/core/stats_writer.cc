@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "agent/core/agent_paths.h"
-#include "agent/core/announcement.h"
+#include "shared/formats/announcement.h"
+#include "shared/project_layout.h"
 
 namespace cloudbook {
 
@@ -16,50 +16,40 @@ double Rounded(double value, double step) {
 
 }  // namespace
 
-Json StatsJson(const std::string& agent_id, int64_t time_ms, const SystemSample& before,
-               const SystemSample& after, const std::vector<DuProgress>& dus,
-               const PeerLivenessView& peers) {
-  Json peer_list = Json::object();
-  for (const auto& [id, alive] : peers) {
-    peer_list[id] = {{"alive", alive}, {"last_heard_ms", alive ? Json(time_ms) : Json(nullptr)}};
+AgentStats SampleStats(const std::string& agent_id, int64_t time_ms, const SystemSample& before,
+                       const SystemSample& after, const std::vector<DuProgress>& dus,
+                       const PeerLivenessView& peers) {
+  AgentStats stats;
+  stats.id = agent_id;
+  stats.time_ms = time_ms;
+  stats.interval_s =
+      Rounded(std::chrono::duration<double>(after.time - before.time).count(), 0.001);
+  stats.process_cpu_percent = Rounded(ProcessCpuPercent(before, after), 0.1);
+  stats.process_rss_bytes = static_cast<int64_t>(after.rss_bytes);
+  stats.machine_cpu_percent = Rounded(MachineCpuPercent(before, after), 0.1);
+  stats.memory_total_bytes = static_cast<int64_t>(after.memory.total_bytes);
+  stats.memory_available_bytes = static_cast<int64_t>(after.memory.available_bytes);
+  stats.rx_bytes = static_cast<int64_t>(after.network.rx);
+  stats.tx_bytes = static_cast<int64_t>(after.network.tx);
+  stats.loopback_rx_bytes = static_cast<int64_t>(after.network.loopback_rx);
+  stats.loopback_tx_bytes = static_cast<int64_t>(after.network.loopback_tx);
+  for (DuProgress du : dus) {
+    du.samples_per_second = Rounded(du.samples_per_second, 0.01);
+    stats.dus.push_back(du);
   }
-  Json du_list = Json::array();
-  for (const DuProgress& du : dus) {
-    du_list.push_back({{"du", du.du},
-                       {"epoch", du.epoch},
-                       {"loss", std::isfinite(du.loss) ? Json(du.loss) : Json(nullptr)},
-                       {"samples_per_second", Rounded(du.samples_per_second, 0.01)}});
-  }
-  const double interval_s = std::chrono::duration<double>(after.time - before.time).count();
-  return {{"format_version", kStatsFormatVersion},
-          {"id", agent_id},
-          {"time", time_ms},
-          {"interval_s", Rounded(interval_s, 0.001)},
-          {"process",
-           {{"cpu_percent", Rounded(ProcessCpuPercent(before, after), 0.1)},
-            {"rss_bytes", after.rss_bytes}}},
-          {"machine",
-           {{"cpu_percent", Rounded(MachineCpuPercent(before, after), 0.1)},
-            {"memory_total_bytes", after.memory.total_bytes},
-            {"memory_available_bytes", after.memory.available_bytes}}},
-          {"network",
-           {{"rx_bytes", after.network.rx},
-            {"tx_bytes", after.network.tx},
-            {"loopback_rx_bytes", after.network.loopback_rx},
-            {"loopback_tx_bytes", after.network.loopback_tx}}},
-          {"dus", du_list},
-          {"peers", peer_list}};
+  for (const auto& [id, alive] : peers) stats.peers[id] = {alive, alive ? time_ms : 0};
+  return stats;
 }
 
 StatsWriter::StatsWriter(std::string distributed_folder, std::string agent_id)
     : distributed_folder_(std::move(distributed_folder)),
       agent_id_(std::move(agent_id)),
-      path_(StatsPath(distributed_folder_, agent_id_)),
+      path_(SharedFolderLayout(distributed_folder_).stats_file(agent_id_)),
       previous_(TakeSystemSample()) {}
 
 Status StatsWriter::Write(const std::vector<DuProgress>& dus, const PeerLivenessView& peers) {
   const SystemSample current = TakeSystemSample();
-  const Json json = StatsJson(agent_id_, UnixTimeMs(), previous_, current, dus, peers);
+  const Json json = ToJson(SampleStats(agent_id_, UnixTimeMs(), previous_, current, dus, peers));
   previous_ = current;
   return WriteJsonFileAtomically(path_, json);
 }

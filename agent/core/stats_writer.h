@@ -1,7 +1,7 @@
-// distributed/stats/<id>.json, rewritten every stats interval by the agent (its one writer,
-// atomically): process CPU and memory, machine CPU and memory, network bytes, and per-DU
-// training progress supplied by the DU runtime. The file name is exactly <id>.json: the
-// dashboard reads that name.
+// Writes distributed/stats/<id>.json (shared/formats/agent_stats.h) every stats interval (the
+// agent is its one writer, atomically): process CPU and memory, machine CPU and memory,
+// network bytes, and per-DU training progress supplied by the DU runtime. Not thread-safe:
+// the agent's main loop owns it.
 #pragma once
 
 #include <map>
@@ -9,29 +9,20 @@
 #include <vector>
 
 #include "agent/core/system_sampler.h"
-#include "shared/json_io.h"
+#include "shared/formats/agent_stats.h"
 #include "shared/status.h"
 
 namespace cloudbook {
-
-inline constexpr int kStatsFormatVersion = 1;
-
-struct DuProgress {
-  int du = 0;
-  int epoch = 0;
-  double loss = 0;
-  double samples_per_second = 0;
-};
 
 // Peer id -> whether this agent hears its ZeroMQ heartbeats now. Published so that the
 // deployer can tell a silent announcement from a dead agent (docs/deployer.md).
 using PeerLivenessView = std::map<std::string, bool>;
 
-// The stats document for the interval between two samples. "peers": {id: {"alive": bool,
-// "last_heard_ms": time_ms when alive, else null}}.
-Json StatsJson(const std::string& agent_id, int64_t time_ms, const SystemSample& before,
-               const SystemSample& after, const std::vector<DuProgress>& dus,
-               const PeerLivenessView& peers = {});
+// The stats for the interval between two samples (shared/formats/agent_stats.h), figures
+// rounded as written.
+AgentStats SampleStats(const std::string& agent_id, int64_t time_ms, const SystemSample& before,
+                       const SystemSample& after, const std::vector<DuProgress>& dus,
+                       const PeerLivenessView& peers = {});
 
 class StatsWriter {
  public:

@@ -14,15 +14,14 @@
 #include <mutex>
 #include <thread>
 
-#include "agent/core/agent_config.h"
-#include "agent/core/agent_id.h"
-#include "agent/core/agent_paths.h"
 #include "agent/core/control_channel.h"
-#include "agent/core/pid_file.h"
 #include "agent/launcher/run_progress_view.h"
 #include "agent/launcher/run_summary.h"
 #include "fs_adapters/open_shared_folder.h"
 #include "shared/command_line.h"
+#include "shared/formats/agent_config.h"
+#include "shared/formats/agent_id.h"
+#include "shared/formats/pid_file.h"
 #include "shared/json_io.h"
 #include "shared/project_layout.h"
 #include "shared/shared_files.h"
@@ -146,16 +145,17 @@ int main(int argc, char** argv) {
   }
   auto control = ReadControlFile(project_folder, agent_id);
   if (!control.ok()) return Fail(kExitNotReady, control.status().message());
-  // Running means holding its pid file's lock (agent/core/pid_file.h): a pid in a stale
+  // Running means holding its pid file's lock (shared/formats/pid_file.h): a pid in a stale
   // control file may belong to another program by now.
-  auto holder = ReadPidFileState(PidFilePath(project_folder, agent_id));
+  auto holder = ReadPidFileState(ProjectLayout(project_folder).agent_pid_file(agent_id));
   if (!holder.ok()) return Fail(kExitNotReady, holder.status().message());
   if (!holder->running || holder->pid != control->pid) {
     return Fail(kExitNotReady,
                 agent_id + " is not running (" +
                     (holder->running ? "it runs as pid " + std::to_string(holder->pid) +
                                            " but has not written its control file yet"
-                                     : "no process holds " + PidFilePath(project_folder, agent_id) +
+                                     : "no process holds " +
+                                           ProjectLayout(project_folder).agent_pid_file(agent_id) +
                                            "; the control file's pid " +
                                            std::to_string(control->pid) + " is not agent 0") +
                     "): launch it with cloudbook-agent launch --project-folder " + project_folder +
@@ -165,7 +165,8 @@ int main(int argc, char** argv) {
   // drops it when that process dies). Agent 0 would refuse a second run too, but a second
   // launcher never reaches it: both carry agent 0's key and id, and its ROUTER ignores a
   // second connection under an id already connected.
-  const std::string lock_path = LocalAgentsFolder(project_folder) + "/" + agent_id + ".run.pid";
+  const std::string lock_path =
+      ProjectLayout(project_folder).agents_local() + "/" + agent_id + ".run.pid";
   auto run_lock = AcquirePidFile(lock_path);
   if (!run_lock.ok()) return Fail(kExitNotReady, run_lock.status().message());
   if (!run_lock->lock) {

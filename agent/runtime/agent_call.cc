@@ -6,13 +6,13 @@
 #include <chrono>
 #include <sstream>
 
-#include "agent/core/agent_config.h"
-#include "agent/core/agent_paths.h"
-#include "agent/core/announcement.h"
-#include "agent/core/grant.h"
-#include "agent/core/pid_file.h"
 #include "agent/runtime/project_heartbeat.h"
 #include "agent/transport/peer_transport.h"
+#include "shared/formats/agent_config.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/grant.h"
+#include "shared/formats/pid_file.h"
+#include "shared/project_layout.h"
 
 namespace cloudbook {
 
@@ -25,7 +25,7 @@ milliseconds Millis(double seconds) { return milliseconds(static_cast<int64_t>(s
 Status AnnounceCaller(const AgentConfig& config, const std::string& endpoint, AgentRunState state) {
   Announcement announcement;
   announcement.id = config.id;
-  announcement.grant = GrantName(config.grant);
+  announcement.grant = config.grant;
   announcement.host = HostName();
   announcement.endpoint = endpoint;
   announcement.curve_public_key = config.plaintext ? "" : config.curve.public_key;
@@ -63,7 +63,7 @@ Result<AgentCallResult> CallAgent(const AgentCallOptions& options,
                       ReadAgentConfig(options.project_folder, options.agent_id));
   // A launched agent owns its id on the network (one connection per id) and its announcement:
   // calling under that id would replace both.
-  auto running = ReadPidFileState(PidFilePath(options.project_folder, config.id));
+  auto running = ReadPidFileState(ProjectLayout(options.project_folder).agent_pid_file(config.id));
   if (running.ok() && running->running) {
     return Status::InvalidArgument(
         "agent " + config.id + " is launched (pid " + std::to_string(running->pid) +
@@ -83,8 +83,9 @@ Result<AgentCallResult> CallAgent(const AgentCallOptions& options,
   std::map<std::string, std::string> ids_by_key;
   for (const Announcement& a : scan.valid) ids_by_key[a.curve_public_key] = a.id;
 
-  CB_ASSIGN_OR_RETURN(const ProjectConfig project,
-                      LoadProjectConfigOrDefaults(ProjectConfigPath(config.distributed_folder)));
+  CB_ASSIGN_OR_RETURN(
+      const ProjectConfig project,
+      LoadProjectConfigOrDefaults(SharedFolderLayout(config.distributed_folder).config_file()));
   PeerTransportOptions transport_options;
   ApplyProjectHeartbeat(project, &transport_options);
   transport_options.agent_id = config.id;

@@ -8,14 +8,14 @@
 #include <condition_variable>
 #include <thread>
 
-#include "agent/core/agent_id.h"
-#include "agent/core/announcement.h"
 #include "agent/core/control_channel.h"
 #include "agent/core/run_progress_recorder.h"
 #include "agent/runtime/project_heartbeat.h"
 #include "agent/transport/invoke_context.h"
-#include "shared/assignment.h"
-#include "shared/du_files.h"
+#include "shared/formats/agent_id.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/assignment.h"
+#include "shared/formats/du_files.h"
 #include "shared/project_layout.h"
 
 namespace cloudbook {

@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "agent/core/agent_services.h"
-#include "agent/core/announcement_watch.h"
 #include "agent/runtime/announced_keys.h"
 #include "agent/runtime/du_runtime.h"
 #include "agent/runtime/run_coordinator.h"
 #include "agent/transport/peer_transport.h"
+#include "shared/formats/announcement_watch.h"
 
 namespace cloudbook {
 

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "shared/data/project_data.h"
-#include "shared/du_files.h"
+#include "shared/formats/du_files.h"
 #include "shared/nn/subnet_training.h"
 #include "shared/project_layout.h"
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "agent/transport/peer_transport_options.h"
-#include "shared/project_config.h"
+#include "shared/formats/project_config.h"
 
 namespace cloudbook {
 

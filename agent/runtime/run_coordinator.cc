@@ -12,11 +12,11 @@
 #include <thread>
 #include <vector>
 
-#include "shared/assignment.h"
 #include "shared/clock.h"
 #include "shared/composed_score.h"
 #include "shared/data/project_data.h"
-#include "shared/du_files.h"
+#include "shared/formats/assignment.h"
+#include "shared/formats/du_files.h"
 #include "shared/project_layout.h"
 
 namespace cloudbook {

@@ -7,10 +7,10 @@
 #include <utility>
 
 #include "agent/transport/command_queue.h"
-#include "agent/transport/curve_keys.h"
 #include "agent/transport/peer_liveness.h"
 #include "agent/transport/pending_call.h"
 #include "agent/transport/transport_loop.h"
+#include "shared/formats/curve_keys.h"
 
 namespace cloudbook {
 namespace {

@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "agent/transport/curve_keys.h"
+#include "shared/formats/curve_keys.h"
 #include "shared/status.h"
 #include "shared/wire/wire_message.h"
 

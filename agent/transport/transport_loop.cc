@@ -13,11 +13,11 @@
 #include <set>
 #include <zmq_addon.hpp>
 
-#include "agent/transport/curve_keys.h"
 #include "agent/transport/error_reply.h"
 #include "agent/transport/invoke_context.h"
 #include "agent/transport/pending_call.h"
 #include "shared/clock.h"
+#include "shared/formats/curve_keys.h"
 #include "shared/wire/wire_chunks.h"
 
 namespace cloudbook {

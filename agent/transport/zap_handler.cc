@@ -6,7 +6,7 @@
 #include <array>
 #include <utility>
 
-#include "agent/transport/curve_keys.h"
+#include "shared/formats/curve_keys.h"
 
 namespace cloudbook {
 namespace {

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "shared/checkpoint_header.h"
+#include "shared/formats/checkpoint_header.h"
 #include "shared/nn/net.h"
 #include "shared/nn/subnet_training.h"
 #include "shared/status.h"

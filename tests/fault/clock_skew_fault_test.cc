@@ -14,10 +14,10 @@
 #include <chrono>
 #include <regex>
 
-#include "agent/core/announcement_watch.h"
 #include "agent/core/control_channel.h"
 #include "agent/core/run_progress_recorder.h"
 #include "shared/clock.h"
+#include "shared/formats/announcement_watch.h"
 #include "shared/json_io.h"
 #include "tests/fault/fault_checks.h"
 #include "tests/integration/agent_process.h"

@@ -8,7 +8,7 @@
 
 #include <regex>
 
-#include "shared/assignment.h"
+#include "shared/formats/assignment.h"
 #include "tests/fault/fault_checks.h"
 #include "tests/integration/agent_process.h"
 

@@ -7,7 +7,7 @@
 
 #include <regex>
 
-#include "shared/assignment.h"
+#include "shared/formats/assignment.h"
 #include "shared/json_io.h"
 #include "tests/fault/fault_checks.h"
 #include "tests/integration/agent_process.h"

@@ -20,7 +20,7 @@
 #include <regex>
 #include <thread>
 
-#include "shared/assignment.h"
+#include "shared/formats/assignment.h"
 #include "shared/json_io.h"
 #include "tests/fault/fault_checks.h"
 #include "tests/fault/network_faults.h"

@@ -2,7 +2,7 @@
 // and versions could go backwards (a fresh deployer after `rm assignment.json` started at 1
 // while checkpoints carried 2 and 3), wedging every later run on "superseded". Real deployer
 // and agent processes; checkpoints are written by hand in the checkpoint format's header
-// (shared/checkpoint_header.h) so that no training is needed to reach those states.
+// (shared/formats/checkpoint_header.h) so that no training is needed to reach those states.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,7 +11,7 @@
 #include <boost/filesystem.hpp>
 #include <string>
 
-#include "shared/deployer_lease.h"
+#include "shared/formats/deployer_lease.h"
 #include "tests/checkpoint_test_files.h"
 #include "tests/integration/deployer_fixture.h"
 

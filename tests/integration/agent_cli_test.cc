@@ -16,11 +16,11 @@
 #include <thread>
 #include <vector>
 
-#include "agent/core/agent_files.h"
-#include "agent/core/agent_keys.h"
-#include "agent/core/announcement.h"
-#include "agent/core/grant.h"
+#include "shared/formats/agent_keys.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/grant.h"
 #include "shared/json_io.h"
+#include "shared/private_files.h"
 #include "tests/integration/agent_process.h"
 #include "tests/test_support.h"
 
@@ -101,7 +101,7 @@ TEST_F(AgentCli, LaunchedAgentAnnouncesFollowsEditsAndStopsCleanly) {
       << "no valid running announcement within 10 s\n"
       << LaunchLog();
   const Announcement running = *ReadAnnouncement(id);
-  EXPECT_EQ(running.grant, "LOW");
+  EXPECT_EQ(running.grant, Grant::kLow);
   EXPECT_EQ(running.capacity.cores, 1);
   EXPECT_GT(running.capacity.gflops, 0);
   EXPECT_EQ(running.pid, pid);
@@ -196,7 +196,7 @@ TEST_F(AgentCli, ListShowsOtherMachinesAgentsAndIgnoresTamperedAnnouncements) {
   const auto keys = *GenerateSigningKeyPair();
   Announcement remote;
   remote.id = "agent-remote-node-0001";
-  remote.grant = "MEDIUM";
+  remote.grant = Grant::kMedium;
   remote.host = "workstation";
   remote.endpoint = "tcp://10.0.0.2:5550";
   remote.curve_public_key = GenerateCurveKeyPair()->public_key;
@@ -241,7 +241,7 @@ TEST_F(AgentCli, ListPrintsHostileNamesAndReasonsEscaped) {
   const auto keys = *GenerateSigningKeyPair();
   Announcement hostile;
   hostile.id = "agent-hostile-node-0004";
-  hostile.grant = "LOW";
+  hostile.grant = Grant::kLow;
   hostile.host = "desk\x1b[31m";
   hostile.endpoint = "tcp://10.0.0.2:5550";
   hostile.curve_public_key = GenerateCurveKeyPair()->public_key;

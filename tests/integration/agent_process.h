@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "agent/core/agent_files.h"
-#include "agent/core/announcement.h"
+#include "shared/formats/announcement.h"
+#include "shared/private_files.h"
 #include "tests/test_support.h"
 
 extern char** environ;

@@ -3,11 +3,11 @@
 // and real files in the project's shared folder.
 #include <gtest/gtest.h>
 
-#include "agent/core/agent_config.h"
-#include "agent/core/announcement.h"
 #include "dashboard/dashboard_registry.h"
 #include "dashboard/project_watcher.h"
 #include "shared/clock.h"
+#include "shared/formats/agent_config.h"
+#include "shared/formats/announcement.h"
 #include "tests/integration/dashboard_fixture.h"
 
 namespace cloudbook::testing {
@@ -161,7 +161,7 @@ TEST_F(DashboardTest, OffLoopbackEveryCallNeedsTheToken) {
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   Announcement announcement;
   announcement.id = id;
-  announcement.grant = "LOW";
+  announcement.grant = Grant::kLow;
   announcement.host = HostName();
   announcement.endpoint = "tcp://127.0.0.1:5550";
   announcement.curve_public_key = config->curve.public_key;
@@ -204,7 +204,7 @@ TEST_F(DashboardTest, OffersAnotherMachinesDashboardOnlyWhenItsAgentSignedIt) {
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   Announcement announcement;
   announcement.id = id;
-  announcement.grant = "LOW";
+  announcement.grant = Grant::kLow;
   announcement.host = "desk";
   announcement.endpoint = "tcp://127.0.0.2:5550";
   announcement.curve_public_key = config->curve.public_key;

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/agent_paths.h"
-#include "agent/core/pid_file.h"
+#include "shared/formats/pid_file.h"
 #include "shared/json_io.h"
+#include "shared/project_layout.h"
 #include "tests/integration/agent_process.h"
 
 namespace cloudbook::testing {
@@ -23,7 +23,8 @@ class DashboardTest : public AgentProcessTest {
  protected:
   void TearDown() override {
     for (const std::string& id : launched_) {
-      Result<PidFileState> state = ReadPidFileState(PidFilePath(project_.path(), id));
+      Result<PidFileState> state =
+          ReadPidFileState(ProjectLayout(project_.path()).agent_pid_file(id));
       if (state.ok() && state->running && state->pid > 0) ::kill(state->pid, SIGKILL);
     }
     AgentProcessTest::TearDown();

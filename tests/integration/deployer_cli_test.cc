@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "shared/assignment.h"
+#include "shared/formats/assignment.h"
 #include "tests/integration/deployer_fixture.h"
 #include "tests/test_support.h"
 

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "shared/assignment.h"
+#include "shared/formats/assignment.h"
 #include "tests/integration/agent_process.h"
 #include "tests/test_support.h"
 

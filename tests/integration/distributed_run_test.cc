@@ -9,8 +9,8 @@
 #include <set>
 #include <sstream>
 
-#include "agent/core/agent_config.h"
-#include "shared/assignment.h"
+#include "shared/formats/agent_config.h"
+#include "shared/formats/assignment.h"
 #include "shared/json_io.h"
 #include "tests/integration/agent_process.h"
 #include "tests/local_mode_reference.h"

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/announcement.h"
-#include "shared/assignment.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/assignment.h"
 #include "shared/json_io.h"
 #include "tests/integration/agent_process.h"
 #include "tests/integration/netns_hosts.h"

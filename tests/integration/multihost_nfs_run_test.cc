@@ -14,7 +14,7 @@
 #include <iostream>
 #include <set>
 
-#include "shared/assignment.h"
+#include "shared/formats/assignment.h"
 #include "shared/json_io.h"
 #include "tests/integration/multihost_nfs_fixture.h"
 #include "tests/test_support.h"

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <iostream>
 
-#include "shared/assignment.h"
+#include "shared/formats/assignment.h"
 #include "shared/json_io.h"
 #include "tests/integration/multihost_fixture.h"
 #include "tests/test_support.h"

@@ -10,10 +10,10 @@
 #include <memory>
 #include <sstream>
 
-#include "agent/core/announcement.h"
 #include "fs_adapters/open_shared_folder.h"
-#include "shared/assignment.h"
 #include "shared/atomic_file.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/assignment.h"
 #include "shared/json_io.h"
 #include "shared/shared_files.h"
 #include "shared/shared_folder_mounts.h"

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/agent_keys.h"
-#include "agent/core/announcement.h"
-#include "shared/assignment.h"
+#include "shared/formats/agent_keys.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/assignment.h"
 #include "shared/json_io.h"
 #include "tests/integration/agent_process.h"
 #include "tests/test_support.h"

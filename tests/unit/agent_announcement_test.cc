@@ -6,10 +6,10 @@
 
 #include <boost/filesystem.hpp>
 
-#include "agent/core/agent_keys.h"
-#include "agent/core/agent_paths.h"
-#include "agent/core/announcement.h"
+#include "shared/formats/agent_keys.h"
+#include "shared/formats/announcement.h"
 #include "shared/printable.h"
+#include "shared/project_layout.h"
 #include "tests/test_support.h"
 
 namespace cloudbook {
@@ -23,7 +23,7 @@ class Announcements : public ::testing::Test {
   void SetUp() override {
     keys_ = *GenerateSigningKeyPair();
     announcement_.id = "agent-brisk-otter-3fa2";
-    announcement_.grant = "MEDIUM";
+    announcement_.grant = Grant::kMedium;
     announcement_.host = "laptop";
     announcement_.endpoint = "tcp://192.168.1.20:5551";
     announcement_.curve_public_key = GenerateCurveKeyPair()->public_key;
@@ -37,7 +37,9 @@ class Announcements : public ::testing::Test {
     announcement_.dus = {1, 3};
   }
 
-  std::string Path(const std::string& id) const { return AnnouncementPath(folder_.path(), id); }
+  std::string Path(const std::string& id) const {
+    return SharedFolderLayout(folder_.path()).announcement_file(id);
+  }
 
   void Write() {
     ASSERT_TRUE(WriteAnnouncement(folder_.path(), announcement_, keys_.secret_key).ok());
@@ -73,7 +75,7 @@ TEST_F(Announcements, RoundTripWithAValidSignature) {
   EXPECT_TRUE(scan.ignored.empty());
   const Announcement& read = scan.valid[0];
   EXPECT_EQ(read.id, announcement_.id);
-  EXPECT_EQ(read.grant, "MEDIUM");
+  EXPECT_EQ(read.grant, Grant::kMedium);
   EXPECT_EQ(read.host, "laptop");
   EXPECT_EQ(read.endpoint, announcement_.endpoint);
   EXPECT_EQ(read.curve_public_key, announcement_.curve_public_key);
@@ -103,7 +105,8 @@ TEST_F(Announcements, RewritingReplacesTheFileAtomically) {
   EXPECT_EQ(scan.valid[0].sequence, 13u);
   EXPECT_EQ(scan.valid[0].status, AgentRunState::kStopping);
   int files = 0;
-  for (fs::directory_iterator it(AnnouncementsFolder(folder_.path())), end; it != end; ++it) {
+  for (fs::directory_iterator it(SharedFolderLayout(folder_.path()).announcements()), end;
+       it != end; ++it) {
     ++files;
   }
   EXPECT_EQ(files, 1);  // no temporaries left
@@ -150,7 +153,7 @@ TEST_F(Announcements, OversizedFilesAreNotRead) {
 }
 
 TEST_F(Announcements, GarbageWrongTypesAndVersionsAreIgnoredWithTheReason) {
-  fs::create_directories(AnnouncementsFolder(folder_.path()));
+  fs::create_directories(SharedFolderLayout(folder_.path()).announcements());
   testing::WriteFile(Path(announcement_.id), "{\"id\": \"agent-");
   EXPECT_NE(IgnoredReason().find("bad JSON"), std::string::npos);
   testing::WriteFile(Path(announcement_.id), std::string("\x00\xff\xfe garbage", 12));
@@ -199,10 +202,11 @@ TEST_F(Announcements, AKeyOtherThanTheLocalConfigsIsIgnored) {
 
 TEST_F(Announcements, OtherFilesAreSortedOutAndGoodOnesStillRead) {
   Write();
-  testing::WriteFile(AnnouncementsFolder(folder_.path()) + "/.agent-x.json.tmp-12ab", "{");
-  testing::WriteFile(AnnouncementsFolder(folder_.path()) + "/notes.txt", "hello");
-  testing::WriteFile(AnnouncementsFolder(folder_.path()) + "/bad name!.json", "{}");
-  fs::create_directories(AnnouncementsFolder(folder_.path()) + "/folder.json");
+  testing::WriteFile(SharedFolderLayout(folder_.path()).announcements() + "/.agent-x.json.tmp-12ab",
+                     "{");
+  testing::WriteFile(SharedFolderLayout(folder_.path()).announcements() + "/notes.txt", "hello");
+  testing::WriteFile(SharedFolderLayout(folder_.path()).announcements() + "/bad name!.json", "{}");
+  fs::create_directories(SharedFolderLayout(folder_.path()).announcements() + "/folder.json");
   const AnnouncementScan scan = ReadAnnouncements(folder_.path());
   ASSERT_EQ(scan.valid.size(), 1u);
   EXPECT_EQ(scan.ignored.size(), 3u);  // the hidden temporary is skipped silently

@@ -9,16 +9,16 @@
 #include <set>
 
 #include "agent/core/agent_commands.h"
-#include "agent/core/agent_config.h"
-#include "agent/core/agent_files.h"
-#include "agent/core/agent_id.h"
-#include "agent/core/agent_keys.h"
-#include "agent/core/agent_paths.h"
-#include "agent/core/announcement.h"
-#include "agent/core/grant.h"
-#include "agent/core/host_address.h"
-#include "agent/core/pid_file.h"
 #include "agent/core/port_reservation.h"
+#include "shared/formats/agent_config.h"
+#include "shared/formats/agent_id.h"
+#include "shared/formats/agent_keys.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/grant.h"
+#include "shared/formats/pid_file.h"
+#include "shared/host_address.h"
+#include "shared/private_files.h"
+#include "shared/project_layout.h"
 #include "tests/test_support.h"
 
 namespace cloudbook {
@@ -185,7 +185,7 @@ class AgentProject : public ::testing::Test {
 TEST_F(AgentProject, CreateWritesAPrivateConfigWithKeys) {
   const std::string id = CreateOrDie(Grant::kMedium);
   const std::string path = project_.Join("agents/" + id + ".json");
-  EXPECT_EQ(LocalConfigPath(project_.path(), id), path);
+  EXPECT_EQ(ProjectLayout(project_.path()).agent_config_file(id), path);
   EXPECT_EQ(FileMode(path), 0600);
   EXPECT_EQ(FileMode(project_.Join("agents")), 0700);
   auto config = ReadAgentConfig(project_.path(), id);
@@ -278,7 +278,7 @@ TEST_F(AgentProject, AgentZeroAnnouncedByAnotherMachineBlocksCreation) {
   auto keys = GenerateSigningKeyPair();
   Announcement remote;
   remote.id = "agent-0";
-  remote.grant = "HIGH";
+  remote.grant = Grant::kHigh;
   remote.host = "workstation";
   remote.endpoint = "tcp://10.0.0.2:5550";
   remote.curve_public_key = GenerateCurveKeyPair()->public_key;
@@ -333,7 +333,7 @@ TEST_F(AgentProject, EditRewritesTheConfigOfAStoppedAgent) {
   EXPECT_EQ(after->grant, Grant::kHigh);
   EXPECT_EQ(after->base_port, 7000);
   EXPECT_EQ(after->signing.secret_key, before["signing"]["secret_key"]);
-  EXPECT_EQ(FileMode(LocalConfigPath(project_.path(), id)), 0600);
+  EXPECT_EQ(FileMode(ProjectLayout(project_.path()).agent_config_file(id)), 0600);
 
   edit.grant = Grant::kLow;
   edit.device = DeviceChoice::kCuda;  // LOW cannot use the GPU
@@ -348,7 +348,7 @@ TEST_F(AgentProject, DeleteRefusesARunningAgentAndRemovesItsFilesOtherwise) {
   auto config = ReadAgentConfig(project_.path(), id);
   Announcement own;
   own.id = id;
-  own.grant = "LOW";
+  own.grant = Grant::kLow;
   own.host = "here";
   own.endpoint = "tcp://127.0.0.1:5550";
   own.curve_public_key = config->curve.public_key;
@@ -357,22 +357,22 @@ TEST_F(AgentProject, DeleteRefusesARunningAgentAndRemovesItsFilesOtherwise) {
   own.time_ms = UnixTimeMs();
   own.pid = 1;
   ASSERT_TRUE(WriteAnnouncement(config->distributed_folder, own, config->signing.secret_key).ok());
-  testing::WriteFile(StatsPath(config->distributed_folder, id), "{}");
+  testing::WriteFile(SharedFolderLayout(config->distributed_folder).stats_file(id), "{}");
 
   {  // "running": this test process holds the agent's pid-file lock
-    auto lock = AcquirePidFile(PidFilePath(project_.path(), id));
+    auto lock = AcquirePidFile(ProjectLayout(project_.path()).agent_pid_file(id));
     ASSERT_TRUE(lock.ok() && lock->lock);
     const CommandOutcome refused = DeleteAgent(project_.path(), id);
     EXPECT_EQ(refused.exit_code(), kAgentExitState);
     EXPECT_NE(refused.message().find("is running"), std::string::npos) << refused.message();
     EXPECT_NE(refused.message().find("cloudbook-agent stop"), std::string::npos);
-    EXPECT_TRUE(fs::exists(LocalConfigPath(project_.path(), id)));
+    EXPECT_TRUE(fs::exists(ProjectLayout(project_.path()).agent_config_file(id)));
   }
   const CommandOutcome deleted = DeleteAgent(project_.path(), id);
   ASSERT_TRUE(deleted.ok()) << deleted.message();
-  EXPECT_FALSE(fs::exists(LocalConfigPath(project_.path(), id)));
-  EXPECT_FALSE(fs::exists(AnnouncementPath(config->distributed_folder, id)));
-  EXPECT_FALSE(fs::exists(StatsPath(config->distributed_folder, id)));
+  EXPECT_FALSE(fs::exists(ProjectLayout(project_.path()).agent_config_file(id)));
+  EXPECT_FALSE(fs::exists(SharedFolderLayout(config->distributed_folder).announcement_file(id)));
+  EXPECT_FALSE(fs::exists(SharedFolderLayout(config->distributed_folder).stats_file(id)));
   EXPECT_EQ(DeleteAgent(project_.path(), id).exit_code(), kAgentExitInvalidInput);
 }
 
@@ -381,7 +381,7 @@ TEST_F(AgentProject, DeleteLeavesAnAnnouncementSignedByAnotherKey) {
   auto stranger = GenerateSigningKeyPair();
   Announcement other;
   other.id = id;
-  other.grant = "LOW";
+  other.grant = Grant::kLow;
   other.host = "elsewhere";
   other.endpoint = "tcp://10.1.1.1:5550";
   other.curve_public_key = GenerateCurveKeyPair()->public_key;
@@ -390,7 +390,7 @@ TEST_F(AgentProject, DeleteLeavesAnAnnouncementSignedByAnotherKey) {
   other.pid = 7;
   ASSERT_TRUE(WriteAnnouncement(project_.Join("distributed"), other, stranger->secret_key).ok());
   ASSERT_TRUE(DeleteAgent(project_.path(), id).ok());
-  EXPECT_TRUE(fs::exists(AnnouncementPath(project_.Join("distributed"), id)));
+  EXPECT_TRUE(fs::exists(SharedFolderLayout(project_.Join("distributed")).announcement_file(id)));
 }
 
 TEST_F(AgentProject, StopOfAnAgentThatIsNotRunningIsAStateError) {

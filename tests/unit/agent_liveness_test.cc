@@ -9,10 +9,10 @@
 #include <map>
 #include <string>
 
-#include "agent/core/agent_keys.h"
-#include "agent/core/agent_paths.h"
-#include "agent/core/announcement.h"
 #include "deployer/peer_reports.h"
+#include "shared/formats/agent_keys.h"
+#include "shared/formats/announcement.h"
+#include "shared/project_layout.h"
 #include "tests/test_support.h"
 
 namespace cloudbook {
@@ -31,7 +31,7 @@ class LivenessRule : public ::testing::Test {
     if (!keys_.count(id)) keys_[id] = *GenerateSigningKeyPair();
     Announcement announcement;
     announcement.id = id;
-    announcement.grant = "MEDIUM";
+    announcement.grant = Grant::kMedium;
     announcement.host = "host";
     announcement.endpoint = "tcp://127.0.0.1:5551";
     announcement.plaintext = true;
@@ -50,12 +50,13 @@ class LivenessRule : public ::testing::Test {
               int64_t last_heard_ms) {
     Json peers = Json::object();
     if (!peer.empty()) peers[peer] = {{"alive", alive}, {"last_heard_ms", last_heard_ms}};
-    testing::WriteFile(StatsPath(folder_.path(), reporter), Json({{"format_version", 1},
-                                                                  {"id", reporter},
-                                                                  {"time", time_ms},
-                                                                  {"interval_s", 2.0},
-                                                                  {"peers", peers}})
-                                                                .dump());
+    testing::WriteFile(SharedFolderLayout(folder_.path()).stats_file(reporter),
+                       Json({{"format_version", 1},
+                             {"id", reporter},
+                             {"time", time_ms},
+                             {"interval_s", 2.0},
+                             {"peers", peers}})
+                           .dump());
   }
 
   // The state of `id` after one look at steady time `steady_s` (wall clock moves with it).
@@ -98,7 +99,7 @@ TEST_F(LivenessRule, LiveWhileNewSequencesArrive) {
   Announce("agent-x", 3, Wall(20));
   const AgentLiveness state = Look("agent-x", 24);
   EXPECT_EQ(state.state, Liveness::kLive) << state.why;
-  EXPECT_EQ(state.announcement.grant, "MEDIUM");
+  EXPECT_EQ(state.announcement.grant, Grant::kMedium);
 }
 
 TEST_F(LivenessRule, StaleButHeardByAnotherLiveAgentIsLive) {
@@ -177,8 +178,8 @@ TEST_F(LivenessRule, StoppingIsLostAtOnce) {
 TEST_F(LivenessRule, AMissingFileIsLostButAnUnreadableOneIsOnlySilence) {
   Meet({"agent-x", "agent-y"}, 0);
   EXPECT_EQ(Look("agent-x", 0).state, Liveness::kLive);
-  boost::filesystem::remove(AnnouncementPath(folder_.path(), "agent-x"));
-  testing::WriteFile(AnnouncementPath(folder_.path(), "agent-y"), "{ not json");
+  boost::filesystem::remove(SharedFolderLayout(folder_.path()).announcement_file("agent-x"));
+  testing::WriteFile(SharedFolderLayout(folder_.path()).announcement_file("agent-y"), "{ not json");
   const AgentLiveness gone = Look("agent-x", 1);
   EXPECT_EQ(gone.state, Liveness::kLost);
   EXPECT_NE(gone.why.find("removed"), std::string::npos) << gone.why;
@@ -248,13 +249,13 @@ TEST_F(LivenessRule, TheTimeoutIsAtLeastTwoAnnounceIntervals) {
 
 TEST_F(LivenessRule, MalformedStatsFilesAreIgnoredWithAReason) {
   Report("agent-0", Wall(0), "agent-x", true, Wall(0));
-  testing::WriteFile(StatsPath(folder_.path(), "agent-bad"), "[1, 2");
-  testing::WriteFile(StatsPath(folder_.path(), "agent-liar"),
+  testing::WriteFile(SharedFolderLayout(folder_.path()).stats_file("agent-bad"), "[1, 2");
+  testing::WriteFile(SharedFolderLayout(folder_.path()).stats_file("agent-liar"),
                      R"({"id": "agent-other", "time": 1})");
-  testing::WriteFile(StatsPath(folder_.path(), "agent-peers"),
+  testing::WriteFile(SharedFolderLayout(folder_.path()).stats_file("agent-peers"),
                      R"({"id": "agent-peers", "time": 1, "peers": {"agent-0": {"alive": 1}}})");
-  boost::filesystem::create_symlink(StatsPath(folder_.path(), "agent-0"),
-                                    StatsPath(folder_.path(), "agent-link"));
+  boost::filesystem::create_symlink(SharedFolderLayout(folder_.path()).stats_file("agent-0"),
+                                    SharedFolderLayout(folder_.path()).stats_file("agent-link"));
   const PeerReportScan scan = ReadPeerReports(folder_.path());
   ASSERT_EQ(scan.reports.size(), 1u);
   EXPECT_EQ(scan.reports[0].reporter, "agent-0");
@@ -262,7 +263,7 @@ TEST_F(LivenessRule, MalformedStatsFilesAreIgnoredWithAReason) {
   EXPECT_EQ(scan.reports[0].peers.at("agent-x").last_heard_ms, Wall(0));
   ASSERT_EQ(scan.ignored.size(), 4u);
   std::string reasons;
-  for (const IgnoredFile& ignored : scan.ignored) reasons += ignored.reason + "\n";
+  for (const IgnoredStatsFile& ignored : scan.ignored) reasons += ignored.reason + "\n";
   EXPECT_NE(reasons.find("not the file's name"), std::string::npos) << reasons;
   EXPECT_NE(reasons.find("symlink"), std::string::npos) << reasons;
   EXPECT_NE(reasons.find("alive"), std::string::npos) << reasons;

@@ -6,10 +6,10 @@
 #include <chrono>
 #include <cmath>
 
-#include "agent/core/agent_paths.h"
 #include "agent/core/stats_writer.h"
 #include "agent/core/system_sampler.h"
 #include "shared/json_io.h"
+#include "shared/project_layout.h"
 #include "tests/test_support.h"
 
 namespace cloudbook {
@@ -96,7 +96,8 @@ TEST(StatsWriter, WritesTheFileTheDashboardReads) {
   ScratchDir distributed;
   StatsWriter writer(distributed.path(), "agent-brisk-otter-3fa2");
   EXPECT_EQ(writer.path(), distributed.Join("stats/agent-brisk-otter-3fa2.json"));
-  EXPECT_EQ(StatsPath(distributed.path(), "agent-brisk-otter-3fa2"), writer.path());
+  EXPECT_EQ(SharedFolderLayout(distributed.path()).stats_file("agent-brisk-otter-3fa2"),
+            writer.path());
   ASSERT_TRUE(writer.Write({{2, 5, 0.4321, 1234.5678}, {4, 1, NAN, 0}}).ok());
   auto json = ReadJsonFile(writer.path());
   ASSERT_TRUE(json.ok()) << json.status().ToString();

@@ -34,9 +34,9 @@ PlanRequest Request(std::vector<PlannerDu> dus, std::vector<PlannerAgent> live) 
   return request;
 }
 
-const PlannerAgent kZero{"agent-0", "HIGH", 4, 40};
-const PlannerAgent kBee{"agent-bee", "MEDIUM", 2, 20};
-const PlannerAgent kCat{"agent-cat", "LOW", 1, 10};
+const PlannerAgent kZero{"agent-0", Grant::kHigh, 4, 40};
+const PlannerAgent kBee{"agent-bee", Grant::kMedium, 2, 20};
+const PlannerAgent kCat{"agent-cat", Grant::kLow, 1, 10};
 
 TEST(AssignmentPlanner, DuZeroGoesToAgentZeroAndEveryDuHasOneOwnerAndAReason) {
   const PlanResult result = PlanAssignment(Request(EqualDus(6), {kCat, kZero, kBee}));
@@ -70,8 +70,8 @@ TEST(AssignmentPlanner, BalancesExpectedFinishingTimeNotCounts) {
 TEST(AssignmentPlanner, LongestFirstOntoTheAgentThatFinishesSoonest) {
   // Two equal agents; DU 0 (cost 1) on agent 0. Longest first: 8 -> bee (0 < 1), 5 -> 0
   // (1+5=6 < 8), 4 -> 0? 6+4=10 vs 8+4=12: agent 0. 3 -> bee (11 < 13).
-  const PlannerAgent zero{"agent-0", "HIGH", 2, 10};
-  const PlannerAgent bee{"agent-bee", "HIGH", 2, 10};
+  const PlannerAgent zero{"agent-0", Grant::kHigh, 2, 10};
+  const PlannerAgent bee{"agent-bee", Grant::kHigh, 2, 10};
   const std::vector<PlannerDu> dus = {
       {0, 1 * kGflop}, {1, 3 * kGflop}, {2, 8 * kGflop}, {3, 5 * kGflop}, {4, 4 * kGflop}};
   const auto owners = Owners(PlanAssignment(Request(dus, {zero, bee})).assignment);
@@ -94,8 +94,8 @@ TEST(AssignmentPlanner, MoreDusThanAgentsAndOneAgentOnly) {
 }
 
 TEST(AssignmentPlanner, TheHighAgentWithMoreGflopsGetsMoreWork) {
-  const PlannerAgent high{"agent-high", "HIGH", 4, 80};
-  const PlannerAgent low{"agent-low", "LOW", 1, 20};
+  const PlannerAgent high{"agent-high", Grant::kHigh, 4, 80};
+  const PlannerAgent low{"agent-low", Grant::kLow, 1, 20};
   const PlanResult result = PlanAssignment(Request(EqualDus(11), {kZero, high, low}));
   const auto owners = Owners(result.assignment);
   EXPECT_GT(owners.at("agent-high").size(), owners.at("agent-low").size());
@@ -103,11 +103,11 @@ TEST(AssignmentPlanner, TheHighAgentWithMoreGflopsGetsMoreWork) {
 }
 
 TEST(AssignmentPlanner, WithoutGflopsCapacityIsCoresTimesGrantWeight) {
-  EXPECT_EQ(GrantWeight("HIGH"), 3);
-  EXPECT_EQ(GrantWeight("MEDIUM"), 2);
-  EXPECT_EQ(GrantWeight("LOW"), 1);
-  const PlannerAgent zero{"agent-0", "LOW", 1, 0};      // 1 x 1
-  const PlannerAgent high{"agent-high", "HIGH", 2, 0};  // 2 x 3
+  EXPECT_EQ(GrantWeight(Grant::kHigh), 3);
+  EXPECT_EQ(GrantWeight(Grant::kMedium), 2);
+  EXPECT_EQ(GrantWeight(Grant::kLow), 1);
+  const PlannerAgent zero{"agent-0", Grant::kLow, 1, 0};      // 1 x 1
+  const PlannerAgent high{"agent-high", Grant::kHigh, 2, 0};  // 2 x 3
   const auto capacities = EffectiveCapacities({zero, high});
   EXPECT_DOUBLE_EQ(capacities.at("agent-high").gflops / capacities.at("agent-0").gflops, 6);
   EXPECT_NE(capacities.at("agent-high").description.find("2 cores x HIGH"), std::string::npos)
@@ -118,17 +118,17 @@ TEST(AssignmentPlanner, WithoutGflopsCapacityIsCoresTimesGrantWeight) {
   EXPECT_EQ(owners.at("agent-high").size(), 6u);
 
   // Mixed: an agent without a figure is scaled by what the others measure per core-weight.
-  const PlannerAgent measured{"agent-m", "MEDIUM", 2, 40};  // 10 GFLOP/s per core-weight
-  const PlannerAgent unmeasured{"agent-u", "MEDIUM", 2, 0};
+  const PlannerAgent measured{"agent-m", Grant::kMedium, 2, 40};  // 10 GFLOP/s per core-weight
+  const PlannerAgent unmeasured{"agent-u", Grant::kMedium, 2, 0};
   const auto mixed = EffectiveCapacities({measured, unmeasured});
   EXPECT_DOUBLE_EQ(mixed.at("agent-u").gflops, 40);
 }
 
 TEST(AssignmentPlanner, DeterministicWhateverTheOrderOfAgents) {
-  const PlannerAgent a{"agent-a", "LOW", 1, 10};
-  const PlannerAgent b{"agent-b", "LOW", 1, 10};
-  const PlannerAgent c{"agent-c", "LOW", 1, 10};
-  const PlannerAgent zero{"agent-0", "LOW", 1, 10};
+  const PlannerAgent a{"agent-a", Grant::kLow, 1, 10};
+  const PlannerAgent b{"agent-b", Grant::kLow, 1, 10};
+  const PlannerAgent c{"agent-c", Grant::kLow, 1, 10};
+  const PlannerAgent zero{"agent-0", Grant::kLow, 1, 10};
   const Json first = ToJson(PlanAssignment(Request(EqualDus(6), {zero, a, b, c})).assignment);
   const Json second = ToJson(PlanAssignment(Request(EqualDus(6), {c, b, zero, a})).assignment);
   EXPECT_EQ(first, second);
@@ -214,9 +214,9 @@ TEST(AssignmentPlanner, DuZeroStaysWithALostAgentZero) {
 }
 
 TEST(AssignmentPlanner, ANewAgentTakesOnlyDusNotStarted) {
-  const PlannerAgent zero{"agent-0", "LOW", 1, 10};
-  const PlannerAgent bee{"agent-bee", "LOW", 1, 10};
-  const PlannerAgent newcomer{"agent-new", "HIGH", 4, 40};
+  const PlannerAgent zero{"agent-0", Grant::kLow, 1, 10};
+  const PlannerAgent bee{"agent-bee", Grant::kLow, 1, 10};
+  const PlannerAgent newcomer{"agent-new", Grant::kHigh, 4, 40};
   const PlanResult first = PlanAssignment(Request(EqualDus(7), {zero, bee}));
   const auto before = Owners(first.assignment);  // 0: {0,2,4,6}? bee: {1,3,5}
   PlanRequest request = Request(EqualDus(7), {zero, bee, newcomer});
@@ -246,9 +246,9 @@ TEST(AssignmentPlanner, ANewAgentTakesOnlyDusNotStarted) {
 }
 
 TEST(AssignmentPlanner, AnUnstartedDuStaysWhenMovingDoesNotImproveItsFinish) {
-  const PlannerAgent zero{"agent-0", "LOW", 1, 10};
-  const PlannerAgent bee{"agent-bee", "LOW", 1, 10};
-  const PlannerAgent slow{"agent-slow", "LOW", 1, 0.001};
+  const PlannerAgent zero{"agent-0", Grant::kLow, 1, 10};
+  const PlannerAgent bee{"agent-bee", Grant::kLow, 1, 10};
+  const PlannerAgent slow{"agent-slow", Grant::kLow, 1, 0.001};
   const PlanResult first = PlanAssignment(Request(EqualDus(3), {zero, bee}));
   PlanRequest request = Request(EqualDus(3), {zero, bee, slow});
   request.previous = &first.assignment;
@@ -258,9 +258,9 @@ TEST(AssignmentPlanner, AnUnstartedDuStaysWhenMovingDoesNotImproveItsFinish) {
 }
 
 TEST(AssignmentPlanner, ALostAgentThatComesBackDoesNotGetItsMovedDusBack) {
-  const PlannerAgent zero{"agent-0", "LOW", 1, 10};
-  const PlannerAgent bee{"agent-bee", "LOW", 1, 10};
-  const PlannerAgent cat{"agent-cat", "LOW", 1, 10};
+  const PlannerAgent zero{"agent-0", Grant::kLow, 1, 10};
+  const PlannerAgent bee{"agent-bee", Grant::kLow, 1, 10};
+  const PlannerAgent cat{"agent-cat", Grant::kLow, 1, 10};
   const PlanResult first = PlanAssignment(Request(EqualDus(3), {zero, bee, cat}));
   const int bee_du = first.assignment.DusOf("agent-bee").at(0);
   PlanRequest lost = Request(EqualDus(3), {zero, cat});
@@ -285,8 +285,8 @@ TEST(AssignmentPlanner, WithNoLiveAgentNothingMovesAndANoteSaysWhy) {
 }
 
 TEST(AssignmentPlanner, ZeroCostDusStillSpreadByCapacity) {
-  const PlannerAgent zero{"agent-0", "LOW", 1, 10};
-  const PlannerAgent bee{"agent-bee", "LOW", 1, 10};
+  const PlannerAgent zero{"agent-0", Grant::kLow, 1, 10};
+  const PlannerAgent bee{"agent-bee", Grant::kLow, 1, 10};
   const auto owners = Owners(PlanAssignment(Request(EqualDus(4, 0), {zero, bee})).assignment);
   EXPECT_EQ(owners.at("agent-0").size(), 2u);
   EXPECT_EQ(owners.at("agent-bee").size(), 2u);
@@ -295,7 +295,7 @@ TEST(AssignmentPlanner, ZeroCostDusStillSpreadByCapacity) {
 // Issue 15: a deployer moved a dead helper's DUs to agent 0, itself dead and judged lost a
 // second later. A live agent silent for longer than its rhythm ("quiet") is the last choice.
 TEST(AssignmentPlanner, MovedDusPreferAgentsHeardFromRecently) {
-  const PlannerAgent quiet_zero{"agent-0", "HIGH", 4, 400, /*quiet=*/true};
+  const PlannerAgent quiet_zero{"agent-0", Grant::kHigh, 4, 400, /*quiet=*/true};
   PlanRequest request = Request(EqualDus(3), {quiet_zero, kCat});
   Assignment previous;
   previous.version = 4;

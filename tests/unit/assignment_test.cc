@@ -1,7 +1,7 @@
-// distributed/assignment.json (shared/assignment.h): written atomically by the deployer, read
-// by everyone; a reader refuses (with the file's name and the reason) anything malformed,
+// distributed/assignment.json (shared/formats/assignment.h): written atomically by the deployer,
+// read by everyone; a reader refuses (with the file's name and the reason) anything malformed,
 // oversized or not a regular file, and never crashes on it.
-#include "shared/assignment.h"
+#include "shared/formats/assignment.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-// The torch-free face of the checkpoint format (shared/checkpoint_header.h): the deployer
+// The torch-free face of the checkpoint format (shared/formats/checkpoint_header.h): the deployer
 // reads owner versions from checkpoint headers to number its assignments above them.
-#include "shared/checkpoint_header.h"
+#include "shared/formats/checkpoint_header.h"
 
 #include <gtest/gtest.h>
 

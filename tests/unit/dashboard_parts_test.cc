@@ -6,7 +6,6 @@
 #include <chrono>
 #include <thread>
 
-#include "agent/core/agent_keys.h"
 #include "agent/core/run_progress_recorder.h"
 #include "dashboard/access_policy.h"
 #include "dashboard/dashboard_registry.h"
@@ -14,6 +13,8 @@
 #include "dashboard/run_catalog.h"
 #include "dashboard/stats_history.h"
 #include "shared/clock.h"
+#include "shared/formats/agent_keys.h"
+#include "shared/formats/agent_stats.h"
 #include "shared/json_io.h"
 #include "tests/test_support.h"
 
@@ -78,16 +79,20 @@ TEST(DashboardAccess, TheTokenIsMadeOnceAndKeptPrivate) {
   EXPECT_FALSE(LoadOrCreateDashboardToken(DashboardTokenFile(project.path(), false)).ok());
 }
 
-Json Stats(const std::string& id, int64_t time, double cpu, double rx) {
-  return {{"format_version", 1},
-          {"id", id},
-          {"time", time},
-          {"interval_s", 2.0},
-          {"process", {{"cpu_percent", cpu}, {"rss_bytes", 1000}}},
-          {"machine",
-           {{"cpu_percent", 50.0}, {"memory_total_bytes", 8000}, {"memory_available_bytes", 6000}}},
-          {"network", {{"rx_bytes", rx}, {"tx_bytes", 0}}},
-          {"dus", Json::array()}};
+AgentStats Stats(const std::string& id, int64_t time, double cpu, double rx) {
+  const Json json = {
+      {"format_version", 1},
+      {"id", id},
+      {"time", time},
+      {"interval_s", 2.0},
+      {"process", {{"cpu_percent", cpu}, {"rss_bytes", 1000}}},
+      {"machine",
+       {{"cpu_percent", 50.0}, {"memory_total_bytes", 8000}, {"memory_available_bytes", 6000}}},
+      {"network", {{"rx_bytes", static_cast<int64_t>(rx)}, {"tx_bytes", 0}}},
+      {"dus", Json::array()}};
+  Result<AgentStats> stats = ParseAgentStats(json.dump(), "stats/" + id + ".json", id);
+  EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+  return stats.ok() ? *stats : AgentStats{};
 }
 
 TEST(DashboardStatsHistory, KeepsOnePointPerNewSampleWithRates) {
@@ -112,12 +117,18 @@ TEST(DashboardStatsHistory, TwoAgentsOfOneMachineMakeOneMachineSeries) {
   EXPECT_EQ(history.Since(0)["agents"].size(), 2u);
 }
 
+// The history takes typed stats (shared/formats/agent_stats.h): documents of the wrong shape
+// are refused when read, and missing figures stay empty.
 TEST(DashboardStatsHistory, IgnoresDocumentsOfTheWrongShape) {
+  EXPECT_FALSE(ParseAgentStats("[]", "a.json", "a").ok());
+  EXPECT_FALSE(ParseAgentStats(R"({"id": 5, "time": 1})", "a.json", "a").ok());
+  EXPECT_FALSE(ParseAgentStats(R"({"id": "a", "time": "soon"})", "a.json", "a").ok());
+  Result<AgentStats> busy =
+      ParseAgentStats(R"({"id": "a", "time": 10, "process": "busy"})", "a.json", "a");
+  ASSERT_FALSE(busy.ok());
+  EXPECT_NE(busy.status().message().find("'process'"), std::string::npos);
   StatsHistory history;
-  history.Add("h1", Json::array());
-  history.Add("h1", {{"id", 5}, {"time", 1}});
-  history.Add("h1", {{"id", "a"}, {"time", "soon"}});
-  history.Add("h1", {{"id", "a"}, {"time", 10}, {"process", "busy"}, {"interval_s", "x"}});
+  history.Add("h1", *ParseAgentStats(R"({"id": "a", "time": 10, "interval_s": "x"})", "a", "a"));
   const Json all = history.Since(0);
   ASSERT_EQ(all["agents"].size(), 1u);
   EXPECT_TRUE(all["agents"]["a"][0]["cpu_percent"].is_null());

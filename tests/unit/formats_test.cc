@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "shared/atomic_file.h"
+#include "shared/formats/project_config.h"
 #include "shared/json_io.h"
-#include "shared/project_config.h"
 #include "shared/seeded_random.h"
 #include "shared/subnet_spec.h"
 #include "tests/test_support.h"

@@ -23,8 +23,8 @@
 #include <vector>
 #include <zmq_addon.hpp>
 
-#include "agent/transport/curve_keys.h"
 #include "agent/transport/invoke_context.h"
+#include "shared/formats/curve_keys.h"
 #include "tests/test_support.h"
 
 namespace cloudbook {

@@ -10,19 +10,19 @@
 
 #include <functional>
 
-#include "agent/core/agent_config.h"
-#include "agent/core/agent_keys.h"
-#include "agent/core/announcement.h"
-#include "agent/transport/curve_keys.h"
 #include "dashboard/dashboard_registry.h"
 #include "dashboard/run_catalog.h"
 #include "deployer/peer_reports.h"
 #include "maker/maker.h"
-#include "shared/assignment.h"
 #include "shared/atomic_file.h"
 #include "shared/data/csv_reader.h"
 #include "shared/data/idx_reader.h"
-#include "shared/project_config.h"
+#include "shared/formats/agent_config.h"
+#include "shared/formats/agent_keys.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/assignment.h"
+#include "shared/formats/curve_keys.h"
+#include "shared/formats/project_config.h"
 #include "shared/project_layout.h"
 #include "shared/shared_files.h"
 #include "shared/subnet_spec.h"
@@ -498,7 +498,8 @@ TEST_F(SharedFolderFiles, fault_HostileStatsAreIgnoredWithAReason) {
   const PeerReportScan scan = ReadPeerReports(layout_.distributed());
   EXPECT_TRUE(scan.reports.empty());
   EXPECT_EQ(scan.ignored.size(), kAllHostile.size());
-  for (const IgnoredFile& ignored : scan.ignored) EXPECT_NE(ignored.reason, "") << ignored.path;
+  for (const IgnoredStatsFile& ignored : scan.ignored)
+    EXPECT_NE(ignored.reason, "") << ignored.path;
 }
 
 TEST_F(SharedFolderFiles, fault_ASymlinkedStatsFolderIsNotScanned) {

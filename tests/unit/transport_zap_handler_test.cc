@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/transport/curve_keys.h"
+#include "shared/formats/curve_keys.h"
 
 namespace cloudbook {
 namespace {

@@ -1,4 +1,4 @@
-#include "agent/core/host_address.h"
+#include "shared/host_address.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>

@@ -1,4 +1,4 @@
-#include "agent/core/agent_id.h"
+#include "shared/formats/agent_id.h"
 
 #include <cstdio>
 #include <iterator>

@@ -1,4 +1,4 @@
-#include "agent/core/pid_file.h"
+#include "shared/formats/pid_file.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "shared/clock.h"  // UnixTimeMs, for the callers of IsStale
+#include "shared/formats/grant.h"
 #include "shared/json_io.h"
 #include "shared/status.h"
 
@@ -33,7 +34,7 @@ struct AnnouncedCapacity {
 
 struct Announcement {
   std::string id;
-  std::string grant;  // HIGH | MEDIUM | LOW
+  Grant grant = Grant::kLow;
   std::string host;
   std::string endpoint;            // tcp://address:port
   std::string curve_public_key;    // Z85, or "" for a plain-text agent

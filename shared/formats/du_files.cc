@@ -1,4 +1,4 @@
-#include "shared/du_files.h"
+#include "shared/formats/du_files.h"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "agent/transport/curve_keys.h"
+#include "shared/formats/curve_keys.h"
 
 #include <zmq.h>
 

@@ -1,4 +1,4 @@
-#include "agent/core/announcement_watch.h"
+#include "shared/formats/announcement_watch.h"
 
 #include <spdlog/spdlog.h>
 

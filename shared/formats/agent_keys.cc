@@ -1,4 +1,4 @@
-#include "agent/core/agent_keys.h"
+#include "shared/formats/agent_keys.h"
 
 #include <sodium.h>
 #include <zmq.h>

@@ -1,4 +1,4 @@
-#include "shared/assignment.h"
+#include "shared/formats/assignment.h"
 
 #include <algorithm>
 #include <set>

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/announcement.h"
-#include "agent/core/announcement_watch.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/announcement_watch.h"
 #include "shared/json_io.h"
 
 namespace cloudbook {

@@ -1,4 +1,4 @@
-#include "agent/core/loop_events.h"
+#include "shared/loop_events.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "agent/core/agent_listing.h"
+#include "shared/formats/agent_listing.h"
 
 #include <spdlog/spdlog.h>
 
@@ -8,12 +8,12 @@
 #include <map>
 #include <set>
 
-#include "agent/core/agent_config.h"
-#include "agent/core/agent_paths.h"
-#include "agent/core/announcement.h"
-#include "agent/core/pid_file.h"
 #include "shared/clock.h"
+#include "shared/formats/agent_config.h"
+#include "shared/formats/announcement.h"
+#include "shared/formats/pid_file.h"
 #include "shared/printable.h"
+#include "shared/project_layout.h"
 #include "shared/text.h"
 
 namespace cloudbook {
@@ -48,7 +48,7 @@ std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_
     pinned[config.id] = config.signing.public_key;
   }
   boost::system::error_code error;
-  const std::string default_folder = DefaultDistributedFolder(project_folder);
+  const std::string default_folder = ProjectSharedFolder(project_folder);
   if (boost::filesystem::is_directory(default_folder, error)) {
     folders.insert(boost::filesystem::absolute(default_folder).lexically_normal().string());
   }
@@ -86,7 +86,7 @@ std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_
     entry.grant = GrantName(config.grant);
     entry.local = true;
     entry.agent_0 = config.agent_0;
-    auto state = ReadPidFileState(PidFilePath(project_folder, config.id));
+    auto state = ReadPidFileState(ProjectLayout(project_folder).agent_pid_file(config.id));
     const bool running = state.ok() && state->running;
     entry.pid = running ? state->pid : 0;
     entry.status = running ? "running" : "stopped";
@@ -114,7 +114,7 @@ std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_
     if (entries.count(id)) continue;
     AgentListEntry entry;  // created on another machine
     entry.id = id;
-    entry.grant = announcement.grant;
+    entry.grant = GrantName(announcement.grant);
     entry.agent_0 = id == "agent-0";
     entry.host = announcement.host;
     entry.endpoint = announcement.endpoint;

@@ -1,4 +1,4 @@
-#include "agent/core/agent_files.h"
+#include "shared/private_files.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "agent/core/announcement.h"
+#include "shared/formats/announcement.h"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -8,13 +8,13 @@
 #include <chrono>
 #include <cmath>
 
-#include "agent/core/agent_files.h"
-#include "agent/core/agent_id.h"
-#include "agent/core/agent_keys.h"
-#include "agent/core/agent_paths.h"
-#include "agent/core/grant.h"
 #include "shared/atomic_file.h"
+#include "shared/formats/agent_id.h"
+#include "shared/formats/agent_keys.h"
+#include "shared/formats/grant.h"
 #include "shared/printable.h"
+#include "shared/private_files.h"
+#include "shared/project_layout.h"
 #include "shared/shared_files.h"
 
 namespace cloudbook {
@@ -90,7 +90,7 @@ std::string AgentRunStateName(AgentRunState state) {
 Json UnsignedAnnouncementJson(const Announcement& announcement) {
   return {{"format_version", kAnnouncementFormatVersion},
           {"id", announcement.id},
-          {"grant", announcement.grant},
+          {"grant", GrantName(announcement.grant)},
           {"host", announcement.host},
           {"endpoint", announcement.endpoint},
           {"curve_public_key", announcement.curve_public_key},
@@ -140,7 +140,8 @@ Status WriteAnnouncement(const std::string& distributed_folder, const Announceme
                          const std::string& secret_key) {
   CB_RETURN_IF_ERROR(ValidateAgentId(announcement.id));
   CB_ASSIGN_OR_RETURN(Json json, SignAnnouncement(announcement, secret_key));
-  return WriteJsonFileAtomically(AnnouncementPath(distributed_folder, announcement.id), json);
+  return WriteJsonFileAtomically(
+      SharedFolderLayout(distributed_folder).announcement_file(announcement.id), json);
 }
 
 Result<Announcement> ParseAnnouncement(const std::string& text, const std::string& expected_id) {
@@ -165,10 +166,12 @@ Result<Announcement> ParseAnnouncement(const std::string& text, const std::strin
     return Status::InvalidArgument("holds the id '" + Printable(out.id) +
                                    "', not the file's name '" + Printable(expected_id) + "'");
   }
-  CB_RETURN_IF_ERROR(GetString(json, "grant", out.grant, 16));
-  if (!ParseGrant(out.grant).ok() || out.grant != GrantName(*ParseGrant(out.grant))) {
+  std::string grant;
+  CB_RETURN_IF_ERROR(GetString(json, "grant", grant, 16));
+  if (!ParseGrant(grant).ok() || grant != GrantName(*ParseGrant(grant))) {
     return Wrong("grant", "HIGH, MEDIUM or LOW");
   }
+  out.grant = *ParseGrant(grant);
   CB_RETURN_IF_ERROR(GetString(json, "host", out.host, 255));
   if (!IsHostNameOrAddress(out.host)) {
     return Wrong("host",
@@ -244,7 +247,7 @@ AnnouncementScan ReadAnnouncements(const std::string& distributed_folder,
                                    const std::map<std::string, std::string>& pinned_signing_keys,
                                    bool log_ignored) {
   AnnouncementScan scan;
-  const std::string folder = AnnouncementsFolder(distributed_folder);
+  const std::string folder = SharedFolderLayout(distributed_folder).announcements();
   const Result<std::vector<std::string>> names = ListFolder(folder);
   if (!names.ok()) {
     if (names.status().code() != Status::Code::kNotFound) {

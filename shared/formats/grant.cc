@@ -1,4 +1,4 @@
-#include "agent/core/grant.h"
+#include "shared/formats/grant.h"
 
 #include <sched.h>
 

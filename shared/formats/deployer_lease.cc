@@ -1,4 +1,4 @@
-#include "shared/deployer_lease.h"
+#include "shared/formats/deployer_lease.h"
 
 #include <cmath>
 

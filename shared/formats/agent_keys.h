@@ -1,11 +1,11 @@
-// An agent's key pairs: CURVE (libzmq, Z85 text; agent/transport/curve_keys.h) for the
+// An agent's key pairs: CURVE (libzmq, Z85 text; shared/formats/curve_keys.h) for the
 // encrypted data path, and Ed25519 (libsodium, hex text) to sign its announcements. Secret
 // keys live only in the agent's local config (mode 0600), never in the shared folder.
 #pragma once
 
 #include <string>
 
-#include "agent/transport/curve_keys.h"
+#include "shared/formats/curve_keys.h"
 #include "shared/status.h"
 
 namespace cloudbook {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/agent_keys.h"
-#include "agent/core/grant.h"
+#include "shared/formats/agent_keys.h"
+#include "shared/formats/grant.h"
 #include "shared/json_io.h"
 #include "shared/status.h"
 

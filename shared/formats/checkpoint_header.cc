@@ -1,4 +1,4 @@
-#include "shared/checkpoint_header.h"
+#include "shared/formats/checkpoint_header.h"
 
 #include <cstring>
 #include <fstream>

@@ -1,4 +1,4 @@
-#include "agent/core/agent_config.h"
+#include "shared/formats/agent_config.h"
 
 #include "shared/shared_folder_mounts.h"
 
@@ -8,10 +8,10 @@
 #include <boost/filesystem.hpp>
 #include <ctime>
 
-#include "agent/core/agent_files.h"
-#include "agent/core/agent_id.h"
-#include "agent/core/agent_paths.h"
-#include "agent/core/host_address.h"
+#include "shared/formats/agent_id.h"
+#include "shared/host_address.h"
+#include "shared/private_files.h"
+#include "shared/project_layout.h"
 
 namespace cloudbook {
 
@@ -157,7 +157,7 @@ Result<AgentConfig> AgentConfigFromJson(const Json& json, const std::string& sou
 
 Result<AgentConfig> ReadAgentConfig(const std::string& project_folder, const std::string& id) {
   CB_RETURN_IF_ERROR(ValidateAgentId(id));
-  const std::string path = LocalConfigPath(project_folder, id);
+  const std::string path = ProjectLayout(project_folder).agent_config_file(id);
   auto text = ReadRegularFileBounded(path, kMaxConfigBytes);
   if (!text.ok()) {
     if (text.status().code() == Status::Code::kNotFound) {
@@ -183,14 +183,14 @@ Result<AgentConfig> ReadAgentConfig(const std::string& project_folder, const std
 
 Status WriteAgentConfig(const std::string& project_folder, const AgentConfig& config) {
   CB_RETURN_IF_ERROR(ValidateAgentId(config.id));
-  return WritePrivateFileAtomically(LocalConfigPath(project_folder, config.id),
+  return WritePrivateFileAtomically(ProjectLayout(project_folder).agent_config_file(config.id),
                                     ToJson(config).dump(2) + "\n");
 }
 
 std::vector<AgentConfig> ReadLocalAgentConfigs(const std::string& project_folder,
                                                std::vector<std::string>* problems) {
   std::vector<AgentConfig> configs;
-  const fs::path folder = LocalAgentsFolder(project_folder);
+  const fs::path folder = ProjectLayout(project_folder).agents_local();
   boost::system::error_code error;
   if (!fs::is_directory(folder, error)) return configs;
   for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {

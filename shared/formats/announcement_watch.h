@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/announcement.h"
+#include "shared/formats/announcement.h"
 
 namespace cloudbook {
 

@@ -1,4 +1,4 @@
-#include "shared/project_config.h"
+#include "shared/formats/project_config.h"
 
 #include "shared/atomic_file.h"
 
