@@ -17,8 +17,10 @@ std::string JoinPath(const std::string& parent, const std::string& key) {
   return parent.empty() ? key : parent + "." + key;
 }
 
-// Plain decimal integers only ("128", "-1", "+3"); "2.5" and "1e3" are not integers.
-bool ParseInt(const std::string& text, int64_t* out) {
+// The whole of `text` as a T, with an optional leading '+' (from_chars takes none);
+// locale-independent, unlike strtod.
+template <typename T>
+bool ParseDecimal(const std::string& text, T* out) {
   const char* begin = text.c_str();
   const char* end = begin + text.size();
   if (begin != end && *begin == '+') ++begin;
@@ -26,6 +28,9 @@ bool ParseInt(const std::string& text, int64_t* out) {
   const auto [stop, error] = std::from_chars(begin, end, *out);
   return error == std::errc() && stop == end;
 }
+
+// Plain decimal integers only ("128", "-1", "+3"); "2.5" and "1e3" are not integers.
+bool ParseInt(const std::string& text, int64_t* out) { return ParseDecimal(text, out); }
 
 // True for digit strings too long for int64_t, so the message says "too large", not
 // "not an integer".
@@ -36,14 +41,9 @@ bool IsHugeInt(const std::string& text) {
                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
-// Finite decimal numbers; locale-independent (from_chars), unlike strtod.
+// Finite decimal numbers.
 bool ParseReal(const std::string& text, double* out) {
-  const char* begin = text.c_str();
-  const char* end = begin + text.size();
-  if (begin != end && *begin == '+') ++begin;
-  if (begin == end || *begin == '+') return false;
-  const auto [stop, error] = std::from_chars(begin, end, *out);
-  return error == std::errc() && stop == end && std::isfinite(*out);
+  return ParseDecimal(text, out) && std::isfinite(*out);
 }
 
 }  // namespace
