@@ -210,16 +210,18 @@ class StatementParser : public ExpressionParser {
     return name;
   }
 
+  // The name after "as" in an import, or "" when there is none.
+  std::string Alias() {
+    if (!AtName("as")) return "";
+    Next();
+    return ExpectName();
+  }
+
   Statement Import() {
     Statement statement = Simple(Statement::Kind::kImport, "", Next().line);
     while (true) {
       statement.names.push_back(DottedName());
-      std::string alias;
-      if (AtName("as")) {
-        Next();
-        alias = ExpectName();
-      }
-      statement.aliases.push_back(alias);
+      statement.aliases.push_back(Alias());
       if (!AtOp(",")) break;
       Next();
     }
@@ -243,12 +245,7 @@ class StatementParser : public ExpressionParser {
     } else {
       while (true) {
         statement.names.push_back(ExpectName());
-        std::string alias;
-        if (AtName("as")) {
-          Next();
-          alias = ExpectName();
-        }
-        statement.aliases.push_back(alias);
+        statement.aliases.push_back(Alias());
         if (!AtOp(",")) break;
         Next();
         if (parenthesised && AtOp(")")) break;
