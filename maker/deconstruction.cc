@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "maker/tagged_variables.h"
 #include "shared/model_plan.h"
 #include "shared/seeded_random.h"
 
@@ -12,18 +13,7 @@ namespace cloudbook {
 
 namespace {
 
-bool IsReducible(const std::string& name) { return name != "_EPOCHS"; }
-
-// "_NEURON_12" -> 12; -1 when the name is not a _NEURON_ variable.
-int64_t NeuronIndex(const std::string& name) {
-  static const std::string prefix = "_NEURON_";
-  if (name.rfind(prefix, 0) != 0) return -1;
-  try {
-    return std::stoll(name.substr(prefix.size()));
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
+bool IsReducible(const std::string& name) { return name != kEpochsVariable; }
 
 std::string PossibleMulticlassCounts(int64_t num_classes) {
   std::ostringstream out;
@@ -171,9 +161,9 @@ Result<int64_t> ReduceWidth(const std::string& name, int64_t value, int64_t fact
 
 std::string OutputVariable(const Program& program) {
   std::string best;
-  int64_t best_index = -1;
+  int64_t best_index = 0;  // TaggedIndex is 0 for names that are not _NEURON_<k>
   for (const auto& [name, value] : program.vars) {
-    const int64_t index = NeuronIndex(name);
+    const int64_t index = TaggedIndex(name, kNeuronFamily);
     if (index > best_index) best_index = index, best = name;
   }
   return best;

@@ -1,6 +1,7 @@
 #include "shared/text.h"
 
 #include <cctype>
+#include <sstream>
 
 namespace cloudbook {
 
@@ -8,6 +9,12 @@ std::string Join(const std::vector<std::string>& items, const std::string& separ
   std::string text;
   for (size_t i = 0; i < items.size(); ++i) text += (i == 0 ? "" : separator) + items[i];
   return text;
+}
+
+std::string NumberText(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
 }
 
 std::string Upper(std::string text) {

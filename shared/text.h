@@ -20,6 +20,10 @@ std::string JoinNumbers(const std::vector<Number>& values, const std::string& se
   return text;
 }
 
+// A number as a message shows it: "128", "0.001", "1e-05", "0.333333" (std::ostream's
+// default: up to 6 significant digits).
+std::string NumberText(double value);
+
 // ASCII upper case ("high" -> "HIGH"); other bytes unchanged.
 std::string Upper(std::string text);
 

@@ -3,10 +3,10 @@
 #include "maker/keras_import/interpreter.h"
 
 #include <cmath>
-#include <sstream>
 #include <string>
 
 #include "maker/keras_import/tagged_names.h"
+#include "shared/text.h"
 
 namespace cloudbook::keras_import {
 namespace {
@@ -51,11 +51,7 @@ Status Interpreter::CheckSpecialName(const std::string& name, const Expr& rhs, V
               check.original_reading + "' to have it divided by F.";
     } else {
       std::string number;
-      if (value->is(Value::Kind::kNumber)) {
-        std::ostringstream out;
-        out << value->number;
-        number = " (" + out.str() + ")";
-      }
+      if (value->is(Value::Kind::kNumber)) number = " (" + NumberText(value->number) + ")";
       what += "The original sk_tool did not recognise it, so it kept its value" + number +
               " in every subnet; it is imported the same way, as a plain number that is "
               "never divided by F. Rename it to '" +

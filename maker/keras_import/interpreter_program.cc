@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "maker/keras_import/tagged_names.h"
+#include "maker/tagged_variables.h"
 
 namespace cloudbook::keras_import {
 
@@ -194,15 +195,15 @@ Status Interpreter::CheckOutput(const ModelState& model) {
   }
   const NumberOrVar& units = last.numbers.at("units")[0];
   std::string highest;
-  int highest_k = 0;
+  int64_t highest_k = 0;
   for (const auto& [name, var] : vars_) {
-    const int k = TaggedIndex(name, "_NEURON_");
+    const int64_t k = TaggedIndex(name, kNeuronFamily);
     if (k > highest_k) {
       highest_k = k;
       highest = name;
     }
   }
-  if (units.var.empty() || TaggedIndex(units.var, "_NEURON_") == 0) {
+  if (units.var.empty() || TaggedIndex(units.var, kNeuronFamily) == 0) {
     return Error(last.line, "the output layer's units (" +
                                 std::to_string(static_cast<int64_t>(units.value)) +
                                 (units.var.empty() ? "" : ", " + units.var) +

@@ -124,11 +124,8 @@ std::string LiteralText(const Value& value) {
       return "None";
     case Value::Kind::kString:
       return value.text;
-    case Value::Kind::kNumber: {
-      std::ostringstream out;
-      out << value.number;
-      return out.str();
-    }
+    case Value::Kind::kNumber:
+      return NumberText(value.number);
     case Value::Kind::kSequence: {  // (1, 1) reads as "1" when every item is
       if (value.items.empty()) return "()";
       const std::string first = LiteralText(value.items[0]);
@@ -140,12 +137,6 @@ std::string LiteralText(const Value& value) {
     default:
       return "?";
   }
-}
-
-std::string NumberText(double number) {
-  std::ostringstream out;
-  out << number;
-  return out.str();
 }
 
 Result<NumberOrVar> IntOrVar(const Value& value, const std::string& what) {

@@ -4,22 +4,10 @@
 #include <set>
 #include <utility>
 
+#include "maker/keras_import/python_expression_parser.h"
+
 namespace cloudbook::keras_import {
 namespace {
-
-// Thrown inside the parser only, caught per statement (never crosses the module border):
-// one unreadable statement becomes kUnparsed and the parse goes on.
-struct SyntaxProblem {
-  int line;
-  std::string what;
-};
-
-// Hostile input must not exhaust the stack: brackets, operators and indented blocks nest at
-// most this deep (in the parser, and so in the interpreter and the tree's destructors).
-constexpr int kMaxNesting = 100;
-// Longer sources are cut in messages (a node keeps its text; without a cap a long expression
-// would cost quadratic time and memory).
-constexpr size_t kMaxSourceChars = 200;
 
 const std::set<std::string>& CompoundKeywords() {
   static const auto* words =
@@ -33,41 +21,17 @@ const std::set<std::string>& SimpleKeywords() {
   return *words;
 }
 
-// A line piece without its trailing comment ('#' outside quotes).
-std::string WithoutComment(const std::string& piece) {
-  char quote = 0;
-  for (size_t i = 0; i < piece.size(); ++i) {
-    const char c = piece[i];
-    if (quote != 0) {
-      if (c == '\\')
-        ++i;
-      else if (c == quote)
-        quote = 0;
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-    } else if (c == '#') {
-      return piece.substr(0, i);
-    }
-  }
-  return piece;
-}
-
-class Parser {
+// The statement grammar over the expression parser: simple statements, imports, def, if and
+// the compound statements it only skips; each unreadable statement becomes kUnparsed.
+class StatementParser : public ExpressionParser {
  public:
-  Parser(const std::vector<Token>& tokens, const std::vector<std::string>& lines) : lines_(lines) {
-    for (const Token& token : tokens) {
-      if (token.kind != TokenKind::kComment) tokens_.push_back(token);
-    }
-    if (tokens_.empty() || tokens_.back().kind != TokenKind::kEnd) {
-      tokens_.push_back({TokenKind::kEnd, "", 0, 0, 0, 0});
-    }
-  }
+  using ExpressionParser::ExpressionParser;
 
   Block Module() {
     Block block;
     while (!AtKind(TokenKind::kEnd)) {
       if (AtKind(TokenKind::kDedent) || AtKind(TokenKind::kNewline)) {
-        ++pos_;
+        Next();
         continue;
       }
       if (AtKind(TokenKind::kIndent)) {  // stray indentation: skip that block
@@ -81,118 +45,7 @@ class Parser {
     return block;
   }
 
-  ExprPtr SingleExpression() {
-    ExprPtr expr = TestList();
-    while (AtKind(TokenKind::kNewline)) ++pos_;
-    if (!AtKind(TokenKind::kEnd)) Fail("unexpected '" + Peek().text + "'");
-    return expr;
-  }
-
  private:
-  // Counts one level of recursion for as long as it lives; past kMaxNesting, a SyntaxProblem.
-  class NestingGuard {
-   public:
-    explicit NestingGuard(Parser* parser) : parser_(parser) {
-      if (++parser_->nesting_ > kMaxNesting) {
-        --parser_->nesting_;
-        parser_->Fail(parser_->TooDeep());
-      }
-    }
-    ~NestingGuard() { --parser_->nesting_; }
-    NestingGuard(const NestingGuard&) = delete;
-    NestingGuard& operator=(const NestingGuard&) = delete;
-
-   private:
-    Parser* parser_;
-  };
-
-  std::string TooDeep() const {
-    return "nested more than " + std::to_string(kMaxNesting) +
-           " levels deep (brackets, operators, calls or indented blocks); the importer reads "
-           "programs nested at most that deep";
-  }
-
-  // ---- token helpers ----
-  const Token& Peek(size_t ahead = 0) const {
-    return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)];
-  }
-  bool AtKind(TokenKind kind) const { return Peek().kind == kind; }
-  bool AtOp(const std::string& op) const { return AtKind(TokenKind::kOp) && Peek().text == op; }
-  bool AtName(const std::string& name) const {
-    return AtKind(TokenKind::kName) && Peek().text == name;
-  }
-  const Token& Next() {
-    const Token& token = Peek();
-    if (pos_ < tokens_.size() - 1) ++pos_;
-    return token;
-  }
-  [[noreturn]] void Fail(const std::string& what) const { throw SyntaxProblem{Peek().line, what}; }
-  void ExpectOp(const std::string& op) {
-    if (!AtOp(op)) {
-      Fail("expected '" + op + "', got " +
-           (Peek().text.empty() ? "the end of the line" : "'" + Peek().text + "'"));
-    }
-    Next();
-  }
-  std::string ExpectName() {
-    if (!AtKind(TokenKind::kName)) Fail("expected a name, got '" + Peek().text + "'");
-    return Next().text;
-  }
-
-  std::string LineText(int line) const {
-    if (line < 1 || line > static_cast<int>(lines_.size())) return "";
-    std::string text = lines_[line - 1];
-    const size_t first = text.find_first_not_of(" \t");
-    if (first == std::string::npos) return "";
-    text = text.substr(first);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.pop_back();
-    return text;
-  }
-
-  // The source between two tokens, whitespace runs folded, for messages.
-  std::string SourceBetween(const Token& first, const Token& last) const {
-    if (first.line < 1 || last.end_line < first.line ||
-        last.end_line > static_cast<int>(lines_.size())) {
-      return first.text.substr(0, kMaxSourceChars);
-    }
-    // Read a little more than the cap (whitespace folds away), never the whole of a long span.
-    const size_t read_at_most = 2 * kMaxSourceChars;
-    std::string text;
-    for (int line = first.line; line <= last.end_line && text.size() <= read_at_most; ++line) {
-      const std::string& whole = lines_[line - 1];
-      const size_t begin = line == first.line ? static_cast<size_t>(first.column - 1) : 0;
-      const size_t end =
-          line == last.end_line ? static_cast<size_t>(last.end_column - 1) : whole.size();
-      if (begin < whole.size() && end > begin) {
-        text += WithoutComment(whole.substr(begin, std::min(end - begin, read_at_most))) + " ";
-      }
-    }
-    std::string folded;
-    for (char c : text) {
-      if ((c == ' ' || c == '\t') && (folded.empty() || folded.back() == ' ')) continue;
-      folded += (c == '\t' ? ' ' : c);
-    }
-    while (!folded.empty() && folded.back() == ' ') folded.pop_back();
-    if (folded.size() > kMaxSourceChars) folded = folded.substr(0, kMaxSourceChars) + "...";
-    return folded;
-  }
-
-  ExprPtr Finish(Expr expr, size_t first_token) {
-    for (const ExprPtr& item : expr.items) {
-      if (item) expr.depth = std::max(expr.depth, item->depth + 1);
-    }
-    if (expr.object) expr.depth = std::max(expr.depth, expr.object->depth + 1);
-    for (const Argument& argument : expr.arguments) {
-      if (argument.value) expr.depth = std::max(expr.depth, argument.value->depth + 1);
-    }
-    if (expr.depth > kMaxNesting) Fail(TooDeep());
-    const Token& first = tokens_[first_token];
-    const Token& last = tokens_[pos_ > 0 ? pos_ - 1 : 0];
-    expr.line = first.line;
-    expr.source = SourceBetween(first, last);
-    return std::make_shared<const Expr>(std::move(expr));
-  }
-
   Statement UnparsedAt(int line, const std::string& why) const {
     Statement statement;
     statement.kind = Statement::Kind::kUnparsed;
@@ -208,30 +61,30 @@ class Parser {
     while (!AtKind(TokenKind::kEnd)) {
       if (AtKind(TokenKind::kIndent)) ++depth;
       if (AtKind(TokenKind::kDedent) && --depth == 0) {
-        ++pos_;
+        Next();
         return;
       }
-      ++pos_;
+      Next();
     }
   }
 
   // Skips the rest of a logical line that failed, and the block under it if any.
   void Recover() {
-    while (!AtKind(TokenKind::kEnd) && !AtKind(TokenKind::kNewline)) ++pos_;
-    if (AtKind(TokenKind::kNewline)) ++pos_;
+    while (!AtKind(TokenKind::kEnd) && !AtKind(TokenKind::kNewline)) Next();
+    if (AtKind(TokenKind::kNewline)) Next();
     if (AtKind(TokenKind::kIndent)) SkipIndentedBlock();
   }
 
   // ---- statements ----
   void ParseStatementInto(Block* block) {
-    const size_t start = pos_;
+    const size_t start = Position();
     const size_t parsed = block->size();
     const int line = Peek().line;
     try {
       ParseStatement(block);
     } catch (const SyntaxProblem& problem) {
       block->resize(parsed);  // drop the part of the line read before the problem
-      pos_ = start;
+      Rewind(start);
       Recover();
       Statement bad = UnparsedAt(problem.line, problem.what);
       bad.line = line;
@@ -275,7 +128,7 @@ class Parser {
   void SimpleStatements(Block* block) {
     while (true) {
       Statement statement = SmallStatement();
-      statement.end_line = std::max(statement.line, tokens_[pos_ > 0 ? pos_ - 1 : 0].end_line);
+      statement.end_line = std::max(statement.line, Previous().end_line);
       block->push_back(std::move(statement));
       if (!AtOp(";")) break;
       Next();
@@ -357,16 +210,18 @@ class Parser {
     return name;
   }
 
+  // The name after "as" in an import, or "" when there is none.
+  std::string Alias() {
+    if (!AtName("as")) return "";
+    Next();
+    return ExpectName();
+  }
+
   Statement Import() {
     Statement statement = Simple(Statement::Kind::kImport, "", Next().line);
     while (true) {
       statement.names.push_back(DottedName());
-      std::string alias;
-      if (AtName("as")) {
-        Next();
-        alias = ExpectName();
-      }
-      statement.aliases.push_back(alias);
+      statement.aliases.push_back(Alias());
       if (!AtOp(",")) break;
       Next();
     }
@@ -390,12 +245,7 @@ class Parser {
     } else {
       while (true) {
         statement.names.push_back(ExpectName());
-        std::string alias;
-        if (AtName("as")) {
-          Next();
-          alias = ExpectName();
-        }
-        statement.aliases.push_back(alias);
+        statement.aliases.push_back(Alias());
         if (!AtOp(",")) break;
         Next();
         if (parenthesised && AtOp(")")) break;
@@ -412,7 +262,7 @@ class Parser {
     Block body;
     if (!AtKind(TokenKind::kNewline)) {
       SimpleStatements(&body);
-      *end_line = tokens_[pos_ > 0 ? pos_ - 1 : 0].end_line;
+      *end_line = Previous().end_line;
       if (AtKind(TokenKind::kNewline)) Next();
       return body;
     }
@@ -431,7 +281,7 @@ class Parser {
       }
       ParseStatementInto(&body);
     }
-    *end_line = tokens_[pos_ > 0 ? pos_ - 1 : 0].end_line;
+    *end_line = Previous().end_line;
     if (AtKind(TokenKind::kDedent)) Next();
     return body;
   }
@@ -498,381 +348,6 @@ class Parser {
     }
     return statement;
   }
-
-  // ---- expressions ----
-  ExprPtr Make(Expr::Kind kind, std::string text, size_t first_token, std::vector<ExprPtr> items,
-               ExprPtr object = nullptr) {
-    Expr expr;
-    expr.kind = kind;
-    expr.text = std::move(text);
-    expr.items = std::move(items);
-    expr.object = std::move(object);
-    return Finish(std::move(expr), first_token);
-  }
-
-  // a, b, c (a tuple when there is a comma)
-  ExprPtr TestList() {
-    const size_t start = pos_;
-    ExprPtr first = StarOrTest();
-    if (!AtOp(",")) return first;
-    std::vector<ExprPtr> items{first};
-    while (AtOp(",")) {
-      Next();
-      if (EndsTestList()) break;
-      items.push_back(StarOrTest());
-    }
-    return Make(Expr::Kind::kTuple, "", start, std::move(items));
-  }
-
-  bool EndsTestList() const {
-    return AtKind(TokenKind::kNewline) || AtKind(TokenKind::kEnd) || AtOp("=") || AtOp(")") ||
-           AtOp("]") || AtOp("}") || AtOp(";") || AtOp(":") ||
-           (AtKind(TokenKind::kOp) && Peek().text.size() >= 2 && Peek().text.back() == '=' &&
-            Peek().text != "==" && Peek().text != "<=" && Peek().text != ">=" &&
-            Peek().text != "!=");
-  }
-
-  ExprPtr StarOrTest() {
-    if (AtOp("*") || AtOp("**")) {
-      const size_t start = pos_;
-      const std::string op = Next().text;
-      return Make(Expr::Kind::kUnary, op, start, {Test()});
-    }
-    return Test();
-  }
-
-  ExprPtr NamedTest() {
-    ExprPtr value = Test();
-    if (AtOp(":=")) {
-      Next();
-      return Test();
-    }
-    return value;
-  }
-
-  ExprPtr Test() {
-    const NestingGuard guard(this);
-    const size_t start = pos_;
-    if (AtName("lambda")) {
-      Next();
-      int depth = 0;
-      while (!AtKind(TokenKind::kEnd) && !AtKind(TokenKind::kNewline)) {
-        if (depth == 0 && (AtOp(",") || AtOp(")") || AtOp("]") || AtOp("}"))) break;
-        if (AtOp("(") || AtOp("[") || AtOp("{")) ++depth;
-        if (AtOp(")") || AtOp("]") || AtOp("}")) --depth;
-        Next();
-      }
-      return Make(Expr::Kind::kOpaque, "lambda", start, {});
-    }
-    ExprPtr body = OrTest();
-    if (AtName("if")) {
-      Next();
-      ExprPtr condition = OrTest();
-      if (!AtName("else")) Fail("expected 'else'");
-      Next();
-      ExprPtr orelse = Test();
-      return Make(Expr::Kind::kIfElse, "", start, {body, condition, orelse});
-    }
-    return body;
-  }
-
-  ExprPtr OrTest() {
-    const size_t start = pos_;
-    ExprPtr left = AndTest();
-    while (AtName("or")) {
-      Next();
-      left = Make(Expr::Kind::kBinary, "or", start, {left, AndTest()});
-    }
-    return left;
-  }
-
-  ExprPtr AndTest() {
-    const size_t start = pos_;
-    ExprPtr left = NotTest();
-    while (AtName("and")) {
-      Next();
-      left = Make(Expr::Kind::kBinary, "and", start, {left, NotTest()});
-    }
-    return left;
-  }
-
-  ExprPtr NotTest() {
-    const size_t start = pos_;
-    if (AtName("not")) {
-      Next();
-      const NestingGuard guard(this);
-      return Make(Expr::Kind::kUnary, "not", start, {NotTest()});
-    }
-    return Comparison();
-  }
-
-  ExprPtr Comparison() {
-    const size_t start = pos_;
-    ExprPtr left = Binary(0);
-    while (true) {
-      std::string op;
-      if (AtOp("<") || AtOp(">") || AtOp("==") || AtOp(">=") || AtOp("<=") || AtOp("!=")) {
-        op = Next().text;
-      } else if (AtName("in")) {
-        op = Next().text;
-      } else if (AtName("not") && Peek(1).kind == TokenKind::kName && Peek(1).text == "in") {
-        Next();
-        Next();
-        op = "not in";
-      } else if (AtName("is")) {
-        Next();
-        op = "is";
-        if (AtName("not")) {
-          Next();
-          op = "is not";
-        }
-      } else {
-        return left;
-      }
-      left = Make(Expr::Kind::kCompare, op, start, {left, Binary(0)});
-    }
-  }
-
-  // Binary operators by precedence level, lowest first.
-  ExprPtr Binary(size_t level) {
-    static const std::vector<std::vector<std::string>> levels = {
-        {"|"}, {"^"}, {"&"}, {"<<", ">>"}, {"+", "-"}, {"*", "/", "//", "%", "@"}};
-    if (level == levels.size()) return Factor();
-    const size_t start = pos_;
-    ExprPtr left = Binary(level + 1);
-    while (AtKind(TokenKind::kOp) && std::find(levels[level].begin(), levels[level].end(),
-                                               Peek().text) != levels[level].end()) {
-      const std::string op = Next().text;
-      left = Make(Expr::Kind::kBinary, op, start, {left, Binary(level + 1)});
-    }
-    return left;
-  }
-
-  ExprPtr Factor() {
-    const size_t start = pos_;
-    if (AtOp("-") || AtOp("+") || AtOp("~")) {
-      const std::string op = Next().text;
-      const NestingGuard guard(this);
-      return Make(Expr::Kind::kUnary, op, start, {Factor()});
-    }
-    return Power();
-  }
-
-  ExprPtr Power() {
-    const size_t start = pos_;
-    if (AtName("await")) Next();
-    ExprPtr base = Primary();
-    if (AtOp("**")) {
-      Next();
-      const NestingGuard guard(this);
-      return Make(Expr::Kind::kBinary, "**", start, {base, Factor()});
-    }
-    return base;
-  }
-
-  ExprPtr Primary() {
-    const size_t start = pos_;
-    ExprPtr expr = Atom();
-    while (true) {
-      if (AtOp(".")) {
-        Next();
-        const std::string name = ExpectName();
-        expr = Make(Expr::Kind::kAttribute, name, start, {}, expr);
-      } else if (AtOp("(")) {
-        Next();
-        Expr call;
-        call.kind = Expr::Kind::kCall;
-        call.object = expr;
-        call.arguments = Arguments();
-        ExpectOp(")");
-        expr = Finish(std::move(call), start);
-      } else if (AtOp("[")) {
-        Next();
-        std::vector<ExprPtr> items{SubscriptItem()};
-        while (AtOp(",")) {
-          Next();
-          if (AtOp("]")) break;
-          items.push_back(SubscriptItem());
-        }
-        ExpectOp("]");
-        expr = Make(Expr::Kind::kSubscript, "", start, std::move(items), expr);
-      } else {
-        return expr;
-      }
-    }
-  }
-
-  std::vector<Argument> Arguments() {
-    std::vector<Argument> arguments;
-    while (!AtOp(")")) {
-      Argument argument;
-      if (AtOp("*") || AtOp("**")) {
-        argument.star = true;
-        argument.keyword = Next().text;
-        argument.value = Test();
-      } else if (AtKind(TokenKind::kName) && Peek(1).kind == TokenKind::kOp &&
-                 Peek(1).text == "=") {
-        argument.keyword = Next().text;
-        Next();
-        argument.value = Test();
-      } else {
-        argument.value = NamedTest();
-        if (AtName("for") || AtName("async")) {  // generator argument: f(x for x in y)
-          SkipComprehension();
-          argument.value = Make(Expr::Kind::kOpaque, "comprehension", pos_ - 1, {});
-        }
-      }
-      arguments.push_back(std::move(argument));
-      if (!AtOp(",")) break;
-      Next();
-    }
-    return arguments;
-  }
-
-  ExprPtr SubscriptItem() {
-    const size_t start = pos_;
-    std::vector<ExprPtr> parts;
-    ExprPtr lower = AtOp(":") ? nullptr : Test();
-    if (!AtOp(":")) return lower;
-    parts.push_back(lower);
-    Next();
-    parts.push_back(AtOp(":") || AtOp("]") || AtOp(",") ? nullptr : Test());
-    if (AtOp(":")) {
-      Next();
-      parts.push_back(AtOp("]") || AtOp(",") ? nullptr : Test());
-    } else {
-      parts.push_back(nullptr);
-    }
-    return Make(Expr::Kind::kSlice, "", start, std::move(parts));
-  }
-
-  // Skips "for ... in ... [if ...]" up to the closing bracket (not consumed).
-  void SkipComprehension() {
-    int depth = 0;
-    while (!AtKind(TokenKind::kEnd)) {
-      if (depth == 0 && (AtOp(")") || AtOp("]") || AtOp("}"))) return;
-      if (AtOp("(") || AtOp("[") || AtOp("{")) ++depth;
-      if (AtOp(")") || AtOp("]") || AtOp("}")) --depth;
-      Next();
-    }
-  }
-
-  // Items of a (...) [...] or {...} display up to `close`; a comprehension becomes kOpaque.
-  std::vector<ExprPtr> DisplayItems(const std::string& close, bool* comprehension,
-                                    bool* trailing_comma) {
-    std::vector<ExprPtr> items;
-    *comprehension = false;
-    *trailing_comma = false;
-    while (!AtOp(close)) {
-      items.push_back(StarOrTest());
-      if (AtName("for") || AtName("async")) {
-        SkipComprehension();
-        *comprehension = true;
-        break;
-      }
-      if (!AtOp(",")) break;
-      Next();
-      *trailing_comma = true;
-      if (!AtOp(close)) *trailing_comma = false;
-    }
-    return items;
-  }
-
-  ExprPtr Atom() {
-    const size_t start = pos_;
-    const Token& token = Peek();
-    switch (token.kind) {
-      case TokenKind::kName: {
-        static const std::set<std::string> reserved = {
-            "def", "class", "if",  "elif", "else", "for", "while",  "return",  "import", "from",
-            "in",  "is",    "and", "or",   "with", "try", "except", "finally", "pass",   "global"};
-        if (reserved.count(token.text) > 0) Fail("unexpected '" + token.text + "'");
-        Next();
-        return Make(Expr::Kind::kName, token.text, start, {});
-      }
-      case TokenKind::kNumber:
-        Next();
-        return Make(Expr::Kind::kNumber, token.text, start, {});
-      case TokenKind::kString: {
-        std::string text;
-        while (AtKind(TokenKind::kString)) text += Next().text;
-        return Make(Expr::Kind::kString, text, start, {});
-      }
-      case TokenKind::kOp:
-        break;
-      default:
-        Fail(token.kind == TokenKind::kNewline ? "the line ends where a value was expected"
-                                               : "a value was expected");
-    }
-    if (AtOp("...")) {
-      Next();
-      return Make(Expr::Kind::kName, "Ellipsis", start, {});
-    }
-    const NestingGuard guard(this);  // a bracketed display
-    bool comprehension = false;
-    bool trailing_comma = false;
-    if (AtOp("(")) {
-      Next();
-      if (AtName("yield")) Fail("'yield' is not supported");
-      std::vector<ExprPtr> items = DisplayItems(")", &comprehension, &trailing_comma);
-      ExpectOp(")");
-      if (comprehension) return Make(Expr::Kind::kOpaque, "comprehension", start, {});
-      if (items.size() == 1 && !trailing_comma) {
-        // Parentheses only group; keep the inner node but widen its source text.
-        Expr inner = *items[0];
-        return Finish(std::move(inner), start);
-      }
-      return Make(Expr::Kind::kTuple, "", start, std::move(items));
-    }
-    if (AtOp("[")) {
-      Next();
-      std::vector<ExprPtr> items = DisplayItems("]", &comprehension, &trailing_comma);
-      ExpectOp("]");
-      if (comprehension) return Make(Expr::Kind::kOpaque, "comprehension", start, {});
-      return Make(Expr::Kind::kList, "", start, std::move(items));
-    }
-    if (AtOp("{")) {
-      Next();
-      std::vector<ExprPtr> items;
-      while (!AtOp("}")) {
-        if (AtOp("**")) {
-          Next();
-          items.push_back(Binary(0));
-          items.push_back(nullptr);
-        } else {
-          ExprPtr key = Test();
-          if (AtName("for")) {
-            SkipComprehension();
-            ExpectOp("}");
-            return Make(Expr::Kind::kOpaque, "comprehension", start, {});
-          }
-          if (AtOp(":")) {
-            Next();
-            items.push_back(key);
-            items.push_back(Test());
-            if (AtName("for")) {
-              SkipComprehension();
-              ExpectOp("}");
-              return Make(Expr::Kind::kOpaque, "comprehension", start, {});
-            }
-          } else {
-            items.push_back(key);  // a set display: kept as key with no value
-            items.push_back(nullptr);
-          }
-        }
-        if (!AtOp(",")) break;
-        Next();
-      }
-      ExpectOp("}");
-      return Make(Expr::Kind::kDict, "", start, std::move(items));
-    }
-    Fail("unexpected '" + token.text + "'");
-  }
-
-  std::vector<Token> tokens_;
-  const std::vector<std::string>& lines_;
-  size_t pos_ = 0;
-  int nesting_ = 0;  // NestingGuard levels now open
 };
 
 }  // namespace
@@ -894,14 +369,14 @@ std::vector<std::string> SplitLines(const std::string& text) {
 Result<Block> ParsePython(const std::vector<Token>& tokens, const std::vector<std::string>& lines,
                           const std::string& source_name) {
   (void)source_name;  // statement-level problems travel as kUnparsed statements
-  return Parser(tokens, lines).Module();
+  return StatementParser(tokens, lines).Module();
 }
 
 Result<ExprPtr> ParsePythonExpression(const std::string& text) {
   CB_ASSIGN_OR_RETURN(std::vector<Token> tokens, TokenizePython(text, "<expression>"));
   const std::vector<std::string> lines = SplitLines(text);
   try {
-    return Parser(tokens, lines).SingleExpression();
+    return ExpressionParser(tokens, lines).SingleExpression();
   } catch (const SyntaxProblem& problem) {
     return Status::InvalidArgument("<expression>:" + std::to_string(problem.line) +
                                    ": Python syntax error: " + problem.what);

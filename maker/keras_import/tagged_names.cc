@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "maker/tagged_variables.h"
 #include "shared/spelling.h"
 
 namespace cloudbook::keras_import {
 namespace {
-
-const std::vector<std::string>& Families() {
-  static const auto* families =
-      new std::vector<std::string>{"_NEURON_", "_FILTERS_", "_EMBEDDING_", "_CELL_"};
-  return *families;
-}
 
 const std::vector<std::string>& DataNames() {
   static const auto* names =
@@ -43,16 +38,6 @@ std::string OriginalReading(const std::string& name) {
 
 }  // namespace
 
-int TaggedIndex(const std::string& name, const std::string& family) {
-  if (name.compare(0, family.size(), family) != 0) return 0;
-  const std::string digits = name.substr(family.size());
-  if (digits.empty() || digits.size() > 6 || digits[0] == '0') return 0;
-  for (char c : digits) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return 0;
-  }
-  return std::stoi(digits);
-}
-
 NameCheck CheckName(const std::string& name) {
   NameCheck check;
   if (name.size() < 2 || name[0] != '_' || name[1] == '_') return check;
@@ -61,7 +46,7 @@ NameCheck CheckName(const std::string& name) {
     check.original_reading = name;
     return check;
   }
-  for (const std::string& family : Families()) {
+  for (const std::string& family : TaggedFamilies()) {
     if (TaggedIndex(name, family) > 0) {
       check.role = NameRole::kTagged;
       check.original_reading = name;
@@ -83,13 +68,13 @@ NameCheck CheckName(const std::string& name) {
   const std::string k = nonzero == std::string::npos ? "" : digits.substr(nonzero);
   std::vector<std::string> candidates{"_EPOCHS"};
   for (const std::string& data : DataNames()) candidates.push_back(data);
-  for (const std::string& family : Families()) {
+  for (const std::string& family : TaggedFamilies()) {
     if (!k.empty()) candidates.push_back(family + k);
     if (digits.empty()) candidates.push_back(family);  // _EMBEDING_ -> _EMBEDDING_<k>
   }
   std::string best = ClosestSpelling(name, candidates);
   if (!digits.empty() && k.empty()) {
-    for (const std::string& family : Families()) {
+    for (const std::string& family : TaggedFamilies()) {
       if (LowerCase(name.substr(0, digits_begin)) == LowerCase(family)) best = family + "<k>";
     }
     if (!best.empty()) check.why = "k counts from 1";

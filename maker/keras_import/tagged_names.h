@@ -25,9 +25,7 @@ struct NameCheck {
   std::string original_reading;
 };
 
+// Reading k of a tagged name: TaggedIndex in maker/tagged_variables.h.
 NameCheck CheckName(const std::string& name);
-
-// The _NEURON_ family index k of a well-formed tagged name, else 0.
-int TaggedIndex(const std::string& name, const std::string& family);
 
 }  // namespace cloudbook::keras_import
