@@ -144,7 +144,7 @@ TEST_F(AgentCli, LaunchedAgentAnnouncesFollowsEditsAndStopsCleanly) {
   ASSERT_TRUE(WaitFor(
       [&] {
         auto announcement = ReadAnnouncement(id);
-        return announcement.ok() && announcement->grant == "HIGH";
+        return announcement.ok() && announcement->grant == Grant::kHigh;
       },
       5))
       << LaunchLog();
