@@ -125,28 +125,16 @@ void IncomingInvokes::DrainRouterMonitor() {
 }
 
 void IncomingInvokes::DrainZap() {
-  for (int i = 0; i < kReceiveBatch; ++i) {
-    std::vector<zmq::message_t> request;
-    if (!zmq::recv_multipart(zap_, std::back_inserter(request), zmq::recv_flags::dontwait)) {
-      io_.MarkDrained(zap_);
-      return;
-    }
+  io_.DrainBatch(zap_, [this](std::vector<zmq::message_t>&& request) {
     std::vector<zmq::message_t> reply = zap_handler_->Answer(request);
     zmq::send_multipart(zap_, reply, zmq::send_flags::dontwait);
-  }
-  io_.MarkDirty(zap_);  // more may be waiting
+  });
 }
 
 void IncomingInvokes::DrainRouter() {
-  for (int i = 0; i < kReceiveBatch; ++i) {
-    std::vector<zmq::message_t> frames;
-    if (!zmq::recv_multipart(router_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-      io_.MarkDrained(router_);
-      return;
-    }
+  io_.DrainBatch(router_, [this](std::vector<zmq::message_t>&& frames) {
     HandleRouterMessage(std::move(frames));
-  }
-  io_.MarkDirty(router_);  // more may be waiting
+  });
 }
 
 void IncomingInvokes::HandleRouterMessage(std::vector<zmq::message_t>&& frames) {

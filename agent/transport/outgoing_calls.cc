@@ -75,15 +75,9 @@ void OutgoingCalls::Cancel(const std::string& peer_id, uint64_t request_id) {
 }
 
 void OutgoingCalls::DrainAnswers(PeerLink& peer) {
-  for (int i = 0; i < kReceiveBatch; ++i) {
-    std::vector<zmq::message_t> frames;
-    if (!zmq::recv_multipart(peer.dealer, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-      io_.MarkDrained(peer.dealer);
-      return;
-    }
+  io_.DrainBatch(peer.dealer, [&](std::vector<zmq::message_t>&& frames) {
     HandleAnswer(peer, std::move(frames));
-  }
-  io_.MarkDirty(peer.dealer);  // more may be waiting
+  });
 }
 
 void OutgoingCalls::HandleAnswer(PeerLink& peer, std::vector<zmq::message_t>&& frames) {

@@ -115,13 +115,8 @@ PeerLink* PeerLinks::Find(const std::string& peer_id) {
 }
 
 void PeerLinks::DrainMonitor(PeerLink& peer) {
-  for (int i = 0; i < kReceiveBatch; ++i) {
-    std::vector<zmq::message_t> frames;
-    if (!zmq::recv_multipart(peer.monitor, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-      io_.MarkDrained(peer.monitor);
-      return;
-    }
-    if (frames.empty() || frames[0].size() < 6) continue;
+  io_.DrainBatch(peer.monitor, [&](std::vector<zmq::message_t>&& frames) {
+    if (frames.empty() || frames[0].size() < 6) return;
     uint16_t event = 0;
     uint32_t value = 0;
     std::memcpy(&event, frames[0].data(), sizeof(event));
@@ -161,8 +156,7 @@ void PeerLinks::DrainMonitor(PeerLink& peer) {
       default:
         break;
     }
-  }
-  io_.MarkDirty(peer.monitor);  // more may be waiting
+  });
 }
 
 void PeerLinks::Queue(PeerLink& peer, uint64_t request_id, MessageKind kind,

@@ -8,12 +8,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 #include <zmq.hpp>
+#include <zmq_addon.hpp>
 
 #include "agent/transport/log_throttle.h"
 #include "shared/status.h"
@@ -48,6 +50,20 @@ class SocketIo {
   void MarkDirty(zmq::socket_t& socket) { dirty_.insert(socket.handle()); }
   // Drained: ZMQ_FD will signal the next message.
   void MarkDrained(zmq::socket_t& socket) { dirty_.erase(socket.handle()); }
+  // Hands each message waiting on `socket` to `handle`, up to kReceiveBatch, and notes
+  // whether more may be waiting.
+  template <typename Handle>
+  void DrainBatch(zmq::socket_t& socket, Handle&& handle) {
+    for (int i = 0; i < kReceiveBatch; ++i) {
+      std::vector<zmq::message_t> frames;
+      if (!zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+        MarkDrained(socket);
+        return;
+      }
+      handle(std::move(frames));
+    }
+    MarkDirty(socket);  // more may be waiting
+  }
   bool IsDirty(zmq::socket_t& socket) const { return dirty_.count(socket.handle()) != 0; }
   void ClearDirty() { dirty_.clear(); }
 
