@@ -24,16 +24,18 @@ ReplyOutbox::Reply MakeReply(const std::string& caller, uint64_t id, Clock::time
   return reply;
 }
 
-// A stand-in ROUTER: what each caller takes now, and what it received, in order.
+// A stand-in ROUTER: which replies ("caller:id") it does not take now (a big one may not fit
+// where a small one would), and what it received, in order.
 struct Router {
-  std::map<std::string, SendOutcome> refuse;  // callers that do not take messages now
-  std::vector<std::string> sent;              // "caller:id"
+  std::map<std::string, SendOutcome> refuse;
+  std::vector<std::string> sent;  // "caller:id"
   std::vector<std::string> expired;
   ReplyOutbox::SendFunction Send() {
     return [this](ReplyOutbox::Reply& reply) {
-      const auto found = refuse.find(reply.caller);
+      const std::string name = reply.caller + ":" + std::to_string(reply.request_id);
+      const auto found = refuse.find(name);
       if (found != refuse.end()) return found->second;
-      sent.push_back(reply.caller + ":" + std::to_string(reply.request_id));
+      sent.push_back(name);
       return SendOutcome::kSent;
     };
   }
@@ -49,11 +51,12 @@ TEST(TransportReplyOutbox, BlockedCallerKeepsOrderWithoutHoldingUpOthers) {
   const Clock::time_point t0 = Clock::now();
   ReplyOutbox outbox;
   Router router;
-  router.refuse["agent-a"] = SendOutcome::kWouldBlock;
+  router.refuse["agent-a:1"] = SendOutcome::kWouldBlock;
   outbox.Push(MakeReply("agent-a", 1, t0 + 3s));
   outbox.Push(MakeReply("agent-b", 2, t0 + 3s));
   outbox.Push(MakeReply("agent-a", 3, t0 + 3s));
   outbox.Flush(t0, router.Send(), router.Expired());
+  // agent-a:3 would fit, but waits behind agent-a:1; agent-b is not held up.
   EXPECT_EQ(router.sent, (std::vector<std::string>{"agent-b:2"}));
   EXPECT_EQ(outbox.size(), 2u);
 
@@ -68,7 +71,8 @@ TEST(TransportReplyOutbox, AnswerNotTakenByItsExpiryIsDroppedAndReported) {
   const Clock::time_point t0 = Clock::now();
   ReplyOutbox outbox;
   Router router;
-  router.refuse["agent-a"] = SendOutcome::kUnreachable;
+  router.refuse["agent-a:1"] = SendOutcome::kUnreachable;
+  router.refuse["agent-a:2"] = SendOutcome::kUnreachable;
   outbox.Push(MakeReply("agent-a", 1, t0 + 3s));
   outbox.Push(MakeReply("agent-a", 2, t0 + 5s));
   outbox.Flush(t0 + 2999ms, router.Send(), router.Expired());
