@@ -12,6 +12,7 @@
 #include <string>
 
 #include "shared/json_io.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -19,7 +20,8 @@ class StatsHistory {
  public:
   // Points older than `keep_ms` (relative to the newest) are dropped, and a series never
   // holds more than `max_points`.
-  explicit StatsHistory(int64_t keep_ms = 30 * 60 * 1000, size_t max_points = 2000);
+  explicit StatsHistory(int64_t keep_ms = GetTunables().stats_history_keep_ms.count(),
+                        size_t max_points = GetTunables().stats_history_max_points);
 
   // One agent's stats document, from the machine `host` ("" when not announced). A document
   // already seen (same or older time) or without a time is ignored.

@@ -162,6 +162,13 @@ const Tunables& GetTunables() {
 
 Status CheckTunables() { return ProcessTunables().status(); }
 
+bool ReportBadTunables() {
+  const Status status = CheckTunables();
+  if (status.ok()) return false;
+  std::fprintf(stderr, "error: %s\n", status.message().c_str());
+  return true;
+}
+
 std::string TunablesMarkdown() {
   std::string text =
       "# Tunables\n"

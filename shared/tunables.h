@@ -54,6 +54,9 @@ Result<Tunables> TunablesFromEnvironment(const EnvLookup& lookup);
 const Tunables& GetTunables();
 // The error GetTunables() would abort with, or Ok: main() calls this before anything else.
 Status CheckTunables();
+// For main(): true (after printing the error to stderr) when an override is bad; the program
+// then exits with its usage error code.
+bool ReportBadTunables();
 
 // docs/tunables.md as it must read: one row per entry.
 std::string TunablesMarkdown();

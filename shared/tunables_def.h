@@ -59,7 +59,8 @@ CLOUDBOOK_TUNABLE(double, connect_timeout_s, 15, ENV,
 CLOUDBOOK_TUNABLE(double, call_timeout_s, 600, ENV,
                   "Default --timeout of `cloudbook-agent call`: the call's deadline")
 CLOUDBOOK_TUNABLE(double, agent_stop_timeout_s, 30, ENV,
-                  "Default --timeout of `cloudbook-agent stop`: how long it waits for the exit")
+                  "Default --timeout of `cloudbook-agent stop` (and the dashboard's stop button): "
+                  "how long it waits for the agent to exit")
 CLOUDBOOK_TUNABLE(double, epoch_finish_s, 20, ENV,
                   "On stop, how long an agent lets running epochs finish before cancelling them")
 CLOUDBOOK_TUNABLE(double, data_warmup_s, 30, ENV,
@@ -93,8 +94,7 @@ CLOUDBOOK_TUNABLE(Ms, transport_linger_ms, Ms{200}, ENV,
                   "How long closing a socket may wait for unsent messages")
 CLOUDBOOK_TUNABLE(Ms, reconnect_interval_ms, Ms{100}, ENV,
                   "A DEALER's first reconnection retry ...")
-CLOUDBOOK_TUNABLE(Ms, reconnect_interval_max_ms, Ms{2000}, ENV,
-                  "... then doubling up to this")
+CLOUDBOOK_TUNABLE(Ms, reconnect_interval_max_ms, Ms{2000}, ENV, "... then doubling up to this")
 CLOUDBOOK_TUNABLE(int, send_high_water_mark, 4, ENV,
                   "Messages queued per peer for sending before sends wait (tensors are big)")
 CLOUDBOOK_TUNABLE(int, receive_high_water_mark, 4, ENV,
@@ -138,7 +138,8 @@ CLOUDBOOK_TUNABLE(double, quiet_intervals, 1.5, ENV,
                   "An agent silent this many announce intervals is quiet: it gets moved DUs "
                   "only when no other live agent can take them")
 CLOUDBOOK_TUNABLE(double, first_sight_watch_intervals, 2, ENV,
-                  "An agent first seen is watched this many announce intervals before it counts")
+                  "A fast start waits up to this many announce intervals for an agent seen once "
+                  "to show a new sequence (one interval plus slack for a slow folder)")
 CLOUDBOOK_TUNABLE(double, lost_min_announce_intervals, 2, ENV,
                   "The deployer's liveness timeout is at least this many announce intervals")
 CLOUDBOOK_TUNABLE(double, lease_renew_every_s, 1.0, ENV,
@@ -152,8 +153,6 @@ CLOUDBOOK_TUNABLE(double, lease_watch_every_s, 0.2, ENV,
 CLOUDBOOK_TUNABLE(double, dashboard_refresh_s, 2.0, ENV,
                   "Default --refresh: the dashboard rereads the project this often (the web page "
                   "follows it)")
-CLOUDBOOK_TUNABLE(double, dashboard_stop_timeout_s, 30, ENV,
-                  "How long the dashboard's stop waits for its threads")
 CLOUDBOOK_TUNABLE(Ms, dashboard_announce_every_ms, Ms{5000}, ENV,
                   "A dashboard rewrites its entry in the dashboard registry this often")
 CLOUDBOOK_TUNABLE(Ms, dashboard_stale_ms, Ms{30000}, ENV,
@@ -198,9 +197,10 @@ CLOUDBOOK_TUNABLE(Ms, rclone_first_backoff_ms, Ms{50}, ENV,
                   "First retry delay of a failed rclone operation, doubling ...")
 CLOUDBOOK_TUNABLE(Ms, rclone_max_backoff_ms, Ms{2000}, ENV, "... up to this")
 CLOUDBOOK_TUNABLE(Ms, rclone_settle_poll_ms, Ms{20}, ENV,
-                  "How often a write waits for the remote listing to show it")
+                  "How often a reader looks again at a name a write is replacing")
 CLOUDBOOK_TUNABLE(Ms, duplicate_removal_margin_ms, Ms{1000}, ENV,
-                  "Duplicate copies this much older than the kept one are removed")
+                  "Older duplicate copies closer than this to the kept one are left alone "
+                  "(rclone filters on its own clock)")
 CLOUDBOOK_TUNABLE(Ms, nfs_first_backoff_ms, Ms{50}, ENV,
                   "First retry delay of a failed NFS operation, doubling ...")
 CLOUDBOOK_TUNABLE(Ms, nfs_max_backoff_ms, Ms{1000}, ENV, "... up to this")

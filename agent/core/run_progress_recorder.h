@@ -17,12 +17,12 @@
 #include <vector>
 
 #include "shared/json_io.h"
+#include "shared/tunables.h"
 #include "shared/wire/wire_message.h"
 
 namespace cloudbook {
 
 inline constexpr int kRunProgressFormatVersion = 1;
-inline constexpr size_t kMaxRunProgressNotes = 20;
 
 // Why a run found "running" by agent 0's next start failed.
 inline constexpr const char* kAbandonedRunError = "agent 0 stopped during the run";
@@ -36,9 +36,10 @@ std::vector<std::string> MarkAbandonedRuns(const std::string& runs_folder);
 class RunProgressRecorder {
  public:
   // `runs_folder`: ProjectLayout::runs().
-  RunProgressRecorder(std::string runs_folder,
-                      std::chrono::milliseconds min_interval = std::chrono::milliseconds(500),
-                      std::chrono::milliseconds heartbeat = std::chrono::seconds(5));
+  RunProgressRecorder(
+      std::string runs_folder,
+      std::chrono::milliseconds min_interval = GetTunables().run_progress_min_interval_ms,
+      std::chrono::milliseconds heartbeat = GetTunables().run_progress_heartbeat_ms);
   // Finishes as "failed" ("the run ended without a result") when Finish was not called.
   ~RunProgressRecorder();
   RunProgressRecorder(const RunProgressRecorder&) = delete;
