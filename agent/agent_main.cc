@@ -19,6 +19,7 @@
 #include "shared/formats/agent_listing.h"
 #include "shared/formats/announcement.h"
 #include "shared/nn/capacity_probe.h"
+#include "shared/tunables.h"
 
 namespace {
 
@@ -64,6 +65,7 @@ constexpr const char* kDeviceHelp =
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (cloudbook::ReportBadTunables()) return cloudbook::kAgentExitUsage;  // defaults below read it
   cloudbook::InstallSharedFolderBackends();
   spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-agent"));
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
@@ -129,7 +131,7 @@ int main(int argc, char** argv) {
   AddAgentId(launch_command, agent_id);
 
   // stop
-  double timeout_s = 30;
+  double timeout_s = cloudbook::GetTunables().agent_stop_timeout_s;
   CLI::App* stop_command =
       app.add_subcommand("stop", "Stop a launched agent (SIGTERM) and wait for it to exit");
   AddCommon(stop_command, project_folder, log_level);

@@ -19,12 +19,10 @@
 #include "shared/formats/grant.h"
 #include "shared/formats/pid_file.h"
 #include "shared/project_layout.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 namespace {
-
-constexpr auto kLaunchWait = std::chrono::seconds(10);
-constexpr size_t kLogTailBytes = 2000;
 
 ActionResult Error(int http_status, const std::string& message) {
   return {http_status, {{"error", message}}};
@@ -56,7 +54,9 @@ Result<Grant> GrantFromBody(const Json& body) {
 std::string LogTail(const std::string& path) {
   Result<std::string> text = ReadWholeFile(path);
   if (!text.ok()) return "";
-  return text->size() > kLogTailBytes ? text->substr(text->size() - kLogTailBytes) : *text;
+  return text->size() > GetTunables().dashboard_log_tail_bytes
+             ? text->substr(text->size() - GetTunables().dashboard_log_tail_bytes)
+             : *text;
 }
 
 // Starts `argv` in a session of its own, detached from this process (double fork: the agent
@@ -172,7 +172,7 @@ ActionResult AgentActions::Launch(const std::string& agent_id) const {
   if (!pid.ok()) return Error(500, pid.status().message());
   // Answer once the agent holds its pid file, or with its log when it ends first.
   const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, *pid, 0));
-  const auto deadline = std::chrono::steady_clock::now() + kLaunchWait;
+  const auto deadline = std::chrono::steady_clock::now() + GetTunables().dashboard_launch_wait_ms;
   bool ended = false;
   while (std::chrono::steady_clock::now() < deadline) {
     state = ReadPidFileState(pid_path);

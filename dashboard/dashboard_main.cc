@@ -16,6 +16,7 @@
 #include "shared/atomic_file.h"
 #include "shared/command_line.h"
 #include "shared/loop_events.h"
+#include "shared/tunables.h"
 
 namespace {
 
@@ -40,6 +41,7 @@ bool ParseListen(const std::string& text, std::string* address, int* port) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (cloudbook::ReportBadTunables()) return kExitUsage;  // defaults below read it
   cloudbook::InstallSharedFolderBackends();
   using namespace cloudbook;
   CLI::App app{

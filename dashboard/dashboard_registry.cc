@@ -10,6 +10,7 @@
 #include "shared/formats/agent_keys.h"
 #include "shared/printable.h"
 #include "shared/shared_files.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -173,7 +174,7 @@ Json ListDashboards(const ProjectLayout& layout, const std::string& own_host, in
       ignore(entry.status().message());
       continue;
     }
-    if (now_ms - entry->time_ms > kDashboardStaleMs) continue;
+    if (now_ms - entry->time_ms > GetTunables().dashboard_stale_ms.count()) continue;
     list.push_back({{"host", host},
                     {"url", entry->url},
                     {"origin", entry->url},

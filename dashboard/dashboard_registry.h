@@ -1,7 +1,8 @@
 // distributed/dashboards/<host>.json: where each machine's dashboard service answers, so
 // that the owner's page can send actions for another machine's agents to that machine (the
 // original's per-machine agent manager). One writer per file (that machine's dashboard),
-// rewritten every few seconds; an entry older than kDashboardStaleMs is left out.
+// rewritten every few seconds; an entry older than dashboard_stale_ms
+// (shared/tunables_def.h) is left out.
 // Signed like agent announcements: the dashboard signs with the key of an agent of its own
 // machine, and a reader offers the entry only when that agent's signed announcement carries
 // the same key and the same host (a page sends its token for that machine to the URL).
@@ -20,7 +21,6 @@
 namespace cloudbook {
 
 inline constexpr int kDashboardFormatVersion = 2;
-inline constexpr int64_t kDashboardStaleMs = 30'000;
 inline constexpr size_t kMaxDashboardFileBytes = 64 * 1024;
 
 struct DashboardEntry {

@@ -15,12 +15,10 @@
 #include "shared/atomic_file.h"
 #include "shared/host_address.h"
 #include "shared/printable.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 namespace {
-
-constexpr size_t kMaxChartJsBytes = 4 * 1024 * 1024;
-constexpr size_t kMaxRequestBodyBytes = 64 * 1024;
 
 void SendJson(httplib::Response& response, int status, const Json& body) {
   response.status = status;
@@ -99,8 +97,8 @@ Status DashboardServer::Impl::Bind() {
   });
   // One request per connection: the gate hands over each request whole and closes after.
   server_.set_keep_alive_max_count(1);
-  Result<std::unique_ptr<RequestGate>> gate =
-      RequestGate::Bind(options_.listen_address, options_.port, kMaxRequestBodyBytes);
+  Result<std::unique_ptr<RequestGate>> gate = RequestGate::Bind(
+      options_.listen_address, options_.port, GetTunables().max_request_body_bytes);
   if (!gate.ok()) {
     return Status::IoError("cannot listen on " + options_.listen_address + ":" +
                            std::to_string(options_.port) +
@@ -120,7 +118,8 @@ Status DashboardServer::Impl::Bind() {
   }
   url_ = "http://" + shown_address + ":" + std::to_string(port_) + "/";
 
-  Result<std::string> chart = ReadRegularFileBounded(options_.chart_js, kMaxChartJsBytes);
+  Result<std::string> chart =
+      ReadRegularFileBounded(options_.chart_js, GetTunables().max_chart_js_bytes);
   if (chart.ok()) {
     chart_js_ = std::move(*chart);
   } else {
@@ -198,7 +197,7 @@ void DashboardServer::Impl::Action(
 }
 
 void DashboardServer::Impl::Routes() {
-  server_.set_payload_max_length(kMaxRequestBodyBytes);
+  server_.set_payload_max_length(GetTunables().max_request_body_bytes);
   server_.set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
         AccessRequest access{request.method, request.path, request.get_header_value("Host"),

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "shared/status.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -17,10 +18,10 @@ struct DashboardOptions {
   std::string distributed_override;  // as --distributed-folder; "" = the project's setting
   std::string listen_address = "127.0.0.1";
   int port = 8750;  // 0: any free port
-  double refresh_s = 2.0;
+  double refresh_s = GetTunables().dashboard_refresh_s;
   std::string agent_program;  // "" = FindAgentProgram()
   std::string chart_js = "/usr/share/javascript/chart.js/chart.min.js";
-  double stop_timeout_s = 30;
+  double stop_timeout_s = GetTunables().agent_stop_timeout_s;  // of an agent's stop
   // A token even on loopback: on a machine shared with other users (any local user reaches a
   // loopback port), and for another machine's page to call this one (CORS needs the token).
   bool token_required = false;

@@ -15,6 +15,7 @@
 #include "dashboard/project_watcher.h"
 #include "shared/json_io.h"
 #include "shared/status.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -29,7 +30,7 @@ struct ProjectDirectoryOptions {
   std::string home;                  // "" = only the default project
   std::string default_folder;        // "" = the first project of home
   std::string distributed_override;  // the default project's --distributed-folder
-  double refresh_s = 2.0;
+  double refresh_s = GetTunables().dashboard_refresh_s;
   std::string agent_program;
   DashboardEntry self;  // this dashboard as announced (host, url, token_required, pid)
 };

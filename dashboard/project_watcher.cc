@@ -15,13 +15,12 @@
 #include "shared/formats/agent_listing.h"
 #include "shared/formats/assignment.h"
 #include "shared/shared_files.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 namespace {
 
-constexpr size_t kMaxStatsFileBytes = 1024 * 1024;
 constexpr size_t kMaxDuListBytes = 4 * 1024 * 1024;
-constexpr int64_t kAnnounceEveryMs = 5000;
 
 // Which buttons make sense for an agent on this machine's dashboard.
 Json ActionsFor(const AgentListEntry& agent) {
@@ -107,7 +106,7 @@ void ProjectWatcher::Loop() {
     }
     RefreshOnce();
     const int64_t now = UnixTimeMs();
-    if (now - last_announce >= kAnnounceEveryMs) {
+    if (now - last_announce >= GetTunables().dashboard_announce_every_ms.count()) {
       Announce(now);
       last_announce = now;
     }

@@ -19,17 +19,16 @@
 #include <thread>
 
 #include "shared/printable.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Refused and expired connections are counted and logged at most this often (no log floods).
-constexpr std::chrono::seconds kGateLogInterval{10};
+// Refused and expired connections are counted and logged at most every gate_log_interval_ms
+// (no log floods).
 constexpr size_t kReadChunkBytes = 16 * 1024;
-// The largest answer the dashboard gives is Chart.js (at most 4 MiB).
-constexpr size_t kMaxResponseBytes = 16 * 1024 * 1024;
 
 int MillisecondsUntil(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -149,7 +148,7 @@ void RequestGate::Impl::Loop() {
     polled.clear();
     polled.push_back({stop_fd_, POLLIN, 0});
     polled.push_back({listen_fd_, POLLIN, 0});
-    Clock::time_point next = Clock::now() + kGateLogInterval;
+    Clock::time_point next = Clock::now() + GetTunables().gate_log_interval_ms;
     for (const Pending& connection : pending_) {
       polled.push_back({connection.fd, POLLIN, 0});
       next = std::min(next, connection.deadline);
@@ -196,7 +195,8 @@ void RequestGate::Impl::Accept() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       int& count = per_client_[client];
-      if (count < kMaxConnectionsPerClient && connections_ < kMaxConnections) {
+      if (count < GetTunables().max_connections_per_client &&
+          connections_ < GetTunables().max_connections) {
         ++count;
         ++connections_;
         admitted = true;
@@ -214,7 +214,7 @@ void RequestGate::Impl::Accept() {
     Pending connection;
     connection.fd = fd;
     connection.client = client;
-    connection.deadline = Clock::now() + kRequestDeadline;
+    connection.deadline = Clock::now() + GetTunables().request_deadline_ms;
     pending_.push_back(std::move(connection));
   }
 }
@@ -255,13 +255,13 @@ bool RequestGate::Impl::Complete(Pending& connection, bool& refused) {
   if (connection.head_end == std::string::npos) {
     connection.head_end = connection.buffer.find("\r\n\r\n");
     if (connection.head_end == std::string::npos) {
-      if (connection.buffer.size() > kMaxRequestHeadBytes) {
+      if (connection.buffer.size() > GetTunables().max_request_head_bytes) {
         Refuse(connection.fd, 431, "Request Header Fields Too Large", "request head too large");
         refused = true;
       }
       return false;
     }
-    if (connection.head_end > kMaxRequestHeadBytes) {
+    if (connection.head_end > GetTunables().max_request_head_bytes) {
       Refuse(connection.fd, 431, "Request Header Fields Too Large", "request head too large");
       refused = true;
       return false;
@@ -333,7 +333,7 @@ bool RequestGate::Impl::SendAll(int fd, const std::string& bytes,
 }
 
 void RequestGate::Impl::Forward(int client_fd, std::string request, std::string client) {
-  const Clock::time_point deadline = Clock::now() + kForwardDeadline;
+  const Clock::time_point deadline = Clock::now() + GetTunables().forward_deadline_ms;
   std::string response;
   const int backend = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
@@ -352,7 +352,7 @@ void RequestGate::Impl::Forward(int client_fd, std::string request, std::string 
   }
   if (connected && SendAll(backend, request, deadline)) {
     char chunk[kReadChunkBytes];
-    while (response.size() < kMaxResponseBytes) {
+    while (response.size() < GetTunables().max_response_bytes) {
       const ssize_t got = ::recv(backend, chunk, sizeof chunk, 0);
       if (got > 0) {
         response.append(chunk, static_cast<size_t>(got));
@@ -379,14 +379,14 @@ void RequestGate::Impl::Forward(int client_fd, std::string request, std::string 
 
 void RequestGate::Impl::LogCounts(bool force) {
   if (refused_ == 0 && expired_ == 0) return;
-  if (!force && Clock::now() - last_log_ < kGateLogInterval) return;
+  if (!force && Clock::now() - last_log_ < GetTunables().gate_log_interval_ms) return;
   if (refused_ > 0) {
     spdlog::warn("refused {} connection(s) over {} per client address (last from {})", refused_,
-                 kMaxConnectionsPerClient, Printable(last_refused_client_));
+                 GetTunables().max_connections_per_client, Printable(last_refused_client_));
   }
   if (expired_ > 0) {
     spdlog::warn("closed {} connection(s) that did not send a whole request within {} s", expired_,
-                 kRequestDeadline.count());
+                 GetTunables().request_deadline_ms.count() / 1000.0);
   }
   refused_ = 0;
   expired_ = 0;

@@ -2,8 +2,9 @@
 // on one of its few worker threads with a per-read timeout only, so clients sending one header
 // line a second held every worker. The gate owns the listening socket instead: one thread
 // reads every connection's request head and body without blocking, closes a connection that
-// has not sent its whole request within kRequestDeadline, refuses connections beyond
-// kMaxConnectionsPerClient per client address (and kMaxConnections in all), all before any
+// has not sent its whole request within request_deadline_ms, refuses connections beyond
+// max_connections_per_client per client address (and max_connections in all; limits in
+// shared/tunables_def.h), all before any
 // token check; only a complete request goes, with the client's address added
 // (X-Cloudbook-Client), to the HTTP server on a private loopback port, and the answer back.
 // One request per connection. Thread-safe: Start and Stop from one owner thread.
@@ -17,15 +18,6 @@
 
 namespace cloudbook {
 
-// The whole request head and body must arrive within this time of the connection.
-inline constexpr std::chrono::seconds kRequestDeadline{10};
-// Connections one client address may hold at once (a browser opens about six per origin).
-inline constexpr int kMaxConnectionsPerClient = 16;
-inline constexpr int kMaxConnections = 512;
-// A request head larger than this is refused (431).
-inline constexpr size_t kMaxRequestHeadBytes = 16 * 1024;
-// Answering one forwarded request, end to end (an agent's stop waits up to 30 s).
-inline constexpr std::chrono::seconds kForwardDeadline{120};
 // The header carrying the client's address to the HTTP server (the gate's own wins: it comes
 // first).
 inline constexpr const char* kClientHeader = "X-Cloudbook-Client";

@@ -15,6 +15,7 @@
 #include "shared/printable.h"
 #include "shared/shared_files.h"
 #include "shared/shared_folder_names.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 namespace {
@@ -114,7 +115,7 @@ bool RunCatalog::StillWritten(const std::string& run, int64_t updated, int64_t s
     heard_[run] = {updated, steady_ms};  // first sight counts: the limit starts now
     return true;
   }
-  return steady_ms - found->second.steady_ms <= kRunStalledAfterMs;
+  return steady_ms - found->second.steady_ms <= GetTunables().run_stalled_after_ms.count();
 }
 
 Json RunCatalog::Summary(const std::string& run, const Json& progress, const Json& results,

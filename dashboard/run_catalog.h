@@ -17,10 +17,10 @@
 
 namespace cloudbook {
 
-// A "running" progress file whose "updated" did not change for this long on the dashboard's
-// own steady clock is reported as "stalled" (agent 0 rewrites it at least every 5 s while the
-// run lives; no comparison with agent 0's wall clock, which may be off).
-inline constexpr int64_t kRunStalledAfterMs = 30'000;
+// A "running" progress file whose "updated" did not change for run_stalled_after_ms
+// (shared/tunables_def.h) on the dashboard's own steady clock is reported as "stalled" (agent 0
+// rewrites it at least every run_progress_heartbeat_ms while the run lives; no comparison with
+// agent 0's wall clock, which may be off).
 inline constexpr size_t kMaxRunFileBytes = 32 * 1024 * 1024;
 
 class RunCatalog {

@@ -13,6 +13,7 @@
 
 #include "shared/formats/agent_stats.h"
 #include "shared/json_io.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -20,7 +21,8 @@ class StatsHistory {
  public:
   // Points older than `keep_ms` (relative to the newest) are dropped, and a series never
   // holds more than `max_points`.
-  explicit StatsHistory(int64_t keep_ms = 30 * 60 * 1000, size_t max_points = 2000);
+  explicit StatsHistory(int64_t keep_ms = GetTunables().stats_history_keep_ms.count(),
+                        size_t max_points = GetTunables().stats_history_max_points);
 
   // One agent's stats, from the machine `host` ("" when not announced). Stats already seen
   // (same or older time) are ignored.

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "shared/text.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -35,7 +36,8 @@ std::string LivenessName(Liveness liveness) {
 }
 
 double LivenessTracker::TimeoutMs(const Announcement& announcement) const {
-  return 1000.0 * std::max(timeout_s_, 2 * announcement.announce_interval_s);
+  return 1000.0 * std::max(timeout_s_, GetTunables().lost_min_announce_intervals *
+                                           announcement.announce_interval_s);
 }
 
 bool LivenessTracker::Settling(int64_t steady_ms) const {
@@ -43,7 +45,8 @@ bool LivenessTracker::Settling(int64_t steady_ms) const {
     if (!tracked.present || tracked.confirmed || tracked.last.status == AgentRunState::kStopping) {
       continue;
     }
-    const double watch_ms = 1000.0 * kFirstSightWatchIntervals * tracked.last.announce_interval_s;
+    const double watch_ms =
+        1000.0 * GetTunables().first_sight_watch_intervals * tracked.last.announce_interval_s;
     if (steady_ms - tracked.first_seen_steady_ms < watch_ms) return true;
   }
   return false;

@@ -6,8 +6,8 @@
 // agent seen for the first time is UNCONFIRMED (not live) until a new sequence arrives or a
 // peer hears it: a file left by an agent that died must not receive work, and no wall clock
 // of another machine is trusted to tell. A fast start waits while Settling() (at most
-// kFirstSightWatchIntervals announce intervals). A large clock offset of an agent is logged
-// once (shared/formats/announcement_watch.h). Not thread-safe.
+// first_sight_watch_intervals announce intervals, shared/tunables_def.h). A large clock
+// offset of an agent is logged once (shared/formats/announcement_watch.h). Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -20,10 +20,6 @@
 #include "shared/formats/announcement_watch.h"
 
 namespace cloudbook {
-
-// How long (in announce intervals) a fast start waits for agents seen once to show a new
-// sequence: one interval plus slack for a slow shared folder.
-inline constexpr double kFirstSightWatchIntervals = 2;
 
 enum class Liveness { kLive, kLost, kUnconfirmed };
 std::string LivenessName(Liveness liveness);
@@ -50,7 +46,7 @@ class LivenessTracker {
                                     const std::vector<PeerReport>& reports, int64_t steady_ms,
                                     int64_t unix_ms);
   // True while an agent seen at the last Update is still unconfirmed and was first seen less
-  // than kFirstSightWatchIntervals of its announce interval ago: a live agent shows a new
+  // than first_sight_watch_intervals of its announce interval ago: a live agent shows a new
   // sequence within one interval, so a fast start that waits for this plans with it.
   bool Settling(int64_t steady_ms) const;
 

@@ -30,17 +30,15 @@
 #include "shared/project_layout.h"
 #include "shared/shared_files.h"
 #include "shared/text.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
 namespace {
 
-constexpr int kStopped = -1;            // internal: asked to stop while waiting
-constexpr double kProgressEveryS = 2;   // a "waiting for ..." line this often
-constexpr double kObserveEveryS = 0.2;  // how often the wait looks at the shared folder
-// An agent silent for this many announce intervals is "quiet": it receives moved DUs only
-// when no other live agent can take them (it may be dying too).
-constexpr double kQuietIntervals = 1.5;
+constexpr int kStopped = -1;  // internal: asked to stop while waiting
+// Timings: deployer_progress_every_s, deployer_observe_every_s and quiet_intervals in
+// shared/tunables_def.h.
 
 // "a, b" or "none", for log lines.
 std::string JoinOrNone(const std::vector<std::string>& items) {
@@ -360,7 +358,8 @@ int Deployer::WaitForAgents() {
                    : fmt::format("waiting {} s for agents to announce themselves", limit_s),
                config_.liveness_timeout_s);
   const int64_t start = SteadyNowMs();
-  int64_t next_progress = start + static_cast<int64_t>(kProgressEveryS * 1000);
+  int64_t next_progress =
+      start + static_cast<int64_t>(GetTunables().deployer_progress_every_s * 1000);
   while (true) {
     Observe();
     const int64_t now = SteadyNowMs();
@@ -370,14 +369,15 @@ int Deployer::WaitForAgents() {
     }
     if (elapsed_s >= limit_s) break;
     if (now >= next_progress) {
-      next_progress = now + static_cast<int64_t>(kProgressEveryS * 1000);
+      next_progress = now + static_cast<int64_t>(GetTunables().deployer_progress_every_s * 1000);
       const auto zero = states_.find(kAgentZeroId);
       spdlog::info("waiting for agents ({:.0f} s left): live: {}; silent: {}; agent 0: {}",
                    limit_s - elapsed_s, JoinOrNone(IdsIn(Liveness::kLive)),
                    JoinOrNone(IdsIn(Liveness::kUnconfirmed)),
                    zero == states_.end() ? "not announced" : LivenessName(zero->second.state));
     }
-    if (!Pause(std::min(kObserveEveryS, limit_s - elapsed_s))) return kStopped;
+    if (!Pause(std::min(GetTunables().deployer_observe_every_s, limit_s - elapsed_s)))
+      return kStopped;
   }
   for (const std::string& id : IdsIn(Liveness::kUnconfirmed)) {
     spdlog::warn("{} does not count: {}", id, states_.at(id).why);
@@ -408,7 +408,8 @@ Status Deployer::PlanAndWrite(bool first_pass) {
   for (const auto& [id, state] : states_) {
     if (state.state == Liveness::kLive) {
       const Announcement& announced = state.announcement;
-      const bool quiet = state.silent_s > kQuietIntervals * announced.announce_interval_s;
+      const bool quiet =
+          state.silent_s > GetTunables().quiet_intervals * announced.announce_interval_s;
       request.live.push_back(
           {id, announced.grant, announced.capacity.cores, announced.capacity.gflops, quiet});
     } else {
@@ -576,7 +577,7 @@ int Deployer::TakeProject() {
       return kDeployerExitIo;
   }
   spdlog::info("this deployer holds the project ({}, renewed every {} s)",
-               layout_.deployer_lease_file(), kLeaseRenewEveryS);
+               layout_.deployer_lease_file(), GetTunables().lease_renew_every_s);
   AdoptAssignmentOnDisk();
   const int64_t in_checkpoints = HighestCheckpointOwnerVersion(layout_.checkpoints());
   if (in_checkpoints > (current_ ? current_->version : 0)) {

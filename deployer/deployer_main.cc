@@ -10,8 +10,11 @@
 #include "fs_adapters/open_shared_folder.h"
 #include "shared/command_line.h"
 #include "shared/loop_events.h"
+#include "shared/tunables.h"
 
 int main(int argc, char** argv) {
+  if (cloudbook::ReportBadTunables())
+    return cloudbook::kDeployerExitUsage;  // defaults below read it
   cloudbook::InstallSharedFolderBackends();
   using namespace cloudbook;
   CLI::App app{

@@ -10,6 +10,7 @@
 
 #include "shared/clock.h"
 #include "shared/shared_files.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -41,7 +42,7 @@ LeaseKeeper::LeaseKeeper(std::string path, double limit_s, std::string host, int
   own_.pid = pid;
   own_.holder = own_.host + ":" + std::to_string(pid) + ":" + RandomHex();
   own_.renew_interval_s = timing_.renew_every_s;
-  own_.limit_s = std::max(limit_s, 3 * timing_.renew_every_s);
+  own_.limit_s = std::max(limit_s, GetTunables().liveness_multiplier * timing_.renew_every_s);
 }
 
 Status LeaseKeeper::WriteOwn() {

@@ -13,18 +13,17 @@
 #include <string>
 
 #include "shared/formats/deployer_lease.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
-// How often the holder renews, and how long a newly written lease settles before it is read
-// back (a racing deployer's rename lands within it on every back end we support).
-inline constexpr double kLeaseRenewEveryS = 1.0;
-inline constexpr double kLeaseSettleS = 0.5;
-
+// How often the holder renews, how long a newly written lease settles before it is read back
+// (a racing deployer's rename lands within it on every back end we support), and how often a
+// waiting deployer re-reads the lease.
 struct LeaseTiming {
-  double renew_every_s = kLeaseRenewEveryS;
-  double settle_s = kLeaseSettleS;
-  double watch_every_s = 0.2;  // how often a waiting deployer re-reads the lease
+  double renew_every_s = GetTunables().lease_renew_every_s;
+  double settle_s = GetTunables().lease_settle_s;
+  double watch_every_s = GetTunables().lease_watch_every_s;
 };
 
 class LeaseKeeper {

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "shared/shared_folder_names.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -32,8 +33,6 @@ constexpr uint64_t kReadChunkBytes = 64 << 10;
 // a larger nfs_write fails with "ZDR error: Failed to encode COMPOUND4args". Measured: 3800
 // bytes pass, 4000 fail; stay well under.
 constexpr uint64_t kWriteChunkBytes = 3584;
-constexpr std::chrono::milliseconds kFirstBackoff{50};
-constexpr std::chrono::milliseconds kMaxBackoff{1000};
 
 std::string ServerPath(const std::string& name) { return "/" + name; }
 
@@ -196,7 +195,7 @@ template <typename AttemptFn>
 Status NfsSharedFolder::Run(Lane& lane, const std::string& what, AttemptFn attempt) {
   std::lock_guard<std::mutex> lock(lane.mutex);
   const auto deadline = std::chrono::steady_clock::now() + options_.retry_budget;
-  auto backoff = kFirstBackoff;
+  auto backoff = GetTunables().nfs_first_backoff_ms;
   for (bool repeated = false;; repeated = true) {
     Status last;
     {
@@ -217,7 +216,7 @@ Status NfsSharedFolder::Run(Lane& lane, const std::string& what, AttemptFn attem
                               std::to_string(options_.retry_budget.count()) + " ms of retries");
     }
     std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, kMaxBackoff);
+    backoff = std::min(backoff * 2, GetTunables().nfs_max_backoff_ms);
   }
 }
 

@@ -21,6 +21,7 @@
 
 #include "fs_adapters/rclone_rc.h"
 #include "shared/executable_path.h"
+#include "shared/tunables.h"
 
 extern char** environ;
 
@@ -29,11 +30,6 @@ namespace cloudbook {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr auto kStartBudget = std::chrono::seconds(20);
-constexpr auto kStopGrace = std::chrono::seconds(5);
-constexpr auto kConnectTimeout = std::chrono::seconds(5);
-constexpr size_t kKeptOutputBytes = 2000;
 
 std::string RandomToken() {
   std::random_device device;
@@ -87,7 +83,7 @@ void Configure(httplib::Client& client, const std::string& user, const std::stri
   // A request goes out in several writes (headers, body): without TCP_NODELAY, Nagle and the
   // peer's delayed ACK add ~40 ms to every call.
   client.set_tcp_nodelay(true);
-  client.set_connection_timeout(kConnectTimeout);
+  client.set_connection_timeout(GetTunables().rclone_connect_timeout_ms);
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
 }
@@ -153,7 +149,7 @@ RcloneDaemon::~RcloneDaemon() {
   std::unique_lock<std::mutex> lock(mutex_);
   if (pid_ > 0) {
     ::kill(pid_, SIGTERM);
-    if (!changed_.wait_for(lock, kStopGrace, [&] { return pid_ < 0; })) {
+    if (!changed_.wait_for(lock, GetTunables().rclone_stop_grace_ms, [&] { return pid_ < 0; })) {
       if (pid_ > 0) ::kill(pid_, SIGKILL);
       changed_.wait(lock, [&] { return pid_ < 0; });
     }
@@ -176,7 +172,7 @@ int RcloneDaemon::starts() const {
 
 Result<RcloneDaemon::Endpoint> RcloneDaemon::EnsureRunning() {
   std::unique_lock<std::mutex> lock(mutex_);
-  const auto deadline = Clock::now() + kStartBudget;
+  const auto deadline = Clock::now() + GetTunables().rclone_start_budget_ms;
   if (!changed_.wait_until(lock, deadline, [&] { return !starting_; })) {
     return Status::IoError("rclone rcd did not start within 20 s");
   }
@@ -202,7 +198,7 @@ Result<RcloneDaemon::Endpoint> RcloneDaemon::EnsureRunning() {
   if (!changed_.wait_until(lock, deadline, [&] { return !starting_; })) {
     // It never printed its port: kill it; the watcher sees the end of its output and reaps it.
     if (pid_ > 0) ::kill(pid_, SIGKILL);
-    changed_.wait_for(lock, kStopGrace, [&] { return !starting_; });
+    changed_.wait_for(lock, GetTunables().rclone_stop_grace_ms, [&] { return !starting_; });
     return Status::IoError("rclone rcd did not start within 20 s; its output: " + last_output_);
   }
   if (!running_) {
@@ -282,8 +278,9 @@ void RcloneDaemon::Watch(std::string binary, std::string user, std::string passw
       if (line.find("Max number of stats groups reached") != std::string::npos) continue;
       spdlog::debug("rclone rcd: {}", line);
       last_output_ += line + "\n";
-      if (last_output_.size() > kKeptOutputBytes) {
-        last_output_.erase(0, last_output_.size() - kKeptOutputBytes);
+      const size_t kept = GetTunables().rclone_kept_output_bytes;
+      if (last_output_.size() > kept) {
+        last_output_.erase(0, last_output_.size() - kept);
       }
     }
   }

@@ -6,6 +6,7 @@
 
 #include "fs_adapters/rclone_rc.h"
 #include "shared/shared_folder_names.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -96,7 +97,8 @@ CollapsedListing CollapseListing(const std::vector<RcloneEntry>& entries) {
 }
 
 std::optional<int64_t> DuplicateRemovalCutoff(const DuplicateChoice& choice) {
-  const int64_t cutoff = choice.keep.modified_unix_ns - kDuplicateRemovalMarginNs;
+  const int64_t cutoff =
+      choice.keep.modified_unix_ns - GetTunables().duplicate_removal_margin_ms.count() * 1'000'000;
   for (const RcloneEntry& copy : choice.older) {
     if (copy.modified_unix_ns <= cutoff) return cutoff;
   }

@@ -50,9 +50,8 @@ struct CollapsedListing {
 CollapsedListing CollapseListing(const std::vector<RcloneEntry>& entries);
 
 // Older copies are removed with a filter on modification time, which rclone evaluates
-// against its own clock: copies closer than this to the one kept are left alone rather than
-// risking the newest.
-constexpr int64_t kDuplicateRemovalMarginNs = 1'000'000'000;
+// against its own clock: copies closer than duplicate_removal_margin_ms (shared/tunables_def.h)
+// to the one kept are left alone rather than risking the newest.
 // The cutoff (remove files modified at or before it), or nullopt when no older copy is far
 // enough from the kept one.
 std::optional<int64_t> DuplicateRemovalCutoff(const DuplicateChoice& choice);

@@ -13,6 +13,7 @@
 #include "fs_adapters/rclone_rc.h"
 #include "shared/atomic_file.h"
 #include "shared/shared_folder_names.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -21,11 +22,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
 using Attempt = RcloneSharedFolder::Attempt;
-
-constexpr std::chrono::milliseconds kFirstBackoff{50};
-constexpr std::chrono::milliseconds kMaxBackoff{2000};
-// How often a reader looks again at a name a write is replacing (the gap is one request).
-constexpr std::chrono::milliseconds kSettlePoll{20};
 
 int64_t NowUnixNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -91,7 +87,7 @@ Status RcloneSharedFolder::Run(const std::string& what, const std::string& name,
                                AttemptFn attempt) {
   const auto start = Clock::now();
   const auto deadline = start + options_.retry_budget;
-  auto backoff = kFirstBackoff;
+  auto backoff = GetTunables().rclone_first_backoff_ms;
   for (bool repeated = false;; repeated = true) {
     const Attempt outcome = attempt(repeated);
     if (!outcome.retry) return outcome.status;
@@ -105,7 +101,7 @@ Status RcloneSharedFolder::Run(const std::string& what, const std::string& name,
     spdlog::debug("{} '{}' on {}: {}; retrying in {} ms", what, name, description_,
                   outcome.status.message(), backoff.count());
     std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, kMaxBackoff);
+    backoff = std::min(backoff * 2, GetTunables().rclone_max_backoff_ms);
   }
 }
 
@@ -269,7 +265,7 @@ Attempt RcloneSharedFolder::LookUp(const std::string& name, std::optional<Rclone
     bool in_flight = false;
     const Attempt checked = CheckWriteInFlight(name, &in_flight);
     if (!checked.status.ok() || !in_flight) return checked;
-    std::this_thread::sleep_for(kSettlePoll);
+    std::this_thread::sleep_for(GetTunables().rclone_settle_poll_ms);
   }
 }
 
@@ -357,7 +353,7 @@ Result<std::string> RcloneSharedFolder::ReadFile(const std::string& name, size_t
         if (!checked.status.ok()) return checked;
         if (!in_flight) return downloaded;  // NotFound
       }
-      std::this_thread::sleep_for(kSettlePoll);
+      std::this_thread::sleep_for(GetTunables().rclone_settle_poll_ms);
     }
   }));
   return contents;

@@ -13,6 +13,7 @@
 #include "shared/command_line.h"
 #include "shared/nn/tensor_file_reader.h"
 #include "shared/text.h"
+#include "shared/tunables.h"
 
 namespace {
 
@@ -64,6 +65,7 @@ int RunImport(const std::string& python_file, const std::string& project_folder,
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (cloudbook::ReportBadTunables()) return kExitUsage;  // defaults below read it
   CLI::App app{
       "cloudbook-maker: cut the network described in <project>/original/*.yaml into subnets and "
       "write them as deployable units to <project>/distributed/du_files/."};

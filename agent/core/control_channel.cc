@@ -5,6 +5,7 @@
 #include "shared/json_io.h"
 #include "shared/private_files.h"
 #include "shared/project_layout.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -12,16 +13,14 @@ namespace {
 
 constexpr size_t kMaxControlFileBytes = 4096;
 
-// Agent 0 may be busy training on every lent core: allow its heartbeats some slack.
-constexpr std::chrono::milliseconds kControlPeerTimeout{10000};
-
 PeerTransportOptions BaseOptions(const AgentConfig& config, const std::string& own_id) {
   PeerTransportOptions options;
   options.agent_id = own_id;
   options.plaintext = config.plaintext;
   options.keys = config.curve;
   options.bind_endpoint = "tcp://127.0.0.1:0";
-  options.peer_timeout = kControlPeerTimeout;
+  // Agent 0 may be busy training on every lent core: allow its heartbeats some slack.
+  options.peer_timeout = GetTunables().control_peer_timeout_ms;
   options.max_concurrent_invokes = 2;
   options.max_queued_invokes = 2;
   return options;

@@ -11,6 +11,7 @@
 #include "shared/formats/announcement.h"
 #include "shared/json_io.h"
 #include "shared/shared_files.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 namespace {
@@ -99,7 +100,7 @@ void RunProgressRecorder::OnEvent(const WireArguments& event) {
   } else if (kind == "note") {
     Json& notes = document_.notes;
     notes.push_back(StringArgument(event, "message"));
-    if (notes.size() > kMaxRunProgressNotes) notes.erase(notes.begin());
+    if (notes.size() > GetTunables().max_run_progress_notes) notes.erase(notes.begin());
   } else if (kind == "baseline") {
     Json progress = Json::object();
     for (const auto& [key, value] : event) {

@@ -18,6 +18,7 @@
 
 #include "shared/formats/run_progress.h"
 #include "shared/json_io.h"
+#include "shared/tunables.h"
 #include "shared/wire/wire_message.h"
 
 namespace cloudbook {
@@ -25,9 +26,10 @@ namespace cloudbook {
 class RunProgressRecorder {
  public:
   // `runs_folder`: ProjectLayout::runs().
-  RunProgressRecorder(std::string runs_folder,
-                      std::chrono::milliseconds min_interval = std::chrono::milliseconds(500),
-                      std::chrono::milliseconds heartbeat = std::chrono::seconds(5));
+  RunProgressRecorder(
+      std::string runs_folder,
+      std::chrono::milliseconds min_interval = GetTunables().run_progress_min_interval_ms,
+      std::chrono::milliseconds heartbeat = GetTunables().run_progress_heartbeat_ms);
   // Finishes as "failed" ("the run ended without a result") when Finish was not called.
   ~RunProgressRecorder();
   RunProgressRecorder(const RunProgressRecorder&) = delete;

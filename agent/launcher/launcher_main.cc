@@ -25,6 +25,7 @@
 #include "shared/json_io.h"
 #include "shared/project_layout.h"
 #include "shared/shared_files.h"
+#include "shared/tunables.h"
 
 namespace {
 
@@ -83,6 +84,7 @@ int Fail(int code, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (cloudbook::ReportBadTunables()) return kExitUsage;  // defaults below read it
   cloudbook::InstallSharedFolderBackends();
   spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-run"));
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
@@ -97,9 +99,9 @@ int main(int argc, char** argv) {
   std::string agent_id = kAgentZeroId;
   std::string run_name;
   std::string progress_mode = "auto";
-  double timeout_s = 7 * 24 * 3600.0;
-  double assignment_wait_s = 120;
-  double connect_timeout_s = 15;
+  double timeout_s = cloudbook::GetTunables().run_timeout_s;
+  double assignment_wait_s = cloudbook::GetTunables().run_assignment_wait_s;
+  double connect_timeout_s = cloudbook::GetTunables().connect_timeout_s;
   bool baseline = false;
   std::string log_level = "warn";  // progress and the summary are the output; logs for trouble
   app.add_option("--project-folder,-p", project_folder, "The project folder")->required();
@@ -219,7 +221,7 @@ int main(int argc, char** argv) {
         (void)(*transport)->Cancel(kControlPeerId, request_id);
         return;
       }
-      finished_signal.wait_for(lock, std::chrono::milliseconds(100));
+      finished_signal.wait_for(lock, cloudbook::GetTunables().cancel_poll_ms);
     }
   });
   // Agent 0 answers when the run ends; a minute more covers its composition and reply.

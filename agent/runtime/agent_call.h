@@ -10,6 +10,7 @@
 #include <string>
 
 #include "shared/status.h"
+#include "shared/tunables.h"
 #include "shared/wire/wire_message.h"
 
 namespace cloudbook {
@@ -21,8 +22,9 @@ struct AgentCallOptions {
   std::string function;
   int du = 0;
   WireArguments arguments;
-  double timeout_s = 600;         // the call's deadline
-  double connect_timeout_s = 15;  // to find the peer and see its heartbeat
+  double timeout_s = GetTunables().call_timeout_s;  // the call's deadline
+  // To find the peer and see its heartbeat.
+  double connect_timeout_s = GetTunables().connect_timeout_s;
 };
 
 struct AgentCallResult {

@@ -17,6 +17,7 @@
 #include "shared/formats/assignment.h"
 #include "shared/formats/du_files.h"
 #include "shared/project_layout.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -61,7 +62,7 @@ Status AgentNode::Start(AgentServicesContext& context) {
   auto scan_keys = [this] {
     return KeysOf(ReadAnnouncements(distributed_folder_, pinned_signing_keys_));
   };
-  keys_ = std::make_unique<AnnouncedKeyCache>(scan_keys, kKeyRescanMinInterval);
+  keys_ = std::make_unique<AnnouncedKeyCache>(scan_keys, GetTunables().key_rescan_min_interval_ms);
   keys_->Replace(scan_keys());
 
   PeerTransportOptions options;
@@ -92,8 +93,9 @@ Status AgentNode::Start(AgentServicesContext& context) {
   if (auto dus = ReadDeployableUnits(ProjectLayout(project_folder_, distributed_folder_));
       dus.ok() && !dus->empty()) {
     runtime_->Prefetch(dus->front().index);
-    if (!runtime_->WaitForPrefetch(kDataWarmupSeconds)) {
-      spdlog::info("still decoding the data after {} s; announcing anyway", kDataWarmupSeconds);
+    const double warmup_s = GetTunables().data_warmup_s;
+    if (!runtime_->WaitForPrefetch(warmup_s)) {
+      spdlog::info("still decoding the data after {} s; announcing anyway", warmup_s);
     }
   }
   if (context.config.agent_0) {
@@ -225,7 +227,7 @@ DuCallOutcome AgentNode::CallDu(const DuCallRequest& request) {
           (void)transport_->Cancel(request.agent, request_id);
           return;
         }
-        done_signal.wait_for(lock, std::chrono::milliseconds(100));
+        done_signal.wait_for(lock, GetTunables().cancel_poll_ms);
       }
     });
   }
@@ -339,13 +341,15 @@ std::vector<DuProgress> AgentNode::Progress() {
 
 void AgentNode::Stop() {
   // Clean shutdown: let running trainings finish their epoch (its checkpoint is written),
-  // bounded below `cloudbook-agent stop`'s default 30 s; then stopping the transport cancels
-  // what is left within one batch, keeping the last finished epoch's checkpoint.
-  if (runtime_ && !runtime_->StopAfterCurrentEpochs(kEpochFinishSeconds)) {
+  // bounded by epoch_finish_s, below `cloudbook-agent stop`'s default agent_stop_timeout_s;
+  // then stopping the transport cancels what is left within one batch, keeping the last
+  // finished epoch's checkpoint.
+  const double finish_s = GetTunables().epoch_finish_s;
+  if (runtime_ && !runtime_->StopAfterCurrentEpochs(finish_s)) {
     spdlog::warn(
         "an epoch did not finish within {} s: cancelling it (the previous epoch's "
         "checkpoint stays)",
-        kEpochFinishSeconds);
+        finish_s);
   }
   if (control_) {
     control_->Stop();

@@ -18,6 +18,7 @@
 #include "agent/runtime/run_coordinator.h"
 #include "agent/transport/peer_transport.h"
 #include "shared/formats/announcement_watch.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -44,11 +45,6 @@ class AgentNode final : public AgentServices, public DuCaller {
   void RefreshPeers();
 
  private:
-  static constexpr double kEpochFinishSeconds = 20;
-  static constexpr double kDataWarmupSeconds = 30;
-  // Folder rescans for unknown CURVE keys at most this often (the periodic refresh included).
-  static constexpr std::chrono::milliseconds kKeyRescanMinInterval{1000};
-
   Result<WireMessage> Handle(InvokeContext& context);
   // Refuses a `train` of a DU that the current assignment gives to another agent.
   Status CheckOwnership(int du) const;
@@ -61,7 +57,7 @@ class AgentNode final : public AgentServices, public DuCaller {
   std::string project_folder_;
   std::string distributed_folder_;
   std::string own_id_;
-  double announce_interval_s_ = 5;
+  double announce_interval_s_ = tunables_default::announce_interval_s;
   std::unique_ptr<DuRuntime> runtime_;
   std::unique_ptr<PeerTransport> transport_;
   std::unique_ptr<PeerTransport> control_;  // agent 0 only

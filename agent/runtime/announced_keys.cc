@@ -6,6 +6,8 @@
 #include <exception>
 #include <utility>
 
+#include "shared/tunables.h"
+
 namespace cloudbook {
 
 AnnouncedKeyCache::AnnouncedKeyCache(Scan scan, std::chrono::milliseconds min_rescan_interval)
@@ -38,7 +40,8 @@ bool AnnouncedKeyCache::Find(const std::string& key, std::string* agent_id) {
     waited_in_window_ = Clock::duration::zero();
   }
   const Clock::duration left =
-      std::min<Clock::duration>(kUnknownKeyWait, kUnknownKeyWaitBudget - waited_in_window_);
+      std::min<Clock::duration>(GetTunables().unknown_key_wait_ms,
+                                GetTunables().unknown_key_wait_budget_ms - waited_in_window_);
   const bool wait = left > Clock::duration::zero();
   rescan_wanted_ = true;
   urgent_ = urgent_ || wait;
@@ -68,10 +71,10 @@ void AnnouncedKeyCache::Loop() {
     wake_.wait(lock, [&] { return stopping_ || rescan_wanted_; });
     if (stopping_) return;
     // Without a waiting key, at most one scan per interval, counting the periodic refresh's;
-    // with one, soon, but never closer than kUrgentRescanGap to the previous rescan.
+    // with one, soon, but never closer than urgent_rescan_gap_ms to the previous rescan.
     while (!stopping_) {
-      const Clock::time_point due =
-          urgent_ ? last_scan_start_ + kUrgentRescanGap : last_scan_ + min_rescan_interval_;
+      const Clock::time_point due = urgent_ ? last_scan_start_ + GetTunables().urgent_rescan_gap_ms
+                                            : last_scan_ + min_rescan_interval_;
       if (Clock::now() >= due) break;
       wake_.wait_until(lock, due);
     }

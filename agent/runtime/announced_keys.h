@@ -4,8 +4,9 @@
 // that starts after it knocked, run on the cache's own thread (libzmq never retries a refused
 // handshake, so agents that announced themselves a moment ago must get in at their first
 // attempt, several at once when a project starts). What unknown keys may cost is bounded per
-// interval: kUnknownKeyWaitBudget of waiting in all (then they are refused at once and only
-// ask for a rescan, one per interval), and rescans at least kUrgentRescanGap apart. So a
+// interval: unknown_key_wait_budget_ms of waiting in all (then they are refused at once and
+// only ask for a rescan, one per interval), and rescans at least urgent_rescan_gap_ms apart
+// (timings in shared/tunables_def.h, with unknown_key_wait_ms for one key). So a
 // flood of fresh keys holds the transport thread for a quarter of the time at most and costs
 // a bounded number of folder scans, not one per key.
 // Thread-safe. The scan function runs on the cache's thread and must not call back into it.
@@ -22,13 +23,6 @@
 #include <thread>
 
 namespace cloudbook {
-
-// How long one unknown key waits for its rescan at most.
-inline constexpr std::chrono::milliseconds kUnknownKeyWait{250};
-// How long unknown keys may wait in all per min_rescan_interval.
-inline constexpr std::chrono::milliseconds kUnknownKeyWaitBudget{250};
-// The shortest time between two rescans asked for by waiting keys.
-inline constexpr std::chrono::milliseconds kUrgentRescanGap{20};
 
 class AnnouncedKeyCache {
  public:
@@ -59,7 +53,7 @@ class AnnouncedKeyCache {
   std::condition_variable scanned_;  // a rescan finished
   KeyMap keys_;
   bool rescan_wanted_ = false;
-  bool urgent_ = false;         // a key waits: scan after kUrgentRescanGap, not the interval
+  bool urgent_ = false;         // a key waits: scan after urgent_rescan_gap_ms, not the interval
   uint64_t scans_started_ = 0;  // by the cache's thread
   uint64_t scans_done_ = 0;     // the number of the last one finished
   Clock::time_point window_start_ = Clock::time_point::min();

@@ -11,6 +11,7 @@
 #include "shared/formats/du_files.h"
 #include "shared/nn/subnet_training.h"
 #include "shared/project_layout.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -107,8 +108,8 @@ bool DuRuntime::AcquireTrainingSlot(const std::atomic<bool>* cancel, int threads
       training_slot_freed_.notify_all();
       return true;
     }
-    // Cancellation is a flag, not a notification: look at it again every 100 ms.
-    training_slot_freed_.wait_for(lock, std::chrono::milliseconds(100));
+    // Cancellation is a flag, not a notification: look at it again every cancel_poll_ms.
+    training_slot_freed_.wait_for(lock, GetTunables().cancel_poll_ms);
   }
 }
 
@@ -137,8 +138,8 @@ bool DuRuntime::StopAfterCurrentEpochs(double timeout_s) {
     }
     if (!any_training) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    // Epochs take seconds; checking ten times a second keeps shutdown prompt and cheap.
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Epochs take seconds; checking every cancel_poll_ms keeps shutdown prompt and cheap.
+    std::this_thread::sleep_for(GetTunables().cancel_poll_ms);
   }
 }
 

@@ -18,6 +18,7 @@
 #include "shared/formats/assignment.h"
 #include "shared/formats/du_files.h"
 #include "shared/project_layout.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
@@ -26,14 +27,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// How often a waiting DU looks at assignment.json again (a small local read; on network
-// back ends the adapter caches). Also the slice in which a lost owner may come back.
-constexpr milliseconds kAssignmentPoll{250};
-// A DU whose owner still winds down an earlier invoke ("already training") is retried this
-// often, at most kBusyRetries times.
-constexpr milliseconds kBusyRetry{500};
-constexpr int kBusyRetries = 120;
-constexpr milliseconds kPredictTimeout{30 * 60 * 1000};
+// Timings (shared/tunables_def.h): assignment_poll_ms is how often a waiting DU looks at
+// assignment.json again (a small local read; on network back ends the adapter caches), and
+// the slice in which a lost owner may come back; busy_retry_ms / busy_retries retry a DU whose
+// owner still winds down an earlier invoke ("already training").
 
 milliseconds Millis(double seconds) {
   return milliseconds(static_cast<int64_t>(std::max(0.0, seconds) * 1000));
@@ -82,7 +79,7 @@ class Coordinator {
   bool Cancelled() const { return stop_.load() || (env_.cancel != nullptr && env_.cancel->load()); }
   bool PastDeadline() const { return Clock::now() >= deadline_; }
   milliseconds Remaining() const {
-    return std::max(milliseconds(1000),
+    return std::max(GetTunables().min_call_timeout_ms,
                     std::chrono::duration_cast<milliseconds>(deadline_ - Clock::now()));
   }
   Status Stopped() const {
@@ -167,7 +164,7 @@ Result<Assignment> Coordinator::WaitForAssignment() {
                               std::to_string(static_cast<int>(request_.assignment_wait_s)) +
                               " s: " + problem);
     }
-    std::this_thread::sleep_for(kAssignmentPoll);
+    std::this_thread::sleep_for(GetTunables().assignment_poll_ms);
   }
 }
 
@@ -180,8 +177,9 @@ void Coordinator::WaitForMoveOrReturn(int du, int64_t version, const std::string
       if (assignment->version != version && entry != nullptr && entry->agent != owner) return;
     }
     // The timed wait of this loop: a restarted owner ends it early.
-    if (owner != env_.own_id && env_.caller->WaitReachable(owner, kAssignmentPoll)) return;
-    if (owner == env_.own_id) std::this_thread::sleep_for(kAssignmentPoll);
+    if (owner != env_.own_id && env_.caller->WaitReachable(owner, GetTunables().assignment_poll_ms))
+      return;
+    if (owner == env_.own_id) std::this_thread::sleep_for(GetTunables().assignment_poll_ms);
   }
 }
 
@@ -229,7 +227,8 @@ Status Coordinator::TrainDu(DuRecord& record) {
     std::optional<Assignment> assignment = ReadCurrentAssignment();
     const DuAssignment* entry = assignment ? assignment->Find(du) : nullptr;
     if (entry == nullptr) {
-      std::this_thread::sleep_for(kAssignmentPoll);  // the deployer is rewriting it
+      std::this_thread::sleep_for(
+          GetTunables().assignment_poll_ms);  // the deployer is rewriting it
       continue;
     }
     const std::string owner = entry->agent;
@@ -284,9 +283,10 @@ Status Coordinator::TrainDu(DuRecord& record) {
       WaitForMoveOrReturn(du, version, owner);
       continue;
     }
-    if (message.find("already training") != std::string::npos && busy_retries < kBusyRetries) {
+    if (message.find("already training") != std::string::npos &&
+        busy_retries < GetTunables().busy_retries) {
       ++busy_retries;  // an earlier invoke of ours is still winding down there
-      std::this_thread::sleep_for(kBusyRetry);
+      std::this_thread::sleep_for(GetTunables().busy_retry_ms);
       continue;
     }
     // The owner gave the DU up on its own: it is stopping, a newer checkpoint or assignment
@@ -301,7 +301,8 @@ Status Coordinator::TrainDu(DuRecord& record) {
            "; waiting for the deployer's next assignment");
       WaitForMoveOrReturn(du, version, owner);
       std::optional<Assignment> now = ReadCurrentAssignment();
-      if (now && now->version == version) std::this_thread::sleep_for(kAssignmentPoll);
+      if (now && now->version == version)
+        std::this_thread::sleep_for(GetTunables().assignment_poll_ms);
       continue;
     }
     return outcome.status.WithContext("DU " + std::to_string(du) + " failed on " + owner);
@@ -343,7 +344,7 @@ Status Coordinator::PredictDu(DuRecord& record) {
     call.agent = agent;
     call.function = "predict";
     call.du = du;
-    call.timeout = std::min(Remaining(), kPredictTimeout);
+    call.timeout = std::min(Remaining(), GetTunables().predict_timeout_ms);
     call.cancel = &stop_;
     DuCallOutcome outcome = env_.caller->CallDu(call);
     if (outcome.status.ok()) {
@@ -479,7 +480,7 @@ Result<RunReport> Coordinator::Run() {
   std::thread cancel_watch([&] {
     while (!drivers_done && !stop_) {
       if (env_.cancel != nullptr && env_.cancel->load()) stop_ = true;
-      std::this_thread::sleep_for(milliseconds(100));
+      std::this_thread::sleep_for(GetTunables().cancel_poll_ms);
     }
   });
   for (std::thread& driver : drivers) driver.join();

@@ -16,6 +16,7 @@
 #include "shared/data/dataset_loader.h"
 #include "shared/json_io.h"
 #include "shared/status.h"
+#include "shared/tunables.h"
 #include "shared/wire/wire_message.h"
 
 namespace cloudbook {
@@ -50,10 +51,11 @@ class DuCaller {
 };
 
 struct RunRequest {
-  std::string run_name;                // empty: run-<UTC time>
-  double timeout_s = 7 * 24 * 3600.0;  // the whole run
-  double assignment_wait_s = 120;      // for an assignment of the current DU set
-  double reachable_wait_s = 10;        // per attempt, for a DU's owner to answer
+  std::string run_name;                            // empty: run-<UTC time>
+  double timeout_s = GetTunables().run_timeout_s;  // the whole run
+  // For an assignment of the current DU set.
+  double assignment_wait_s = GetTunables().run_assignment_wait_s;
+  double reachable_wait_s = GetTunables().run_reachable_wait_s;  // per attempt, for an owner
   // After composing, also train the original network on agent 0 (its lent cores) and
   // report it beside the composed result ("baseline" and "comparison" in the results).
   bool baseline = false;

@@ -5,6 +5,8 @@
 #include <climits>
 #include <string>
 
+#include "shared/tunables.h"
+
 namespace cloudbook {
 
 Status ConfigureProcessForLargeMessages() {
@@ -22,9 +24,10 @@ Status ConfigureProcessForLargeMessages() {
   const Setting settings[] = {
       {M_ARENA_MAX, 1, "M_ARENA_MAX"},
       {M_MMAP_MAX, 0, "M_MMAP_MAX"},
-      {M_TRIM_THRESHOLD, static_cast<int>(kKeptFreeHeapBytes), "M_TRIM_THRESHOLD"},
+      {M_TRIM_THRESHOLD, static_cast<int>(tunables_default::kept_free_heap_bytes),
+       "M_TRIM_THRESHOLD"},
   };
-  static_assert(kKeptFreeHeapBytes <= static_cast<size_t>(INT_MAX));
+  static_assert(tunables_default::kept_free_heap_bytes <= static_cast<size_t>(INT_MAX));
   for (const Setting& setting : settings) {
     if (mallopt(setting.parameter, setting.value) != 1) {
       return Status::Internal(std::string("mallopt(") + setting.name + ", " +

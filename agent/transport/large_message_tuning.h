@@ -5,9 +5,9 @@
 // throughput. These settings make glibc reuse such blocks instead.
 //
 // Call once at the very start of main(), before any thread starts (threads that already exist
-// keep their malloc arena). Trade-off: up to kKeptFreeHeapBytes of freed memory stays with the
-// process for reuse instead of going back to the system, and all threads share one malloc
-// arena (small allocations still go through glibc's per-thread cache).
+// keep their malloc arena). Trade-off: up to kept_free_heap_bytes (shared/tunables_def.h) of
+// freed memory stays with the process for reuse instead of going back to the system, and all
+// threads share one malloc arena (small allocations still go through glibc's per-thread cache).
 #pragma once
 
 #include <cstddef>
@@ -16,10 +16,8 @@
 
 namespace cloudbook {
 
-// Freed memory at the top of the heap kept for reuse (room for a 256 MiB tensor twice over).
-inline constexpr size_t kKeptFreeHeapBytes = size_t{768} << 20;
-
-// One malloc arena, no mmap for big blocks, trim the heap only beyond kKeptFreeHeapBytes.
+// One malloc arena, no mmap for big blocks, trim the heap only beyond kept_free_heap_bytes
+// (room for a 256 MiB tensor twice over).
 // Internal error if glibc refuses a setting.
 Status ConfigureProcessForLargeMessages();
 

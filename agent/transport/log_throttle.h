@@ -8,12 +8,14 @@
 #include <map>
 #include <string>
 
+#include "shared/tunables.h"
+
 namespace cloudbook {
 
 class LogThrottle {
  public:
-  explicit LogThrottle(std::chrono::milliseconds window = std::chrono::seconds(10),
-                       size_t burst = 5);
+  explicit LogThrottle(std::chrono::milliseconds window = GetTunables().log_throttle_window_ms,
+                       size_t burst = GetTunables().log_throttle_burst);
 
   // True when a line for `key` may be logged now; `suppressed` (if given) receives how many
   // lines for this key were refused since the last allowed one.

@@ -11,12 +11,10 @@
 #include "agent/transport/pending_call.h"
 #include "agent/transport/transport_loop.h"
 #include "shared/formats/curve_keys.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 namespace {
-
-// How long AddPeer/RemovePeer wait for the transport thread (which never blocks for long).
-constexpr std::chrono::seconds kCommandTimeout(5);
 
 // Random start, so a restarted agent does not reuse the ids of its previous life.
 uint64_t FirstRequestId() {
@@ -88,7 +86,7 @@ Status PeerTransport::AddPeer(const std::string& peer_id, const std::string& end
   if (!commands_->Push(std::move(command))) {
     return Status::IoError(agent_id_ + ": transport stopped");
   }
-  if (done.wait_for(kCommandTimeout) != std::future_status::ready) {
+  if (done.wait_for(GetTunables().transport_command_timeout_ms) != std::future_status::ready) {
     return Status::Internal(agent_id_ + ": the transport thread did not answer AddPeer");
   }
   return done.get();
@@ -103,7 +101,7 @@ Status PeerTransport::RemovePeer(const std::string& peer_id) {
   if (!commands_->Push(std::move(command))) {
     return Status::IoError(agent_id_ + ": transport stopped");
   }
-  if (done.wait_for(kCommandTimeout) != std::future_status::ready) {
+  if (done.wait_for(GetTunables().transport_command_timeout_ms) != std::future_status::ready) {
     return Status::Internal(agent_id_ + ": the transport thread did not answer RemovePeer");
   }
   return done.get();

@@ -1,5 +1,6 @@
 // Settings of a PeerTransport (docs/transport.md), one documented line each, and the callback
-// types it takes. Plain values: copy freely.
+// types it takes. Plain values: copy freely. Defaults come from shared/tunables_def.h (so
+// CLOUDBOOK_<NAME> changes them); tests set their own.
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 
 #include "shared/formats/curve_keys.h"
 #include "shared/status.h"
+#include "shared/tunables.h"
 #include "shared/wire/wire_message.h"
 
 namespace spdlog {
@@ -53,28 +55,30 @@ struct PeerTransportOptions {
   // Decides which CURVE clients may connect; required unless plaintext.
   PeerAuthorizer authorizer;
   // Ping period on each peer's DEALER (and ZMTP heartbeat period of the sockets).
-  std::chrono::milliseconds heartbeat_interval{1000};
+  std::chrono::milliseconds heartbeat_interval{
+      static_cast<int64_t>(tunables_default::heartbeat_interval_s * 1000)};
   // No message from a peer for this long: the peer is lost and calls to it fail.
-  std::chrono::milliseconds peer_timeout{3000};
+  std::chrono::milliseconds peer_timeout{tunables_default::liveness_multiplier *
+                                         heartbeat_interval};
   // Messages queued per peer and direction before sends wait (tensors are big: keep it low).
-  int send_high_water_mark = 4;
-  int receive_high_water_mark = 4;
+  int send_high_water_mark = GetTunables().send_high_water_mark;
+  int receive_high_water_mark = GetTunables().receive_high_water_mark;
   // How long closing a socket may wait for unsent messages.
-  std::chrono::milliseconds linger{200};
+  std::chrono::milliseconds linger = GetTunables().transport_linger_ms;
   // Reconnection back-off of the DEALERs: first retry, then doubling up to the maximum.
-  std::chrono::milliseconds reconnect_interval{100};
-  std::chrono::milliseconds reconnect_interval_max{2000};
+  std::chrono::milliseconds reconnect_interval = GetTunables().reconnect_interval_ms;
+  std::chrono::milliseconds reconnect_interval_max = GetTunables().reconnect_interval_max_ms;
   // Incoming invokes run on at most this many worker threads at once ...
-  size_t max_concurrent_invokes = 8;
+  size_t max_concurrent_invokes = GetTunables().max_concurrent_invokes;
   // ... and at most this many wait for a worker; more are answered "busy" with kError.
-  size_t max_queued_invokes = 64;
+  size_t max_queued_invokes = GetTunables().max_queued_invokes;
   // Functions whose handler runs on the transport thread itself, skipping the hand-off to a
   // worker and back (two thread wake-ups less per call). Only for handlers that return within
   // microseconds and never block (e.g. a status query): while one runs, this transport sends
   // and receives nothing else.
   std::set<std::string> inline_functions;
   // On Stop, how long running handlers get to notice cancelled() and return.
-  std::chrono::milliseconds stop_grace{500};
+  std::chrono::milliseconds stop_grace = GetTunables().invoke_stop_grace_ms;
   // Limits every received message is checked against (header, tensors, strings).
   WireLimits limits;
   // Where log lines go; null = spdlog's default logger.

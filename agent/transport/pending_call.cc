@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "shared/tunables.h"
+
 namespace cloudbook {
 
 PendingCall::PendingCall(std::string peer_id, uint64_t request_id, std::string function)
@@ -10,7 +12,7 @@ PendingCall::PendingCall(std::string peer_id, uint64_t request_id, std::string f
 void PendingCall::AddProgress(WireMessage progress) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (outcome_.has_value() || progress_.size() >= kMaxQueuedProgress) return;
+    if (outcome_.has_value() || progress_.size() >= GetTunables().max_queued_progress) return;
     progress_.push_back(std::move(progress));
   }
   changed_.notify_all();

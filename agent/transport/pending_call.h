@@ -19,9 +19,6 @@ namespace cloudbook {
 
 class PendingCall {
  public:
-  // Progress messages kept for a slow callback; more are dropped.
-  static constexpr size_t kMaxQueuedProgress = 64;
-
   PendingCall(std::string peer_id, uint64_t request_id, std::string function);
   PendingCall(const PendingCall&) = delete;
   PendingCall& operator=(const PendingCall&) = delete;

@@ -14,13 +14,10 @@
 #include <vector>
 #include <zmq_addon.hpp>
 
+#include "shared/tunables.h"
+
 namespace cloudbook {
 namespace {
-
-// Messages taken from the monitor before the transport looks at its other sockets.
-constexpr int kEventBatch = 64;
-// Connections remembered at most (each costs a few bytes; a flood must not grow it).
-constexpr size_t kMaxTrackedConnections = 4096;
 
 // "1.2.3.4:5678" of the connection's other end, or "" once the descriptor is gone.
 std::string PeerAddress(int fd) {
@@ -75,7 +72,7 @@ void RouterMonitor::NoteMessage(zmq::message_t& frame) {
 }
 
 bool RouterMonitor::Drain() {
-  for (int i = 0; i < kEventBatch; ++i) {
+  for (int i = 0; i < GetTunables().router_monitor_event_batch; ++i) {
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(monitor_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
       return false;
@@ -87,7 +84,7 @@ bool RouterMonitor::Drain() {
     std::memcpy(&fd, static_cast<const char*>(frames[0].data()) + 2, sizeof(fd));
     const int key = static_cast<int>(fd);
     if (event == ZMQ_EVENT_ACCEPTED) {
-      if (connections_.size() >= kMaxTrackedConnections) connections_.clear();
+      if (connections_.size() >= GetTunables().max_tracked_connections) connections_.clear();
       connections_[key] = Connection{PeerAddress(key), false};
       continue;
     }

@@ -14,13 +14,14 @@
 #include "shared/formats/grant.h"
 #include "shared/json_io.h"
 #include "shared/status.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
 inline constexpr int kAnnouncementFormatVersion = 1;
 inline constexpr size_t kMaxAnnouncementBytes = 64 * 1024;
 // An announcement without a new sequence for this many intervals is stale (suspect).
-inline constexpr int kStaleIntervals = 3;
+inline constexpr int kStaleIntervals = tunables_default::liveness_multiplier;
 
 enum class AgentRunState { kStarting, kRunning, kStopping };
 std::string AgentRunStateName(AgentRunState state);
@@ -43,7 +44,7 @@ struct Announcement {
   AnnouncedCapacity capacity;
   uint64_t sequence = 0;
   int64_t time_ms = 0;  // unix time of this write, milliseconds
-  double announce_interval_s = 5;
+  double announce_interval_s = tunables_default::announce_interval_s;
   int64_t pid = 0;
   AgentRunState status = AgentRunState::kStarting;
   std::vector<int> dus;

@@ -14,12 +14,13 @@
 #include <vector>
 
 #include "shared/formats/announcement.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
 // An offset between two machines' wall clocks above this is worth a log line (estimates are
 // only as good as the shared folder's delay, which can reach seconds).
-inline constexpr double kLargeClockSkewS = 30;
+inline constexpr double kLargeClockSkewS = tunables_default::large_clock_skew_s;
 
 // "1.0 h ahead of", "12 s behind": how far `offset_s` (writer minus reader) is, in words.
 std::string DescribeClockOffset(double offset_s);

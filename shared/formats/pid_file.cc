@@ -12,6 +12,8 @@
 #include <cstring>
 #include <thread>
 
+#include "shared/tunables.h"
+
 namespace cloudbook {
 
 namespace {
@@ -75,7 +77,7 @@ Result<PidLockAttempt> AcquirePidFile(const std::string& path) {
         held.holder_pid = holder;
         return held;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(GetTunables().pid_lock_retry_ms);
       continue;
     }
     if (!StillAtPath(fd, path)) {  // a stopping agent removed it between open and flock
@@ -102,7 +104,7 @@ Result<PidLockAttempt> AcquirePidFile(const std::string& path) {
 
 Result<PidFileState> ReadPidFileState(const std::string& path) {
   PidFileState state;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  const auto deadline = std::chrono::steady_clock::now() + GetTunables().pid_read_budget_ms;
   while (true) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
@@ -123,7 +125,7 @@ Result<PidFileState> ReadPidFileState(const std::string& path) {
     }
     state.running = true;
     if (state.pid > 0 || std::chrono::steady_clock::now() >= deadline) return state;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // starting: pid comes next
+    std::this_thread::sleep_for(GetTunables().pid_read_retry_ms);  // starting: pid next
   }
 }
 

@@ -6,15 +6,18 @@
 
 #include "shared/json_io.h"
 #include "shared/status.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 
 struct ProjectConfig {
-  int desired_dus = 0;              // 0: one deployable unit per subnet
-  double announce_interval_s = 5;   // agents rewrite their announcement this often
-  double stats_interval_s = 2;      // agents rewrite their stats this often
-  double heartbeat_interval_s = 1;  // ZeroMQ ping between peers
-  double liveness_timeout_s = 15;   // no announcement and no heartbeat this long: lost
+  int desired_dus = 0;  // 0: one deployable unit per subnet
+  // The defaults are in shared/tunables_def.h (5, 2, 1 and 15 s).
+  double announce_interval_s = tunables_default::announce_interval_s;    // announcement rewrite
+  double stats_interval_s = tunables_default::stats_interval_s;          // stats rewrite
+  double heartbeat_interval_s = tunables_default::heartbeat_interval_s;  // ZeroMQ ping period
+  // No announcement and no heartbeat this long: lost.
+  double liveness_timeout_s = tunables_default::liveness_timeout_s;
 };
 
 Json ToJson(const ProjectConfig& config);

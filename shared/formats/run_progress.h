@@ -15,8 +15,6 @@
 namespace cloudbook {
 
 inline constexpr int kRunProgressFormatVersion = 1;
-inline constexpr size_t kMaxRunProgressNotes = 20;
-inline constexpr size_t kMaxRunProgressBytes = 8 * 1024 * 1024;
 
 // Why a run found "running" by agent 0's next start failed.
 inline constexpr const char* kAbandonedRunError = "agent 0 stopped during the run";

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "dashboard/request_gate.h"
+#include "shared/tunables.h"
 #include "tests/integration/dashboard_fixture.h"
 
 namespace cloudbook::testing {
@@ -172,8 +173,8 @@ TEST_F(DashboardTest, SlowHeaderClientsDoNotStarveALegitimateRequest) {
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
   // Past the cap, new connections from that address are refused at once; another address is
   // still served.
-  slow.Open(kMaxConnectionsPerClient, port_);
-  const int over_cap = static_cast<int>(slow.size()) - kMaxConnectionsPerClient;
+  slow.Open(GetTunables().max_connections_per_client, port_);
+  const int over_cap = static_cast<int>(slow.size()) - GetTunables().max_connections_per_client;
   EXPECT_TRUE(WaitFor([&] { return slow.Closed().first >= over_cap; }, 5 * TestTimeScale()));
   EXPECT_EQ(slow.Closed().first, over_cap);
   start = Clock::now();
@@ -183,13 +184,15 @@ TEST_F(DashboardTest, SlowHeaderClientsDoNotStarveALegitimateRequest) {
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
   // The admitted slow connections are closed at the request deadline, although they kept
   // sending a line a second.
-  ASSERT_TRUE(
-      WaitFor([&] { return slow.Closed().first == static_cast<int>(slow.size()); },
-              std::chrono::duration<double>(Scaled(kRequestDeadline + kAnswerBound)).count()))
+  ASSERT_TRUE(WaitFor(
+      [&] { return slow.Closed().first == static_cast<int>(slow.size()); },
+      std::chrono::duration<double>(Scaled(GetTunables().request_deadline_ms + kAnswerBound))
+          .count()))
       << slow.Closed().first << " of " << slow.size() << " closed";
   const auto longest_s = std::chrono::duration<double>(slow.Closed().second).count();
   EXPECT_LT(longest_s,
-            std::chrono::duration<double>(Scaled(kRequestDeadline + kAnswerBound)).count());
+            std::chrono::duration<double>(Scaled(GetTunables().request_deadline_ms + kAnswerBound))
+                .count());
   std::cout << "answered in " << same_address_ms << " ms (same address) and " << other_address_ms
             << " ms (another address) beside " << slow.size()
             << " slow connections; the last slow one closed after " << longest_s << " s\n";

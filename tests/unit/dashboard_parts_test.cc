@@ -16,6 +16,7 @@
 #include "shared/formats/agent_keys.h"
 #include "shared/formats/agent_stats.h"
 #include "shared/json_io.h"
+#include "shared/tunables.h"
 #include "tests/test_support.h"
 
 namespace cloudbook {
@@ -229,7 +230,7 @@ TEST(RunCatalogTest, ListsLiveAndFinishedRunsAndSurvivesBadFiles) {
                                                     {"dus", Json::array()},
                                                     {"subnets", Json::array()}})
                                                   .dump());
-  const Json runs = catalog.List(steady + kRunStalledAfterMs + 1);
+  const Json runs = catalog.List(steady + GetTunables().run_stalled_after_ms.count() + 1);
   ASSERT_EQ(runs.size(), 4u) << runs.dump(1);  // broken and badly named files left out
   EXPECT_EQ(runs[0]["run"], "run-live");
   EXPECT_EQ(runs[0]["state"], "running");
