@@ -1,5 +1,7 @@
 #include "shared/exit_codes.h"
 
+#include <algorithm>
+
 namespace cloudbook {
 
 const std::vector<ExitCodeRow>& ExitCodeTable() {
@@ -43,9 +45,11 @@ std::string ExitCodesHelp() {
   std::string help =
       "Exit codes (the same for every cloudbook program; README.md, \"Exit codes\"):";
   for (const ExitCodeRow& row : ExitCodeTable()) {
-    help += (row.code == kExitOk ? " " : ", ") + std::to_string(row.code) + " " + row.meaning;
+    const std::string code = std::to_string(row.code);
+    help +=
+        "\n  " + std::string(3 - std::min<size_t>(code.size(), 3), ' ') + code + "  " + row.meaning;
   }
-  return help + ".";
+  return help;
 }
 
 }  // namespace cloudbook

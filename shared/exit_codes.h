@@ -50,7 +50,7 @@ const std::vector<ExitCodeRow>& ExitCodeTable();
 // kNotFound 3, kIoError and kCorruption 4.
 int ExitCodeFor(const Status& status);
 
-// The --help epilog of every program: "Exit codes (README.md, ...): 0 success, ...".
+// The --help epilog of every program: "Exit codes (... README.md ...):", then one line per code.
 std::string ExitCodesHelp();
 
 }  // namespace cloudbook

@@ -81,11 +81,11 @@ TEST(ExitCodes, DistinctMeaningsHaveDistinctCodesAndEachIsInTheTable) {
 }
 
 TEST(ExitCodes, TheHelpEpilogListsEveryCodeAndPointsToTheReadme) {
-  const std::string help = ExitCodesHelp();
+  const std::string help = ExitCodesHelp() + "\n";
   EXPECT_EQ(help.rfind("Exit codes", 0), 0u) << help;
   EXPECT_NE(help.find("README.md"), std::string::npos) << help;
   for (const ExitCodeRow& row : ExitCodeTable()) {
-    EXPECT_NE(help.find(std::to_string(row.code) + " " + row.meaning), std::string::npos)
+    EXPECT_NE(help.find(std::to_string(row.code) + "  " + row.meaning + "\n"), std::string::npos)
         << row.name << "\n"
         << help;
   }
