@@ -16,6 +16,7 @@
 #include "agent/runtime/agent_node.h"
 #include "fs_adapters/open_shared_folder.h"
 #include "shared/command_line.h"
+#include "shared/exit_codes.h"
 #include "shared/formats/agent_listing.h"
 #include "shared/formats/announcement.h"
 #include "shared/nn/capacity_probe.h"
@@ -24,11 +25,6 @@
 namespace {
 
 using cloudbook::CommandOutcome;
-
-constexpr const char* kExitCodes =
-    "Exit codes: 0 success, 2 bad command line, 3 invalid input (unknown agent, a second "
-    "agent 0, a device the grant or build cannot use), 4 I/O error, 6 the agent's state does not "
-    "allow it (already running, not running, did not stop in time).";
 
 cloudbook::AnnouncedCapacity Probe(const cloudbook::GrantLimits& limits) {
   const cloudbook::MeasuredCapacity measured =
@@ -65,7 +61,7 @@ constexpr const char* kDeviceHelp =
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (cloudbook::ReportBadTunables()) return cloudbook::kAgentExitUsage;  // defaults below read it
+  if (cloudbook::ReportBadTunables()) return cloudbook::kExitUsage;  // defaults below read it
   cloudbook::InstallSharedFolderBackends();
   spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-agent"));
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
@@ -80,7 +76,7 @@ int main(int argc, char** argv) {
                   "  cloudbook-agent launch -p ~/cloudbook/fashion --agent-id agent-0\n"
                   "  cloudbook-agent edit -p ~/cloudbook/fashion --agent-id agent-0 --grant LOW\n"
                   "  cloudbook-agent list -p ~/cloudbook/fashion\n") +
-      kExitCodes);
+      cloudbook::ExitCodesHelp());
   app.require_subcommand(1);
 
   std::string project_folder;
@@ -195,12 +191,9 @@ int main(int argc, char** argv) {
                            "train: the owner version stored in checkpoints");
   call_command->add_flag("!--no-resume", call_resume, "train: start from zero");
 
-  for (CLI::App* command : app.get_subcommands({})) command->footer(kExitCodes);
+  for (CLI::App* command : app.get_subcommands({})) command->footer(cloudbook::ExitCodesHelp());
 
-  if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv, cloudbook::kAgentExitOk,
-                                                   cloudbook::kAgentExitUsage)) {
-    return *exit_code;
-  }
+  if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv)) return *exit_code;
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   if (create_command->parsed()) {
@@ -239,11 +232,11 @@ int main(int argc, char** argv) {
     if (!edit.grant && !edit.device && !edit.fixed_port && !edit.base_port && !edit.subnet) {
       std::cerr << "edit: nothing to change: give --grant, --device, --port, --base-port or "
                    "--subnet (see `cloudbook-agent edit --help`)\n";
-      return cloudbook::kAgentExitUsage;
+      return cloudbook::kExitUsage;
     }
     if (edit.fixed_port && *edit.fixed_port > 0 && *edit.fixed_port < 1024) {
       std::cerr << "edit: --port must be 0 or from 1024 to 65535\n";
-      return cloudbook::kAgentExitUsage;
+      return cloudbook::kExitUsage;
     }
     edit.cuda_available = cloudbook::CudaAvailable();
     std::string note;
@@ -255,7 +248,7 @@ int main(int argc, char** argv) {
     boost::system::error_code error;
     if (!boost::filesystem::is_directory(project_folder, error)) {
       spdlog::error("project folder {} does not exist: check the path", project_folder);
-      return cloudbook::kAgentExitInvalidInput;
+      return cloudbook::kExitInvalidInput;
     }
     const int64_t now = cloudbook::UnixTimeMs();
     const auto entries = cloudbook::ListAgents(project_folder, now);
@@ -264,7 +257,7 @@ int main(int argc, char** argv) {
     } else {
       std::cout << cloudbook::FormatAgentTable(entries, now) << std::flush;
     }
-    return cloudbook::kAgentExitOk;
+    return cloudbook::kExitOk;
   }
   if (delete_command->parsed()) {
     return Finish(cloudbook::DeleteAgent(project_folder, agent_id));
@@ -288,7 +281,7 @@ int main(int argc, char** argv) {
     });
     if (!result.ok()) {
       spdlog::error("{}", result.status().message());
-      return cloudbook::kAgentExitIo;
+      return cloudbook::ExitCodeFor(result.status());
     }
     std::cout << "result";
     for (const auto& [name, value] : result->header.arguments) {
@@ -301,7 +294,7 @@ int main(int argc, char** argv) {
       std::cout << "tensor " << tensor.name << " " << cloudbook::WireDtypeName(tensor.dtype) << " "
                 << shape << " " << tensor.byte_count << " bytes" << std::endl;
     }
-    return cloudbook::kAgentExitOk;
+    return cloudbook::kExitOk;
   }
-  return cloudbook::kAgentExitUsage;
+  return cloudbook::kExitUsage;
 }

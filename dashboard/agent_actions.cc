@@ -32,12 +32,12 @@ ActionResult Error(int http_status, const std::string& message) {
 ActionResult FromOutcome(const CommandOutcome& outcome, const std::string& agent_id,
                          const std::string& ok_message, int ok_status = 200) {
   switch (outcome.exit_code()) {
-    case kAgentExitOk:
+    case kExitOk:
       return {ok_status, {{"id", agent_id}, {"message", ok_message}}};
-    case kAgentExitState:
+    case kExitConflict:
       return Error(409, outcome.message());
-    case kAgentExitUsage:
-    case kAgentExitInvalidInput:
+    case kExitUsage:
+    case kExitInvalidInput:
       return Error(400, outcome.message());
     default:
       return Error(500, outcome.message());
@@ -144,7 +144,7 @@ ActionResult AgentActions::Create(const Json& body) const {
   std::string created;
   const CommandOutcome outcome = CreateAgent(options, &created);
   // A second agent 0 is a conflict with the project's state, not a malformed request.
-  if (outcome.exit_code() == kAgentExitInvalidInput && options.agent_0) {
+  if (outcome.exit_code() == kExitInvalidInput && options.agent_0) {
     return Error(409, outcome.message());
   }
   return FromOutcome(outcome, created, "created " + created, 201);

@@ -20,11 +20,6 @@
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 2;
-constexpr int kExitProject = 3;
-constexpr int kExitIo = 4;
-
 // "ADDRESS:PORT", ":PORT" or "PORT" (loopback); false when it is none of these.
 bool ParseListen(const std::string& text, std::string* address, int* port) {
   const size_t colon = text.rfind(':');
@@ -41,7 +36,7 @@ bool ParseListen(const std::string& text, std::string* address, int* port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (cloudbook::ReportBadTunables()) return kExitUsage;  // defaults below read it
+  if (cloudbook::ReportBadTunables()) return cloudbook::kExitUsage;  // defaults below read it
   cloudbook::InstallSharedFolderBackends();
   using namespace cloudbook;
   CLI::App app{
@@ -50,14 +45,14 @@ int main(int argc, char** argv) {
       "per machine and per agent, per-DU training curves and progress, results of past runs; "
       "buttons add, launch, stop, regrant and remove this machine's agents."};
   app.footer(
-      "Examples:\n"
-      "  cloudbook-dashboard -p ~/cloudbook/fashion                 # http://127.0.0.1:8750/\n"
-      "  cloudbook-dashboard -p ~/cloudbook/fashion --listen 0.0.0.0:8750   # needs the token\n"
-      "  cloudbook-dashboard --home ~/cloudbook                     # every project there\n"
-      "Binding a non-loopback address needs a token: it is printed at start and kept in "
-      "<project>/dashboard/token.json; open the printed URL (it carries ?token=).\n"
-      "Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad command line, 3 no such project, 4 cannot "
-      "listen or I/O error.");
+      std::string(
+          "Examples:\n"
+          "  cloudbook-dashboard -p ~/cloudbook/fashion                 # http://127.0.0.1:8750/\n"
+          "  cloudbook-dashboard -p ~/cloudbook/fashion --listen 0.0.0.0:8750   # needs the token\n"
+          "  cloudbook-dashboard --home ~/cloudbook                     # every project there\n"
+          "Binding a non-loopback address needs a token: it is printed at start and kept in "
+          "<project>/dashboard/token.json; open the printed URL (it carries ?token=).\n") +
+      ExitCodesHelp());
   DashboardOptions options;
   std::string listen = "127.0.0.1:8750";
   std::string port_file;
@@ -86,8 +81,7 @@ int main(int argc, char** argv) {
   app.add_option("--chart-js", options.chart_js, "Chart.js UMD build to serve")
       ->capture_default_str();
   cloudbook::AddLogLevelOption(app, log_level);
-  if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv, kExitOk, kExitUsage))
-    return *exit_code;
+  if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv)) return *exit_code;
   spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-dashboard"));
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -104,7 +98,7 @@ int main(int argc, char** argv) {
     if (folder->empty()) continue;
     if (!boost::filesystem::is_directory(*folder, error)) {
       spdlog::error("no folder {}: make a project with cloudbook-maker", *folder);
-      return kExitProject;
+      return kExitInvalidInput;
     }
     *folder = boost::filesystem::absolute(*folder).lexically_normal().string();
     while (folder->size() > 1 && folder->back() == '/') folder->pop_back();
@@ -113,22 +107,18 @@ int main(int argc, char** argv) {
   auto signals = SignalEvents::Create();
   if (!signals.ok()) {
     spdlog::error("cannot install signal handlers: {}", signals.status().message());
-    return kExitIo;
+    return ExitCodeFor(signals.status());
   }
   Result<std::unique_ptr<DashboardServer>> server = DashboardServer::Start(options);
   if (!server.ok()) {
     spdlog::error("{}", server.status().message());
-    const Status::Code code = server.status().code();
-    return code == Status::Code::kInvalidArgument || code == Status::Code::kNotFound ||
-                   code == Status::Code::kCorruption
-               ? kExitProject
-               : kExitIo;
+    return ExitCodeFor(server.status());
   }
   if (!port_file.empty()) {
     const Status written = WriteFileAtomically(port_file, std::to_string((*server)->port()) + "\n");
     if (!written.ok()) {
       spdlog::error("--port-file: {}", written.message());
-      return kExitIo;
+      return ExitCodeFor(written);
     }
   }
   std::cout << "cloudbook-dashboard: " << (*server)->url() << std::endl;

@@ -128,12 +128,12 @@ int Deployer::LoadProject() {
         "project folder {} does not exist (create the project, then run "
         "cloudbook-maker --project-folder {} --subnets n)",
         options_.project_folder, options_.project_folder);
-    return kDeployerExitNotReady;
+    return kExitInvalidInput;
   }
   auto opened = OpenProjectLayout(options_.project_folder, options_.distributed_folder);
   if (!opened.ok()) {
     spdlog::error("{}", opened.status().message());
-    return kDeployerExitNotReady;
+    return kExitInvalidInput;
   }
   layout_ = *opened;
   distributed_ = layout_.distributed();
@@ -143,7 +143,7 @@ int Deployer::LoadProject() {
     if (!config.ok()) {
       spdlog::error("{} (fix the file, or remove it to use the defaults)",
                     config.status().message());
-      return kDeployerExitNotReady;
+      return kExitInvalidInput;
     }
     config_ = *config;
   } else {
@@ -162,7 +162,7 @@ int Deployer::LoadProject() {
       spdlog::error("the deployable units cannot be read ({}): run cloudbook-maker again",
                     dus.message());
     }
-    return kDeployerExitNotReady;
+    return kExitInvalidInput;
   }
 
   auto previous = ReadAssignment(distributed_);
@@ -180,7 +180,7 @@ int Deployer::LoadProject() {
   for (const AgentConfig& config : ReadLocalAgentConfigs(options_.project_folder, &problems)) {
     pinned_keys_[config.id] = config.signing.public_key;
   }
-  return kDeployerExitOk;
+  return kExitOk;
 }
 
 Status Deployer::ReloadDus() {
@@ -365,7 +365,7 @@ int Deployer::WaitForAgents() {
     const int64_t now = SteadyNowMs();
     const double elapsed_s = (now - start) / 1000.0;
     if (elapsed_s >= gather_s && IsLive(kAgentZeroId) && !tracker_.Settling(now)) {
-      return kDeployerExitOk;
+      return kExitOk;
     }
     if (elapsed_s >= limit_s) break;
     if (now >= next_progress) {
@@ -396,7 +396,7 @@ int Deployer::WaitForAgents() {
         options_.project_folder, options_.project_folder, kAgentZeroId,
         JoinOrNone(IdsIn(Liveness::kLive)));
   }
-  return kDeployerExitNoAgents;
+  return kExitUnavailable;
 }
 
 Status Deployer::PlanAndWrite(bool first_pass) {
@@ -569,12 +569,12 @@ int Deployer::TakeProject() {
       break;
     case LeaseKeeper::Outcome::kBusy:
       spdlog::error("{}", lease_->message());
-      return kDeployerExitBusy;
+      return kExitConflict;
     case LeaseKeeper::Outcome::kStopped:
       return kStopped;
     case LeaseKeeper::Outcome::kIoError:
       spdlog::error("{}", lease_->message());
-      return kDeployerExitIo;
+      return kExitIo;
   }
   spdlog::info("this deployer holds the project ({}, renewed every {} s)",
                layout_.deployer_lease_file(), GetTunables().lease_renew_every_s);
@@ -587,40 +587,40 @@ int Deployer::TakeProject() {
         in_checkpoints, current_ ? current_->version : 0);
   }
   known_version_ = std::max(known_version_, in_checkpoints);
-  return kDeployerExitOk;
+  return kExitOk;
 }
 
 int Deployer::RunHolding() {
   const int waited = WaitForAgents();
   if (waited == kStopped) {
-    if (lease_lost_) return kDeployerExitBusy;
+    if (lease_lost_) return kExitConflict;
     spdlog::warn("stopped while waiting for agents: no assignment was written");
-    return kDeployerExitOk;
+    return kExitOk;
   }
-  if (waited != kDeployerExitOk) return waited;
+  if (waited != kExitOk) return waited;
   const Status written = PlanAndWrite(true);
   if (!written.ok()) {
     spdlog::error("cannot write the assignment: {}", written.message());
-    return lease_lost_ ? kDeployerExitBusy : kDeployerExitIo;
+    return lease_lost_ ? kExitConflict : kExitIo;
   }
-  if (options_.surveillance_s <= 0) return kDeployerExitOk;
+  if (options_.surveillance_s <= 0) return kExitOk;
   Surveil();
-  if (lease_lost_) return kDeployerExitBusy;
+  if (lease_lost_) return kExitConflict;
   spdlog::info("surveillance stopped: assignment version {} stays in force",
                current_ ? current_->version : 0);
-  return kDeployerExitOk;
+  return kExitOk;
 }
 
 int Deployer::Run() {
   const int loaded = LoadProject();
-  if (loaded != kDeployerExitOk) return loaded;
+  if (loaded != kExitOk) return loaded;
   spdlog::info("{} DUs (make {}) for {}", dus_.size(), generation_, options_.project_folder);
   const int taken = TakeProject();
   if (taken == kStopped) {
     spdlog::warn("stopped before taking the project: no assignment was written");
-    return kDeployerExitOk;
+    return kExitOk;
   }
-  if (taken != kDeployerExitOk) return taken;
+  if (taken != kExitOk) return taken;
   const int code = RunHolding();
   lease_->Release();
   return code;

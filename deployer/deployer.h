@@ -1,20 +1,15 @@
 // The deployer's run: reads the project (config, DUs, the assignment in force), waits for the
 // agents to announce themselves (agent 0 among them), plans and writes
 // distributed/assignment.json, and with surveillance keeps watching liveness and moves the
-// DUs of lost agents. docs/deployer.md describes the behaviour and the exit codes.
+// DUs of lost agents. docs/deployer.md describes the behaviour; the exit codes are the
+// table's (shared/exit_codes.h).
 #pragma once
 
 #include <string>
 
-namespace cloudbook {
+#include "shared/exit_codes.h"
 
-// Exit codes of cloudbook-deployer (also in --help and docs/deployer.md).
-inline constexpr int kDeployerExitOk = 0;
-inline constexpr int kDeployerExitUsage = 2;     // bad command line (CLI11)
-inline constexpr int kDeployerExitNotReady = 3;  // no DUs, malformed config, no project
-inline constexpr int kDeployerExitNoAgents = 4;  // no live agent, or no agent 0
-inline constexpr int kDeployerExitIo = 5;        // the assignment could not be written
-inline constexpr int kDeployerExitBusy = 6;      // another deployer holds the project
+namespace cloudbook {
 
 struct DeployerOptions {
   std::string project_folder;
@@ -27,8 +22,11 @@ struct DeployerOptions {
 
 class SignalEvents;
 
-// Returns the exit code. `signals` (null for none): SIGINT or SIGTERM end the deployer cleanly
-// with kDeployerExitOk; SIGHUP makes it re-read distributed/config.json.
+// Returns the exit code: kExitInvalidInput no project folder, no DUs or a malformed config;
+// kExitUnavailable no live agent or no agent 0; kExitIo the assignment or the lease cannot be
+// written; kExitConflict another deployer holds the project. `signals` (null for none):
+// SIGINT or SIGTERM end the deployer cleanly with kExitOk; SIGHUP makes it re-read
+// distributed/config.json.
 int RunDeployer(const DeployerOptions& options, SignalEvents* signals);
 
 }  // namespace cloudbook

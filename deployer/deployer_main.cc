@@ -13,8 +13,7 @@
 #include "shared/tunables.h"
 
 int main(int argc, char** argv) {
-  if (cloudbook::ReportBadTunables())
-    return cloudbook::kDeployerExitUsage;  // defaults below read it
+  if (cloudbook::ReportBadTunables()) return cloudbook::kExitUsage;  // defaults below read it
   cloudbook::InstallSharedFolderBackends();
   using namespace cloudbook;
   CLI::App app{
@@ -22,14 +21,11 @@ int main(int argc, char** argv) {
       "agents of a project (distributed/assignment.json): DU 0 to agent 0, the others "
       "balancing the expected finishing time (DU cost / agent GFLOP/s). With -s it keeps "
       "watching and moves the DUs of lost agents to live ones."};
-  app.footer(
-      "Examples:\n"
-      "  cloudbook-deployer --project-folder ~/cloudbook/fashion\n"
-      "  cloudbook-deployer --project-folder ~/cloudbook/fashion --fast-start -s 5\n"
-      "Exit codes: 0 success (also after SIGINT/SIGTERM), 2 bad command line, 3 project not "
-      "ready (no project folder, no DUs: run cloudbook-maker first, malformed config.json), "
-      "4 no live agent or no agent 0, 5 I/O error writing the assignment, 6 another deployer "
-      "holds the project (or took it over).");
+  app.footer(std::string("Examples:\n"
+                         "  cloudbook-deployer --project-folder ~/cloudbook/fashion\n"
+                         "  cloudbook-deployer --project-folder ~/cloudbook/fashion --fast-start "
+                         "-s 5\n") +
+             ExitCodesHelp());
   DeployerOptions options;
   bool once = false;
   std::string log_level = "info";
@@ -52,8 +48,7 @@ int main(int argc, char** argv) {
   app.add_flag("--once", once, "Plan once and exit (the default without -s)")
       ->excludes(surveillance);
   AddLogLevelOption(app, log_level);
-  if (auto exit_code = ParseCommandLine(app, argc, argv, kDeployerExitOk, kDeployerExitUsage))
-    return *exit_code;
+  if (auto exit_code = ParseCommandLine(app, argc, argv)) return *exit_code;
   spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-deployer"));
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -61,7 +56,7 @@ int main(int argc, char** argv) {
   auto signals = SignalEvents::Create();
   if (!signals.ok()) {
     spdlog::error("cannot install signal handlers: {}", signals.status().message());
-    return kDeployerExitIo;
+    return ExitCodeFor(signals.status());
   }
   return RunDeployer(options, &*signals);
 }

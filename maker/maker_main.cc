@@ -17,29 +17,10 @@
 
 namespace {
 
-// Exit codes (also in --help).
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 2;
-constexpr int kExitBadInput = 3;
-constexpr int kExitIo = 4;
-constexpr int kExitTraining = 5;
-
-int ExitCodeFor(const cloudbook::Status& status) {
-  using Code = cloudbook::Status::Code;
-  switch (status.code()) {
-    case Code::kOk:
-      return kExitOk;
-    case Code::kInvalidArgument:
-    case Code::kNotFound:
-      return kExitBadInput;
-    case Code::kIoError:
-    case Code::kCorruption:
-      return kExitIo;
-    case Code::kInternal:
-      return kExitTraining;
-  }
-  return kExitTraining;
-}
+using cloudbook::ExitCodeFor;
+using cloudbook::kExitFailed;
+using cloudbook::kExitOk;
+using cloudbook::kExitUsage;
 
 // `cloudbook-maker import program.py -p P`: writes P/original/<name>.yaml and says what the
 // maker needs next (the data files).
@@ -49,14 +30,14 @@ int RunImport(const std::string& python_file, const std::string& project_folder,
   if (!imported.ok()) {
     spdlog::error("{}", imported.status().message());
     spdlog::error("nothing was written");
-    return imported.status().code() == cloudbook::Status::Code::kIoError ? kExitIo : kExitBadInput;
+    return ExitCodeFor(imported.status());
   }
   for (const std::string& note : imported->notes) spdlog::debug("{}", note);
   for (const std::string& warning : imported->warnings) spdlog::warn("{}", warning);
   auto written = cloudbook::WriteImportedProgram(*imported, project_folder, force);
   if (!written.ok()) {
     spdlog::error("{}", written.status().message());
-    return ExitCodeFor(written.status()) == kExitBadInput ? kExitBadInput : kExitIo;
+    return ExitCodeFor(written.status());
   }
   cloudbook::PrintImportSummary(*imported, *written, project_folder, std::cout);
   return kExitOk;
@@ -65,18 +46,20 @@ int RunImport(const std::string& python_file, const std::string& project_folder,
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (cloudbook::ReportBadTunables()) return kExitUsage;  // defaults below read it
+  if (cloudbook::ReportBadTunables()) return cloudbook::kExitUsage;  // defaults below read it
   CLI::App app{
       "cloudbook-maker: cut the network described in <project>/original/*.yaml into subnets and "
       "write them as deployable units to <project>/distributed/du_files/."};
   app.footer(
-      "Examples:\n"
-      "  cloudbook-maker --project-folder ~/cloudbook/fashion --subnets 3\n"
-      "  cloudbook-maker --project-folder ~/cloudbook/fashion --subnets 3 --local --baseline\n"
-      "  cloudbook-maker --project-folder ~/cloudbook/fashion --local --original-only --threads 1\n"
-      "  cloudbook-maker import mlp_orig.py --project-folder ~/cloudbook/mnist   (a SkyNNet .py)\n"
-      "Exit codes: 0 success, 2 bad command line, 3 invalid program or data, 4 I/O error or "
-      "corrupt project files, 5 training failed.");
+      std::string(
+          "Examples:\n"
+          "  cloudbook-maker --project-folder ~/cloudbook/fashion --subnets 3\n"
+          "  cloudbook-maker --project-folder ~/cloudbook/fashion --subnets 3 --local --baseline\n"
+          "  cloudbook-maker --project-folder ~/cloudbook/fashion --local --original-only "
+          "--threads 1\n"
+          "  cloudbook-maker import mlp_orig.py --project-folder ~/cloudbook/mnist   (a SkyNNet "
+          ".py)\n") +
+      cloudbook::ExitCodesHelp());
   cloudbook::MakeOptions make;
   cloudbook::LocalRunOptions local;
   bool run_local = false;
@@ -141,14 +124,14 @@ int main(int argc, char** argv) {
                            "Replace original/<name>.yaml when it exists with other contents");
   cloudbook::AddLogLevelOption(*import_command, log_level);
   import_command->footer(
-      "Example:\n"
-      "  cloudbook-maker import mlp.py -p ~/cloudbook/mnist && cloudbook-maker -p "
-      "~/cloudbook/mnist --subnets 3\n"
-      "Exit codes: 0 written (or unchanged), 2 bad command line, 3 the program cannot be "
-      "imported (the message gives file:line), 4 I/O error or an existing different file "
-      "(nothing written).");
-  if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv, kExitOk, kExitUsage))
-    return *exit_code;
+      std::string(
+          "Example:\n"
+          "  cloudbook-maker import mlp.py -p ~/cloudbook/mnist && cloudbook-maker -p "
+          "~/cloudbook/mnist --subnets 3\n"
+          "An existing different original/<name>.yaml is an I/O error (nothing written; --force "
+          "replaces it).\n") +
+      cloudbook::ExitCodesHelp());
+  if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv)) return *exit_code;
   if ((local.baseline || local.original_only) && !run_local) {
     std::cerr << (local.baseline ? "--baseline" : "--original-only") << " needs --local\n";
     return kExitUsage;
@@ -201,7 +184,9 @@ int main(int argc, char** argv) {
   auto run = cloudbook::RunLocally(local);
   if (!run.ok()) {
     spdlog::error("{}", run.status().message());
-    return ExitCodeFor(run.status());
+    // Training reports libtorch's errors as kInternal: here they mean the training failed.
+    return run.status().code() == cloudbook::Status::Code::kInternal ? kExitFailed
+                                                                     : ExitCodeFor(run.status());
   }
   std::cout << cloudbook::FormatResultsSummary(run->results);
   std::cout << "results: " << run->results_path << "\n";

@@ -1,11 +1,13 @@
 // What every cloudbook command line shares: the --log-level option and parsing that ends with
-// the right exit code on --help or a bad command line (CLI11 prints the text). Header-only so
-// that only the mains, which already use CLI11, include CLI11.
+// the exit code of shared/exit_codes.h on --help or a bad command line (CLI11 prints the
+// text). Header-only so that only the mains, which already use CLI11, include CLI11.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
+
+#include "shared/exit_codes.h"
 
 namespace cloudbook {
 
@@ -16,14 +18,13 @@ inline CLI::Option* AddLogLevelOption(CLI::App& command, std::string& log_level)
 }
 
 // Parses the command line. Returns the code to exit with when the command must end now:
-// `ok_code` after --help (or --version), `usage_code` for a bad command line; nothing when
-// the command goes on.
-inline std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv, int ok_code,
-                                           int usage_code) {
+// kExitOk after --help (or --version), kExitUsage for a bad command line (whatever code
+// CLI11 gives it); nothing when the command goes on.
+inline std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? ok_code : usage_code;
+    return app.exit(error) == 0 ? kExitOk : kExitUsage;
   }
   return std::nullopt;
 }

@@ -46,11 +46,11 @@ struct EditOptions {
 CommandOutcome EditAgent(const EditOptions& options, std::string* note);
 
 // Removes the local config (and the stale pid file), and this agent's own announcement and
-// stats files when they carry its signing key. Refuses while the agent runs (exit code 6).
+// stats files when they carry its signing key. Refuses while the agent runs (kExitConflict).
 CommandOutcome DeleteAgent(const std::string& project_folder, const std::string& agent_id);
 
 // SIGTERM to the running agent, then waits (pidfd, no polling) up to `timeout_s` for its exit.
-// Exit code 6 when it is not running or did not stop in time.
+// kExitConflict when it is not running or did not stop in time.
 CommandOutcome StopAgent(const std::string& project_folder, const std::string& agent_id,
                          double timeout_s);
 

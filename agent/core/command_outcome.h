@@ -1,34 +1,29 @@
-// How an agent command ends, and the exit code the command line reports for it:
-//   0 ok, 2 bad command line, 3 invalid input (unknown agent, a second agent 0, a grant that
-//   cannot use the requested device...), 4 I/O or environment error, 6 the agent's state does
-//   not allow it (already running, not running, did not stop in time).
+// How an agent command ends, and the exit code the command line reports for it (the table of
+// shared/exit_codes.h): kExitInvalidInput unknown agent, a second agent 0, a grant that cannot
+// use the requested device...; kExitConflict the agent's state does not allow it (already
+// running, not running, did not stop in time). Value type.
 #pragma once
 
 #include <string>
 
+#include "shared/exit_codes.h"
 #include "shared/status.h"
 
 namespace cloudbook {
 
-inline constexpr int kAgentExitOk = 0;
-inline constexpr int kAgentExitUsage = 2;
-inline constexpr int kAgentExitInvalidInput = 3;
-inline constexpr int kAgentExitIo = 4;
-inline constexpr int kAgentExitState = 6;
-
 class CommandOutcome {
  public:
-  static CommandOutcome Ok() { return CommandOutcome(kAgentExitOk, ""); }
-  // Invalid argument and not found: 3; I/O, corruption and internal errors: 4.
+  static CommandOutcome Ok() { return CommandOutcome(kExitOk, ""); }
+  // The exit code ExitCodeFor(status) gives.
   static CommandOutcome FromStatus(const Status& status);
   static CommandOutcome StateConflict(std::string message) {
-    return CommandOutcome(kAgentExitState, std::move(message));
+    return CommandOutcome(kExitConflict, std::move(message));
   }
   static CommandOutcome Usage(std::string message) {
-    return CommandOutcome(kAgentExitUsage, std::move(message));
+    return CommandOutcome(kExitUsage, std::move(message));
   }
 
-  bool ok() const { return exit_code_ == kAgentExitOk; }
+  bool ok() const { return exit_code_ == kExitOk; }
   int exit_code() const { return exit_code_; }
   const std::string& message() const { return message_; }
 
@@ -38,7 +33,5 @@ class CommandOutcome {
   int exit_code_;
   std::string message_;
 };
-
-int ExitCodeForStatus(const Status& status);
 
 }  // namespace cloudbook

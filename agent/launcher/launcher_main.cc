@@ -31,21 +31,6 @@ namespace {
 
 using namespace cloudbook;
 
-// Exit codes (also in --help).
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 2;
-constexpr int kExitNotReady = 4;   // no agent 0 here, not running, busy, not answering, no agents
-constexpr int kExitRunFailed = 5;  // a DU failed everywhere, data or composition errors
-constexpr int kExitTimeout = 6;
-constexpr int kExitCancelled = 130;
-
-constexpr const char* kExitHelp =
-    "Exit codes: 0 the run finished (results written), 2 bad command line, 4 not ready (no "
-    "agent 0 on this machine, agent 0 not running or not answering, busy with another run, no "
-    "assignment: start cloudbook-deployer), 5 the run failed (a DU failed, data or composition "
-    "error), 6 the time "
-    "limit passed, 130 cancelled (Ctrl-C: every DU stops, checkpoints stay).";
-
 std::atomic<bool> g_interrupted{false};
 void OnSignal(int) { g_interrupted = true; }
 
@@ -84,7 +69,7 @@ int Fail(int code, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (cloudbook::ReportBadTunables()) return kExitUsage;  // defaults below read it
+  if (cloudbook::ReportBadTunables()) return cloudbook::kExitUsage;  // defaults below read it
   cloudbook::InstallSharedFolderBackends();
   spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-run"));
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
@@ -94,7 +79,7 @@ int main(int argc, char** argv) {
       "must be launched on this machine) trains every DU on the agent the deployer gave it, "
       "follows progress, moves work off lost agents, composes the subnets' predictions and "
       "writes distributed/results/<run>.json."};
-  app.footer(std::string("Example:\n  cloudbook-run -p ~/cloudbook/fashion\n") + kExitHelp);
+  app.footer(std::string("Example:\n  cloudbook-run -p ~/cloudbook/fashion\n") + ExitCodesHelp());
   std::string project_folder;
   std::string agent_id = kAgentZeroId;
   std::string run_name;
@@ -126,8 +111,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "plain", "none"}));
   cloudbook::AddLogLevelOption(app, log_level);
-  if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv, kExitOk, kExitUsage))
-    return *exit_code;
+  if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv)) return *exit_code;
   spdlog::set_level(spdlog::level::from_str(log_level));
   if (!run_name.empty() && !ValidateAgentId(run_name).ok()) {
     return Fail(kExitUsage,
@@ -136,23 +120,27 @@ int main(int argc, char** argv) {
 
   auto config = ReadAgentConfig(project_folder, agent_id);
   if (!config.ok()) {
-    return Fail(kExitNotReady, config.status().message() +
-                                   "\n(create agent 0 on this machine first: cloudbook-agent "
-                                   "create --project-folder " +
-                                   project_folder + " --agent-0 --grant HIGH)");
+    // No agent 0 here yet: not ready; a malformed config: the table's code for its Status.
+    const int code = config.status().code() == Status::Code::kNotFound
+                         ? kExitUnavailable
+                         : ExitCodeFor(config.status());
+    return Fail(code, config.status().message() +
+                          "\n(create agent 0 on this machine first: cloudbook-agent "
+                          "create --project-folder " +
+                          project_folder + " --agent-0 --grant HIGH)");
   }
   if (!config->agent_0) {
-    return Fail(kExitNotReady,
+    return Fail(kExitUnavailable,
                 agent_id + " is not agent 0 of this project (see cloudbook-agent list)");
   }
   auto control = ReadControlFile(project_folder, agent_id);
-  if (!control.ok()) return Fail(kExitNotReady, control.status().message());
+  if (!control.ok()) return Fail(kExitUnavailable, control.status().message());
   // Running means holding its pid file's lock (shared/formats/pid_file.h): a pid in a stale
   // control file may belong to another program by now.
   auto holder = ReadPidFileState(ProjectLayout(project_folder).agent_pid_file(agent_id));
-  if (!holder.ok()) return Fail(kExitNotReady, holder.status().message());
+  if (!holder.ok()) return Fail(kExitUnavailable, holder.status().message());
   if (!holder->running || holder->pid != control->pid) {
-    return Fail(kExitNotReady,
+    return Fail(kExitUnavailable,
                 agent_id + " is not running (" +
                     (holder->running ? "it runs as pid " + std::to_string(holder->pid) +
                                            " but has not written its control file yet"
@@ -170,11 +158,11 @@ int main(int argc, char** argv) {
   const std::string lock_path =
       ProjectLayout(project_folder).agents_local() + "/" + agent_id + ".run.pid";
   auto run_lock = AcquirePidFile(lock_path);
-  if (!run_lock.ok()) return Fail(kExitNotReady, run_lock.status().message());
+  if (!run_lock.ok()) return Fail(kExitUnavailable, run_lock.status().message());
   if (!run_lock->lock) {
     const std::string running = RunInProgress(
         ProjectLayout(project_folder, config->distributed_folder).runs(), holder->pid);
-    return Fail(kExitNotReady,
+    return Fail(kExitUnavailable,
                 agent_id + " is busy: a run is already in progress (" +
                     (running.empty() ? std::string("its progress file is not written yet")
                                      : "run '" + running + "'") +
@@ -182,13 +170,13 @@ int main(int argc, char** argv) {
                     "): wait for it to end, or cancel it with Ctrl-C in that cloudbook-run");
   }
   auto transport = ConnectControlClient(*config, *control);
-  if (!transport.ok()) return Fail(kExitNotReady, transport.status().message());
+  if (!transport.ok()) return Fail(kExitUnavailable, transport.status().message());
   if (!(*transport)
            ->WaitForPeer(kControlPeerId, std::chrono::milliseconds(
                                              static_cast<int64_t>(connect_timeout_s * 1000)))) {
-    return Fail(kExitNotReady, agent_id + " (pid " + std::to_string(control->pid) +
-                                   ") does not answer on " + control->endpoint + " after " +
-                                   std::to_string(static_cast<int>(connect_timeout_s)) + " s");
+    return Fail(kExitUnavailable, agent_id + " (pid " + std::to_string(control->pid) +
+                                      ") does not answer on " + control->endpoint + " after " +
+                                      std::to_string(static_cast<int>(connect_timeout_s)) + " s");
   }
 
   const bool redraw = progress_mode == "auto" && ::isatty(STDOUT_FILENO);
@@ -243,20 +231,20 @@ int main(int argc, char** argv) {
 
   if (!reply.ok()) {
     const std::string& message = reply.status().message();
-    if (g_interrupted) return Fail(kExitCancelled, "run cancelled: " + message);
+    if (g_interrupted) return Fail(kExitInterrupted, "run cancelled: " + message);
     if (message.find("time limit") != std::string::npos ||
         message.find("deadline of") != std::string::npos) {
-      return Fail(kExitTimeout, "run failed: " + message);
+      return Fail(kExitTimedOut, "run failed: " + message);
     }
     if (reply.status().code() == Status::Code::kNotFound) {
-      return Fail(kExitNotReady, "run failed: " + message);
+      return Fail(kExitUnavailable, "run failed: " + message);
     }
-    return Fail(kExitRunFailed, "run failed: " + message);
+    return Fail(kExitFailed, "run failed: " + message);
   }
   const std::string results_path = StringArgument(reply->header.arguments, "results_path");
   auto results = ReadJsonFile(results_path);
   if (!results.ok()) {
-    return Fail(kExitRunFailed,
+    return Fail(kExitFailed,
                 "the run finished but its results cannot be read: " + results.status().message());
   }
   std::fputs(FormatRunSummary(*results, results_path).c_str(), stdout);

@@ -17,6 +17,7 @@
 #include "agent/core/control_channel.h"
 #include "agent/core/run_progress_recorder.h"
 #include "shared/clock.h"
+#include "shared/exit_codes.h"
 #include "shared/formats/announcement_watch.h"
 #include "shared/json_io.h"
 #include "tests/fault/fault_checks.h"
@@ -129,7 +130,7 @@ TEST_F(RunLifecycle, ASecondRunIsRefusedAndAKilledAgentZerosRunIsMarkedFailed) {
                                         scratch_.Join("second.err"));
   const double second_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  EXPECT_EQ(second.exit_code, 4) << second.err;
+  EXPECT_EQ(second.exit_code, kExitUnavailable) << second.err;
   EXPECT_LT(second_s, 5.0) << second.err;
   EXPECT_NE(second.err.find("busy"), std::string::npos) << second.err;
   EXPECT_NE(second.err.find("run 'first'"), std::string::npos) << second.err;
@@ -161,7 +162,7 @@ TEST_F(RunLifecycle, AStaleControlFileWithAReusedPidFailsAtOnce) {
   const CommandResult run = RunShell(Bin("cloudbook-run") + " " + P(), scratch_.Join("run.err"));
   const double run_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  EXPECT_EQ(run.exit_code, 4) << run.err;
+  EXPECT_EQ(run.exit_code, kExitUnavailable) << run.err;
   EXPECT_LT(run_s, 3.0) << run.err;
   EXPECT_NE(run.err.find("is not running"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find(std::to_string(other)), std::string::npos) << run.err;

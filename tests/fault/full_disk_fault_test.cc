@@ -9,6 +9,7 @@
 
 #include <chrono>
 
+#include "shared/exit_codes.h"
 #include "shared/json_io.h"
 #include "tests/fault/fault_checks.h"
 #include "tests/integration/agent_process.h"
@@ -58,7 +59,7 @@ TEST_F(FullDisk, AFailedCheckpointStopsTheRunNamingTheDiskAndARerunResumes) {
       Spawn({Bin("cloudbook-run"), "--project-folder", project_.path(), "--run-name", "full",
              "--progress", "plain", "--timeout", "300", "--assignment-wait", "30"},
             "run.log");
-  EXPECT_EQ(WaitForExit(full, 300), 5) << Log("run.log");
+  EXPECT_EQ(WaitForExit(full, 300), kExitFailed) << Log("run.log");
   const double failed_after =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::string failure = Log("run.log");

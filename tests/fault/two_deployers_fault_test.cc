@@ -11,6 +11,7 @@
 #include <boost/filesystem.hpp>
 #include <string>
 
+#include "shared/exit_codes.h"
 #include "shared/formats/deployer_lease.h"
 #include "tests/checkpoint_test_files.h"
 #include "tests/integration/deployer_fixture.h"
@@ -20,8 +21,6 @@ namespace {
 
 using testing::CommandResult;
 using TwoDeployers = testing::DeployerProcessTest;
-
-constexpr int kExitBusy = 6;  // cloudbook-deployer: another deployer holds the project
 
 // A checkpoint header and metadata as an owner of version `owner_version` leaves them.
 void WriteCheckpoint(const std::string& distributed, int du, int64_t owner_version) {
@@ -45,12 +44,12 @@ TEST_F(TwoDeployers, ASecondDeployerIsRefusedAndTakesOverOnlyFromOneThatIsGone) 
 
   // A second deployer, once or with surveillance, is refused while the first one renews.
   const CommandResult once = Deploy("--project-folder " + project_.path() + " --fast-start");
-  EXPECT_EQ(once.exit_code, kExitBusy) << once.err;
+  EXPECT_EQ(once.exit_code, kExitConflict) << once.err;
   EXPECT_NE(once.err.find("(pid " + std::to_string(first) + ") is running for this project"),
             std::string::npos)
       << once.err;
   const pid_t refused = StartDeployer({"--fast-start", "-s", "0.5"}, "refused.log");
-  EXPECT_EQ(WaitForExit(refused, 20), kExitBusy) << DeployerLog("refused.log");
+  EXPECT_EQ(WaitForExit(refused, 20), kExitConflict) << DeployerLog("refused.log");
   EXPECT_EQ(ToJson(*Assigned()), planned);
 
   // The first one is killed: a deployer on the same host takes over at once (its pid is gone)
@@ -77,7 +76,7 @@ TEST_F(TwoDeployers, ASecondDeployerIsRefusedAndTakesOverOnlyFromOneThatIsGone) 
   other.sequence = 1000;
   other.limit_s = 3;
   ASSERT_TRUE(WriteDeployerLease(project_.Join("distributed/deployer.json"), other).ok());
-  EXPECT_EQ(WaitForExit(second, 20), kExitBusy) << DeployerLog("second.log");
+  EXPECT_EQ(WaitForExit(second, 20), kExitConflict) << DeployerLog("second.log");
   EXPECT_NE(
       DeployerLog("second.log").find("the deployer on elsewhere (pid 77) took the project over"),
       std::string::npos)

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "shared/exit_codes.h"
 #include "shared/formats/agent_keys.h"
 #include "shared/formats/announcement.h"
 #include "shared/formats/grant.h"
@@ -47,7 +48,7 @@ TEST_F(AgentCli, CreateListEditAndDeleteStoppedAgents) {
 
   EXPECT_EQ(Create("--grant high --agent-0 --port 6001 --device cpu"), "agent-0");
   const CommandResult second_zero = Run("create " + P() + " --grant LOW --agent-0");
-  EXPECT_EQ(second_zero.exit_code, 3) << second_zero.err;
+  EXPECT_EQ(second_zero.exit_code, kExitInvalidInput) << second_zero.err;
   EXPECT_NE(second_zero.err.find("agent-0 already exists"), std::string::npos) << second_zero.err;
   EXPECT_TRUE(second_zero.out.empty());
 
@@ -71,10 +72,11 @@ TEST_F(AgentCli, CreateListEditAndDeleteStoppedAgents) {
   EXPECT_NE(edit.err.find("not running"), std::string::npos) << edit.err;
   EXPECT_EQ((*ReadJsonFile(config_path))["grant"], "MEDIUM");
   EXPECT_EQ(FileMode(config_path), 0600);
-  EXPECT_EQ(Run("edit " + P() + " --agent-id agent-nobody --grant LOW").exit_code, 3);
+  EXPECT_EQ(Run("edit " + P() + " --agent-id agent-nobody --grant LOW").exit_code,
+            kExitInvalidInput);
 
   const CommandResult stop = Run("stop " + P() + " --agent-id " + id);
-  EXPECT_EQ(stop.exit_code, 6) << stop.err;
+  EXPECT_EQ(stop.exit_code, kExitConflict) << stop.err;
   EXPECT_NE(stop.err.find("not running"), std::string::npos) << stop.err;
 
   const CommandResult deleted = Run("delete " + P() + " --agent-id " + id);
@@ -82,7 +84,7 @@ TEST_F(AgentCli, CreateListEditAndDeleteStoppedAgents) {
   EXPECT_FALSE(fs::exists(config_path));
   EXPECT_EQ(Run("list " + P()).out.find(id), std::string::npos);
   const CommandResult again = Run("delete " + P() + " --agent-id " + id);
-  EXPECT_EQ(again.exit_code, 3) << again.err;
+  EXPECT_EQ(again.exit_code, kExitInvalidInput) << again.err;
   EXPECT_NE(again.err.find("cloudbook-agent list"), std::string::npos) << again.err;
 }
 
@@ -130,7 +132,7 @@ TEST_F(AgentCli, LaunchedAgentAnnouncesFollowsEditsAndStopsCleanly) {
       5));
 
   const CommandResult twice = Run("launch " + P() + " --agent-id " + id);
-  EXPECT_EQ(twice.exit_code, 6) << twice.err;
+  EXPECT_EQ(twice.exit_code, kExitConflict) << twice.err;
   EXPECT_NE(twice.err.find("already running"), std::string::npos) << twice.err;
 
   const CommandResult list = Run("list " + P());
@@ -152,7 +154,7 @@ TEST_F(AgentCli, LaunchedAgentAnnouncesFollowsEditsAndStopsCleanly) {
   EXPECT_EQ(ReadAnnouncement(id)->pid, pid);  // the same process
 
   const CommandResult refused = Run("delete " + P() + " --agent-id " + id);
-  EXPECT_EQ(refused.exit_code, 6) << refused.err;
+  EXPECT_EQ(refused.exit_code, kExitConflict) << refused.err;
   EXPECT_NE(refused.err.find("stop it first"), std::string::npos) << refused.err;
 
   const CommandResult stop = Run("stop " + P() + " --agent-id " + id + " --timeout 20");
@@ -164,7 +166,7 @@ TEST_F(AgentCli, LaunchedAgentAnnouncesFollowsEditsAndStopsCleanly) {
   EXPECT_FALSE(fs::exists(project_.Join("agents/" + id + ".pid")));
   EXPECT_NE(LaunchLog().find("SIGHUP"), std::string::npos);
   EXPECT_NE(LaunchLog().find("SIGTERM: stopping"), std::string::npos);
-  EXPECT_EQ(Run("stop " + P() + " --agent-id " + id).exit_code, 6);
+  EXPECT_EQ(Run("stop " + P() + " --agent-id " + id).exit_code, kExitConflict);
   EXPECT_NE(Run("list " + P()).out.find("stopped"), std::string::npos);
 
   const CommandResult deleted = Run("delete " + P() + " --agent-id " + id);
@@ -226,7 +228,7 @@ TEST_F(AgentCli, ListShowsOtherMachinesAgentsAndIgnoresTamperedAnnouncements) {
   remote.id = "agent-0";
   ASSERT_TRUE(WriteAnnouncement(project_.Join("distributed"), remote, keys.secret_key).ok());
   const CommandResult zero = Run("create " + P() + " --grant HIGH --agent-0");
-  EXPECT_EQ(zero.exit_code, 3) << zero.err;
+  EXPECT_EQ(zero.exit_code, kExitInvalidInput) << zero.err;
   EXPECT_NE(zero.err.find("another machine"), std::string::npos) << zero.err;
 }
 
@@ -274,7 +276,7 @@ TEST_F(AgentCli, BadArgumentsExitWithTwoAndInvalidInputWithThree) {
            "stop " + P() + " --agent-id x --timeout -1", "edit " + P() + " --agent-id x",
            "list " + P() + " --frobnicate", "frobnicate"}) {
     const CommandResult result = Run(arguments);
-    EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.err;
+    EXPECT_EQ(result.exit_code, kExitUsage) << arguments << "\n" << result.err;
     EXPECT_FALSE(result.err.empty()) << arguments;
   }
   for (const std::string command : {"", "create", "launch", "stop", "edit", "list", "delete"}) {
@@ -284,13 +286,13 @@ TEST_F(AgentCli, BadArgumentsExitWithTwoAndInvalidInputWithThree) {
   }
 
   const CommandResult unknown = Run("launch " + P() + " --agent-id agent-nobody");
-  EXPECT_EQ(unknown.exit_code, 3) << unknown.err;
+  EXPECT_EQ(unknown.exit_code, kExitInvalidInput) << unknown.err;
   EXPECT_NE(unknown.err.find("cloudbook-agent list"), std::string::npos) << unknown.err;
-  EXPECT_EQ(Run("launch " + P() + " --agent-id ../escape").exit_code, 3);
-  EXPECT_EQ(Run("list --project-folder " + project_.Join("missing")).exit_code, 3);
+  EXPECT_EQ(Run("launch " + P() + " --agent-id ../escape").exit_code, kExitInvalidInput);
+  EXPECT_EQ(Run("list --project-folder " + project_.Join("missing")).exit_code, kExitInvalidInput);
   const CommandResult cuda = Run("create " + P() + " --grant HIGH --device cuda");
   if (!cuda.out.empty()) GTEST_SKIP() << "this build has CUDA";
-  EXPECT_EQ(cuda.exit_code, 3) << cuda.err;
+  EXPECT_EQ(cuda.exit_code, kExitInvalidInput) << cuda.err;
   EXPECT_NE(cuda.err.find("--device cpu"), std::string::npos) << cuda.err;
   EXPECT_FALSE(fs::exists(project_.Join("agents")));
 }

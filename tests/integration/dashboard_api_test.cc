@@ -6,6 +6,7 @@
 #include "dashboard/dashboard_registry.h"
 #include "dashboard/project_watcher.h"
 #include "shared/clock.h"
+#include "shared/exit_codes.h"
 #include "shared/formats/agent_config.h"
 #include "shared/formats/announcement.h"
 #include "tests/integration/dashboard_fixture.h"
@@ -397,19 +398,20 @@ TEST_F(DashboardTest, AMachineWithoutAgentsListsTheProjectsAgentsFromItsSharedFo
 
 TEST_F(DashboardTest, BadCommandLinesAndMissingProjectsExitWithTheirCodes) {
   EXPECT_EQ(RunShell(Dashboard() + " --help", scratch_.Join("e")).exit_code, 0);
-  EXPECT_EQ(RunShell(Dashboard() + " --listen 1.2.3.4:8750", scratch_.Join("e")).exit_code, 2);
+  EXPECT_EQ(RunShell(Dashboard() + " --listen 1.2.3.4:8750", scratch_.Join("e")).exit_code,
+            kExitUsage);
   EXPECT_EQ(
       RunShell(Dashboard() + " -p " + project_.path() + " --listen nonsense", scratch_.Join("e"))
           .exit_code,
-      2);
+      kExitUsage);
   EXPECT_EQ(RunShell(Dashboard() + " -p " + project_.Join("missing"), scratch_.Join("e")).exit_code,
-            3);
-  // A port that is taken: exit 4 with a message naming it.
+            kExitInvalidInput);
+  // A port that is taken: an I/O error with a message naming it.
   ASSERT_TRUE(StartDashboard()) << Log("dashboard.log");
   const CommandResult taken = RunShell(
       Dashboard() + " -p " + project_.path() + " --listen 127.0.0.1:" + std::to_string(port_),
       scratch_.Join("taken.err"));
-  EXPECT_EQ(taken.exit_code, 4);
+  EXPECT_EQ(taken.exit_code, kExitIo);
   EXPECT_NE(taken.err.find(std::to_string(port_)), std::string::npos) << taken.err;
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "shared/exit_codes.h"
 #include "shared/formats/assignment.h"
 #include "tests/integration/deployer_fixture.h"
 #include "tests/test_support.h"
@@ -147,17 +148,17 @@ TEST_F(DeployerCli, SurveillanceMovesTheDusOfAKilledAgentAndARestartKeepsTheVers
   EXPECT_EQ(ToJson(*Assigned()), ToJson(after));
 }
 
-TEST_F(DeployerCli, NoAgentsOrNoAgentZeroExitWith4AndSayWhatToDo) {
+TEST_F(DeployerCli, NoAgentsOrNoAgentZeroExitUnavailableAndSayWhatToDo) {
   if (!MakeDus()) GTEST_SKIP() << "Fashion-MNIST not installed (package dataset-fashion-mnist)";
   const CommandResult nobody =
       Deploy("--project-folder " + project_.path() + " --fast-start --wait 0.5");
-  EXPECT_EQ(nobody.exit_code, 4) << nobody.err;
+  EXPECT_EQ(nobody.exit_code, kExitUnavailable) << nobody.err;
   EXPECT_NE(nobody.err.find("no live agent"), std::string::npos) << nobody.err;
 
   const auto [other, other_pid] = LaunchAgent("--grant LOW");
   ASSERT_TRUE(Running(other)) << LaunchLog();
   const CommandResult no_zero = Deploy("--project-folder " + project_.path() + " --wait 1");
-  EXPECT_EQ(no_zero.exit_code, 4) << no_zero.err;
+  EXPECT_EQ(no_zero.exit_code, kExitUnavailable) << no_zero.err;
   EXPECT_NE(
       no_zero.err.find("no agent 0: create and launch it with cloudbook-agent create --agent-0"),
       std::string::npos)
@@ -166,18 +167,18 @@ TEST_F(DeployerCli, NoAgentsOrNoAgentZeroExitWith4AndSayWhatToDo) {
   EXPECT_EQ(Assigned().status().code(), Status::Code::kNotFound);
 }
 
-TEST_F(DeployerCli, AProjectNotReadyExitsWith3) {
+TEST_F(DeployerCli, AProjectNotReadyExitsWithInvalidInput) {
   const CommandResult no_dus = Deploy("--project-folder " + project_.path() + " --fast-start");
-  EXPECT_EQ(no_dus.exit_code, 3) << no_dus.err;
+  EXPECT_EQ(no_dus.exit_code, kExitInvalidInput) << no_dus.err;
   EXPECT_NE(no_dus.err.find("run cloudbook-maker first"), std::string::npos) << no_dus.err;
 
   testing::WriteFile(project_.Join("distributed/config.json"), R"({"liveness_timeout_s": -1})");
   const CommandResult bad_config = Deploy("--project-folder " + project_.path());
-  EXPECT_EQ(bad_config.exit_code, 3) << bad_config.err;
+  EXPECT_EQ(bad_config.exit_code, kExitInvalidInput) << bad_config.err;
   EXPECT_NE(bad_config.err.find("liveness_timeout_s"), std::string::npos) << bad_config.err;
 
   const CommandResult no_project = Deploy("--project-folder " + project_.Join("missing"));
-  EXPECT_EQ(no_project.exit_code, 3) << no_project.err;
+  EXPECT_EQ(no_project.exit_code, kExitInvalidInput) << no_project.err;
   EXPECT_NE(no_project.err.find("does not exist"), std::string::npos) << no_project.err;
 }
 
@@ -187,11 +188,11 @@ TEST_F(DeployerCli, HelpAndBadArguments) {
   EXPECT_NE(help.out.find("--fast-start"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("--surveillance"), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("Exit codes"), std::string::npos) << help.out;
-  EXPECT_EQ(Deploy("--project-folder " + project_.path() + " --bogus").exit_code, 2);
-  EXPECT_EQ(Deploy("--fast-start").exit_code, 2);  // no project folder
-  EXPECT_EQ(Deploy("--project-folder " + project_.path() + " -s 0").exit_code, 2);
-  EXPECT_EQ(Deploy("--project-folder " + project_.path() + " -s 1 --once").exit_code, 2);
-  EXPECT_EQ(Deploy("--project-folder " + project_.path() + " --wait -1").exit_code, 2);
+  EXPECT_EQ(Deploy("--project-folder " + project_.path() + " --bogus").exit_code, kExitUsage);
+  EXPECT_EQ(Deploy("--fast-start").exit_code, kExitUsage);  // no project folder
+  EXPECT_EQ(Deploy("--project-folder " + project_.path() + " -s 0").exit_code, kExitUsage);
+  EXPECT_EQ(Deploy("--project-folder " + project_.path() + " -s 1 --once").exit_code, kExitUsage);
+  EXPECT_EQ(Deploy("--project-folder " + project_.path() + " --wait -1").exit_code, kExitUsage);
 }
 
 }  // namespace

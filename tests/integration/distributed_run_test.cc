@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "shared/exit_codes.h"
 #include "shared/formats/agent_config.h"
 #include "shared/formats/assignment.h"
 #include "shared/json_io.h"
@@ -196,15 +197,15 @@ TEST_F(DistributedRun, TheLauncherSaysWhatIsMissing) {
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("Exit codes"), std::string::npos) << help.out;
   const CommandResult bad = Shell(Bin("cloudbook-run") + " " + P() + " --timeout -4");
-  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_EQ(bad.exit_code, kExitUsage) << bad.err;
 
   const CommandResult no_agent_0 = RunLauncher("none");
-  EXPECT_EQ(no_agent_0.exit_code, 4);
+  EXPECT_EQ(no_agent_0.exit_code, kExitUnavailable);
   EXPECT_NE(no_agent_0.err.find("--agent-0"), std::string::npos) << no_agent_0.err;
 
   const std::string zero = Create("--grant LOW --agent-0");
   const CommandResult not_running = RunLauncher("none");
-  EXPECT_EQ(not_running.exit_code, 4);
+  EXPECT_EQ(not_running.exit_code, kExitUnavailable);
   EXPECT_NE(not_running.err.find("cloudbook-agent launch"), std::string::npos) << not_running.err;
 
   // Launched, but no deployer has assigned anything: a clear wait, then a clear failure.
@@ -212,7 +213,7 @@ TEST_F(DistributedRun, TheLauncherSaysWhatIsMissing) {
   ASSERT_TRUE(WaitRunning(zero)) << LaunchLog();
   const CommandResult unassigned =
       Shell(Bin("cloudbook-run") + " " + P() + " --progress plain --assignment-wait 1");
-  EXPECT_EQ(unassigned.exit_code, 4) << unassigned.out << unassigned.err;
+  EXPECT_EQ(unassigned.exit_code, kExitUnavailable) << unassigned.out << unassigned.err;
   EXPECT_NE(unassigned.err.find("cloudbook-deployer"), std::string::npos) << unassigned.err;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "shared/data/idx_reader.h"
+#include "shared/exit_codes.h"
 #include "shared/json_io.h"
 #include "tests/idx_test_files.h"
 #include "tests/test_support.h"
@@ -181,7 +182,7 @@ TEST(KerasImportCommand, BadProgramsAndFilesInTheWayWriteNothing) {
   ScratchDir project;
   const testing::CommandResult bad = testing::RunShellMerged(
       Maker() + " import " + TestProgram("bad_unsupported_layer.py") + " -p " + project.path());
-  EXPECT_EQ(bad.exit_code, 3) << bad.out;
+  EXPECT_EQ(bad.exit_code, kExitInvalidInput) << bad.out;
   EXPECT_TRUE(Contains(bad.out, "bad_unsupported_layer.py:13: ")) << bad.out;
   EXPECT_TRUE(Contains(bad.out, "nothing was written")) << bad.out;
   EXPECT_FALSE(fs::exists(project.Join("original")));
@@ -189,7 +190,7 @@ TEST(KerasImportCommand, BadProgramsAndFilesInTheWayWriteNothing) {
   testing::WriteFile(project.Join("original/mlp_functional.yaml"), "name: mine\n");
   const testing::CommandResult in_the_way = testing::RunShellMerged(
       Maker() + " import " + TestProgram("mlp_functional.py") + " -p " + project.path());
-  EXPECT_EQ(in_the_way.exit_code, 4) << in_the_way.out;
+  EXPECT_EQ(in_the_way.exit_code, kExitIo) << in_the_way.out;
   EXPECT_TRUE(Contains(in_the_way.out, "--force")) << in_the_way.out;
   EXPECT_EQ(testing::ReadFileOrDie(project.Join("original/mlp_functional.yaml")), "name: mine\n");
   const testing::CommandResult forced =
@@ -206,10 +207,10 @@ TEST(KerasImportCommand, BadProgramsAndFilesInTheWayWriteNothing) {
 
   const testing::CommandResult missing =
       testing::RunShellMerged(Maker() + " import /nonexistent/x.py -p " + project.path());
-  EXPECT_EQ(missing.exit_code, 2) << missing.out;
+  EXPECT_EQ(missing.exit_code, kExitUsage) << missing.out;
   const testing::CommandResult no_project =
       testing::RunShellMerged(Maker() + " import " + TestProgram("mlp_functional.py"));
-  EXPECT_EQ(no_project.exit_code, 2) << no_project.out;
+  EXPECT_EQ(no_project.exit_code, kExitUsage) << no_project.out;
   EXPECT_TRUE(Contains(no_project.out, "--project-folder")) << no_project.out;
   const testing::CommandResult help = testing::RunShellMerged(Maker() + " import --help");
   EXPECT_EQ(help.exit_code, 0) << help.out;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "shared/exit_codes.h"
 #include "shared/json_io.h"
 #include "tests/test_support.h"
 
@@ -100,7 +101,7 @@ TEST_F(FashionProject, AFailedMakeWritesNothingAndKeepsTheOriginal) {
   }());
   const testing::CommandResult bad =
       testing::RunShellMerged(Maker() + " -p " + project_.path() + " --subnets 6");
-  EXPECT_EQ(bad.exit_code, 3) << bad.out;
+  EXPECT_EQ(bad.exit_code, kExitInvalidInput) << bad.out;
   EXPECT_NE(bad.out.find("_NEURON_2 = 3"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("the largest n that works is 3"), std::string::npos) << bad.out;
   EXPECT_EQ(testing::ReadFileOrDie(project_.Join("distributed/du_list.json")), du_list);
@@ -114,23 +115,23 @@ TEST(MakerCommandLine, HelpAndBadArguments) {
   EXPECT_NE(help.out.find("Exit codes"), std::string::npos);
 
   const testing::CommandResult missing = testing::RunShellMerged(Maker());
-  EXPECT_EQ(missing.exit_code, 2) << missing.out;
+  EXPECT_EQ(missing.exit_code, kExitUsage) << missing.out;
   EXPECT_NE(missing.out.find("--project-folder"), std::string::npos) << missing.out;
 
   const testing::CommandResult not_local =
       testing::RunShellMerged(Maker() + " -p /tmp --original-only");
-  EXPECT_EQ(not_local.exit_code, 2) << not_local.out;
+  EXPECT_EQ(not_local.exit_code, kExitUsage) << not_local.out;
   EXPECT_NE(not_local.out.find("--original-only needs --local"), std::string::npos)
       << not_local.out;
 
   const testing::CommandResult negative =
       testing::RunShellMerged(Maker() + " -p /tmp --subnets -4");
-  EXPECT_EQ(negative.exit_code, 2) << negative.out;
+  EXPECT_EQ(negative.exit_code, kExitUsage) << negative.out;
 
   ScratchDir empty;
   const testing::CommandResult no_program =
       testing::RunShellMerged(Maker() + " -p " + empty.path());
-  EXPECT_EQ(no_program.exit_code, 3) << no_program.out;
+  EXPECT_EQ(no_program.exit_code, kExitInvalidInput) << no_program.out;
   EXPECT_NE(no_program.out.find("original"), std::string::npos) << no_program.out;
   EXPECT_FALSE(fs::exists(empty.Join("distributed")));
 }

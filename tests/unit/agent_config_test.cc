@@ -268,7 +268,7 @@ TEST_F(AgentProject, OnlyOneAgentZeroPerProject) {
   EXPECT_EQ(CreateOrDie(Grant::kHigh, true), "agent-0");
   std::string id;
   const CommandOutcome second = Create(Grant::kLow, true, &id);
-  EXPECT_EQ(second.exit_code(), kAgentExitInvalidInput);
+  EXPECT_EQ(second.exit_code(), kExitInvalidInput);
   EXPECT_NE(second.message().find("already exists"), std::string::npos) << second.message();
   // Ordinary agents are still fine.
   EXPECT_NE(CreateOrDie(Grant::kLow), "agent-0");
@@ -289,7 +289,7 @@ TEST_F(AgentProject, AgentZeroAnnouncedByAnotherMachineBlocksCreation) {
   ASSERT_TRUE(WriteAnnouncement(project_.Join("distributed"), remote, keys->secret_key).ok());
   std::string id;
   const CommandOutcome outcome = Create(Grant::kHigh, true, &id);
-  EXPECT_EQ(outcome.exit_code(), kAgentExitInvalidInput);
+  EXPECT_EQ(outcome.exit_code(), kExitInvalidInput);
   EXPECT_NE(outcome.message().find("another machine"), std::string::npos) << outcome.message();
   EXPECT_NE(outcome.message().find("workstation"), std::string::npos) << outcome.message();
   EXPECT_FALSE(fs::exists(project_.Join("agents/agent-0.json")));
@@ -301,17 +301,17 @@ TEST_F(AgentProject, CreateChecksItsOptions) {
   options.grant = Grant::kLow;
   options.device = DeviceChoice::kCuda;
   std::string id;
-  EXPECT_EQ(CreateAgent(options, &id).exit_code(), kAgentExitInvalidInput);
+  EXPECT_EQ(CreateAgent(options, &id).exit_code(), kExitInvalidInput);
   options.device = DeviceChoice::kAuto;
   options.subnet = "ten/8";
-  EXPECT_EQ(CreateAgent(options, &id).exit_code(), kAgentExitInvalidInput);
+  EXPECT_EQ(CreateAgent(options, &id).exit_code(), kExitInvalidInput);
   options.subnet = "";
   options.bind_address = "somewhere";
-  EXPECT_EQ(CreateAgent(options, &id).exit_code(), kAgentExitInvalidInput);
+  EXPECT_EQ(CreateAgent(options, &id).exit_code(), kExitInvalidInput);
   options.bind_address = "auto";
   options.project_folder = project_.Join("missing");
   const CommandOutcome missing = CreateAgent(options, &id);
-  EXPECT_EQ(missing.exit_code(), kAgentExitInvalidInput);
+  EXPECT_EQ(missing.exit_code(), kExitInvalidInput);
   EXPECT_NE(missing.message().find("does not exist"), std::string::npos);
   EXPECT_FALSE(fs::exists(project_.Join("agents")));
 }
@@ -337,10 +337,10 @@ TEST_F(AgentProject, EditRewritesTheConfigOfAStoppedAgent) {
 
   edit.grant = Grant::kLow;
   edit.device = DeviceChoice::kCuda;  // LOW cannot use the GPU
-  EXPECT_EQ(EditAgent(edit, &note).exit_code(), kAgentExitInvalidInput);
+  EXPECT_EQ(EditAgent(edit, &note).exit_code(), kExitInvalidInput);
   EXPECT_EQ(ReadAgentConfig(project_.path(), id)->grant, Grant::kHigh);  // unchanged
   edit.agent_id = "agent-nobody";
-  EXPECT_EQ(EditAgent(edit, &note).exit_code(), kAgentExitInvalidInput);
+  EXPECT_EQ(EditAgent(edit, &note).exit_code(), kExitInvalidInput);
 }
 
 TEST_F(AgentProject, DeleteRefusesARunningAgentAndRemovesItsFilesOtherwise) {
@@ -363,7 +363,7 @@ TEST_F(AgentProject, DeleteRefusesARunningAgentAndRemovesItsFilesOtherwise) {
     auto lock = AcquirePidFile(ProjectLayout(project_.path()).agent_pid_file(id));
     ASSERT_TRUE(lock.ok() && lock->lock);
     const CommandOutcome refused = DeleteAgent(project_.path(), id);
-    EXPECT_EQ(refused.exit_code(), kAgentExitState);
+    EXPECT_EQ(refused.exit_code(), kExitConflict);
     EXPECT_NE(refused.message().find("is running"), std::string::npos) << refused.message();
     EXPECT_NE(refused.message().find("cloudbook-agent stop"), std::string::npos);
     EXPECT_TRUE(fs::exists(ProjectLayout(project_.path()).agent_config_file(id)));
@@ -373,7 +373,7 @@ TEST_F(AgentProject, DeleteRefusesARunningAgentAndRemovesItsFilesOtherwise) {
   EXPECT_FALSE(fs::exists(ProjectLayout(project_.path()).agent_config_file(id)));
   EXPECT_FALSE(fs::exists(SharedFolderLayout(config->distributed_folder).announcement_file(id)));
   EXPECT_FALSE(fs::exists(SharedFolderLayout(config->distributed_folder).stats_file(id)));
-  EXPECT_EQ(DeleteAgent(project_.path(), id).exit_code(), kAgentExitInvalidInput);
+  EXPECT_EQ(DeleteAgent(project_.path(), id).exit_code(), kExitInvalidInput);
 }
 
 TEST_F(AgentProject, DeleteLeavesAnAnnouncementSignedByAnotherKey) {
@@ -396,9 +396,9 @@ TEST_F(AgentProject, DeleteLeavesAnAnnouncementSignedByAnotherKey) {
 TEST_F(AgentProject, StopOfAnAgentThatIsNotRunningIsAStateError) {
   const std::string id = CreateOrDie(Grant::kLow);
   const CommandOutcome outcome = StopAgent(project_.path(), id, 1);
-  EXPECT_EQ(outcome.exit_code(), kAgentExitState);
+  EXPECT_EQ(outcome.exit_code(), kExitConflict);
   EXPECT_NE(outcome.message().find("not running"), std::string::npos);
-  EXPECT_EQ(StopAgent(project_.path(), "agent-nobody", 1).exit_code(), kAgentExitInvalidInput);
+  EXPECT_EQ(StopAgent(project_.path(), "agent-nobody", 1).exit_code(), kExitInvalidInput);
 }
 
 TEST(PidFile, TheLockTellsWhetherAnAgentRuns) {
