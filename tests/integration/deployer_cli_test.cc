@@ -146,6 +146,14 @@ TEST_F(DeployerCli, SurveillanceMovesTheDusOfAKilledAgentAndARestartKeepsTheVers
   EXPECT_EQ(restarted.exit_code, 0) << restarted.err;
   EXPECT_NE(restarted.err.find("assignment version 2 kept"), std::string::npos) << restarted.err;
   EXPECT_EQ(ToJson(*Assigned()), ToJson(after));
+
+  // The same with a wait shorter than the time a first-seen agent may take to confirm (two
+  // announce intervals, 1 s here): the wait ends with agent 0 live and the leftover still
+  // unconfirmed, and the deployer plans rather than saying "no agent 0" (it did, by a race).
+  const CommandResult short_wait = Deploy("--project-folder " + project_.path() + " --wait 0.5");
+  EXPECT_EQ(short_wait.exit_code, 0) << short_wait.err;
+  EXPECT_NE(short_wait.err.find("assignment version 2 kept"), std::string::npos)
+      << short_wait.err;
 }
 
 TEST_F(DeployerCli, NoAgentsOrNoAgentZeroExitUnavailableAndSayWhatToDo) {
