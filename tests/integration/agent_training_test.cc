@@ -45,12 +45,14 @@ class AgentTraining : public testing::AgentProcessTest {
     ASSERT_EQ(::pclose(pipe), 0) << output;
   }
 
-  // Waits until `id` announces itself as running.
-  bool WaitRunning(const std::string& id) {
+  // Waits until `id` announces itself as running; with `pid`, as that process (a killed
+  // agent's last announcement also says "running", with its old endpoint).
+  bool WaitRunning(const std::string& id, pid_t pid = 0) {
     return WaitFor(
         [&] {
           auto announcement = ReadAnnouncement(id);
-          return announcement.ok() && announcement->status == AgentRunState::kRunning;
+          return announcement.ok() && announcement->status == AgentRunState::kRunning &&
+                 (pid == 0 || announcement->pid == pid);
         },
         30);
   }
@@ -153,8 +155,9 @@ TEST_F(AgentTraining, KilledAgentFailsTheCallPromptlyAndResumesFromItsCheckpoint
   ASSERT_TRUE(fs::exists(checkpoint));
 
   // Relaunched, the agent resumes after the checkpointed epochs.
-  ASSERT_GT(Launch(server), 0);
-  ASSERT_TRUE(WaitRunning(server)) << LaunchLog();
+  const pid_t relaunched = Launch(server);
+  ASSERT_GT(relaunched, 0);
+  ASSERT_TRUE(WaitRunning(server, relaunched)) << LaunchLog();
   const CommandResult resumed = Run("call " + P() + " --agent-id " + client + " --peer " + server +
                                     " --function train --du 2 --timeout 300");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
