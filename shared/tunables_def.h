@@ -121,6 +121,12 @@ CLOUDBOOK_TUNABLE(Ms, log_throttle_window_ms, Ms{10000}, ENV,
                   "Repeated transport warnings are counted per this window ...")
 CLOUDBOOK_TUNABLE(size_t, log_throttle_burst, 5, ENV,
                   "... and at most this many of one kind are logged in it")
+CLOUDBOOK_TUNABLE(int, quiet_caller_peer_timeouts, 10, ENV,
+                  "A caller silent for this many peer timeouts is forgotten by the callee")
+CLOUDBOOK_TUNABLE(int, tcp_keepalive_interval_s, 1, ENV,
+                  "TCP keepalive probes of a silent connection: one every this many seconds ...")
+CLOUDBOOK_TUNABLE(int, tcp_keepalive_count, 3, ENV,
+                  "... and the connection is dead after this many unanswered probes")
 CLOUDBOOK_TUNABLE(int, router_monitor_event_batch, 64, ENV,
                   "Socket monitor events handled per wake-up")
 CLOUDBOOK_TUNABLE(size_t, max_tracked_connections, 4096, ENV,

@@ -4,10 +4,11 @@
 #include <iterator>
 #include <zmq_addon.hpp>
 
-#include "shared/formats/curve_keys.h"
 #include "agent/transport/error_reply.h"
 #include "agent/transport/invoke_context.h"
 #include "shared/clock.h"
+#include "shared/formats/curve_keys.h"
+#include "shared/tunables.h"
 #include "shared/wire/wire_chunks.h"
 
 namespace cloudbook {
@@ -19,7 +20,6 @@ constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr const char* kZapDomain = "cloudbook";
 constexpr const char* kRouterMonitorEndpoint = "inproc://cloudbook-router-monitor";
 // kProgress of one invoke queued towards the transport thread; more are dropped.
-constexpr int kMaxProgressInFlight = 4;
 
 // Runs `handler` for one invoke (on a worker, or on the transport thread for an inline
 // function) and turns its outcome into the reply: kResult, or kError with the Status.
@@ -253,7 +253,7 @@ void IncomingInvokes::HandleInvoke(const std::string& caller, WireMessage&& invo
   auto in_flight = std::make_shared<std::atomic<int>>(0);
   std::weak_ptr<CommandQueue> queue = commands_;
   auto sink = [queue, caller, request_id, in_flight](WireArguments arguments) {
-    if (in_flight->fetch_add(1) >= kMaxProgressInFlight) {
+    if (in_flight->fetch_add(1) >= GetTunables().max_progress_in_flight) {
       in_flight->fetch_sub(1);
       return false;
     }
@@ -396,7 +396,8 @@ void IncomingInvokes::Tick(Clock::time_point now) {
   for (auto it = caller_last_seen_.begin(); it != caller_last_seen_.end();) {
     const bool busy = invokes_.lower_bound({it->first, 0}) != invokes_.end() &&
                       invokes_.lower_bound({it->first, 0})->first.first == it->first;
-    if (!busy && now - it->second > 10 * options_.peer_timeout) {
+    if (!busy &&
+        now - it->second > GetTunables().quiet_caller_peer_timeouts * options_.peer_timeout) {
       it = caller_last_seen_.erase(it);
     } else {
       ++it;

@@ -1,4 +1,5 @@
 #include "agent/transport/socket_io.h"
+#include "shared/tunables.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -26,9 +27,7 @@ Status CheckOutgoingMessage(const WireMessage& message, const WireLimits& limits
 }
 
 SocketIo::SocketIo(std::string agent_id, std::shared_ptr<spdlog::logger> log)
-    : agent_id_(std::move(agent_id)),
-      log_(std::move(log)),
-      throttle_(std::chrono::seconds(10), 5) {}
+    : agent_id_(std::move(agent_id)), log_(std::move(log)) {}
 
 SendOutcome SocketIo::TrySend(zmq::socket_t& socket, std::vector<zmq::message_t>& frames) {
   MarkDirty(socket);  // a send may consume the command announcing a message
@@ -80,8 +79,8 @@ void SetKeepalive(zmq::socket_t& socket, std::chrono::milliseconds peer_timeout)
   const int idle_s = std::max(1, ClampToInt((peer_timeout.count() + 999) / 1000));
   socket.set(zmq::sockopt::tcp_keepalive, 1);
   socket.set(zmq::sockopt::tcp_keepalive_idle, idle_s);
-  socket.set(zmq::sockopt::tcp_keepalive_intvl, 1);
-  socket.set(zmq::sockopt::tcp_keepalive_cnt, 3);
+  socket.set(zmq::sockopt::tcp_keepalive_intvl, GetTunables().tcp_keepalive_interval_s);
+  socket.set(zmq::sockopt::tcp_keepalive_cnt, GetTunables().tcp_keepalive_count);
 }
 
 }  // namespace cloudbook

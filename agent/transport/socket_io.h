@@ -19,12 +19,12 @@
 
 #include "agent/transport/log_throttle.h"
 #include "shared/status.h"
+#include "shared/tunables.h"
 #include "shared/wire/wire_message.h"
 
 namespace cloudbook {
 
 // Messages taken from one socket before the loop looks at the others.
-constexpr int kReceiveBatch = 64;
 
 enum class SendOutcome { kSent, kWouldBlock, kUnreachable };
 
@@ -50,11 +50,11 @@ class SocketIo {
   void MarkDirty(zmq::socket_t& socket) { dirty_.insert(socket.handle()); }
   // Drained: ZMQ_FD will signal the next message.
   void MarkDrained(zmq::socket_t& socket) { dirty_.erase(socket.handle()); }
-  // Hands each message waiting on `socket` to `handle`, up to kReceiveBatch, and notes
-  // whether more may be waiting.
+  // Hands each message waiting on `socket` to `handle`, up to transport_receive_batch
+  // (shared/tunables_def.h), and notes whether more may be waiting.
   template <typename Handle>
   void DrainBatch(zmq::socket_t& socket, Handle&& handle) {
-    for (int i = 0; i < kReceiveBatch; ++i) {
+    for (int i = 0, batch = GetTunables().transport_receive_batch; i < batch; ++i) {
       std::vector<zmq::message_t> frames;
       if (!zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
         MarkDrained(socket);

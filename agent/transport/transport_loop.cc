@@ -8,8 +8,9 @@
 #include <cerrno>
 #include <vector>
 
-#include "shared/formats/curve_keys.h"
 #include "agent/transport/pending_call.h"
+#include "shared/formats/curve_keys.h"
+#include "shared/tunables.h"
 
 namespace cloudbook {
 namespace {
@@ -30,8 +31,9 @@ TransportLoop::TransportLoop(PeerTransportOptions options, InvokeHandler handler
       outgoing_(options_, io_, peers_, calls_),
       incoming_(options_, context_, io_, std::move(handler), commands_) {
   // Checks run often enough to notice a lost peer within a small part of the timeout.
-  tick_interval_ = std::clamp<Clock::duration>(options_.heartbeat_interval / 4, milliseconds(5),
-                                               milliseconds(250));
+  tick_interval_ = std::clamp<Clock::duration>(
+      options_.heartbeat_interval / GetTunables().tick_heartbeat_fraction,
+      GetTunables().tick_min_ms, GetTunables().tick_max_ms);
   next_tick_ = Clock::now();
 }
 
@@ -135,7 +137,8 @@ void TransportLoop::PollOnce() {
     Clock::duration wait = std::max(Clock::duration::zero(), next_tick_ - now);
     // A reply the ROUTER could not take yet is retried soon (ROUTER's POLLOUT says nothing
     // about one particular peer).
-    if (incoming_.has_waiting_replies()) wait = std::min<Clock::duration>(wait, milliseconds(2));
+    if (incoming_.has_waiting_replies())
+      wait = std::min<Clock::duration>(wait, GetTunables().outbox_retry_ms);
     const auto wait_ms = duration_cast<milliseconds>(wait + std::chrono::microseconds(999));
     std::vector<pollfd> fds;
     fds.reserve(items.size() + 1);
