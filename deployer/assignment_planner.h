@@ -44,7 +44,7 @@ std::map<std::string, AgentCapacity> EffectiveCapacities(const std::vector<Plann
 
 struct PlannerDu {
   int index = 0;
-  double cost = 0;  // FLOPs of training (DeployableUnitSpec::cost)
+  double cost = 0;  // FLOPs of training (DuSpec::cost)
 };
 
 struct PlanRequest {

@@ -184,7 +184,7 @@ int Deployer::LoadProject() {
 }
 
 Status Deployer::ReloadDus() {
-  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> specs, ReadDeployableUnits(layout_));
+  CB_ASSIGN_OR_RETURN(std::vector<DuSpec> specs, ReadDuSpecs(layout_));
   const std::string generation = specs.empty() ? "" : specs.front().generation;
   if (generation == generation_) return Status::Ok();
   if (!generation_.empty()) {
@@ -194,7 +194,7 @@ Status Deployer::ReloadDus() {
   }
   generation_ = generation;
   dus_.clear();
-  for (const DeployableUnitSpec& spec : specs) dus_.push_back({spec.index, spec.cost});
+  for (const DuSpec& spec : specs) dus_.push_back({spec.index, spec.cost});
   return Status::Ok();
 }
 

@@ -58,7 +58,7 @@ Status ReplaySharedJson(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (selector % 6) {
     case 0:
-      return ParseAndRoundTrip<DeployableUnitSpec>(text, DeployableUnitFromJson);
+      return ParseAndRoundTrip<DuSpec>(text, DuSpecFromJson);
     case 1:
       return ParseAndRoundTrip<Assignment>(text, AssignmentFromJson);
     case 2:

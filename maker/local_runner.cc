@@ -167,7 +167,7 @@ Result<LocalRunReport> WriteResults(const ProjectLayout& layout, Json results,
 
 // --original-only: the original network alone on `threads` threads, no subnets.
 Result<LocalRunReport> RunOriginalOnly(const LocalRunOptions& options, const ProjectLayout& layout,
-                                       const DeployableUnitSpec& du0, int threads,
+                                       const DuSpec& du0, int threads,
                                        Clock::time_point wall_start) {
   const ProjectProgram& program = du0.program;
   if (!du0.baseline) return Status::Corruption("DU 0 holds no baseline network");
@@ -201,7 +201,7 @@ Result<LocalRunReport> RunOriginalOnly(const LocalRunOptions& options, const Pro
 Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   const auto wall_start = Clock::now();
   CB_ASSIGN_OR_RETURN(const ProjectLayout layout, OpenProjectLayout(options.project_folder));
-  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> dus, ReadDeployableUnits(layout));
+  CB_ASSIGN_OR_RETURN(std::vector<DuSpec> dus, ReadDuSpecs(layout));
   const ProjectProgram& program = dus[0].program;
   if (!program.data.test) {
     return Status::InvalidArgument("the program has no data.test split: nothing to compose on");
@@ -211,7 +211,7 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   if (options.original_only) return RunOriginalOnly(options, layout, dus[0], threads, wall_start);
 
   std::vector<SubnetJob> jobs;
-  for (const DeployableUnitSpec& du : dus) {
+  for (const DuSpec& du : dus) {
     for (const SubnetSpec& subnet : du.subnets) {
       SubnetJob job;
       job.subnet = &subnet;

@@ -142,7 +142,7 @@ Result<MakeReport> MakeDeployableUnits(const MakeOptions& options) {
   const DuPacking packing = PackSubnets(costs, desired);
   report.generation = NewGeneration();
   for (size_t d = 0; d < packing.subnets.size(); ++d) {
-    DeployableUnitSpec du;
+    DuSpec du;
     du.index = static_cast<int>(d);
     du.main_program = d == 0;
     du.program = shared;
@@ -155,7 +155,7 @@ Result<MakeReport> MakeDeployableUnits(const MakeOptions& options) {
     if (du.main_program) du.baseline = baseline;
     report.dus.push_back(std::move(du));
   }
-  CB_RETURN_IF_ERROR(WriteDeployableUnits(layout, report.dus, report.generation));
+  CB_RETURN_IF_ERROR(WriteDuSpecs(layout, report.dus, report.generation));
   if (!options.distributed_folder.empty()) CB_RETURN_IF_ERROR(WriteProjectSettings(layout));
   return report;
 }

@@ -35,7 +35,7 @@ struct MakeReport {
   std::string program_path;
   Program program;
   DeconstructionPlan plan;
-  std::vector<DeployableUnitSpec> dus;
+  std::vector<DuSpec> dus;
   std::string generation;
   bool config_created = false;
 };

@@ -32,4 +32,8 @@ std::string UtcStamp() { return FormatUtcNow("%Y%m%dT%H%M%SZ"); }
 
 std::string UtcNowIso8601() { return FormatUtcNow("%Y-%m-%dT%H:%M:%SZ"); }
 
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace cloudbook

@@ -33,7 +33,7 @@ bool ParseIpv4(const std::string& text, uint32_t* address) {
   return true;
 }
 
-Result<Ipv4Subnet> ParseSubnet(const std::string& cidr) {
+Result<Ipv4Network> ParseIpv4Network(const std::string& cidr) {
   const auto slash = cidr.find('/');
   const auto invalid = [&] {
     return Status::InvalidArgument("subnet '" + cidr +
@@ -48,13 +48,13 @@ Result<Ipv4Subnet> ParseSubnet(const std::string& cidr) {
   }
   const int prefix = std::atoi(prefix_text.c_str());
   if (prefix > 32) return invalid();
-  return Ipv4Subnet{address & Mask(prefix), prefix};
+  return Ipv4Network{address & Mask(prefix), prefix};
 }
 
-bool InSubnet(const std::string& address, const Ipv4Subnet& subnet) {
+bool InIpv4Network(const std::string& address, const Ipv4Network& range) {
   uint32_t value = 0;
   if (!ParseIpv4(address, &value)) return false;
-  return (value & Mask(subnet.prefix)) == subnet.network;
+  return (value & Mask(range.prefix)) == range.network;
 }
 
 std::vector<InterfaceAddress> ListInterfaceAddresses() {
@@ -98,7 +98,7 @@ std::string DefaultRouteAddress() {
 }
 
 AddressChoice ChooseAddress(const std::vector<InterfaceAddress>& candidates,
-                            const std::optional<Ipv4Subnet>& subnet,
+                            const std::optional<Ipv4Network>& range,
                             const std::string& default_route) {
   AddressChoice choice;
   if (candidates.empty()) {
@@ -109,18 +109,18 @@ AddressChoice ChooseAddress(const std::vector<InterfaceAddress>& candidates,
         "only agents on this machine can reach";
     return choice;
   }
-  if (subnet) {
+  if (range) {
     for (const auto& candidate : candidates) {
-      if (InSubnet(candidate.address, *subnet)) {
+      if (InIpv4Network(candidate.address, *range)) {
         choice.address = candidate.address;
         choice.reason = candidate.interface + " is in the requested subnet";
         return choice;
       }
     }
-    choice.subnet_unmatched = true;
+    choice.network_unmatched = true;
   }
   const std::string prefix =
-      choice.subnet_unmatched
+      choice.network_unmatched
           ? "no address is in the requested subnet (addresses: " + Join(candidates) + "); "
           : "";
   for (const auto& candidate : candidates) {
@@ -139,10 +139,10 @@ AddressChoice ChooseAddress(const std::vector<InterfaceAddress>& candidates,
   return choice;
 }
 
-Result<AddressChoice> ChoosePublishedAddress(const std::string& subnet) {
-  std::optional<Ipv4Subnet> parsed;
-  if (!subnet.empty()) {
-    CB_ASSIGN_OR_RETURN(parsed, ParseSubnet(subnet));
+Result<AddressChoice> ChoosePublishedAddress(const std::string& range) {
+  std::optional<Ipv4Network> parsed;
+  if (!range.empty()) {
+    CB_ASSIGN_OR_RETURN(parsed, ParseIpv4Network(range));
   }
   return ChooseAddress(ListInterfaceAddresses(), parsed, DefaultRouteAddress());
 }

@@ -1,5 +1,5 @@
 // The address an agent publishes in its endpoint: one peers can reach. A non-loopback IPv4
-// address of an interface that is up; with several, the one in the subnet the user named
+// address of an interface that is up; with several, the one in the network range the user named
 // (--subnet 10.0.0.0/24), else the one of the default route, else the first by interface name;
 // with none, 127.0.0.1 (only agents on this machine can reach it: logged as a warning).
 #pragma once
@@ -13,16 +13,16 @@
 
 namespace cloudbook {
 
-struct Ipv4Subnet {
+struct Ipv4Network {
   uint32_t network = 0;  // host byte order, host bits cleared
   int prefix = 0;        // 0..32
 };
 
 // "a.b.c.d/n"; host bits are ignored ("10.0.0.7/24" is 10.0.0.0/24).
-Result<Ipv4Subnet> ParseSubnet(const std::string& cidr);
+Result<Ipv4Network> ParseIpv4Network(const std::string& cidr);
 // Dotted quad to host byte order; false when not an IPv4 literal.
 bool ParseIpv4(const std::string& text, uint32_t* address);
-bool InSubnet(const std::string& address, const Ipv4Subnet& subnet);
+bool InIpv4Network(const std::string& address, const Ipv4Network& range);
 
 struct InterfaceAddress {
   std::string interface;  // e.g. "eth0"
@@ -39,14 +39,14 @@ struct AddressChoice {
   std::string address;
   std::string reason;  // for the log: why this one
   bool loopback_fallback = false;
-  bool subnet_unmatched = false;  // a subnet was given and no address was in it
+  bool network_unmatched = false;  // a network range was given and no address was in it
 };
 
 // The pure decision (tested with made-up interfaces).
 AddressChoice ChooseAddress(const std::vector<InterfaceAddress>& candidates,
-                            const std::optional<Ipv4Subnet>& subnet,
+                            const std::optional<Ipv4Network>& range,
                             const std::string& default_route);
-// The decision on this machine; `subnet` may be empty.
-Result<AddressChoice> ChoosePublishedAddress(const std::string& subnet);
+// The decision on this machine; `range` ("a.b.c.d/n", the user's --subnet) may be empty.
+Result<AddressChoice> ChoosePublishedAddress(const std::string& range);
 
 }  // namespace cloudbook

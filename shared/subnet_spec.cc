@@ -204,7 +204,7 @@ Json ToJson(const DataSpec& data) {
   return json;
 }
 
-Json ToJson(const DeployableUnitSpec& du) {
+Json ToJson(const DuSpec& du) {
   const ProjectProgram& program = du.program;
   Json subnets = Json::array();
   for (const SubnetSpec& subnet : du.subnets) subnets.push_back(ToJson(subnet));
@@ -311,7 +311,7 @@ Status ValidateSubnetSizes(const SubnetSpec& subnet, const std::string& name) {
 
 // Ranges a DU file must respect before anything indexes with its numbers or allocates from
 // them (a forged or torn file must not make a reader write out of bounds or exhaust memory).
-Status ValidateUnit(const DeployableUnitSpec& du, const std::string& source) {
+Status ValidateUnit(const DuSpec& du, const std::string& source) {
   const ProjectProgram& program = du.program;
   auto bad = [&](const std::string& what) { return Status::Corruption(source + ": " + what); };
   if (du.index < 0) return bad("index must be >= 0");
@@ -368,7 +368,7 @@ Status ValidateUnit(const DeployableUnitSpec& du, const std::string& source) {
   return Status::Ok();
 }
 
-Result<DeployableUnitSpec> DeployableUnitFromJson(const Json& json, const std::string& source) {
+Result<DuSpec> DuSpecFromJson(const Json& json, const std::string& source) {
   try {
     const int version = json.at("format_version").get<int>();
     if (version != kDuFormatVersion) {
@@ -376,7 +376,7 @@ Result<DeployableUnitSpec> DeployableUnitFromJson(const Json& json, const std::s
                                 " (this build reads version " + std::to_string(kDuFormatVersion) +
                                 "); re-run cloudbook-maker");
     }
-    DeployableUnitSpec du;
+    DuSpec du;
     du.index = json.at("index").get<int>();
     du.main_program = json.at("main_program").get<bool>();
     du.cost = json.value("cost", 0.0);

@@ -62,7 +62,7 @@ struct ProjectProgram {
   double factor = 1;           // F
 };
 
-struct DeployableUnitSpec {
+struct DuSpec {
   int index = 0;
   bool main_program = false;  // DU 0: data checks, composition, metrics
   ProjectProgram program;
@@ -73,9 +73,9 @@ struct DeployableUnitSpec {
   int64_t size_bytes = 0;
 };
 
-Json ToJson(const DeployableUnitSpec& du);
+Json ToJson(const DuSpec& du);
 // `source` names the file in messages. Validates types and ranges.
-Result<DeployableUnitSpec> DeployableUnitFromJson(const Json& json, const std::string& source);
+Result<DuSpec> DuSpecFromJson(const Json& json, const std::string& source);
 
 Json ToJson(const ModelSpec& model);
 Result<ModelSpec> ModelSpecFromJson(const Json& json, const std::string& source);

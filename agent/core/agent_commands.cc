@@ -107,7 +107,7 @@ CommandOutcome CreateAgent(const CreateOptions& options, std::string* created_id
         distributed, info.ok() ? "no such folder" : info.status().message());
   }
   if (!options.subnet.empty()) {
-    auto subnet = ParseSubnet(options.subnet);
+    auto subnet = ParseIpv4Network(options.subnet);
     if (!subnet.ok()) return CommandOutcome::FromStatus(subnet.status());
   }
   Status bind = ValidateBindAddress(options.bind_address);
@@ -189,7 +189,7 @@ CommandOutcome EditAgent(const EditOptions& options, std::string* note) {
   if (options.base_port) config->base_port = *options.base_port;
   if (options.subnet) {
     if (!options.subnet->empty()) {
-      auto subnet = ParseSubnet(*options.subnet);
+      auto subnet = ParseIpv4Network(*options.subnet);
       if (!subnet.ok()) return CommandOutcome::FromStatus(subnet.status());
     }
     config->subnet = *options.subnet;

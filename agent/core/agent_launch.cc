@@ -147,7 +147,7 @@ CommandOutcome AgentRunner::Prepare() {
     if (bind_ip_ != "0.0.0.0") published = bind_ip_;
   }
   if (published == address->address) {
-    if (address->loopback_fallback || address->subnet_unmatched) {
+    if (address->loopback_fallback || address->network_unmatched) {
       spdlog::warn("published address {}: {}", published, address->reason);
     } else {
       spdlog::info("published address {}: {}", published, address->reason);

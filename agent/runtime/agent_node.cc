@@ -90,7 +90,7 @@ Status AgentNode::Start(AgentServicesContext& context) {
   // An agent lent to a project will train it: decode the data while waiting for work, so a
   // run's first step does not wait for decompression (later DU generations reload lazily).
   // It announces "running" once ready (bounded: a huge data set must not hide the agent).
-  if (auto dus = ReadDeployableUnits(ProjectLayout(project_folder_, distributed_folder_));
+  if (auto dus = ReadDuSpecs(ProjectLayout(project_folder_, distributed_folder_));
       dus.ok() && !dus->empty()) {
     runtime_->Prefetch(dus->front().index);
     const double warmup_s = GetTunables().data_warmup_s;

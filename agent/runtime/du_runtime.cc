@@ -33,9 +33,9 @@ struct DuRuntime::DuSlot {
 
 namespace {
 
-Result<DeployableUnitSpec> ReadUnit(const ProjectLayout& layout, int du) {
-  CB_ASSIGN_OR_RETURN(std::vector<DeployableUnitSpec> dus, ReadDeployableUnits(layout));
-  for (DeployableUnitSpec& unit : dus) {
+Result<DuSpec> ReadUnit(const ProjectLayout& layout, int du) {
+  CB_ASSIGN_OR_RETURN(std::vector<DuSpec> dus, ReadDuSpecs(layout));
+  for (DuSpec& unit : dus) {
     if (unit.index == du) return std::move(unit);
   }
   return Status::NotFound("DU " + std::to_string(du) + " is not in du_list.json (the maker made " +
@@ -43,7 +43,7 @@ Result<DeployableUnitSpec> ReadUnit(const ProjectLayout& layout, int du) {
 }
 
 Result<std::shared_ptr<const ProblemData>> LoadData(const ProjectLayout& layout,
-                                                    const DeployableUnitSpec& unit) {
+                                                    const DuSpec& unit) {
   if (unit.subnets.empty()) return Status::Corruption("DU holds no subnets");
   CB_ASSIGN_OR_RETURN(ProblemData data,
                       LoadProjectData(layout, unit.program, unit.subnets[0].model.input_shape));
@@ -144,7 +144,7 @@ bool DuRuntime::StopAfterCurrentEpochs(double timeout_s) {
 }
 
 Result<std::shared_ptr<const ProblemData>> DuRuntime::Data(int du) {
-  CB_ASSIGN_OR_RETURN(DeployableUnitSpec unit, ReadUnit(layout_, du));
+  CB_ASSIGN_OR_RETURN(DuSpec unit, ReadUnit(layout_, du));
   if (unit.subnets.empty()) return cloudbook::Status::Corruption("DU holds no subnets");
   std::string key = unit.generation;
   for (int64_t d : unit.subnets[0].model.input_shape) key += "x" + std::to_string(d);
@@ -309,7 +309,7 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
 
 Result<DuReply> DuRuntime::Predict(const DuInvocation& call) {
   DuSlot& slot = Slot(call.du);
-  CB_ASSIGN_OR_RETURN(DeployableUnitSpec unit, ReadUnit(layout_, call.du));
+  CB_ASSIGN_OR_RETURN(DuSpec unit, ReadUnit(layout_, call.du));
   std::shared_ptr<const ProblemData> data;
   {
     std::lock_guard<std::mutex> lock(slot.mutex);
@@ -360,7 +360,7 @@ Result<DuReply> DuRuntime::Cancel(const DuInvocation& call) {
 
 Result<DuReply> DuRuntime::Baseline(const DuInvocation& call) {
   if (stopping_) return cloudbook::Status::InvalidArgument("the agent is stopping");
-  CB_ASSIGN_OR_RETURN(DeployableUnitSpec unit, ReadUnit(layout_, call.du));
+  CB_ASSIGN_OR_RETURN(DuSpec unit, ReadUnit(layout_, call.du));
   if (!unit.baseline) {
     return cloudbook::Status::InvalidArgument("DU " + std::to_string(call.du) +
                                               " holds no original network (DU 0 does)");

@@ -36,10 +36,6 @@ milliseconds Millis(double seconds) {
   return milliseconds(static_cast<int64_t>(std::max(0.0, seconds) * 1000));
 }
 
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 Json MetricsJson(const Metrics& metrics) {
   Json json = Json::object();
   for (const auto& [name, value] : metrics)
@@ -54,7 +50,7 @@ bool IsStopEcho(const Status& status) {
 
 // One DU's course through the run.
 struct DuRecord {
-  const DeployableUnitSpec* unit = nullptr;
+  const DuSpec* unit = nullptr;
   std::vector<std::string> owners;  // every agent that trained it, in order
   std::vector<int64_t> versions;    // the assignment version of each attempt
   int attempts = 0;
@@ -426,9 +422,8 @@ Result<RunReport> Coordinator::Run() {
   deadline_ = start_ + Millis(request_.timeout_s);
   run_name_ = request_.run_name.empty() ? "run-" + UtcStamp() : request_.run_name;
   const std::string started_utc = UtcStamp();
-  CB_ASSIGN_OR_RETURN(
-      std::vector<DeployableUnitSpec> dus,
-      ReadDeployableUnits(ProjectLayout(env_.project_folder, env_.distributed_folder)));
+  CB_ASSIGN_OR_RETURN(std::vector<DuSpec> dus,
+                      ReadDuSpecs(ProjectLayout(env_.project_folder, env_.distributed_folder)));
   if (dus.empty()) return Status::NotFound("no DUs: run cloudbook-maker first");
   generation_ = dus[0].generation;
   const ProjectProgram& program = dus[0].program;

@@ -144,7 +144,7 @@ Result<AgentConfig> AgentConfigFromJson(const Json& json, const std::string& sou
   CB_RETURN_IF_ERROR(ValidateBindAddress(config.bind_address).WithContext(source));
   CB_RETURN_IF_ERROR(reader.String("subnet", config.subnet, false));
   if (!config.subnet.empty()) {
-    auto subnet = ParseSubnet(config.subnet);
+    auto subnet = ParseIpv4Network(config.subnet);
     if (!subnet.ok()) return subnet.status().WithContext(source);
   }
   std::string device = "auto";

@@ -28,7 +28,7 @@ struct AgentConfig {
   int base_port = kDefaultBasePort;   // first free port from here...
   int fixed_port = 0;                 // ...unless this is > 0
   std::string bind_address = "auto";  // auto (the published address), 0.0.0.0, or an IPv4
-  std::string subnet;                 // preferred subnet for the published address, or ""
+  std::string subnet;  // preferred network range (CIDR) of the published address, or ""
   DeviceChoice device = DeviceChoice::kAuto;
   bool plaintext = false;  // no CURVE: trusted networks only, logged loudly
 };

@@ -16,12 +16,12 @@ namespace fs = boost::filesystem;
 // list no longer names. Works the same on every shared-folder back end (no folder renames):
 // readers match du_list's generation against each DU file's, so a half-written set is seen
 // as "re-run" rather than mixed.
-Status WriteDeployableUnits(const ProjectLayout& layout, const std::vector<DeployableUnitSpec>& dus,
-                            const std::string& generation) {
+Status WriteDuSpecs(const ProjectLayout& layout, const std::vector<DuSpec>& dus,
+                    const std::string& generation) {
   Json list = {
       {"format_version", kDuFormatVersion}, {"generation", generation}, {"dus", Json::array()}};
   std::set<std::string> written;
-  for (const DeployableUnitSpec& du : dus) {
+  for (const DuSpec& du : dus) {
     const std::string name = fs::path(layout.du_file(du.index)).filename().string();
     CB_RETURN_IF_ERROR(WriteJsonFileAtomically(layout.du_file(du.index), ToJson(du)));
     written.insert(name);
@@ -46,12 +46,12 @@ Status WriteDeployableUnits(const ProjectLayout& layout, const std::vector<Deplo
   return Status::Ok();
 }
 
-Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const std::string& project_folder) {
+Result<std::vector<DuSpec>> ReadDuSpecs(const std::string& project_folder) {
   CB_ASSIGN_OR_RETURN(const ProjectLayout layout, OpenProjectLayout(project_folder));
-  return ReadDeployableUnits(layout);
+  return ReadDuSpecs(layout);
 }
 
-Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const ProjectLayout& layout) {
+Result<std::vector<DuSpec>> ReadDuSpecs(const ProjectLayout& layout) {
   auto list = ReadJsonFile(layout.du_list_file());
   if (!list.ok()) {
     if (list.status().code() == Status::Code::kNotFound) {
@@ -65,7 +65,7 @@ Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const ProjectLayout&
   if (folder.exists && !folder.is_folder) {
     return Status::Corruption(layout.du_files() + " is not a folder (symlinks are not followed)");
   }
-  std::vector<DeployableUnitSpec> dus;
+  std::vector<DuSpec> dus;
   try {
     const std::string generation = list->at("generation").get<std::string>();
     for (const Json& entry : list->at("dus")) {
@@ -75,7 +75,7 @@ Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const ProjectLayout&
       }
       const std::string path = layout.du_file(index);
       CB_ASSIGN_OR_RETURN(Json json, ReadJsonFile(path));
-      CB_ASSIGN_OR_RETURN(DeployableUnitSpec du, DeployableUnitFromJson(json, path));
+      CB_ASSIGN_OR_RETURN(DuSpec du, DuSpecFromJson(json, path));
       if (du.index != index) {
         return Status::Corruption(path + " holds DU " + std::to_string(du.index) +
                                   ", du_list.json says " + std::to_string(index));

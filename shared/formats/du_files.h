@@ -16,13 +16,13 @@ namespace cloudbook {
 
 // Writes every DU file (each atomically), then du_list.json, then removes DU files the new
 // list no longer names. Works the same on every shared-folder back end (no folder renames).
-Status WriteDeployableUnits(const ProjectLayout& layout, const std::vector<DeployableUnitSpec>& dus,
-                            const std::string& generation);
+Status WriteDuSpecs(const ProjectLayout& layout, const std::vector<DuSpec>& dus,
+                    const std::string& generation);
 
 // Reads du_list.json and every DU file it names, checking they belong to the same make.
 // NotFound (saying to run the maker) when there is no list; Corruption naming the file else.
-Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const ProjectLayout& layout);
+Result<std::vector<DuSpec>> ReadDuSpecs(const ProjectLayout& layout);
 // The same, for the project's shared folder as OpenProjectLayout finds it.
-Result<std::vector<DeployableUnitSpec>> ReadDeployableUnits(const std::string& project_folder);
+Result<std::vector<DuSpec>> ReadDuSpecs(const std::string& project_folder);
 
 }  // namespace cloudbook

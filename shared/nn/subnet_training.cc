@@ -1,4 +1,5 @@
 #include "shared/nn/subnet_training.h"
+#include "shared/clock.h"
 
 #include <torch/torch.h>
 
@@ -26,10 +27,6 @@ namespace cloudbook {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // torch's global generator initialises weights; one network at a time may seed and use it.
 std::mutex& ConstructionMutex() {

@@ -430,30 +430,30 @@ TEST(PidFile, TheLockTellsWhetherAnAgentRuns) {
 }
 
 TEST(HostAddress, ParsesSubnets) {
-  auto subnet = ParseSubnet("10.0.0.7/24");
+  auto subnet = ParseIpv4Network("10.0.0.7/24");
   ASSERT_TRUE(subnet.ok());
   EXPECT_EQ(subnet->prefix, 24);
-  EXPECT_TRUE(InSubnet("10.0.0.200", *subnet));
-  EXPECT_FALSE(InSubnet("10.0.1.1", *subnet));
-  EXPECT_TRUE(InSubnet("8.8.8.8", *ParseSubnet("0.0.0.0/0")));
-  EXPECT_TRUE(InSubnet("192.168.1.5", *ParseSubnet("192.168.1.5/32")));
+  EXPECT_TRUE(InIpv4Network("10.0.0.200", *subnet));
+  EXPECT_FALSE(InIpv4Network("10.0.1.1", *subnet));
+  EXPECT_TRUE(InIpv4Network("8.8.8.8", *ParseIpv4Network("0.0.0.0/0")));
+  EXPECT_TRUE(InIpv4Network("192.168.1.5", *ParseIpv4Network("192.168.1.5/32")));
   for (const std::string bad : {"10.0.0.0", "10.0.0.0/33", "10.0.0/24", "x/8", "10.0.0.0/", "/8",
                                 "10.0.0.0/-1", "10.0.0.0/2a"}) {
-    EXPECT_FALSE(ParseSubnet(bad).ok()) << bad;
+    EXPECT_FALSE(ParseIpv4Network(bad).ok()) << bad;
   }
 }
 
 TEST(HostAddress, ChoosesAReachableAddress) {
   const std::vector<InterfaceAddress> candidates = {
       {"docker0", "172.17.0.1"}, {"eth0", "192.168.1.20"}, {"eth1", "10.0.0.5"}};
-  auto by_subnet = ChooseAddress(candidates, *ParseSubnet("10.0.0.0/24"), "192.168.1.20");
+  auto by_subnet = ChooseAddress(candidates, *ParseIpv4Network("10.0.0.0/24"), "192.168.1.20");
   EXPECT_EQ(by_subnet.address, "10.0.0.5");
-  EXPECT_FALSE(by_subnet.subnet_unmatched);
+  EXPECT_FALSE(by_subnet.network_unmatched);
   auto by_route = ChooseAddress(candidates, std::nullopt, "192.168.1.20");
   EXPECT_EQ(by_route.address, "192.168.1.20");
-  auto unmatched = ChooseAddress(candidates, *ParseSubnet("10.9.0.0/16"), "192.168.1.20");
+  auto unmatched = ChooseAddress(candidates, *ParseIpv4Network("10.9.0.0/16"), "192.168.1.20");
   EXPECT_EQ(unmatched.address, "192.168.1.20");
-  EXPECT_TRUE(unmatched.subnet_unmatched);
+  EXPECT_TRUE(unmatched.network_unmatched);
   EXPECT_NE(unmatched.reason.find("10.0.0.5"), std::string::npos) << unmatched.reason;
   auto first = ChooseAddress(candidates, std::nullopt, "");
   EXPECT_EQ(first.address, "172.17.0.1");

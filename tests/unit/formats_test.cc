@@ -210,8 +210,8 @@ SubnetSpec SampleSubnet(int index) {
   return subnet;
 }
 
-DeployableUnitSpec SampleDu() {
-  DeployableUnitSpec du;
+DuSpec SampleDu() {
+  DuSpec du;
   du.index = 0;
   du.main_program = true;
   du.program.name = "mnist_cnn";
@@ -291,7 +291,7 @@ void ExpectSameSubnet(const SubnetSpec& a, const SubnetSpec& b) {
   EXPECT_EQ(a.train_samples, b.train_samples);
 }
 
-void ExpectSameDu(const DeployableUnitSpec& a, const DeployableUnitSpec& b) {
+void ExpectSameDu(const DuSpec& a, const DuSpec& b) {
   EXPECT_EQ(a.index, b.index);
   EXPECT_EQ(a.main_program, b.main_program);
   EXPECT_EQ(a.generation, b.generation);
@@ -325,21 +325,21 @@ void ExpectSameDu(const DeployableUnitSpec& a, const DeployableUnitSpec& b) {
 }
 
 // Through text, as the files are written and read.
-Result<DeployableUnitSpec> RoundTrip(const DeployableUnitSpec& du) {
+Result<DuSpec> RoundTrip(const DuSpec& du) {
   Result<Json> json = ParseJsonText(ToJson(du).dump(2), "du_0.json");
   if (!json.ok()) return json.status();
-  return DeployableUnitFromJson(*json, "du_0.json");
+  return DuSpecFromJson(*json, "du_0.json");
 }
 
 TEST(DeployableUnitJson, MulticlassRoundTripKeepsEveryField) {
-  const DeployableUnitSpec du = SampleDu();
-  const Result<DeployableUnitSpec> back = RoundTrip(du);
+  const DuSpec du = SampleDu();
+  const Result<DuSpec> back = RoundTrip(du);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   ExpectSameDu(du, *back);
 }
 
 TEST(DeployableUnitJson, RegressionAndBinaryRoundTrip) {
-  DeployableUnitSpec regression = SampleDu();
+  DuSpec regression = SampleDu();
   regression.index = 2;
   regression.main_program = false;
   regression.baseline.reset();
@@ -353,11 +353,11 @@ TEST(DeployableUnitJson, RegressionAndBinaryRoundTrip) {
     subnet.column_begin = 261 * subnet.index;
     subnet.column_end = subnet.column_begin + 261;
   }
-  Result<DeployableUnitSpec> back = RoundTrip(regression);
+  Result<DuSpec> back = RoundTrip(regression);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   ExpectSameDu(regression, *back);
 
-  DeployableUnitSpec binary = SampleDu();
+  DuSpec binary = SampleDu();
   binary.program.problem = ProblemType::kBinary;
   binary.program.num_classes = 2;
   binary.program.k = 2;
@@ -379,8 +379,8 @@ void ExpectCorruption(const std::string& what, const std::function<void(Json&)>&
   SCOPED_TRACE(what);
   Json json = ToJson(SampleDu());
   edit(json);
-  Result<DeployableUnitSpec> du = Status::Internal("not run");
-  EXPECT_NO_THROW(du = DeployableUnitFromJson(json, "du_files/du_0.json"));
+  Result<DuSpec> du = Status::Internal("not run");
+  EXPECT_NO_THROW(du = DuSpecFromJson(json, "du_files/du_0.json"));
   ASSERT_FALSE(du.ok()) << "accepted";
   EXPECT_EQ(du.status().code(), Status::Code::kCorruption) << du.status().ToString();
   EXPECT_TRUE(Contains(du.status().message(), "du_files/du_0.json")) << du.status().message();
@@ -389,7 +389,7 @@ void ExpectCorruption(const std::string& what, const std::function<void(Json&)>&
 TEST(DeployableUnitJson, WrongVersionIsCorruption) {
   Json json = ToJson(SampleDu());
   json["format_version"] = 2;
-  const Result<DeployableUnitSpec> du = DeployableUnitFromJson(json, "du_0.json");
+  const Result<DuSpec> du = DuSpecFromJson(json, "du_0.json");
   ASSERT_FALSE(du.ok());
   EXPECT_EQ(du.status().code(), Status::Code::kCorruption);
   EXPECT_TRUE(Contains(du.status().message(), "DU format version 2 (this build reads version 1)"))
@@ -448,7 +448,7 @@ TEST(DeployableUnitJson, WrongTypesAreCorruptionNeverExceptions) {
 }
 
 TEST(DeployableUnitJson, ClassesOutsideTheProblemAreCorruption) {
-  // Regression test (fixed bug): DeployableUnitFromJson accepts subnet classes outside
+  // Regression test (fixed bug): DuSpecFromJson accepts subnet classes outside
   // 0..num_classes-1 (and negative ones); SelectSubnetData then indexes its rank table with them
   // (out-of-bounds write)
   ExpectCorruption("class 12 of 10", [](Json& json) { json["subnets"][0]["classes"] = {0, 12}; });

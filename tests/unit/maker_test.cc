@@ -182,11 +182,11 @@ TEST_F(MakerTest, WritesOneDuPerSubnetAndTheList) {
 
 TEST_F(MakerTest, ReadDeployableUnitsReturnsWhatWasMade) {
   const MakeReport report = MakeOk(Options(3));
-  const Result<std::vector<DeployableUnitSpec>> dus = ReadDeployableUnits(dir_.path());
+  const Result<std::vector<DuSpec>> dus = ReadDuSpecs(dir_.path());
   ASSERT_TRUE(dus.ok()) << dus.status().ToString();
   ASSERT_EQ(dus->size(), 3u);
 
-  const DeployableUnitSpec& main = (*dus)[0];
+  const DuSpec& main = (*dus)[0];
   EXPECT_TRUE(main.main_program);
   ASSERT_TRUE(main.baseline.has_value()) << "DU 0 carries the original for comparison";
   EXPECT_EQ(main.baseline->widths.at("_NEURON_1"), 16);
@@ -202,7 +202,7 @@ TEST_F(MakerTest, ReadDeployableUnitsReturnsWhatWasMade) {
   const std::vector<std::vector<int64_t>> classes = {
       {0, 1, 2, 3, 4, 5, 6}, {0, 1, 2, 3, 7, 8, 9}, {4, 5, 6, 7, 8, 9}};
   for (int d = 0; d < 3; ++d) {
-    const DeployableUnitSpec& du = (*dus)[static_cast<size_t>(d)];
+    const DuSpec& du = (*dus)[static_cast<size_t>(d)];
     SCOPED_TRACE("DU " + std::to_string(d));
     EXPECT_EQ(du.index, d);
     EXPECT_EQ(du.generation, report.generation);
@@ -230,10 +230,10 @@ TEST_F(MakerTest, OneDesiredDuPacksEverySubnetIntoDuZero) {
   ASSERT_EQ(report.dus.size(), 1u);
   EXPECT_EQ(List(Distributed("du_files")), (std::vector<std::string>{"du_0.json"}));
 
-  const Result<std::vector<DeployableUnitSpec>> dus = ReadDeployableUnits(dir_.path());
+  const Result<std::vector<DuSpec>> dus = ReadDuSpecs(dir_.path());
   ASSERT_TRUE(dus.ok()) << dus.status().ToString();
   ASSERT_EQ(dus->size(), 1u);
-  const DeployableUnitSpec& du = (*dus)[0];
+  const DuSpec& du = (*dus)[0];
   EXPECT_TRUE(du.main_program);
   ASSERT_EQ(du.subnets.size(), 3u);
   double cost = 0;
@@ -283,7 +283,7 @@ TEST_F(MakerTest, FailedMakeLeavesThePreviousDusByteIdentical) {
             (std::vector<std::string>{"config.json", "du_files", "du_list.json", "working_dir"}));
 
   // The previous make is still readable.
-  const Result<std::vector<DeployableUnitSpec>> dus = ReadDeployableUnits(dir_.path());
+  const Result<std::vector<DuSpec>> dus = ReadDuSpecs(dir_.path());
   ASSERT_TRUE(dus.ok()) << dus.status().ToString();
   EXPECT_EQ(dus->size(), 3u);
 }
@@ -311,7 +311,7 @@ TEST_F(MakerTest, ImageSizeNotFittingTheModelInputIsAnError) {
 }
 
 TEST_F(MakerTest, ReadingBeforeAnyMakeSaysWhatToRun) {
-  const Result<std::vector<DeployableUnitSpec>> dus = ReadDeployableUnits(dir_.path());
+  const Result<std::vector<DuSpec>> dus = ReadDuSpecs(dir_.path());
   ASSERT_FALSE(dus.ok());
   EXPECT_EQ(dus.status().code(), Status::Code::kNotFound);
   EXPECT_TRUE(Contains(dus.status().message(), "run cloudbook-maker")) << dus.status().message();
@@ -323,7 +323,7 @@ TEST_F(MakerTest, MixedGenerationsAreDetected) {
   ASSERT_TRUE(du.ok()) << du.status().ToString();
   (*du)["generation"] = "19700101T000000Z-000000";
   ASSERT_TRUE(WriteJsonFileAtomically(Distributed("du_files/du_1.json"), *du).ok());
-  const Result<std::vector<DeployableUnitSpec>> dus = ReadDeployableUnits(dir_.path());
+  const Result<std::vector<DuSpec>> dus = ReadDuSpecs(dir_.path());
   ASSERT_FALSE(dus.ok()) << "du_1.json belongs to another make";
   EXPECT_EQ(dus.status().code(), Status::Code::kCorruption);
   EXPECT_TRUE(Contains(dus.status().message(), "belongs to make 19700101T000000Z-000000"))

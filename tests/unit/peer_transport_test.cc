@@ -24,6 +24,7 @@
 #include <zmq_addon.hpp>
 
 #include "agent/transport/invoke_context.h"
+#include "shared/clock.h"
 #include "shared/formats/curve_keys.h"
 #include "tests/test_support.h"
 
@@ -186,10 +187,6 @@ struct BlockingHandler {
                             [&] { return static_cast<int>(cancel_reasons.size()) >= count; });
   }
 };
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 bool HasText(const Status& status, const std::string& text) {
   return status.message().find(text) != std::string::npos;

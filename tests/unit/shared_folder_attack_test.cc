@@ -188,8 +188,8 @@ SubnetSpec ValidSubnet(int index) {
   return subnet;
 }
 
-DeployableUnitSpec ValidDu(int index) {
-  DeployableUnitSpec du;
+DuSpec ValidDu(int index) {
+  DuSpec du;
   du.index = index;
   du.main_program = index == 0;
   du.program.name = "fault";
@@ -206,7 +206,7 @@ DeployableUnitSpec ValidDu(int index) {
 }
 
 std::string DuReason(const Json& json) {
-  return Reason(DeployableUnitFromJson(json, "du_files/du_1.json").status());
+  return Reason(DuSpecFromJson(json, "du_files/du_1.json").status());
 }
 
 // A DU's subnet JSON, edited by `edit`.
@@ -349,7 +349,7 @@ class fault_DuFiles : public SharedFolderFiles {
     WriteFile(layout_.du_file(0), ToJson(ValidDu(0)).dump(2));
     WriteFile(layout_.du_file(1), ToJson(ValidDu(1)).dump(2));
   }
-  std::string ReadReason() { return Reason(ReadDeployableUnits(layout_).status()); }
+  std::string ReadReason() { return Reason(ReadDuSpecs(layout_).status()); }
 };
 
 TEST_F(fault_DuFiles, EveryHostileDuListIsRefused) {
