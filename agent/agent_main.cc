@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
                    "auto (the published address), 0.0.0.0 (every interface) or an "
                    "IPv4 address of this machine")
       ->capture_default_str();
-  create_command->add_option("--distributed-folder", create.distributed_folder,
+  create_command->add_option("--shared-folder,--distributed-folder", create.shared_folder,
                              "The shared folder (default <project>/distributed)");
   create_command->add_flag("--plaintext", create.plaintext,
                            "No CURVE encryption or authentication (trusted networks only)");

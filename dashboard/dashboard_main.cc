@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
                  "ADDRESS:PORT to serve on (PORT 0: any free port). Loopback by default; any "
                  "other address requires the token")
       ->capture_default_str();
-  app.add_option("--distributed-folder", options.distributed_override,
+  app.add_option("--shared-folder,--distributed-folder", options.shared_folder_override,
                  "The shared folder (default: as <project>/project.json says, else "
                  "<project>/distributed)");
   app.add_option("--refresh", options.refresh_s,

@@ -129,7 +129,7 @@ Status DashboardServer::Impl::Bind() {
   ProjectDirectoryOptions directory;
   directory.home = options_.home;
   directory.default_folder = options_.project_folder;
-  directory.distributed_override = options_.distributed_override;
+  directory.shared_folder_override = options_.shared_folder_override;
   directory.refresh_s = options_.refresh_s;
   directory.agent_program =
       options_.agent_program.empty() ? FindAgentProgram() : options_.agent_program;

@@ -13,9 +13,9 @@
 namespace cloudbook {
 
 struct DashboardOptions {
-  std::string project_folder;        // the default project ("" with `home`: its first)
-  std::string home;                  // also serve every project in this cloudbook home
-  std::string distributed_override;  // as --distributed-folder; "" = the project's setting
+  std::string project_folder;          // the default project ("" with `home`: its first)
+  std::string home;                    // also serve every project in this cloudbook home
+  std::string shared_folder_override;  // as --distributed-folder; "" = the project's setting
   std::string listen_address = "127.0.0.1";
   int port = 8750;  // 0: any free port
   double refresh_s = GetTunables().dashboard_refresh_s;

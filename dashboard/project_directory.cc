@@ -60,7 +60,7 @@ Result<ServedProject*> ProjectDirectory::Open(const std::string& requested) {
   const bool is_default = name == default_name_;
   CB_ASSIGN_OR_RETURN(
       ProjectLayout layout,
-      OpenProjectLayout(found->second, is_default ? options_.distributed_override : ""));
+      OpenProjectLayout(found->second, is_default ? options_.shared_folder_override : ""));
   auto project = std::make_unique<ServedProject>();
   project->name = name;
   project->folder = found->second;
@@ -69,7 +69,7 @@ Result<ServedProject*> ProjectDirectory::Open(const std::string& requested) {
   project->watcher = std::make_unique<ProjectWatcher>(layout, options_.refresh_s, self);
   project->actions = std::make_unique<AgentActions>(found->second, options_.agent_program);
   project->watcher->Start();
-  spdlog::info("watching project {} ({})", name, layout.distributed());
+  spdlog::info("watching project {} ({})", name, layout.shared_folder());
   ServedProject* served = project.get();
   open_[name] = std::move(project);
   return served;

@@ -27,9 +27,9 @@ struct ServedProject {
 };
 
 struct ProjectDirectoryOptions {
-  std::string home;                  // "" = only the default project
-  std::string default_folder;        // "" = the first project of home
-  std::string distributed_override;  // the default project's --distributed-folder
+  std::string home;                    // "" = only the default project
+  std::string default_folder;          // "" = the first project of home
+  std::string shared_folder_override;  // the default project's --distributed-folder
   double refresh_s = GetTunables().dashboard_refresh_s;
   std::string agent_program;
   DashboardEntry self;  // this dashboard as announced (host, url, token_required, pid)

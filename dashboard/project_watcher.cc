@@ -155,7 +155,7 @@ void ProjectWatcher::Announce(int64_t now_ms) {
 void ProjectWatcher::RefreshOnce() {
   const int64_t now = UnixTimeMs();
   AgentListOptions listing;
-  listing.shared_folder = layout_.distributed();
+  listing.shared_folder = layout_.shared_folder();
   listing.log_ignored = false;
   listing.watch = &announcement_watch_;  // staleness by new sequences, never by its clock
   std::vector<IgnoredAnnouncement> ignored;
@@ -168,8 +168,8 @@ void ProjectWatcher::RefreshOnce() {
       spdlog::warn("ignoring announcement {}: {}", file.path, file.reason);
     }
   }
-  const std::map<std::string, AgentStats> stats = ReadAgentStats(layout_.distributed()).valid;
-  Result<Assignment> assignment = ReadAssignment(layout_.distributed());
+  const std::map<std::string, AgentStats> stats = ReadAgentStats(layout_.shared_folder()).valid;
+  Result<Assignment> assignment = ReadAssignment(layout_.shared_folder());
   const int dus = CountDus(layout_);
   Json runs;
   {
@@ -196,7 +196,7 @@ void ProjectWatcher::RefreshOnce() {
   }
   Json overview = {{"project", boost::filesystem::path(layout_.root()).filename().string()},
                    {"project_folder", layout_.root()},
-                   {"distributed_folder", layout_.distributed()},
+                   {"distributed_folder", layout_.shared_folder()},
                    {"host", self_.host},
                    {"time", now},
                    {"token_required", self_.token_required},

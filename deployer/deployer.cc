@@ -48,8 +48,8 @@ std::string JoinOrNone(const std::vector<std::string>& items) {
 // The version of an assignment file that no longer parses, when its "version" still reads:
 // the fresh plan that replaces it continues from there, so agents never see a version go
 // backwards.
-int64_t SalvageVersion(const std::string& distributed_folder) {
-  auto text = ReadRegularFileBounded(AssignmentPath(distributed_folder), kMaxAssignmentBytes);
+int64_t SalvageVersion(const std::string& shared_folder) {
+  auto text = ReadRegularFileBounded(AssignmentPath(shared_folder), kMaxAssignmentBytes);
   if (!text.ok()) return 0;
   auto json = ParseJsonText(*text, "assignment.json");
   if (!json.ok() || !json->is_object()) return 0;
@@ -60,11 +60,11 @@ int64_t SalvageVersion(const std::string& distributed_folder) {
 
 // ReadAnnouncements logs every ignored file at each call; the deployer looks several times a
 // second, so it silences that and logs each ignored file once itself (OnceLog).
-AnnouncementScan ReadAnnouncementsQuietly(const std::string& distributed_folder,
+AnnouncementScan ReadAnnouncementsQuietly(const std::string& shared_folder,
                                           const std::map<std::string, std::string>& pinned) {
   const spdlog::level::level_enum level = spdlog::get_level();
   spdlog::set_level(std::max(level, spdlog::level::err));
-  AnnouncementScan scan = ReadAnnouncements(distributed_folder, pinned);
+  AnnouncementScan scan = ReadAnnouncements(shared_folder, pinned);
   spdlog::set_level(level);
   return scan;
 }
@@ -74,8 +74,8 @@ class Deployer {
   Deployer(const DeployerOptions& options, SignalEvents* signals)
       : options_(options),
         signals_(signals),
-        layout_(options.project_folder, options.distributed_folder),
-        distributed_(layout_.distributed()),
+        layout_(options.project_folder, options.shared_folder),
+        distributed_(layout_.shared_folder()),
         tracker_(config_.liveness_timeout_s) {}
 
   int Run();
@@ -130,13 +130,13 @@ int Deployer::LoadProject() {
         options_.project_folder, options_.project_folder);
     return kExitInvalidInput;
   }
-  auto opened = OpenProjectLayout(options_.project_folder, options_.distributed_folder);
+  auto opened = OpenProjectLayout(options_.project_folder, options_.shared_folder);
   if (!opened.ok()) {
     spdlog::error("{}", opened.status().message());
     return kExitInvalidInput;
   }
   layout_ = *opened;
-  distributed_ = layout_.distributed();
+  distributed_ = layout_.shared_folder();
   spdlog::info("shared folder {}", distributed_);
   if (FileExists(layout_.config_file())) {
     auto config = ReadProjectConfig(layout_.config_file());

@@ -14,7 +14,7 @@ namespace cloudbook {
 struct DeployerOptions {
   std::string project_folder;
   // The shared folder when not the one P/project.json names (or P/distributed).
-  std::string distributed_folder;
+  std::string shared_folder;
   bool fast_start = false;    // do not wait for agents beyond agent 0
   double surveillance_s = 0;  // > 0: keep watching, one check every this many seconds
   double wait_s = -1;         // how long to wait for agents; < 0: two announce intervals

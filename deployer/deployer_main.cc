@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   bool once = false;
   std::string log_level = "info";
   app.add_option("--project-folder,-p", options.project_folder, "The project folder")->required();
-  app.add_option("--distributed-folder", options.distributed_folder,
+  app.add_option("--shared-folder,--distributed-folder", options.shared_folder,
                  "The shared folder: a path, nfs://host[:port]/export/path, an rclone remote or "
                  "sync:///path (default: as <project>/project.json says, else "
                  "<project>/distributed)");

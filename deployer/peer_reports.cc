@@ -2,8 +2,8 @@
 
 namespace cloudbook {
 
-PeerReportScan ReadPeerReports(const std::string& distributed_folder) {
-  AgentStatsScan stats = ReadAgentStats(distributed_folder);
+PeerReportScan ReadPeerReports(const std::string& shared_folder) {
+  AgentStatsScan stats = ReadAgentStats(shared_folder);
   PeerReportScan scan;
   scan.ignored = std::move(stats.ignored);
   for (auto& [id, report] : stats.valid) {

@@ -27,6 +27,6 @@ struct PeerReportScan {
 
 // Reads every distributed/stats/*.json (ReadAgentStats: what it ignores is listed in
 // `ignored`, no log line: the caller logs each once). A missing folder gives an empty scan.
-PeerReportScan ReadPeerReports(const std::string& distributed_folder);
+PeerReportScan ReadPeerReports(const std::string& shared_folder);
 
 }  // namespace cloudbook

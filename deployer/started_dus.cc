@@ -4,11 +4,11 @@
 
 namespace cloudbook {
 
-std::string DuCheckpointFolder(const std::string& distributed_folder, int du) {
-  return distributed_folder + "/checkpoints/du_" + std::to_string(du);
+std::string DuCheckpointFolder(const std::string& shared_folder, int du) {
+  return shared_folder + "/checkpoints/du_" + std::to_string(du);
 }
 
-std::set<int> StartedDus(const std::string& distributed_folder,
+std::set<int> StartedDus(const std::string& shared_folder,
                          const std::vector<Announcement>& announcements,
                          const std::vector<int>& du_indices) {
   std::set<int> started;
@@ -17,7 +17,7 @@ std::set<int> StartedDus(const std::string& distributed_folder,
   }
   for (const int du : du_indices) {
     if (started.count(du)) continue;
-    const auto entries = ListFolder(DuCheckpointFolder(distributed_folder, du));
+    const auto entries = ListFolder(DuCheckpointFolder(shared_folder, du));
     if (entries.ok() && !entries->empty()) started.insert(du);
   }
   return started;

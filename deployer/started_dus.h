@@ -12,9 +12,9 @@
 
 namespace cloudbook {
 
-std::string DuCheckpointFolder(const std::string& distributed_folder, int du);
+std::string DuCheckpointFolder(const std::string& shared_folder, int du);
 
-std::set<int> StartedDus(const std::string& distributed_folder,
+std::set<int> StartedDus(const std::string& shared_folder,
                          const std::vector<Announcement>& announcements,
                          const std::vector<int>& du_indices);
 

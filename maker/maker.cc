@@ -91,7 +91,7 @@ Result<std::string> FindProgramFile(const std::string& project_folder,
 
 Result<MakeReport> MakeDeployableUnits(const MakeOptions& options) {
   CB_ASSIGN_OR_RETURN(const ProjectLayout layout,
-                      OpenProjectLayout(options.project_folder, options.distributed_folder));
+                      OpenProjectLayout(options.project_folder, options.shared_folder));
   MakeReport report;
   CB_ASSIGN_OR_RETURN(report.program_path,
                       FindProgramFile(options.project_folder, options.program_file));
@@ -156,7 +156,7 @@ Result<MakeReport> MakeDeployableUnits(const MakeOptions& options) {
     report.dus.push_back(std::move(du));
   }
   CB_RETURN_IF_ERROR(WriteDuSpecs(layout, report.dus, report.generation));
-  if (!options.distributed_folder.empty()) CB_RETURN_IF_ERROR(WriteProjectSettings(layout));
+  if (!options.shared_folder.empty()) CB_RETURN_IF_ERROR(WriteProjectSettings(layout));
   return report;
 }
 

@@ -22,7 +22,7 @@ struct MakeOptions {
   // Where the shared folder is (a path or a remote location such as nfs://host/export/p);
   // recorded in P/project.json for later commands. Empty: as P/project.json says, else
   // P/distributed.
-  std::string distributed_folder;
+  std::string shared_folder;
   int64_t subnets = 3;       // requested n
   std::string program_file;  // empty: the one *.yaml / *.yml in original/
   int desired_dus = -1;      // -1: from distributed/config.json

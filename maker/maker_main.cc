@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
                  "always 2; regression: n)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
-  app.add_option("--distributed-folder", make.distributed_folder,
+  app.add_option("--shared-folder,--distributed-folder", make.shared_folder,
                  "Where the shared folder is: a path, nfs://host[:port]/export/path, an rclone "
                  "remote (gdrive:folder) or sync:///path (recorded in <project>/project.json; "
                  "default: as project.json says, else <project>/distributed)");

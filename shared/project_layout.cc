@@ -36,10 +36,9 @@ std::string SharedFolderLayout::stats_file(const std::string& agent_id) const {
 ProjectLayout::ProjectLayout(std::string project_folder)
     : root_(WithoutTrailingSlashes(std::move(project_folder))), shared_(root_ + "/distributed") {}
 
-ProjectLayout::ProjectLayout(std::string project_folder, std::string distributed_folder)
+ProjectLayout::ProjectLayout(std::string project_folder, std::string shared_folder)
     : root_(WithoutTrailingSlashes(std::move(project_folder))),
-      shared_(distributed_folder.empty() ? root_ + "/distributed" : std::move(distributed_folder)) {
-}
+      shared_(shared_folder.empty() ? root_ + "/distributed" : std::move(shared_folder)) {}
 
 std::string ProjectLayout::agent_config_file(const std::string& agent_id) const {
   return agents_local() + "/" + agent_id + ".json";
@@ -51,12 +50,12 @@ std::string ProjectLayout::agent_pid_file(const std::string& agent_id) const {
 
 std::string ProjectSharedFolder(const std::string& project_folder) {
   auto layout = OpenProjectLayout(project_folder);
-  return layout.ok() ? layout->distributed() : ProjectLayout(project_folder).distributed();
+  return layout.ok() ? layout->shared_folder() : ProjectLayout(project_folder).shared_folder();
 }
 
 Result<ProjectLayout> OpenProjectLayout(const std::string& project_folder,
-                                        const std::string& distributed_override) {
-  std::string distributed = distributed_override;
+                                        const std::string& shared_folder_override) {
+  std::string distributed = shared_folder_override;
   // A relative local path given on a command line is relative to where the command runs:
   // recorded absolute, it means the same from every later command.
   if (!distributed.empty() && !IsRemoteLocation(distributed) && distributed.front() != '/') {
@@ -84,14 +83,14 @@ Result<ProjectLayout> OpenProjectLayout(const std::string& project_folder,
     }
   }
   const ProjectLayout layout(project_folder, distributed);
-  const Status mounted = MountSharedFolder(layout.distributed());
-  if (!mounted.ok()) return mounted.WithContext("shared folder " + layout.distributed());
+  const Status mounted = MountSharedFolder(layout.shared_folder());
+  if (!mounted.ok()) return mounted.WithContext("shared folder " + layout.shared_folder());
   return layout;
 }
 
 Status WriteProjectSettings(const ProjectLayout& layout) {
   return WriteJsonFileAtomically(layout.settings_file(),
-                                 Json{{"distributed_folder", layout.distributed()}});
+                                 Json{{"distributed_folder", layout.shared_folder()}});
 }
 
 std::string SharedFolderLayout::du_file(int du_index) const {

@@ -49,7 +49,7 @@ class ProjectLayout {
  public:
   // The shared folder at P/distributed.
   explicit ProjectLayout(std::string project_folder);
-  ProjectLayout(std::string project_folder, std::string distributed_folder);
+  ProjectLayout(std::string project_folder, std::string shared_folder);
 
   const std::string& root() const { return root_; }
   std::string original() const { return root_ + "/original"; }
@@ -69,7 +69,7 @@ class ProjectLayout {
   std::string local_cache() const { return root_ + "/cache"; }
 
   // The shared ("distributed") folder and the names inside it.
-  const std::string& distributed() const { return shared_.root(); }
+  const std::string& shared_folder() const { return shared_.root(); }
   const SharedFolderLayout& shared() const { return shared_; }
   std::string config_file() const { return shared_.config_file(); }
   std::string du_files() const { return shared_.du_files(); }
@@ -95,10 +95,10 @@ class ProjectLayout {
 std::string ProjectSharedFolder(const std::string& project_folder);
 
 // The layout of the project in `project_folder`, its shared folder mounted: at
-// `distributed_override` when not empty (a command's --distributed-folder), else where the
+// `shared_folder_override` when not empty (a command's --distributed-folder), else where the
 // "distributed_folder" setting of P/project.json says, else at P/distributed.
 Result<ProjectLayout> OpenProjectLayout(const std::string& project_folder,
-                                        const std::string& distributed_override = "");
+                                        const std::string& shared_folder_override = "");
 
 // Records in P/project.json where the project's shared folder is (kept for later commands).
 Status WriteProjectSettings(const ProjectLayout& layout);

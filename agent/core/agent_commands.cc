@@ -37,8 +37,7 @@ std::string ListHint(const std::string& project_folder) {
 }
 
 // Why agent 0 cannot be created, or "" when it can.
-std::string AgentZeroConflict(const std::string& project_folder,
-                              const std::string& distributed_folder) {
+std::string AgentZeroConflict(const std::string& project_folder, const std::string& shared_folder) {
   std::vector<std::string> problems;
   for (const AgentConfig& config : ReadLocalAgentConfigs(project_folder, &problems)) {
     if (config.agent_0)
@@ -49,8 +48,7 @@ std::string AgentZeroConflict(const std::string& project_folder,
     return "agent-0 already exists on this machine (" +
            ProjectLayout(project_folder).agent_config_file(kAgentZeroId) + ", unreadable)";
   }
-  const std::string announced =
-      SharedFolderLayout(distributed_folder).announcement_file(kAgentZeroId);
+  const std::string announced = SharedFolderLayout(shared_folder).announcement_file(kAgentZeroId);
   if (PathExists(announced)) {
     std::string host;
     auto text = ReadRegularFileBounded(announced, kMaxAnnouncementBytes);
@@ -65,10 +63,10 @@ std::string AgentZeroConflict(const std::string& project_folder,
   return "";
 }
 
-bool IdInUse(const std::string& project_folder, const std::string& distributed_folder,
+bool IdInUse(const std::string& project_folder, const std::string& shared_folder,
              const std::string& id) {
   return PathExists(ProjectLayout(project_folder).agent_config_file(id)) ||
-         PathExists(SharedFolderLayout(distributed_folder).announcement_file(id));
+         PathExists(SharedFolderLayout(shared_folder).announcement_file(id));
 }
 
 // The running agent's pid, or a state-conflict outcome when it is not running.
@@ -91,8 +89,8 @@ CommandOutcome CreateAgent(const CreateOptions& options, std::string* created_id
                                 " does not exist: create it (cloudbook-maker makes one "
                                 "from original/) or check the path"));
   }
-  std::string distributed = options.distributed_folder.empty() ? ProjectSharedFolder(project)
-                                                               : options.distributed_folder;
+  std::string distributed =
+      options.shared_folder.empty() ? ProjectSharedFolder(project) : options.shared_folder;
   if (!IsRemoteLocation(distributed)) {
     distributed = fs::absolute(distributed).lexically_normal().string();
   }
@@ -136,7 +134,7 @@ CommandOutcome CreateAgent(const CreateOptions& options, std::string* created_id
   config.grant = options.grant;
   config.agent_0 = options.agent_0;
   config.created = UtcNowIso8601();
-  config.distributed_folder = distributed;
+  config.shared_folder = distributed;
   config.base_port = options.base_port;
   config.fixed_port = options.fixed_port;
   config.bind_address = options.bind_address;
@@ -233,10 +231,10 @@ CommandOutcome DeleteAgent(const std::string& project_folder, const std::string&
   }
   // Its own shared files, only when they are really its own (signed with its key).
   for (const std::string& path :
-       {SharedFolderLayout(config->distributed_folder).announcement_file(agent_id),
-        SharedFolderLayout(config->distributed_folder).stats_file(agent_id)}) {
+       {SharedFolderLayout(config->shared_folder).announcement_file(agent_id),
+        SharedFolderLayout(config->shared_folder).stats_file(agent_id)}) {
     if (!PathExists(path)) continue;
-    if (path == SharedFolderLayout(config->distributed_folder).announcement_file(agent_id)) {
+    if (path == SharedFolderLayout(config->shared_folder).announcement_file(agent_id)) {
       auto text = ReadRegularFileBounded(path, kMaxAnnouncementBytes);
       auto announcement =
           text.ok() ? ParseAnnouncement(*text, agent_id) : Result<Announcement>(text.status());

@@ -20,7 +20,7 @@ struct CreateOptions {
   DeviceChoice device = DeviceChoice::kAuto;
   std::string subnet;
   std::string bind_address = "auto";
-  std::string distributed_folder;  // "" = <project>/distributed
+  std::string shared_folder;  // "" = <project>/distributed
   bool plaintext = false;
   bool cuda_available = false;  // from the torch part of the build
 };

@@ -44,8 +44,7 @@ std::string DescribeLimits(Grant grant, const GrantLimits& limits) {
 // restarts (observers look for a new sequence); 0 when there is none we wrote.
 uint64_t PreviousSequence(const AgentConfig& config) {
   auto text = ReadRegularFileBounded(
-      SharedFolderLayout(config.distributed_folder).announcement_file(config.id),
-      kMaxAnnouncementBytes);
+      SharedFolderLayout(config.shared_folder).announcement_file(config.id), kMaxAnnouncementBytes);
   if (!text.ok()) return 0;
   auto previous = ParseAnnouncement(*text, config.id);
   if (!previous.ok() || previous->signing_public_key != config.signing.public_key) return 0;
@@ -111,21 +110,21 @@ CommandOutcome AgentRunner::Prepare() {
   }
   pid_lock_.emplace(std::move(*attempt->lock));
 
-  const Status reachable = MountSharedFolder(config_.distributed_folder);
+  const Status reachable = MountSharedFolder(config_.shared_folder);
   if (!reachable.ok()) {
     return CommandOutcome::FromStatus(
-        Status::IoError("the shared folder " + config_.distributed_folder + " cannot be opened (" +
+        Status::IoError("the shared folder " + config_.shared_folder + " cannot be opened (" +
                         reachable.message() + "): check the server or remote, then launch again"));
   }
-  const Result<SharedFileInfo> info = StatPath(config_.distributed_folder);
+  const Result<SharedFileInfo> info = StatPath(config_.shared_folder);
   if (!info.ok() || !info->exists || !info->is_folder) {
     return CommandOutcome::FromStatus(Status::IoError(
-        "the shared folder " + config_.distributed_folder +
+        "the shared folder " + config_.shared_folder +
         " does not exist: mount or sync it on this machine (or run cloudbook-maker), then "
         "launch again"));
   }
   auto project_config =
-      LoadProjectConfigOrDefaults(SharedFolderLayout(config_.distributed_folder).config_file());
+      LoadProjectConfigOrDefaults(SharedFolderLayout(config_.shared_folder).config_file());
   if (!project_config.ok()) return CommandOutcome::FromStatus(project_config.status());
   project_ = *project_config;
 
@@ -188,7 +187,7 @@ Status AgentRunner::Announce(AgentRunState state) {
   announcement.status = state;
   announcement.dus = state == AgentRunState::kRunning ? services_.Dus() : std::vector<int>{};
   Status status =
-      WriteAnnouncement(config_.distributed_folder, announcement, config_.signing.secret_key);
+      WriteAnnouncement(config_.shared_folder, announcement, config_.signing.secret_key);
   if (status.ok()) {
     spdlog::debug("announced {} (sequence {})", AgentRunStateName(state), sequence_);
   }
@@ -204,7 +203,7 @@ void AgentRunner::Reload() {
   spdlog::info("SIGHUP: re-reading {}",
                ProjectLayout(options_.project_folder).agent_config_file(config_.id));
   auto project_config =
-      LoadProjectConfigOrDefaults(SharedFolderLayout(config_.distributed_folder).config_file());
+      LoadProjectConfigOrDefaults(SharedFolderLayout(config_.shared_folder).config_file());
   if (project_config.ok()) {
     project_ = *project_config;
   } else {
@@ -233,8 +232,7 @@ void AgentRunner::Reload() {
   }
   if (fresh->base_port != config_.base_port || fresh->fixed_port != config_.fixed_port ||
       fresh->bind_address != config_.bind_address || fresh->subnet != config_.subnet ||
-      fresh->distributed_folder != config_.distributed_folder ||
-      fresh->plaintext != config_.plaintext ||
+      fresh->shared_folder != config_.shared_folder || fresh->plaintext != config_.plaintext ||
       fresh->curve.public_key != config_.curve.public_key ||
       fresh->signing.public_key != config_.signing.public_key) {
     spdlog::warn("port, address, folder or key changes take effect at the next launch");
@@ -312,9 +310,9 @@ CommandOutcome AgentRunner::Run() {
   }
   Status status = Announce(AgentRunState::kStarting);
   if (!status.ok()) {
-    return CommandOutcome::FromStatus(status.WithContext(
-        "cannot announce agent " + config_.id + " in the shared folder " +
-        config_.distributed_folder + " (check that it is mounted and writable)"));
+    return CommandOutcome::FromStatus(
+        status.WithContext("cannot announce agent " + config_.id + " in the shared folder " +
+                           config_.shared_folder + " (check that it is mounted and writable)"));
   }
 
   // HOOK: the transport and the DU runtime start here (agent_services.h).
@@ -334,7 +332,7 @@ CommandOutcome AgentRunner::Run() {
     return CommandOutcome::FromStatus(status.WithContext("cannot start agent " + config_.id));
   }
 
-  stats_.emplace(config_.distributed_folder, config_.id);
+  stats_.emplace(config_.shared_folder, config_.id);
   status = Announce(AgentRunState::kRunning);
   if (!status.ok()) spdlog::warn("cannot announce (will retry): {}", status.message());
   spdlog::info("agent {} running (pid {}), grant {}, {:.1f} GFLOP/s{}, endpoint {}", config_.id,

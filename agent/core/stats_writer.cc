@@ -41,10 +41,10 @@ AgentStats SampleStats(const std::string& agent_id, int64_t time_ms, const Syste
   return stats;
 }
 
-StatsWriter::StatsWriter(std::string distributed_folder, std::string agent_id)
-    : distributed_folder_(std::move(distributed_folder)),
+StatsWriter::StatsWriter(std::string shared_folder, std::string agent_id)
+    : shared_folder_(std::move(shared_folder)),
       agent_id_(std::move(agent_id)),
-      path_(SharedFolderLayout(distributed_folder_).stats_file(agent_id_)),
+      path_(SharedFolderLayout(shared_folder_).stats_file(agent_id_)),
       previous_(TakeSystemSample()) {}
 
 Status StatsWriter::Write(const std::vector<DuProgress>& dus, const PeerLivenessView& peers) {

@@ -27,14 +27,14 @@ AgentStats SampleStats(const std::string& agent_id, int64_t time_ms, const Syste
 class StatsWriter {
  public:
   // Takes the first sample now: the first Write reports the interval since construction.
-  StatsWriter(std::string distributed_folder, std::string agent_id);
+  StatsWriter(std::string shared_folder, std::string agent_id);
 
   // Samples, writes the file for the interval since the previous sample, keeps the new one.
   Status Write(const std::vector<DuProgress>& dus, const PeerLivenessView& peers = {});
   const std::string& path() const { return path_; }
 
  private:
-  std::string distributed_folder_;
+  std::string shared_folder_;
   std::string agent_id_;
   std::string path_;
   SystemSample previous_;

@@ -160,8 +160,8 @@ int main(int argc, char** argv) {
   auto run_lock = AcquirePidFile(lock_path);
   if (!run_lock.ok()) return Fail(kExitUnavailable, run_lock.status().message());
   if (!run_lock->lock) {
-    const std::string running = RunInProgress(
-        ProjectLayout(project_folder, config->distributed_folder).runs(), holder->pid);
+    const std::string running =
+        RunInProgress(ProjectLayout(project_folder, config->shared_folder).runs(), holder->pid);
     return Fail(kExitUnavailable,
                 agent_id + " is busy: a run is already in progress (" +
                     (running.empty() ? std::string("its progress file is not written yet")

@@ -35,7 +35,7 @@ Status AnnounceCaller(const AgentConfig& config, const std::string& endpoint, Ag
   announcement.time_ms = UnixTimeMs();
   announcement.pid = ::getpid();
   announcement.status = state;
-  return WriteAnnouncement(config.distributed_folder, announcement, config.signing.secret_key);
+  return WriteAnnouncement(config.shared_folder, announcement, config.signing.secret_key);
 }
 
 }  // namespace
@@ -71,21 +71,21 @@ Result<AgentCallResult> CallAgent(const AgentCallOptions& options,
         "or use cloudbook-run for a whole run");
   }
   const AnnouncementScan scan =
-      ReadAnnouncements(config.distributed_folder, {{config.id, config.signing.public_key}});
+      ReadAnnouncements(config.shared_folder, {{config.id, config.signing.public_key}});
   const Announcement* peer = nullptr;
   for (const Announcement& candidate : scan.valid) {
     if (candidate.id == options.peer_id) peer = &candidate;
   }
   if (peer == nullptr) {
     return Status::NotFound("agent " + options.peer_id + " has no valid announcement in " +
-                            config.distributed_folder + "/agents (is it launched?)");
+                            config.shared_folder + "/agents (is it launched?)");
   }
   std::map<std::string, std::string> ids_by_key;
   for (const Announcement& a : scan.valid) ids_by_key[a.curve_public_key] = a.id;
 
   CB_ASSIGN_OR_RETURN(
       const ProjectConfig project,
-      LoadProjectConfigOrDefaults(SharedFolderLayout(config.distributed_folder).config_file()));
+      LoadProjectConfigOrDefaults(SharedFolderLayout(config.shared_folder).config_file()));
   PeerTransportOptions transport_options;
   ApplyProjectHeartbeat(project, &transport_options);
   transport_options.agent_id = config.id;

@@ -50,17 +50,16 @@ AgentNode::~AgentNode() { Stop(); }
 
 Status AgentNode::Start(AgentServicesContext& context) {
   project_folder_ = context.project_folder;
-  distributed_folder_ = context.config.distributed_folder;
+  shared_folder_ = context.config.shared_folder;
   own_id_ = context.config.id;
   announce_interval_s_ = context.project.announce_interval_s;
   pinned_signing_keys_[own_id_] = context.config.signing.public_key;
   runtime_ = std::make_unique<DuRuntime>(
-      ProjectLayout(context.project_folder, context.config.distributed_folder),
-      context.limits.cores);
+      ProjectLayout(context.project_folder, context.config.shared_folder), context.limits.cores);
 
   // The ZAP handler's keys: scanned once now, then by RefreshPeers and on unknown keys.
   auto scan_keys = [this] {
-    return KeysOf(ReadAnnouncements(distributed_folder_, pinned_signing_keys_));
+    return KeysOf(ReadAnnouncements(shared_folder_, pinned_signing_keys_));
   };
   keys_ = std::make_unique<AnnouncedKeyCache>(scan_keys, GetTunables().key_rescan_min_interval_ms);
   keys_->Replace(scan_keys());
@@ -90,7 +89,7 @@ Status AgentNode::Start(AgentServicesContext& context) {
   // An agent lent to a project will train it: decode the data while waiting for work, so a
   // run's first step does not wait for decompression (later DU generations reload lazily).
   // It announces "running" once ready (bounded: a huge data set must not hide the agent).
-  if (auto dus = ReadDuSpecs(ProjectLayout(project_folder_, distributed_folder_));
+  if (auto dus = ReadDuSpecs(ProjectLayout(project_folder_, shared_folder_));
       dus.ok() && !dus->empty()) {
     runtime_->Prefetch(dus->front().index);
     const double warmup_s = GetTunables().data_warmup_s;
@@ -100,7 +99,7 @@ Status AgentNode::Start(AgentServicesContext& context) {
   }
   if (context.config.agent_0) {
     // Runs this agent 0 left "running" when it died have no writer left: say so in their files.
-    MarkAbandonedRuns(ProjectLayout(project_folder_, distributed_folder_).runs());
+    MarkAbandonedRuns(ProjectLayout(project_folder_, shared_folder_).runs());
     CB_RETURN_IF_ERROR(StartControl(context));
   }
   return Status::Ok();
@@ -149,13 +148,13 @@ Result<WireMessage> AgentNode::HandleControl(InvokeContext& context) {
   request.baseline = BoolArgument(arguments, "baseline", false);
   RunEnvironment environment;
   environment.project_folder = project_folder_;
-  environment.distributed_folder = distributed_folder_;
+  environment.shared_folder = shared_folder_;
   environment.own_id = own_id_;
   environment.caller = this;
   environment.load_data = [this] { return runtime_->Data(0); };
   environment.cancel = context.cancel_flag();
   // The dashboard follows the run through distributed/runs/<run>.json.
-  RunProgressRecorder recorder(ProjectLayout(project_folder_, distributed_folder_).runs());
+  RunProgressRecorder recorder(ProjectLayout(project_folder_, shared_folder_).runs());
   environment.on_event = [&context, &recorder](const WireArguments& event) {
     recorder.OnEvent(event);
     context.SendProgress(event);
@@ -266,7 +265,7 @@ bool AgentNode::WaitReachable(const std::string& agent, std::chrono::millisecond
 }
 
 Status AgentNode::CheckOwnership(int du) const {
-  auto assignment = ReadAssignment(distributed_folder_);
+  auto assignment = ReadAssignment(shared_folder_);
   if (!assignment.ok()) return Status::Ok();  // no deployer in this project: direct calls
   const DuAssignment* entry = assignment->Find(du);
   if (entry == nullptr || entry->agent == own_id_) return Status::Ok();
@@ -277,7 +276,7 @@ Status AgentNode::CheckOwnership(int du) const {
 
 void AgentNode::EnforceAssignment() {
   if (!runtime_) return;
-  auto assignment = ReadAssignment(distributed_folder_);
+  auto assignment = ReadAssignment(shared_folder_);
   if (!assignment.ok()) {
     // Garbage, a link or a folder put there by another writer: keep the DUs in hand, say why.
     const std::string problem = assignment.status().message();
@@ -365,7 +364,7 @@ void AgentNode::Stop() {
 
 void AgentNode::RefreshPeers() {
   if (!transport_) return;
-  const AnnouncementScan scan = ReadAnnouncements(distributed_folder_, pinned_signing_keys_);
+  const AnnouncementScan scan = ReadAnnouncements(shared_folder_, pinned_signing_keys_);
   // Fresh means "its sequence changed recently on this machine's steady clock", never a
   // comparison of the peer's wall clock with ours. First sight counts: a dead peer's file
   // only costs a connection that its missing heartbeats mark dead.

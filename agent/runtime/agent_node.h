@@ -55,7 +55,7 @@ class AgentNode final : public AgentServices, public DuCaller {
   Result<WireMessage> HandleControl(InvokeContext& context);
 
   std::string project_folder_;
-  std::string distributed_folder_;
+  std::string shared_folder_;
   std::string own_id_;
   double announce_interval_s_ = tunables_default::announce_interval_s;
   std::unique_ptr<DuRuntime> runtime_;

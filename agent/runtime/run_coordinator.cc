@@ -123,7 +123,7 @@ void Coordinator::Note(const std::string& message) {
 }
 
 std::optional<Assignment> Coordinator::ReadCurrentAssignment() {
-  auto assignment = ReadAssignment(env_.distributed_folder);
+  auto assignment = ReadAssignment(env_.shared_folder);
   if (!assignment.ok() || assignment->generation != generation_) return std::nullopt;
   std::lock_guard<std::mutex> lock(mutex_);
   if (assignment->version > last_seen_version_) {
@@ -140,7 +140,7 @@ Result<Assignment> Coordinator::WaitForAssignment() {
   const auto limit = Clock::now() + Millis(request_.assignment_wait_s);
   bool told = false;
   for (;;) {
-    auto assignment = ReadAssignment(env_.distributed_folder);
+    auto assignment = ReadAssignment(env_.shared_folder);
     std::string problem;
     if (!assignment.ok()) {
       problem = assignment.status().message();
@@ -423,7 +423,7 @@ Result<RunReport> Coordinator::Run() {
   run_name_ = request_.run_name.empty() ? "run-" + UtcStamp() : request_.run_name;
   const std::string started_utc = UtcStamp();
   CB_ASSIGN_OR_RETURN(std::vector<DuSpec> dus,
-                      ReadDuSpecs(ProjectLayout(env_.project_folder, env_.distributed_folder)));
+                      ReadDuSpecs(ProjectLayout(env_.project_folder, env_.shared_folder)));
   if (dus.empty()) return Status::NotFound("no DUs: run cloudbook-maker first");
   generation_ = dus[0].generation;
   const ProjectProgram& program = dus[0].program;
@@ -446,8 +446,8 @@ Result<RunReport> Coordinator::Run() {
       return;
     }
     const auto& input_shape = dus[0].subnets.at(0).model.input_shape;
-    auto loaded = LoadProjectData(ProjectLayout(env_.project_folder, env_.distributed_folder),
-                                  program, input_shape);
+    auto loaded = LoadProjectData(ProjectLayout(env_.project_folder, env_.shared_folder), program,
+                                  input_shape);
     if (!loaded.ok()) {
       data = loaded.status();
     } else {
@@ -563,8 +563,8 @@ Result<RunReport> Coordinator::Run() {
   results["wall_seconds"] = SecondsSince(start_);
 
   RunReport report;
-  report.results_path = ProjectLayout(env_.project_folder, env_.distributed_folder).results() +
-                        "/" + run_name_ + ".json";
+  report.results_path =
+      ProjectLayout(env_.project_folder, env_.shared_folder).results() + "/" + run_name_ + ".json";
   CB_RETURN_IF_ERROR(WriteJsonFileAtomically(report.results_path, results));
   report.results = std::move(results);
   Note("results in " + report.results_path);

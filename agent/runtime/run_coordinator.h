@@ -63,7 +63,7 @@ struct RunRequest {
 
 struct RunEnvironment {
   std::string project_folder;
-  std::string distributed_folder;
+  std::string shared_folder;
   std::string own_id;  // agent 0
   DuCaller* caller = nullptr;
   // Receives every event for the launcher (docs/launcher.md), each with "run" and

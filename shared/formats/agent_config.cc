@@ -87,7 +87,7 @@ Json ToJson(const AgentConfig& config) {
       {"curve", {{"public_key", config.curve.public_key}, {"secret_key", config.curve.secret_key}}},
       {"signing",
        {{"public_key", config.signing.public_key}, {"secret_key", config.signing.secret_key}}},
-      {"distributed_folder", config.distributed_folder},
+      {"distributed_folder", config.shared_folder},
       {"base_port", config.base_port},
       {"fixed_port", config.fixed_port},
       {"bind_address", config.bind_address},
@@ -133,11 +133,11 @@ Result<AgentConfig> AgentConfigFromJson(const Json& json, const std::string& sou
   CB_RETURN_IF_ERROR(signing.String("public_key", config.signing.public_key));
   CB_RETURN_IF_ERROR(signing.String("secret_key", config.signing.secret_key));
   CB_RETURN_IF_ERROR(CheckSigningKeyPair(config.signing).WithContext(source));
-  CB_RETURN_IF_ERROR(reader.String("distributed_folder", config.distributed_folder));
-  if (config.distributed_folder.empty()) {
+  CB_RETURN_IF_ERROR(reader.String("distributed_folder", config.shared_folder));
+  if (config.shared_folder.empty()) {
     return Status::InvalidArgument(source + ": distributed_folder must not be empty");
   }
-  DeclareSharedFolder(config.distributed_folder);  // opened at first use (may be remote)
+  DeclareSharedFolder(config.shared_folder);  // opened at first use (may be remote)
   CB_RETURN_IF_ERROR(reader.Int("base_port", config.base_port, 1024, 65535, false));
   CB_RETURN_IF_ERROR(reader.Int("fixed_port", config.fixed_port, 0, 65535, false));
   CB_RETURN_IF_ERROR(reader.String("bind_address", config.bind_address, false));

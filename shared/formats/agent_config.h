@@ -24,7 +24,7 @@ struct AgentConfig {
   std::string created;  // UTC, ISO 8601 ("2024-05-01T12:00:00Z")
   CurveKeyPair curve;
   SigningKeyPair signing;
-  std::string distributed_folder;     // absolute; default <project>/distributed
+  std::string shared_folder;          // absolute; default <project>/distributed
   int base_port = kDefaultBasePort;   // first free port from here...
   int fixed_port = 0;                 // ...unless this is > 0
   std::string bind_address = "auto";  // auto (the published address), 0.0.0.0, or an IPv4

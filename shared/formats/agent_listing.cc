@@ -44,7 +44,7 @@ std::vector<AgentListEntry> ListAgents(const std::string& project_folder, int64_
   std::set<std::string> folders;
   std::map<std::string, std::string> pinned;
   for (const AgentConfig& config : configs) {
-    folders.insert(config.distributed_folder);
+    folders.insert(config.shared_folder);
     pinned[config.id] = config.signing.public_key;
   }
   boost::system::error_code error;

@@ -136,12 +136,12 @@ Result<Json> SignAnnouncement(const Announcement& announcement, const std::strin
   return SignCanonicalJson(UnsignedAnnouncementJson(announcement), secret_key);
 }
 
-Status WriteAnnouncement(const std::string& distributed_folder, const Announcement& announcement,
+Status WriteAnnouncement(const std::string& shared_folder, const Announcement& announcement,
                          const std::string& secret_key) {
   CB_RETURN_IF_ERROR(ValidateAgentId(announcement.id));
   CB_ASSIGN_OR_RETURN(Json json, SignAnnouncement(announcement, secret_key));
   return WriteJsonFileAtomically(
-      SharedFolderLayout(distributed_folder).announcement_file(announcement.id), json);
+      SharedFolderLayout(shared_folder).announcement_file(announcement.id), json);
 }
 
 Result<Announcement> ParseAnnouncement(const std::string& text, const std::string& expected_id) {
@@ -243,11 +243,11 @@ Result<Announcement> ParseAnnouncement(const std::string& text, const std::strin
   return out;
 }
 
-AnnouncementScan ReadAnnouncements(const std::string& distributed_folder,
+AnnouncementScan ReadAnnouncements(const std::string& shared_folder,
                                    const std::map<std::string, std::string>& pinned_signing_keys,
                                    bool log_ignored) {
   AnnouncementScan scan;
-  const std::string folder = SharedFolderLayout(distributed_folder).announcements();
+  const std::string folder = SharedFolderLayout(shared_folder).announcements();
   const Result<std::vector<std::string>> names = ListFolder(folder);
   if (!names.ok()) {
     if (names.status().code() != Status::Code::kNotFound) {

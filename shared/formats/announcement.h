@@ -64,7 +64,7 @@ Json UnsignedAnnouncementJson(const Announcement& announcement);
 // The JSON as written: the unsigned fields plus "signature".
 Result<Json> SignAnnouncement(const Announcement& announcement, const std::string& secret_key);
 // Signs and writes distributed/agents/<id>.json atomically.
-Status WriteAnnouncement(const std::string& distributed_folder, const Announcement& announcement,
+Status WriteAnnouncement(const std::string& shared_folder, const Announcement& announcement,
                          const std::string& secret_key);
 
 // Parses and checks one announcement's text: JSON, types and ranges, format version, id equal
@@ -93,7 +93,7 @@ struct AnnouncementScan {
 // `log_ignored` false: the caller reports `ignored` itself (a dashboard rescanning every two
 // seconds logs each file once).
 AnnouncementScan ReadAnnouncements(
-    const std::string& distributed_folder,
+    const std::string& shared_folder,
     const std::map<std::string, std::string>& pinned_signing_keys = {}, bool log_ignored = true);
 
 // True when the announcement was written more than kStaleIntervals intervals before `now_ms`

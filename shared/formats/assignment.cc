@@ -23,8 +23,8 @@ std::vector<int> Assignment::DusOf(const std::string& agent) const {
   return owned;
 }
 
-std::string AssignmentPath(const std::string& distributed_folder) {
-  return distributed_folder + "/assignment.json";
+std::string AssignmentPath(const std::string& shared_folder) {
+  return shared_folder + "/assignment.json";
 }
 
 Json ToJson(const Assignment& assignment) {
@@ -104,8 +104,8 @@ Result<Assignment> AssignmentFromJson(const Json& json, const std::string& sourc
   return assignment;
 }
 
-Result<Assignment> ReadAssignment(const std::string& distributed_folder) {
-  const std::string path = AssignmentPath(distributed_folder);
+Result<Assignment> ReadAssignment(const std::string& shared_folder) {
+  const std::string path = AssignmentPath(shared_folder);
   auto text = ReadRegularFileBounded(path, kMaxAssignmentBytes);
   if (!text.ok()) {
     if (text.status().code() == Status::Code::kNotFound) {
@@ -117,8 +117,8 @@ Result<Assignment> ReadAssignment(const std::string& distributed_folder) {
   return AssignmentFromJson(json, path);
 }
 
-Status WriteAssignment(const std::string& distributed_folder, const Assignment& assignment) {
-  return WriteJsonFileAtomically(AssignmentPath(distributed_folder), ToJson(assignment));
+Status WriteAssignment(const std::string& shared_folder, const Assignment& assignment) {
+  return WriteJsonFileAtomically(AssignmentPath(shared_folder), ToJson(assignment));
 }
 
 }  // namespace cloudbook

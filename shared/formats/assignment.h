@@ -35,15 +35,15 @@ struct Assignment {
   std::vector<int> DusOf(const std::string& agent) const;
 };
 
-std::string AssignmentPath(const std::string& distributed_folder);
+std::string AssignmentPath(const std::string& shared_folder);
 
 Json ToJson(const Assignment& assignment);
 // Checks types, ranges, the format version, DU indices unique and >= 0, agent ids non-empty.
 Result<Assignment> AssignmentFromJson(const Json& json, const std::string& source);
 // NotFound when there is no assignment yet; Corruption (naming the file) when it is
 // malformed, oversized or not a regular file (symlinks are not followed).
-Result<Assignment> ReadAssignment(const std::string& distributed_folder);
+Result<Assignment> ReadAssignment(const std::string& shared_folder);
 // Atomic (write then rename).
-Status WriteAssignment(const std::string& distributed_folder, const Assignment& assignment);
+Status WriteAssignment(const std::string& shared_folder, const Assignment& assignment);
 
 }  // namespace cloudbook

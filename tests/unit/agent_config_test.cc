@@ -198,7 +198,7 @@ TEST_F(AgentProject, CreateWritesAPrivateConfigWithKeys) {
   EXPECT_EQ(config->bind_address, "auto");
   EXPECT_EQ(config->device, DeviceChoice::kAuto);
   EXPECT_FALSE(config->plaintext);
-  EXPECT_EQ(config->distributed_folder,
+  EXPECT_EQ(config->shared_folder,
             fs::path(project_.Join("distributed")).lexically_normal().string());
   EXPECT_TRUE(ValidateCurveKeyPair(config->curve).ok());
   EXPECT_TRUE(CheckSigningKeyPair(config->signing).ok());
@@ -356,8 +356,8 @@ TEST_F(AgentProject, DeleteRefusesARunningAgentAndRemovesItsFilesOtherwise) {
   own.sequence = 3;
   own.time_ms = UnixTimeMs();
   own.pid = 1;
-  ASSERT_TRUE(WriteAnnouncement(config->distributed_folder, own, config->signing.secret_key).ok());
-  testing::WriteFile(SharedFolderLayout(config->distributed_folder).stats_file(id), "{}");
+  ASSERT_TRUE(WriteAnnouncement(config->shared_folder, own, config->signing.secret_key).ok());
+  testing::WriteFile(SharedFolderLayout(config->shared_folder).stats_file(id), "{}");
 
   {  // "running": this test process holds the agent's pid-file lock
     auto lock = AcquirePidFile(ProjectLayout(project_.path()).agent_pid_file(id));
@@ -371,8 +371,8 @@ TEST_F(AgentProject, DeleteRefusesARunningAgentAndRemovesItsFilesOtherwise) {
   const CommandOutcome deleted = DeleteAgent(project_.path(), id);
   ASSERT_TRUE(deleted.ok()) << deleted.message();
   EXPECT_FALSE(fs::exists(ProjectLayout(project_.path()).agent_config_file(id)));
-  EXPECT_FALSE(fs::exists(SharedFolderLayout(config->distributed_folder).announcement_file(id)));
-  EXPECT_FALSE(fs::exists(SharedFolderLayout(config->distributed_folder).stats_file(id)));
+  EXPECT_FALSE(fs::exists(SharedFolderLayout(config->shared_folder).announcement_file(id)));
+  EXPECT_FALSE(fs::exists(SharedFolderLayout(config->shared_folder).stats_file(id)));
   EXPECT_EQ(DeleteAgent(project_.path(), id).exit_code(), kExitInvalidInput);
 }
 

@@ -156,7 +156,7 @@ class SharedFolderFiles : public ::testing::Test {
  protected:
   void SetUp() override {
     layout_ = ProjectLayout(project_.path());
-    ASSERT_TRUE(MakeFolders(layout_.distributed()).ok());
+    ASSERT_TRUE(MakeFolders(layout_.shared_folder()).ok());
   }
   ScratchDir project_;
   ScratchDir outside_;
@@ -417,9 +417,10 @@ Assignment ValidAssignment() {
 }
 
 TEST_F(SharedFolderFiles, fault_EveryHostileAssignmentIsRefused) {
-  ASSERT_TRUE(WriteAssignment(layout_.distributed(), ValidAssignment()).ok());
-  ExpectEveryVariantRefused(layout_.assignment_file(), outside_.path(),
-                            [&] { return Reason(ReadAssignment(layout_.distributed()).status()); });
+  ASSERT_TRUE(WriteAssignment(layout_.shared_folder(), ValidAssignment()).ok());
+  ExpectEveryVariantRefused(layout_.assignment_file(), outside_.path(), [&] {
+    return Reason(ReadAssignment(layout_.shared_folder()).status());
+  });
 }
 
 TEST_F(SharedFolderFiles, fault_AssignmentWithWrongVersionOrRangesIsRefused) {
@@ -429,16 +430,16 @@ TEST_F(SharedFolderFiles, fault_AssignmentWithWrongVersionOrRangesIsRefused) {
     Json edited = json;
     edited[key] = value;
     WriteFile(layout_.assignment_file(), edited.dump());
-    EXPECT_NE(Reason(ReadAssignment(layout_.distributed()).status()), "") << key;
+    EXPECT_NE(Reason(ReadAssignment(layout_.shared_folder()).status()), "") << key;
   }
   Json duplicate = json;
   duplicate["dus"].push_back(duplicate["dus"][0]);
   WriteFile(layout_.assignment_file(), duplicate.dump());
-  EXPECT_NE(Reason(ReadAssignment(layout_.distributed()).status()), "") << "a DU owned twice";
+  EXPECT_NE(Reason(ReadAssignment(layout_.shared_folder()).status()), "") << "a DU owned twice";
 }
 
 TEST_F(SharedFolderFiles, fault_EveryHostileProjectJsonIsRefused) {
-  WriteFile(layout_.settings_file(), Json{{"distributed_folder", layout_.distributed()}}.dump());
+  WriteFile(layout_.settings_file(), Json{{"distributed_folder", layout_.shared_folder()}}.dump());
   ExpectEveryVariantRefused(layout_.settings_file(), outside_.path(),
                             [&] { return Reason(OpenProjectLayout(project_.path()).status()); });
 }
@@ -447,7 +448,7 @@ TEST_F(SharedFolderFiles, fault_EveryHostileLocalAgentConfigIsRefused) {
   AgentConfig config;
   config.id = "agent-7";
   config.created = "2026-01-01T00:00:00Z";
-  config.distributed_folder = layout_.distributed();
+  config.shared_folder = layout_.shared_folder();
   config.curve = GenerateCurveKeyPair().value();
   config.signing = GenerateSigningKeyPair().value();
   ASSERT_TRUE(WriteAgentConfig(project_.path(), config).ok());
@@ -474,7 +475,7 @@ void PlantAllInFolder(const std::string& folder, const std::string& outside,
 
 TEST_F(SharedFolderFiles, fault_HostileAnnouncementsAreIgnoredWithAReason) {
   PlantAllInFolder(layout_.announcements(), outside_.path(), "{\"id\": \"x\"}");
-  const AnnouncementScan scan = ReadAnnouncements(layout_.distributed(), {}, false);
+  const AnnouncementScan scan = ReadAnnouncements(layout_.shared_folder(), {}, false);
   EXPECT_TRUE(scan.valid.empty());
   EXPECT_EQ(scan.ignored.size(), kAllHostile.size());
   for (const IgnoredAnnouncement& ignored : scan.ignored) {
@@ -485,7 +486,7 @@ TEST_F(SharedFolderFiles, fault_HostileAnnouncementsAreIgnoredWithAReason) {
 TEST_F(SharedFolderFiles, fault_ASymlinkedAgentsFolderIsNotScanned) {
   // distributed/agents -> /etc: nothing under /etc is read as an announcement.
   ASSERT_EQ(::symlink("/etc", layout_.announcements().c_str()), 0);
-  const AnnouncementScan scan = ReadAnnouncements(layout_.distributed(), {}, false);
+  const AnnouncementScan scan = ReadAnnouncements(layout_.shared_folder(), {}, false);
   EXPECT_TRUE(scan.valid.empty());
   for (const IgnoredAnnouncement& ignored : scan.ignored) {
     ADD_FAILURE() << "read through the linked folder: " << ignored.path;
@@ -495,7 +496,7 @@ TEST_F(SharedFolderFiles, fault_ASymlinkedAgentsFolderIsNotScanned) {
 
 TEST_F(SharedFolderFiles, fault_HostileStatsAreIgnoredWithAReason) {
   PlantAllInFolder(layout_.stats(), outside_.path(), "{\"id\": \"x\", \"time\": 1}");
-  const PeerReportScan scan = ReadPeerReports(layout_.distributed());
+  const PeerReportScan scan = ReadPeerReports(layout_.shared_folder());
   EXPECT_TRUE(scan.reports.empty());
   EXPECT_EQ(scan.ignored.size(), kAllHostile.size());
   for (const IgnoredStatsFile& ignored : scan.ignored)
@@ -504,7 +505,7 @@ TEST_F(SharedFolderFiles, fault_HostileStatsAreIgnoredWithAReason) {
 
 TEST_F(SharedFolderFiles, fault_ASymlinkedStatsFolderIsNotScanned) {
   ASSERT_EQ(::symlink("/etc", layout_.stats().c_str()), 0);
-  const PeerReportScan scan = ReadPeerReports(layout_.distributed());
+  const PeerReportScan scan = ReadPeerReports(layout_.shared_folder());
   EXPECT_TRUE(scan.reports.empty());
   ASSERT_EQ(scan.ignored.size(), 1u) << "the folder itself, once";
   EXPECT_NE(scan.ignored[0].reason.find("symlink"), std::string::npos) << scan.ignored[0].reason;

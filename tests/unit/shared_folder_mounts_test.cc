@@ -131,23 +131,23 @@ TEST_F(SharedFolderMountsTest, ProjectSettingsPutTheSharedFolderElsewhere) {
   ASSERT_TRUE(MakeFolders(project).ok());
   Result<ProjectLayout> plain = OpenProjectLayout(project);
   ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain->distributed(), project + "/distributed");
+  EXPECT_EQ(plain->shared_folder(), project + "/distributed");
 
   ASSERT_TRUE(WriteProjectSettings(ProjectLayout(project, location_)).ok());
   Result<ProjectLayout> remote = OpenProjectLayout(project);
   ASSERT_TRUE(remote.ok()) << remote.status().ToString();
-  EXPECT_EQ(remote->distributed(), location_);
+  EXPECT_EQ(remote->shared_folder(), location_);
   EXPECT_EQ(remote->assignment_file(), location_ + "/assignment.json");
   EXPECT_EQ(opens_, 1) << "opening the layout mounts the shared folder";
 
   Result<ProjectLayout> overridden = OpenProjectLayout(project, scratch_.Join("elsewhere"));
   ASSERT_TRUE(overridden.ok());
-  EXPECT_EQ(overridden->distributed(), scratch_.Join("elsewhere"));
+  EXPECT_EQ(overridden->shared_folder(), scratch_.Join("elsewhere"));
 
   WriteFile(project + "/project.json", "{\"distributed_folder\": \"../shared-here\"}");
   Result<ProjectLayout> relative = OpenProjectLayout(project);
   ASSERT_TRUE(relative.ok()) << relative.status().ToString();
-  EXPECT_EQ(relative->distributed(), project + "/../shared-here") << "relative to the project";
+  EXPECT_EQ(relative->shared_folder(), project + "/../shared-here") << "relative to the project";
 
   WriteFile(project + "/project.json", "{\"distributed_folder\": 3}");
   EXPECT_EQ(OpenProjectLayout(project).status().code(), Status::Code::kInvalidArgument);
