@@ -1,6 +1,7 @@
 #include "shared/data/array.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace cloudbook {
 
@@ -33,6 +34,17 @@ Array Array::SliceRows(int64_t begin, int64_t end) const {
   const int64_t width = row_size();
   out.values.assign(values.begin() + begin * width, values.begin() + end * width);
   return out;
+}
+
+Status CheckReadOptions(const std::string& path, double scale, int64_t limit) {
+  if (!(scale > 0) || !std::isfinite(scale)) {
+    return Status::InvalidArgument(path + ": scale must be a positive finite number, got " +
+                                   std::to_string(scale));
+  }
+  if (limit < 0) {
+    return Status::InvalidArgument(path + ": limit must be >= 0, got " + std::to_string(limit));
+  }
+  return Status::Ok();
 }
 
 }  // namespace cloudbook

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
+
+#include "shared/status.h"
 
 namespace cloudbook {
 
@@ -19,5 +22,9 @@ struct Array {
   // A copy of rows [begin, end).
   Array SliceRows(int64_t begin, int64_t end) const;
 };
+
+// The options every reader shares: `scale` (values are multiplied by it) must be a positive
+// finite number and `limit` (samples read, 0 = all) >= 0; the message names `path`.
+Status CheckReadOptions(const std::string& path, double scale, int64_t limit);
 
 }  // namespace cloudbook

@@ -281,14 +281,7 @@ Result<Array> ParseCsv(const std::string& path, std::string_view text,
 }  // namespace
 
 Result<Array> ReadCsvFile(const std::string& path, const CsvReadOptions& options) {
-  if (!(options.scale > 0) || !std::isfinite(options.scale)) {
-    return Status::InvalidArgument(path + ": scale must be a positive finite number, got " +
-                                   std::to_string(options.scale));
-  }
-  if (options.limit < 0) {
-    return Status::InvalidArgument(path + ": limit must be >= 0, got " +
-                                   std::to_string(options.limit));
-  }
+  CB_RETURN_IF_ERROR(CheckReadOptions(path, options.scale, options.limit));
   if (options.delimiter == '"' || options.delimiter == '\n' || options.delimiter == '\r' ||
       options.delimiter == ' ') {
     return Status::InvalidArgument(path + ": unsupported delimiter");

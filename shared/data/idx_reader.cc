@@ -331,14 +331,7 @@ Result<Array> ReadIdx(const std::string& path, const IdxReadOptions& options) {
 }  // namespace
 
 Result<Array> ReadIdxFile(const std::string& path, const IdxReadOptions& options) {
-  if (!(options.scale > 0) || !std::isfinite(options.scale)) {
-    return Status::InvalidArgument(path + ": scale must be a positive finite number, got " +
-                                   std::to_string(options.scale));
-  }
-  if (options.limit < 0) {
-    return Status::InvalidArgument(path + ": limit must be >= 0, got " +
-                                   std::to_string(options.limit));
-  }
+  CB_RETURN_IF_ERROR(CheckReadOptions(path, options.scale, options.limit));
   return ReadIdx(path, options);
 }
 
