@@ -134,11 +134,11 @@ Status AnnounceDashboard(const ProjectLayout& layout, const DashboardEntry& entr
                          const std::string& secret_key) {
   CB_RETURN_IF_ERROR(MakeFolders(layout.dashboards()));
   CB_ASSIGN_OR_RETURN(Json signed_json, SignCanonicalJson(UnsignedJson(entry), secret_key));
-  return WriteJsonFileAtomically(layout.dashboards() + "/" + entry.host + ".json", signed_json);
+  return WriteJsonFileAtomically(layout.shared().dashboard_file(entry.host), signed_json);
 }
 
 void WithdrawDashboard(const ProjectLayout& layout, const std::string& host) {
-  (void)RemovePath(layout.dashboards() + "/" + host + ".json");
+  (void)RemovePath(layout.shared().dashboard_file(host));
 }
 
 Json ListDashboards(const ProjectLayout& layout, const std::string& own_host, int64_t now_ms,

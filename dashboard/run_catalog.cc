@@ -160,8 +160,8 @@ Json RunCatalog::List(int64_t steady_ms) {
   for (const std::string& run : RunNamesIn(layout_.results())) runs.insert(run);
   std::vector<Json> summaries;
   for (const std::string& run : runs) {
-    const Json& progress = Load(layout_.runs() + "/" + run + ".json");
-    const Json& results = Load(layout_.results() + "/" + run + ".json");
+    const Json& progress = Load(layout_.shared().run_progress_file(run));
+    const Json& results = Load(layout_.shared().results_file(run));
     if (progress.is_null() && results.is_null()) continue;
     summaries.push_back(Summary(run, progress, results, steady_ms));
   }
@@ -178,8 +178,8 @@ Result<Json> RunCatalog::Detail(const std::string& run, int64_t steady_ms) {
   if (!ValidateAgentId(run).ok()) {
     return Status::InvalidArgument("'" + run + "' is not a run name");
   }
-  const Json& progress = Load(layout_.runs() + "/" + run + ".json");
-  const Json& results = Load(layout_.results() + "/" + run + ".json");
+  const Json& progress = Load(layout_.shared().run_progress_file(run));
+  const Json& results = Load(layout_.shared().results_file(run));
   if (progress.is_null() && results.is_null()) return Status::NotFound("no run " + run);
   Json detail = Summary(run, progress, results, steady_ms);
   detail["notes"] = Json::array();

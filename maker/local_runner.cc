@@ -159,7 +159,7 @@ Result<LocalRunReport> WriteResults(const ProjectLayout& layout, Json results,
                                     Clock::time_point wall_start) {
   results["wall_seconds"] = std::chrono::duration<double>(Clock::now() - wall_start).count();
   LocalRunReport report;
-  report.results_path = layout.results() + "/" + results["run"].get<std::string>() + ".json";
+  report.results_path = layout.shared().results_file(results["run"].get<std::string>());
   CB_RETURN_IF_ERROR(WriteJsonFileAtomically(report.results_path, results));
   report.results = std::move(results);
   return report;

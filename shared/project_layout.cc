@@ -33,6 +33,22 @@ std::string SharedFolderLayout::stats_file(const std::string& agent_id) const {
   return stats() + "/" + agent_id + ".json";
 }
 
+std::string SharedFolderLayout::du_checkpoints(int du_index) const {
+  return checkpoints() + "/du_" + std::to_string(du_index);
+}
+
+std::string SharedFolderLayout::results_file(const std::string& run) const {
+  return results() + "/" + run + ".json";
+}
+
+std::string SharedFolderLayout::run_progress_file(const std::string& run) const {
+  return runs() + "/" + run + ".json";
+}
+
+std::string SharedFolderLayout::dashboard_file(const std::string& host) const {
+  return dashboards() + "/" + host + ".json";
+}
+
 ProjectLayout::ProjectLayout(std::string project_folder)
     : root_(WithoutTrailingSlashes(std::move(project_folder))), shared_(root_ + "/distributed") {}
 

@@ -32,12 +32,18 @@ class SharedFolderLayout {
   // Agents' stats: stats/<id>.json, exactly (the original's name mismatch showed zeros).
   std::string stats() const { return root_ + "/stats"; }
   std::string stats_file(const std::string& agent_id) const;
+  // One folder per DU: checkpoints/du_<i>/ (its subnets' files: shared/nn/checkpoint.h).
   std::string checkpoints() const { return root_ + "/checkpoints"; }
+  std::string du_checkpoints(int du_index) const;
+  // What a finished run composed: results/<run>.json.
   std::string results() const { return root_ + "/results"; }
+  std::string results_file(const std::string& run) const;
   // Live progress of the runs in progress (agent 0 writes runs/<run>.json).
   std::string runs() const { return root_ + "/runs"; }
-  // Each machine's dashboard service announces its address here (dashboards/).
+  std::string run_progress_file(const std::string& run) const;
+  // Each machine's dashboard service announces its address here: dashboards/<host>.json.
   std::string dashboards() const { return root_ + "/dashboards"; }
+  std::string dashboard_file(const std::string& host) const;
   std::string working_dir() const { return root_ + "/working_dir"; }
 
  private:

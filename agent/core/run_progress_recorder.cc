@@ -67,10 +67,10 @@ void FoldDuEvent(RunProgress& document, const WireArguments& event) {
 
 }  // namespace
 
-RunProgressRecorder::RunProgressRecorder(std::string runs_folder,
+RunProgressRecorder::RunProgressRecorder(SharedFolderLayout shared_folder,
                                          std::chrono::milliseconds min_interval,
                                          std::chrono::milliseconds heartbeat)
-    : runs_folder_(std::move(runs_folder)), min_interval_(min_interval), heartbeat_(heartbeat) {
+    : shared_folder_(std::move(shared_folder)), min_interval_(min_interval), heartbeat_(heartbeat) {
   document_.agent_0_host = HostName();
   document_.agent_0_pid = static_cast<int64_t>(::getpid());
   document_.started_ms = UnixTimeMs();
@@ -88,7 +88,7 @@ void RunProgressRecorder::OnEvent(const WireArguments& event) {
   const std::string run = StringArgument(event, "run");
   if (path_.empty() && !run.empty()) {
     document_.run = run;
-    path_ = runs_folder_ + "/" + run + ".json";
+    path_ = shared_folder_.run_progress_file(run);
   }
   document_.elapsed_seconds = NumberArgument(event, "elapsed_seconds", 0);
   const std::string kind = StringArgument(event, "event");
@@ -170,7 +170,7 @@ void RunProgressRecorder::WriterLoop() {
 }
 
 void RunProgressRecorder::WriteNow(const Json& document, const std::string& path) {
-  Status status = MakeFolders(runs_folder_);
+  Status status = MakeFolders(shared_folder_.runs());
   if (status.ok()) status = WriteJsonFileAtomically(path, document);
   // The run goes on without its progress file: the dashboard is only an observer.
   if (!status.ok()) spdlog::warn("run progress {}: {}", path, status.ToString());

@@ -18,6 +18,7 @@
 
 #include "shared/formats/run_progress.h"
 #include "shared/json_io.h"
+#include "shared/project_layout.h"
 #include "shared/tunables.h"
 #include "shared/wire/wire_message.h"
 
@@ -25,9 +26,9 @@ namespace cloudbook {
 
 class RunProgressRecorder {
  public:
-  // `runs_folder`: ProjectLayout::runs().
+  // Writes into `shared_folder`'s runs/ folder.
   RunProgressRecorder(
-      std::string runs_folder,
+      SharedFolderLayout shared_folder,
       std::chrono::milliseconds min_interval = GetTunables().run_progress_min_interval_ms,
       std::chrono::milliseconds heartbeat = GetTunables().run_progress_heartbeat_ms);
   // Finishes as "failed" ("the run ended without a result") when Finish was not called.
@@ -48,7 +49,7 @@ class RunProgressRecorder {
   void WriterLoop();
   void WriteNow(const Json& document, const std::string& path);
 
-  const std::string runs_folder_;
+  const SharedFolderLayout shared_folder_;
   const std::chrono::milliseconds min_interval_;
   const std::chrono::milliseconds heartbeat_;
   mutable std::mutex mutex_;

@@ -154,7 +154,7 @@ Result<WireMessage> AgentNode::HandleControl(InvokeContext& context) {
   environment.load_data = [this] { return runtime_->Data(0); };
   environment.cancel = context.cancel_flag();
   // The dashboard follows the run through distributed/runs/<run>.json.
-  RunProgressRecorder recorder(ProjectLayout(project_folder_, shared_folder_).runs());
+  RunProgressRecorder recorder(ProjectLayout(project_folder_, shared_folder_).shared());
   environment.on_event = [&context, &recorder](const WireArguments& event) {
     recorder.OnEvent(event);
     context.SendProgress(event);

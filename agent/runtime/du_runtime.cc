@@ -51,7 +51,7 @@ Result<std::shared_ptr<const ProblemData>> LoadData(const ProjectLayout& layout,
 }
 
 std::string CheckpointDir(const ProjectLayout& layout, int du) {
-  return layout.checkpoints() + "/du_" + std::to_string(du);
+  return layout.shared().du_checkpoints(du);
 }
 
 WireArguments ProgressArguments(const EpochProgress& p) {

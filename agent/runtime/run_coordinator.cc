@@ -564,7 +564,7 @@ Result<RunReport> Coordinator::Run() {
 
   RunReport report;
   report.results_path =
-      ProjectLayout(env_.project_folder, env_.shared_folder).results() + "/" + run_name_ + ".json";
+      ProjectLayout(env_.project_folder, env_.shared_folder).shared().results_file(run_name_);
   CB_RETURN_IF_ERROR(WriteJsonFileAtomically(report.results_path, results));
   report.results = std::move(results);
   Note("results in " + report.results_path);

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "shared/atomic_file.h"
+#include "shared/project_layout.h"
 
 namespace cloudbook {
 
@@ -24,7 +25,7 @@ std::vector<int> Assignment::DusOf(const std::string& agent) const {
 }
 
 std::string AssignmentPath(const std::string& shared_folder) {
-  return shared_folder + "/assignment.json";
+  return SharedFolderLayout(shared_folder).assignment_file();
 }
 
 Json ToJson(const Assignment& assignment) {

@@ -176,7 +176,11 @@ TEST_F(DashboardTest, SlowHeaderClientsDoNotStarveALegitimateRequest) {
   slow.Open(GetTunables().max_connections_per_client, port_);
   const int over_cap = static_cast<int>(slow.size()) - GetTunables().max_connections_per_client;
   EXPECT_TRUE(WaitFor([&] { return slow.Closed().first >= over_cap; }, 5 * TestTimeScale()));
-  EXPECT_EQ(slow.Closed().first, over_cap);
+  // The legitimate request's connection may still count for its address for a moment after
+  // its answer arrived (the server releases it once its worker has closed it): one more
+  // refusal is then right. The admitted slow connections all stay open.
+  EXPECT_GE(slow.Closed().first, over_cap);
+  EXPECT_LE(slow.Closed().first, over_cap + 1);
   start = Clock::now();
   status = Get("127.0.0.2", port_, "/api/v1/overview", Scaled(kAnswerBound));
   EXPECT_EQ(status, "HTTP/1.1 200 OK") << Log("dashboard.log");

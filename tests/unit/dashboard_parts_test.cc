@@ -145,7 +145,8 @@ TEST(RunProgressRecorderTest, FoldsEventsIntoPerSubnetHistoryAndFinishes) {
   ScratchDir distributed;
   const std::string runs = distributed.Join("runs");
   {
-    RunProgressRecorder recorder(runs, std::chrono::milliseconds(0));
+    RunProgressRecorder recorder(SharedFolderLayout(distributed.path()),
+                                 std::chrono::milliseconds(0));
     recorder.OnEvent({{"event", std::string("start")},
                       {"run", std::string("run-1")},
                       {"dus", int64_t{2}},
@@ -182,7 +183,7 @@ TEST(RunProgressRecorderTest, FoldsEventsIntoPerSubnetHistoryAndFinishes) {
 TEST(RunProgressRecorderTest, ARecorderLeftWithoutFinishSaysFailed) {
   ScratchDir distributed;
   {
-    RunProgressRecorder recorder(distributed.Join("runs"));
+    RunProgressRecorder recorder(SharedFolderLayout(distributed.path()));
     recorder.OnEvent({{"event", std::string("start")}, {"run", std::string("run-2")}});
   }
   Result<Json> file = ReadJsonFile(distributed.Join("runs/run-2.json"));
