@@ -101,7 +101,7 @@ AccessDecision AccessPolicy::Check(const AccessRequest& request) const {
 }
 
 std::string DashboardTokenFile(const std::string& folder, bool is_home) {
-  return is_home ? folder + "/.cloudbook-dashboard.json"
+  return is_home ? ProjectLayout::HomeDashboardTokenFile(folder)
                  : ProjectLayout(folder).dashboard_token_file();
 }
 

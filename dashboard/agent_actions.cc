@@ -161,8 +161,7 @@ ActionResult AgentActions::Launch(const std::string& agent_id) const {
   if (agent_program_.empty()) {
     return Error(500, "cloudbook-agent was not found beside cloudbook-dashboard nor on PATH");
   }
-  const std::string log_path =
-      ProjectLayout(project_folder_).agents_local() + "/" + agent_id + ".log";
+  const std::string log_path = ProjectLayout(project_folder_).agent_log_file(agent_id);
   const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0) return Error(500, "cannot open " + log_path + ": " + strerror(errno));
   Result<pid_t> pid = SpawnDetached(

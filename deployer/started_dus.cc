@@ -1,11 +1,12 @@
 #include "deployer/started_dus.h"
 
+#include "shared/project_layout.h"
 #include "shared/shared_files.h"
 
 namespace cloudbook {
 
 std::string DuCheckpointFolder(const std::string& shared_folder, int du) {
-  return shared_folder + "/checkpoints/du_" + std::to_string(du);
+  return SharedFolderLayout(shared_folder).du_checkpoints(du);
 }
 
 std::set<int> StartedDus(const std::string& shared_folder,

@@ -64,6 +64,22 @@ std::string ProjectLayout::agent_pid_file(const std::string& agent_id) const {
   return agents_local() + "/" + agent_id + ".pid";
 }
 
+std::string ProjectLayout::agent_control_file(const std::string& agent_id) const {
+  return agents_local() + "/" + agent_id + ".control";
+}
+
+std::string ProjectLayout::agent_log_file(const std::string& agent_id) const {
+  return agents_local() + "/" + agent_id + ".log";
+}
+
+std::string ProjectLayout::launcher_pid_file(const std::string& agent_id) const {
+  return agents_local() + "/" + agent_id + ".run.pid";
+}
+
+std::string ProjectLayout::HomeDashboardTokenFile(const std::string& cloudbook_home) {
+  return WithoutTrailingSlashes(cloudbook_home) + "/.cloudbook-dashboard.json";
+}
+
 std::string ProjectSharedFolder(const std::string& project_folder) {
   auto layout = OpenProjectLayout(project_folder);
   return layout.ok() ? layout->shared_folder() : ProjectLayout(project_folder).shared_folder();

@@ -64,9 +64,16 @@ class ProjectLayout {
   std::string agents_local() const { return root_ + "/agents"; }
   std::string agent_config_file(const std::string& agent_id) const;
   std::string agent_pid_file(const std::string& agent_id) const;
+  // A launched agent's control channel (agent/core/control_channel.h), the log the dashboard
+  // launches it with, and the pid file of the cloudbook-run driving agent 0.
+  std::string agent_control_file(const std::string& agent_id) const;
+  std::string agent_log_file(const std::string& agent_id) const;
+  std::string launcher_pid_file(const std::string& agent_id) const;
   // This machine's dashboard files (its token): P/dashboard/, apart from the agent configs.
   std::string dashboard_local() const { return root_ + "/dashboard"; }
   std::string dashboard_token_file() const { return dashboard_local() + "/token.json"; }
+  // The token of a dashboard serving a whole cloudbook home H: H/.cloudbook-dashboard.json.
+  static std::string HomeDashboardTokenFile(const std::string& cloudbook_home);
   // Where dashboards before issue 15 kept the token (among the agent configs); moved on start.
   std::string legacy_dashboard_token_file() const { return agents_local() + "/dashboard.json"; }
   // This machine's project settings (where the shared folder is): P/project.json.

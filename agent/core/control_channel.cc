@@ -29,7 +29,7 @@ PeerTransportOptions BaseOptions(const AgentConfig& config, const std::string& o
 }  // namespace
 
 std::string ControlFilePath(const std::string& project_folder, const std::string& agent_id) {
-  return ProjectLayout(project_folder).agents_local() + "/" + agent_id + ".control";
+  return ProjectLayout(project_folder).agent_control_file(agent_id);
 }
 
 Status WriteControlFile(const std::string& project_folder, const std::string& agent_id,

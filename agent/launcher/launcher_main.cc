@@ -155,8 +155,7 @@ int main(int argc, char** argv) {
   // drops it when that process dies). Agent 0 would refuse a second run too, but a second
   // launcher never reaches it: both carry agent 0's key and id, and its ROUTER ignores a
   // second connection under an id already connected.
-  const std::string lock_path =
-      ProjectLayout(project_folder).agents_local() + "/" + agent_id + ".run.pid";
+  const std::string lock_path = ProjectLayout(project_folder).launcher_pid_file(agent_id);
   auto run_lock = AcquirePidFile(lock_path);
   if (!run_lock.ok()) return Fail(kExitUnavailable, run_lock.status().message());
   if (!run_lock->lock) {
