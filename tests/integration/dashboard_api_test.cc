@@ -137,7 +137,7 @@ TEST_F(DashboardTest, OffLoopbackEveryCallNeedsTheToken) {
   const Reply refused = Call("GET", "/api/v1/agents");
   EXPECT_EQ(refused.status, 401);
   EXPECT_NE(refused.body["error"].get<std::string>().find("token"), std::string::npos);
-  token_ = "0" + token.substr(1);
+  token_ = (token[0] == '0' ? "1" : "0") + token.substr(1);  // a wrong token, one digit off
   EXPECT_EQ(Call("GET", "/api/v1/agents").status, 401);
   token_ = token;
   EXPECT_EQ(Call("GET", "/api/v1/agents").status, 200);
