@@ -344,9 +344,18 @@ Result<Value> Interpreter::CallModule(const std::string& path, const CallArgs& a
   }
   if ((path == "builtins.int" || path == "builtins.float") && args.positional.size() == 1 &&
       args.positional[0].is(Value::Kind::kNumber)) {
-    const double number = args.positional[0].number;
-    return path == "builtins.int" ? Value::Number(std::trunc(number), true)
-                                  : Value::Number(number, false);
+    const Value& of = args.positional[0];
+    Value result = path == "builtins.int" ? Value::Number(std::trunc(of.number), true)
+                                          : Value::Number(of.number, false);
+    // A width never loses its tag on the way: int() of a tagged whole number is that variable
+    // (its reduced value is whole too); anything else computed from one stays marked as
+    // computed, and a layer refuses it with the line (issue 17).
+    if (path == "builtins.int" && !of.tag.empty() && of.integer) {
+      result.tag = of.tag;
+    } else {
+      result.derived_tag = of.tag.empty() ? of.derived_tag : of.tag;
+    }
+    return result;
   }
   if (path == "numpy.prod" && args.positional.size() == 1 &&
       args.positional[0].is(Value::Kind::kSequence)) {

@@ -333,6 +333,35 @@ TEST(KerasImport, ManualStyleDataLoadingByIndexAndInMain) {
   EXPECT_FALSE(imported->program.data.test.has_value());
 }
 
+// int() of a tagged width is that width (reduced in every subnet); a width computed from one
+// (int(_NEURON_1 / 4), float(...), _NEURON_1 // 2) is refused with its line, never imported
+// as a plain number that the maker would then claim to have reduced.
+TEST(KerasImport, TaggedWidthsKeepTheirTagThroughIntAndComputedOnesAreRefused) {
+  const std::string kept_text =
+      Replace(kSmall, "Dense(_NEURON_1, activation", "Dense(int(_NEURON_1), activation");
+  auto kept = ImportKerasProgram(kept_text, "p.py", "p");
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->program.model.layers[1].numbers.at("units")[0].var, "_NEURON_1");
+  auto plain = ImportKerasProgram(kSmall, "p.py", "p");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  const std::vector<SubnetSpec> subnets = Subnets(kept->program, 3);
+  const std::vector<SubnetSpec> plain_subnets = Subnets(plain->program, 3);
+  ASSERT_EQ(subnets.size(), 3u);
+  ASSERT_EQ(plain_subnets.size(), 3u);
+  const double reduced = subnets[0].model.layers[1].numbers.at("units")[0].value;
+  EXPECT_LT(reduced, 32);  // cut by F, as Dense(_NEURON_1) is
+  EXPECT_EQ(reduced, plain_subnets[0].model.layers[1].numbers.at("units")[0].value);
+
+  for (const char* width :
+       {"int(_NEURON_1 / 4)", "int(float(_NEURON_1))", "_NEURON_1 // 2", "int(_NEURON_1 * 0.5)"}) {
+    const std::string error = ImportError(Replace(kSmall, "Dense(_NEURON_1, activation",
+                                                  std::string("Dense(") + width + ", activation"));
+    EXPECT_TRUE(Contains(error, "p.py:12")) << width << ": " << error;
+    EXPECT_TRUE(Contains(error, "computed from the tagged variable _NEURON_1"))
+        << width << ": " << error;
+  }
+}
+
 TEST(KerasImport, MisspeltAndComputedTaggedVariablesWarnWithWhatSkToolDid) {
   const KerasImport imported = ImportOrDie("misspelt_names.py");
   ASSERT_EQ(imported.warnings.size(), 5u);
