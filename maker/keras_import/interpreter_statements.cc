@@ -112,13 +112,14 @@ Status Interpreter::ExecBlock(const Block& statements) {
 }
 
 Status Interpreter::Exec(const Statement& statement) {
+  // Where a statement is written decides how it is read, not where it runs from: a helper
+  // defined before the block and called in it runs as code outside the block.
   const bool in_block = block_.Contains(statement.line);
-  if (in_block) {
-    block_ran_ = true;
-    ++strict_depth_;
-  }
+  if (in_block) block_ran_ = true;
+  const int saved_depth = strict_depth_;
+  strict_depth_ = in_block ? 1 : 0;
   Status status = AtLine(ExecInContext(statement), statement.line);
-  if (in_block) --strict_depth_;
+  strict_depth_ = saved_depth;
   return status;
 }
 
@@ -126,7 +127,16 @@ void Interpreter::RecordSkipped(const Statement& statement, const std::string& k
   for (const ExprPtr& target : statement.targets) {
     std::vector<std::string> names;
     BoundNames(*target, &names);
-    for (const std::string& name : names) skipped_[name] = {statement.line, keyword};
+    for (const std::string& name : names) {
+      // A value bound before the skipped statement may be stale after it: forget it, so a
+      // later use says which statement was not run instead of using the old value.
+      if (!frames_.empty() && frames_.back().global_names.count(name) == 0) {
+        frames_.back().locals.erase(name);
+      } else {
+        globals_.erase(name);
+      }
+      skipped_[name] = {statement.line, keyword};
+    }
   }
   if (statement.kind == Statement::Kind::kDef) {
     skipped_[statement.text] = {statement.line, keyword};

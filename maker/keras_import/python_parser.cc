@@ -281,7 +281,9 @@ class StatementParser : public ExpressionParser {
       }
       ParseStatementInto(&body);
     }
-    *end_line = Previous().end_line;
+    // The last statement's end, not the last token's: comment lines after the block (a
+    // #SKYNNET marker at column 0) come before its DEDENT but are not part of it.
+    *end_line = body.empty() ? Previous().end_line : body.back().end_line;
     if (AtKind(TokenKind::kDedent)) Next();
     return body;
   }

@@ -362,6 +362,36 @@ TEST(KerasImport, TaggedWidthsKeepTheirTagThroughIntAndComputedOnesAreRefused) {
   }
 }
 
+// Code outside the block is read as outside code wherever it runs from, and a class body
+// ends with its last statement, not with the comment lines after it.
+TEST(KerasImport, HelpersAndClassesBeforeTheBlockAreOutsideIt) {
+  const std::string with_class = Replace(kSmall, "#SKYNNET:BEGIN",
+                                         "class Helper:\n    def f(self):\n        return 1\n"
+                                         "#SKYNNET:BEGIN");
+  auto imported = ImportKerasProgram(with_class, "p.py", "p");
+  EXPECT_TRUE(imported.ok()) << imported.status().ToString();
+
+  const std::string with_helper =
+      Replace(Replace(kSmall, "#SKYNNET:BEGIN",
+                      "def helper(n):\n    total = 0\n    for i in range(n):\n"
+                      "        total += i\n    return total\n#SKYNNET:BEGIN"),
+              "#SKYNNET:END", "x = helper(3)\n#SKYNNET:END");
+  imported = ImportKerasProgram(with_helper, "p.py", "p");
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  bool noted = false;
+  for (const std::string& note : imported->notes) noted |= Contains(note, "skipped a 'for'");
+  EXPECT_TRUE(noted);
+}
+
+// A value changed by a statement the importer skips is not used with its old value.
+TEST(KerasImport, AValueChangedByASkippedStatementIsNotUsedStale) {
+  const std::string text = Replace(
+      Replace(kSmall, "#SKYNNET:BEGIN", "n = 64\nfor i in range(2):\n    n *= 2\n#SKYNNET:BEGIN"),
+      "_NEURON_1 = 32", "_NEURON_1 = n");
+  const std::string error = ImportError(text);
+  EXPECT_TRUE(Contains(error, "'n' is set by the 'for' statement at line 6")) << error;
+}
+
 TEST(KerasImport, MisspeltAndComputedTaggedVariablesWarnWithWhatSkToolDid) {
   const KerasImport imported = ImportOrDie("misspelt_names.py");
   ASSERT_EQ(imported.warnings.size(), 5u);
