@@ -180,6 +180,12 @@ LabeledArrays SelectForSubnet(const LabeledArrays& arrays, const ProjectProgram&
 
 }  // namespace
 
+int64_t KerasTrainRows(int64_t rows, double validation_split) {
+  // keras/src/trainers/data_adapters/data_adapter_utils.py train_validation_split (and
+  // tf.keras' data_adapter.py): split_at = floor(num_samples * (1 - validation_split)).
+  return static_cast<int64_t>(std::floor(static_cast<double>(rows) * (1.0 - validation_split)));
+}
+
 Result<ProblemData> LoadProblemData(const ProjectProgram& program,
                                     const std::vector<int64_t>& input_shape,
                                     const std::string& working_dir) {
@@ -187,10 +193,8 @@ Result<ProblemData> LoadProblemData(const ProjectProgram& program,
   const DataSpec& spec = program.data;
   CB_ASSIGN_OR_RETURN(LabeledArrays train, LoadSplit(program, spec.train, input_shape, working_dir,
                                                      spec.train_limit, "train"));
-  // Keras' validation_split takes the last fraction, before any shuffling.
-  const auto validation_rows =
-      static_cast<int64_t>(std::floor(spec.validation_split * static_cast<double>(train.rows())));
-  const int64_t train_rows = train.rows() - validation_rows;
+  const int64_t train_rows = KerasTrainRows(train.rows(), spec.validation_split);
+  const int64_t validation_rows = train.rows() - train_rows;
   if (train_rows <= 0) {
     return Status::InvalidArgument("data.validation_split leaves no training samples");
   }

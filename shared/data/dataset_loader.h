@@ -28,6 +28,10 @@ struct ProblemData {
   LabeledArrays test;        // may be empty when the program has no test split
 };
 
+// Rows of `rows` that train under Keras' fit(validation_split=s): the first
+// floor(rows * (1 - s)); the last rows - that many validate (before any shuffling).
+int64_t KerasTrainRows(int64_t rows, double validation_split);
+
 // Reads train (minus the validation split) and test per the program's data section. Paths
 // resolve inside `working_dir`; a path escaping it is refused.
 // `input_shape` is the model input per sample; x is reshaped to it (the value count must match).

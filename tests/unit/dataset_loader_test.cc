@@ -22,6 +22,15 @@ LabeledArrays Labeled(const std::vector<int64_t>& labels) {
   return arrays;
 }
 
+// As Keras' fit(validation_split=s): train on floor(n (1 - s)), validate on the rest (one row
+// more than floor(n s) when n s is not whole).
+TEST(KerasTrainRows, TrainsOnTheFloorOfTheKeptFraction) {
+  EXPECT_EQ(KerasTrainRows(9144, 0.2), 7315);  // validates on 1,829, not floor(1828.8)
+  EXPECT_EQ(KerasTrainRows(100, 0.1), 90);
+  EXPECT_EQ(KerasTrainRows(10, 0.0), 10);
+  EXPECT_EQ(KerasTrainRows(7, 0.5), 3);
+}
+
 TEST(SelectSubnetData, MulticlassKeepsItsClassesAndRemapsThemToRanks) {
   ProjectProgram program;
   program.problem = ProblemType::kMulticlass;
