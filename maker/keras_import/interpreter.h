@@ -72,6 +72,9 @@ class Interpreter {
   Status AssignTarget(const Expr& target, const Value& value, int line);
   Status ExecExpression(const Statement& statement);
   bool Strict() const { return strict_depth_ > 0; }  // inside the SKYNNET block
+  // "inside the SKYNNET block", or "in a function the SKYNNET block calls" for a strict
+  // statement written outside it.
+  std::string InBlockText(int line) const;
 
   // ---- the special names: tagged variables and _DATA_ variables (interpreter_names.cc) ----
   static bool IsLiteralNumber(const Expr& expr);

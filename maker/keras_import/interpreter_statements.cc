@@ -112,15 +112,21 @@ Status Interpreter::ExecBlock(const Block& statements) {
 }
 
 Status Interpreter::Exec(const Statement& statement) {
-  // Where a statement is written decides how it is read, not where it runs from: a helper
-  // defined before the block and called in it runs as code outside the block.
+  // Code the block runs is read strictly wherever it is written: a helper that builds the
+  // model must be exact. Messages say which of the two it is (InBlockText).
   const bool in_block = block_.Contains(statement.line);
-  if (in_block) block_ran_ = true;
-  const int saved_depth = strict_depth_;
-  strict_depth_ = in_block ? 1 : 0;
+  if (in_block) {
+    block_ran_ = true;
+    ++strict_depth_;
+  }
   Status status = AtLine(ExecInContext(statement), statement.line);
-  strict_depth_ = saved_depth;
+  if (in_block) --strict_depth_;
   return status;
+}
+
+std::string Interpreter::InBlockText(int line) const {
+  return block_.Contains(line) ? "inside the SKYNNET block"
+                               : "in a function the SKYNNET block calls";
 }
 
 void Interpreter::RecordSkipped(const Statement& statement, const std::string& keyword) {
@@ -210,8 +216,8 @@ Status Interpreter::ExecInContext(const Statement& statement) {
       return ExecIf(statement);
     case Statement::Kind::kOther:
       if (Strict()) {
-        return Error(line, "a '" + statement.text +
-                               "' statement inside the SKYNNET block: the importer reads "
+        return Error(line, "a '" + statement.text + "' statement " + InBlockText(line) +
+                               ": the importer reads "
                                "straight-line code only (assignments and calls); move it "
                                "after #SKYNNET:END or write the code without it");
       }
@@ -255,9 +261,10 @@ Status Interpreter::ExecIf(const Statement& statement) {
   if (main_guard) return ExecBlock(statement.body);
   if (Strict()) {
     return Error(statement.line,
-                 "an 'if' inside the SKYNNET block: the importer cannot tell which branch "
-                 "the network takes; remove the condition (cloudbook loads the data itself, "
-                 "so guards like 'if x_train is None' are not needed)");
+                 "an 'if' " + InBlockText(statement.line) +
+                     ": the importer cannot tell which branch "
+                     "the network takes; remove the condition (cloudbook loads the data itself, "
+                     "so guards like 'if x_train is None' are not needed)");
   }
   if (ContainsBlock(statement)) {
     return Error(statement.line,
@@ -314,8 +321,8 @@ Status Interpreter::AssignTarget(const Expr& target, const Value& value, int lin
     }
     default:
       if (Strict()) {
-        return Error(line, "cannot assign to '" + target.source +
-                               "' inside the SKYNNET block; assign to plain names");
+        return Error(line, "cannot assign to '" + target.source + "' " + InBlockText(line) +
+                               "; assign to plain names");
       }
       Note(line, "skipped the assignment to " + target.source);
       return Status::Ok();

@@ -362,8 +362,9 @@ TEST(KerasImport, TaggedWidthsKeepTheirTagThroughIntAndComputedOnesAreRefused) {
   }
 }
 
-// Code outside the block is read as outside code wherever it runs from, and a class body
-// ends with its last statement, not with the comment lines after it.
+// A class body ends with its last statement, not with the comment lines after it; code the
+// block runs is read strictly wherever it is written (a helper that builds the model must be
+// exact), and a problem there is named as being in a function the block calls.
 TEST(KerasImport, HelpersAndClassesBeforeTheBlockAreOutsideIt) {
   const std::string with_class = Replace(kSmall, "#SKYNNET:BEGIN",
                                          "class Helper:\n    def f(self):\n        return 1\n"
@@ -371,16 +372,27 @@ TEST(KerasImport, HelpersAndClassesBeforeTheBlockAreOutsideIt) {
   auto imported = ImportKerasProgram(with_class, "p.py", "p");
   EXPECT_TRUE(imported.ok()) << imported.status().ToString();
 
+  const std::string builder =
+      Replace(Replace(kSmall, "#SKYNNET:BEGIN",
+                      "def build(n1, n2):\n    model = tf.keras.Sequential()\n"
+                      "    model.add(tf.keras.layers.Flatten(input_shape=(28, 28)))\n"
+                      "    model.add(tf.keras.layers.Dense(n1, activation='relu'))\n"
+                      "    model.add(tf.keras.layers.Dense(n2, activation='softmax'))\n"
+                      "    return model\n#SKYNNET:BEGIN"),
+              "model = tf.keras.Sequential([", "model = build(_NEURON_1, _NEURON_2)\nunused = ([");
+  imported = ImportKerasProgram(builder, "p.py", "p");
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->program.model.layers.size(), 3u);
+  EXPECT_EQ(imported->program.model.layers[1].numbers.at("units")[0].var, "_NEURON_1");
+
   const std::string with_helper =
       Replace(Replace(kSmall, "#SKYNNET:BEGIN",
                       "def helper(n):\n    total = 0\n    for i in range(n):\n"
                       "        total += i\n    return total\n#SKYNNET:BEGIN"),
               "#SKYNNET:END", "x = helper(3)\n#SKYNNET:END");
-  imported = ImportKerasProgram(with_helper, "p.py", "p");
-  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
-  bool noted = false;
-  for (const std::string& note : imported->notes) noted |= Contains(note, "skipped a 'for'");
-  EXPECT_TRUE(noted);
+  const std::string error = ImportError(with_helper);
+  EXPECT_TRUE(Contains(error, "p.py:6: a 'for' statement in a function the SKYNNET block calls"))
+      << error;
 }
 
 // A value changed by a statement the importer skips is not used with its old value.
