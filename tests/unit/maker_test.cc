@@ -180,7 +180,7 @@ TEST_F(MakerTest, WritesOneDuPerSubnetAndTheList) {
   EXPECT_EQ((*config)["desired_dus"], 0);
 }
 
-TEST_F(MakerTest, ReadDeployableUnitsReturnsWhatWasMade) {
+TEST_F(MakerTest, ReadDuSpecsReturnsWhatWasMade) {
   const MakeReport report = MakeOk(Options(3));
   const Result<std::vector<DuSpec>> dus = ReadDuSpecs(dir_.path());
   ASSERT_TRUE(dus.ok()) << dus.status().ToString();
