@@ -3,7 +3,6 @@
 namespace cloudbook {
 namespace {
 
-double Or(const std::optional<double>& value) { return value ? *value : -1; }
 double Or(const std::optional<int64_t>& value) { return value ? static_cast<double>(*value) : -1; }
 
 // Bytes per second between two readings of cumulative counters; null when unknown (first
@@ -14,6 +13,11 @@ Json Rate(double before, double after, int64_t before_ms, int64_t after_ms) {
 }
 
 Json OrNull(double value) { return value >= 0 ? Json(value) : Json(); }
+
+template <typename T>
+Json OrNull(const std::optional<T>& value) {
+  return value ? Json(*value) : Json();
+}
 
 }  // namespace
 
@@ -40,8 +44,8 @@ void StatsHistory::Add(const std::string& host, const AgentStats& stats) {
   Counters& agent_before = agent_counters_[id];
   Append(agents_[id], {time,
                        {{"time", time},
-                        {"cpu_percent", OrNull(Or(stats.process_cpu_percent))},
-                        {"rss_bytes", OrNull(Or(stats.process_rss_bytes))},
+                        {"cpu_percent", OrNull(stats.process_cpu_percent)},
+                        {"rss_bytes", OrNull(stats.process_rss_bytes)},
                         {"rx_bytes_per_s", Rate(agent_before.rx, rx, agent_before.time, time)},
                         {"tx_bytes_per_s", Rate(agent_before.tx, tx, agent_before.time, time)}}});
   agent_before = {time, rx, tx};
@@ -53,11 +57,11 @@ void StatsHistory::Add(const std::string& host, const AgentStats& stats) {
   if (machine_before.time > 0 && time - machine_before.time < interval_ms / 2) return;
   const double total = Or(stats.memory_total_bytes);
   const double available = Or(stats.memory_available_bytes);
-  const Json gpu = OrNull(Or(stats.gpu_utilization_percent));
+  const Json gpu = OrNull(stats.gpu_utilization_percent);
   Append(machines_[machine],
          {time,
           {{"time", time},
-           {"cpu_percent", OrNull(Or(stats.machine_cpu_percent))},
+           {"cpu_percent", OrNull(stats.machine_cpu_percent)},
            {"memory_used_bytes", total >= 0 && available >= 0 ? Json(total - available) : Json()},
            {"memory_total_bytes", OrNull(total)},
            {"rx_bytes_per_s", Rate(machine_before.rx, rx, machine_before.time, time)},

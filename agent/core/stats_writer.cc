@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "shared/formats/announcement.h"
+#include "shared/clock.h"
 #include "shared/project_layout.h"
 
 namespace cloudbook {
