@@ -61,8 +61,9 @@ Result<Shape> PlanAdd(const std::vector<Shape>& inputs, PlannedLayer* planned) {
     std::string shapes;
     for (const Shape& s : inputs) shapes += (shapes.empty() ? "" : " and ") + ShapeToString(s);
     return Problem("adds tensors of the same shape, got " + shapes +
-                   "; when the widths are tagged, give the added layers the same tagged "
-                   "variable so that reducing them by F keeps them equal");
+                   "; when widths are tagged, the added layers need the same tagged variable "
+                   "so that reducing them by F keeps them equal (literal widths and the model "
+                   "input are never reduced)");
   }
   int64_t values = 1;
   for (int64_t size : inputs[0]) values = Mul(values, size);
