@@ -15,17 +15,19 @@ Result<std::string> LayerName(const FieldReader& reader, const Field& field, boo
   for (size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
     const bool digit = c >= '0' && c <= '9';
-    valid = valid && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                      (digit && i > 0));
+    valid =
+        valid && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (digit && i > 0));
   }
   if (!valid) {
-    return reader.Error(field, "a layer name is a word of letters, digits and '_' (not starting "
-                               "with a digit), got '" + name + "'");
+    return reader.Error(field,
+                        "a layer name is a word of letters, digits and '_' (not starting "
+                        "with a digit), got '" +
+                            name + "'");
   }
   if (!reference && (name == kDagModelInput || name == kDagPrevious)) {
-    return reader.Error(field, "'" + name + "' is reserved: in inputs it means " +
-                                   (name == kDagModelInput ? "the model input"
-                                                           : "the layer just above"));
+    return reader.Error(field,
+                        "'" + name + "' is reserved: in inputs it means " +
+                            (name == kDagModelInput ? "the model input" : "the layer just above"));
   }
   return name;
 }
@@ -39,10 +41,10 @@ Status ParseLayerWiring(const FieldReader& reader, const Entries& entries, Layer
   const Field* inputs = Find(entries, kLayerInputsKey);
   if (inputs == nullptr) return Status::Ok();
   if (!inputs->node.IsSequence() || inputs->node.size() == 0) {
-    return reader.Error(*inputs, std::string("expected a non-empty list of layer names like "
-                                             "[h, previous], got ") +
-                                     (inputs->node.IsSequence() ? "an empty list"
-                                                                : KindOf(inputs->node)));
+    return reader.Error(*inputs,
+                        std::string("expected a non-empty list of layer names like "
+                                    "[h, previous], got ") +
+                            (inputs->node.IsSequence() ? "an empty list" : KindOf(inputs->node)));
   }
   for (size_t i = 0; i < inputs->node.size(); ++i) {
     CB_ASSIGN_OR_RETURN(std::string input,

@@ -84,8 +84,7 @@ Result<std::vector<std::vector<int>>> ResolveLayerInputs(const ModelSpec& model,
           : count.max == kMaxDagInputs
               ? "at least " + Plural(count.min, "input")
               : std::to_string(count.min) + " to " + Plural(count.max, "input");
-      return fail(layer.type + " takes " + wanted + ", got " +
-                  Plural(inputs[i].size(), "input") +
+      return fail(layer.type + " takes " + wanted + ", got " + Plural(inputs[i].size(), "input") +
                   (layer.inputs.empty() ? " (give them as inputs: [a, b])" : ""));
     }
     for (int source_index : inputs[i]) {

@@ -243,8 +243,8 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
       const bool sequences = LayerWord(layer, "return_sequences", "false") == "true";
       shape = sequences ? std::vector<int64_t>{steps, units} : std::vector<int64_t>{units};
     } else if (IsBlockLayer(type)) {
-      auto output = PlanBlockLayer(layer, planned.input_shapes, plan.int64_input && reads_input,
-                                   &planned);
+      auto output =
+          PlanBlockLayer(layer, planned.input_shapes, plan.int64_input && reads_input, &planned);
       if (!output.ok()) return fail(output.status().message());
       shape = std::move(output).value();
     } else {

@@ -17,8 +17,8 @@
 namespace cloudbook {
 
 struct PlannedLayer {
-  LayerSpec spec;                     // resolved: numbers are literals
-  std::vector<int64_t> input_shape;   // per sample, internal layout (of the first input)
+  LayerSpec spec;                    // resolved: numbers are literals
+  std::vector<int64_t> input_shape;  // per sample, internal layout (of the first input)
   // The DAG: the layers read, in order (kDagModelInputIndex, -1: the model input), and
   // their output shapes; a plain list has {index - 1} here.
   std::vector<int> inputs;

@@ -103,8 +103,9 @@ Result<Shape> PlanAttention(const LayerSpec& layer, const std::vector<Shape>& in
 
 Result<Shape> PlanTransformerBlock(const LayerSpec& layer, const Shape& input,
                                    PlannedLayer* planned) {
-  CB_RETURN_IF_ERROR(NeedSequence(input, "; use token_position_embedding or patch_encoder "
-                                         "before it"));
+  CB_RETURN_IF_ERROR(NeedSequence(input,
+                                  "; use token_position_embedding or patch_encoder "
+                                  "before it"));
   CB_ASSIGN_OR_RETURN(const int64_t heads, Positive(layer, "heads"));
   CB_ASSIGN_OR_RETURN(const int64_t ff_dim, Positive(layer, "ff_dim"));
   CB_RETURN_IF_ERROR(CheckRate(layer, "rate"));
@@ -151,15 +152,13 @@ Result<Shape> PlanPatches(const LayerSpec& layer, const Shape& input) {
   CB_ASSIGN_OR_RETURN(const int64_t size, Positive(layer, "size"));
   const int64_t channels = input[0], height = input[1], width = input[2];
   if (size > height || size > width) {
-    return Problem("patch size " + std::to_string(size) + " is larger than the image" +
-                   Got(input));
+    return Problem("patch size " + std::to_string(size) + " is larger than the image" + Got(input));
   }
   // tf.image.extract_patches, padding VALID: partial patches at the edges are dropped.
   return Shape{(height / size) * (width / size), Mul(Mul(size, size), channels)};
 }
 
-Result<Shape> PlanPatchEncoder(const LayerSpec& layer, const Shape& input,
-                               PlannedLayer* planned) {
+Result<Shape> PlanPatchEncoder(const LayerSpec& layer, const Shape& input, PlannedLayer* planned) {
   CB_RETURN_IF_ERROR(NeedSequence(input, "; use patches before it"));
   CB_ASSIGN_OR_RETURN(const int64_t patches, Positive(layer, "num_patches"));
   CB_ASSIGN_OR_RETURN(const int64_t width, Positive(layer, "projection_dim"));
@@ -189,8 +188,8 @@ Result<Shape> PlanLayerNorm(const LayerSpec& layer, const Shape& input, PlannedL
 
 bool IsBlockLayer(const std::string& type) {
   return type == "add" || type == "multihead_attention" || type == "layernorm" ||
-         type == "transformer_block" || type == "token_position_embedding" ||
-         type == "patches" || type == "patch_encoder";
+         type == "transformer_block" || type == "token_position_embedding" || type == "patches" ||
+         type == "patch_encoder";
 }
 
 bool ReadsTokenIds(const std::string& type) {
@@ -208,9 +207,9 @@ int64_t AttentionSizes::Parameters() const {
 double AttentionSizes::Flops() const {
   const double t = D(query_steps), s = D(value_steps), n = D(heads);
   const double h = D(key_dim), hv = D(value_dim);
-  return 2.0 * t * D(d_query) * n * h + 2.0 * s * D(d_key) * n * h +
-         2.0 * s * D(d_value) * n * hv + 2.0 * t * s * n * h + kSoftmaxFlopsPerScore * t * s * n +
-         2.0 * t * s * n * hv + 2.0 * t * n * hv * D(d_query);
+  return 2.0 * t * D(d_query) * n * h + 2.0 * s * D(d_key) * n * h + 2.0 * s * D(d_value) * n * hv +
+         2.0 * t * s * n * h + kSoftmaxFlopsPerScore * t * s * n + 2.0 * t * s * n * hv +
+         2.0 * t * n * hv * D(d_query);
 }
 
 Result<std::vector<int64_t>> PlanBlockLayer(const LayerSpec& layer,

@@ -22,14 +22,11 @@ void InitKerasLinear(torch::nn::Linear& linear, double limit) {
 }
 
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(const AttentionSizes& sizes, double dropout)
-    : heads_(sizes.heads),
-      key_dim_(sizes.key_dim),
-      value_dim_(sizes.value_dim),
-      dropout_(dropout) {
+    : heads_(sizes.heads), key_dim_(sizes.key_dim), value_dim_(sizes.value_dim), dropout_(dropout) {
   const int64_t n = sizes.heads, h = sizes.key_dim, hv = sizes.value_dim;
   auto make = [&](const char* name, int64_t in, int64_t out) {
-    return register_module(name,
-                           torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(sizes.use_bias)));
+    return register_module(
+        name, torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(sizes.use_bias)));
   };
   query_dense = make("query", sizes.d_query, n * h);
   key_dense = make("key", sizes.d_key, n * h);
@@ -48,8 +45,8 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(const AttentionSizes& sizes, doub
 }
 
 torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query,
-                                              const torch::Tensor& value,
-                                              const torch::Tensor& key, at::Generator& generator) {
+                                              const torch::Tensor& value, const torch::Tensor& key,
+                                              at::Generator& generator) {
   // keras/src/layers/attention/multi_head_attention.py: project, scale the query by
   // 1/sqrt(key_dim), softmax over the value steps, dropout, weighted sum, output projection.
   const int64_t batch = query.size(0), steps = query.size(1), value_steps = value.size(1);

@@ -1,7 +1,7 @@
 // A libtorch network built from a ModelPlan (shared/model_plan.h): the layer list in order
-// (each layer reading the one above, or the outputs its `inputs` name), with Keras semantics (channels-last images converted once to channels-first). The final
-// softmax is left out of forward() so training uses the stable log-softmax loss; Predict
-// applies it.
+// (each layer reading the one above, or the outputs its `inputs` name), with Keras semantics
+// (channels-last images converted once to channels-first). The final softmax is left out of
+// forward() so training uses the stable log-softmax loss; Predict applies it.
 #pragma once
 
 #include <torch/torch.h>

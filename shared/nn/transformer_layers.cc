@@ -91,8 +91,8 @@ class TransformerBlockLayer : public BlockLayerImpl {
   torch::Tensor Forward(const std::vector<torch::Tensor>& inputs,
                         at::Generator& generator) override {
     const torch::Tensor& x = inputs[0];
-    auto attended = KerasDropout(attention_->forward(x, x, x, generator), rate_, is_training(),
-                                 generator);
+    auto attended =
+        KerasDropout(attention_->forward(x, x, x, generator), rate_, is_training(), generator);
     auto out1 = norm1_->forward(x + attended);
     auto ffn = ffn2_->forward(torch::relu(ffn1_->forward(out1)));
     ffn = KerasDropout(ffn, rate_, is_training(), generator);

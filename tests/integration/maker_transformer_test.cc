@@ -105,8 +105,9 @@ TEST(MakerTransformer, FashionVitTrainsThroughTheLocalRun) {
   ScratchDir project;
   fs::create_directories(project.Join("original"));
   fs::create_directories(project.Join("distributed/working_dir"));
-  fs::copy_file(std::string(CLOUDBOOK_SOURCE_DIR) + "/configs/fashion_vit/original/fashion_vit.yaml",
-                project.Join("original/fashion_vit.yaml"));
+  fs::copy_file(
+      std::string(CLOUDBOOK_SOURCE_DIR) + "/configs/fashion_vit/original/fashion_vit.yaml",
+      project.Join("original/fashion_vit.yaml"));
   fs::create_directory_symlink(data, project.Join("distributed/working_dir/fashion-mnist"));
 
   const Json results = RunLocal(project, "--train-limit 3000 --test-limit 1000");

@@ -24,11 +24,12 @@ namespace {
 // A program with literal widths around `layers_yaml` (its last layer is the output).
 ModelSpec Model(const std::string& input, const std::string& layers_yaml,
                 const std::string& dtype = "float") {
-  const std::string text = "name: t\nproblem: multiclass\ndata:\n  train:\n"
-                           "    x: {format: idx, path: x.idx}\n    y: {format: idx, path: y.idx}\n"
-                           "vars: {_NEURON_9: 3}\nmodel:\n  input: " +
-                           input + "\n  input_dtype: " + dtype + "\n  layers:\n" + layers_yaml +
-                           "train:\n  loss: sparse_categorical_crossentropy\n  epochs: 1\n";
+  const std::string text =
+      "name: t\nproblem: multiclass\ndata:\n  train:\n"
+      "    x: {format: idx, path: x.idx}\n    y: {format: idx, path: y.idx}\n"
+      "vars: {_NEURON_9: 3}\nmodel:\n  input: " +
+      input + "\n  input_dtype: " + dtype + "\n  layers:\n" + layers_yaml +
+      "train:\n  loss: sparse_categorical_crossentropy\n  epochs: 1\n";
   auto program = ParseProgramText(text, "t.yaml");
   EXPECT_TRUE(program.ok()) << program.status().ToString();
   return program.ok() ? program->model : ModelSpec();
@@ -75,8 +76,8 @@ torch::Tensor NumPyReference(const testing::ScratchDir& dir, torch::nn::Module& 
   }
   script += body + "\nnp.asarray(result, dtype='<f4').tofile(d + '/result')\n";
   testing::WriteFile(dir.Join("reference.py"), script);
-  const auto run = testing::RunShellMerged("/usr/bin/python3 " + dir.Join("reference.py") + " " +
-                                           dir.path());
+  const auto run =
+      testing::RunShellMerged("/usr/bin/python3 " + dir.Join("reference.py") + " " + dir.path());
   EXPECT_EQ(run.exit_code, 0) << run.out;
   const std::string bytes = testing::ReadFileOrDie(dir.Join("result"));
   EXPECT_EQ(bytes.size(), static_cast<size_t>(like.numel()) * 4);
@@ -168,8 +169,9 @@ TEST(TransformerLayers, AttentionStartsWithKerasEinsumDenseFans) {
 TEST(TransformerLayers, LayerNormUsesKerasDefaultEpsilonOnTheLastAxis) {
   torch::manual_seed(5);
   // Values with a small spread, so the epsilon (Keras 1e-3, not torch's 1e-5) matters.
-  const ModelPlan plan = Plan(Model("[4, 6]", "    - layernorm\n    - flatten\n"
-                                              "    - dense: {units: _NEURON_9}\n"));
+  const ModelPlan plan = Plan(Model("[4, 6]",
+                                    "    - layernorm\n    - flatten\n"
+                                    "    - dense: {units: _NEURON_9}\n"));
   ASSERT_EQ(plan.layers.size(), 3u);
   auto norm = MakeBlockLayer(plan.layers[0]);
   {
@@ -180,13 +182,12 @@ TEST(TransformerLayers, LayerNormUsesKerasDefaultEpsilonOnTheLastAxis) {
   const auto x = 0.03 * torch::randn({3, 4, 6});
   const auto ours = norm->Forward({x}, generator);
   testing::ScratchDir dir;
-  const auto expected = NumPyReference(dir, *norm, {{"x", x}},
-                                       std::string(kNumPyAttention) +
-                                           "result = layernorm(x, 'norm', 1e-3)",
-                                       ours);
+  const auto expected =
+      NumPyReference(dir, *norm, {{"x", x}},
+                     std::string(kNumPyAttention) + "result = layernorm(x, 'norm', 1e-3)", ours);
   EXPECT_LT((ours - expected).abs().max().item<float>(), 1e-4);
-  const auto with_torch_eps = torch::layer_norm(x, {6}, norm->parameters()[0],
-                                                norm->parameters()[1], 1e-5);
+  const auto with_torch_eps =
+      torch::layer_norm(x, {6}, norm->parameters()[0], norm->parameters()[1], 1e-5);
   EXPECT_GT((ours - with_torch_eps).abs().max().item<float>(), 1e-2) << "epsilon must matter";
 }
 
@@ -206,14 +207,14 @@ TEST(TransformerLayers, TransformerBlockMatchesTheKerasIoBlock) {
   const auto ours = block->Forward({x}, generator);
   testing::ScratchDir dir;
   // keras.io TransformerBlock.call, post-LN, MHA key_dim = embed_dim, epsilon 1e-6.
-  const auto expected = NumPyReference(
-      dir, *block, {{"x", x}},
-      std::string(kNumPyAttention) +
-          "out1 = layernorm(x + mha('att', x, x, x, 2, 6, 6), 'layernorm1', 1e-6)\n"
-          "hidden = np.maximum(out1 @ P['ffn1.weight'].T + P['ffn1.bias'], 0)\n"
-          "ffn = hidden @ P['ffn2.weight'].T + P['ffn2.bias']\n"
-          "result = layernorm(out1 + ffn, 'layernorm2', 1e-6)",
-      ours);
+  const auto expected =
+      NumPyReference(dir, *block, {{"x", x}},
+                     std::string(kNumPyAttention) +
+                         "out1 = layernorm(x + mha('att', x, x, x, 2, 6, 6), 'layernorm1', 1e-6)\n"
+                         "hidden = np.maximum(out1 @ P['ffn1.weight'].T + P['ffn1.bias'], 0)\n"
+                         "ffn = hidden @ P['ffn2.weight'].T + P['ffn2.bias']\n"
+                         "result = layernorm(out1 + ffn, 'layernorm2', 1e-6)",
+                     ours);
   EXPECT_LT((ours - expected).abs().max().item<float>(), 1e-4);
   EXPECT_EQ(block->parameters().size(), 16u);  // 4 attention, 2 ffn, 2 norm: weight, bias
   int64_t count = 0;
@@ -240,8 +241,9 @@ TEST(TransformerLayers, PatchesFollowExtractPatchesOrder) {
     EXPECT_EQ(patches[0][2][i].item<float>(), bottom_left[i]) << i;
   }
   // Through the network: a channels-last input converted once, then patches.
-  const ModelPlan plan = Plan(Model("[5, 5, 2]", "    - patches: {size: 2}\n    - flatten\n"
-                                                 "    - dense: {units: _NEURON_9}\n"));
+  const ModelPlan plan = Plan(Model("[5, 5, 2]",
+                                    "    - patches: {size: 2}\n    - flatten\n"
+                                    "    - dense: {units: _NEURON_9}\n"));
   EXPECT_EQ(plan.layers[0].output_shape, (std::vector<int64_t>{4, 8}));
 }
 
@@ -302,7 +304,8 @@ TEST(TransformerLayers, ResidualBlockReadsTheNamedOutputs) {
   };
   const auto h = torch::relu(dense("dense0", x));
   const auto sum = h + dense("dense1", h) + x;
-  const auto expected = dense("dense5", sum + dense("dense3", h));  // logits: the loss applies the softmax
+  const auto expected =
+      dense("dense5", sum + dense("dense3", h));  // logits: the loss applies the softmax
   EXPECT_TRUE(torch::allclose(net->forward(x), expected, 1e-5, 1e-6));
 }
 

@@ -29,12 +29,15 @@ data:
 vars: {_NEURON_9: 3)" +
          vars + R"(}
 model:
-  input: )" + input +
+  input: )" +
+         input +
          R"(
-  input_dtype: )" + dtype +
+  input_dtype: )" +
+         dtype +
          R"(
   layers:
-)" + layers + R"(train:
+)" + layers +
+         R"(train:
   loss: sparse_categorical_crossentropy
   epochs: 1
 )";
@@ -114,8 +117,9 @@ TEST(ModelDag, PlanErrorsNameTheFileLineAndLayer) {
                     "    - dense: {units: 8, name: h}\n"
                     "    - dense: {units: 8, name: h}\n"
                     "    - dense: {units: _NEURON_9}\n");
-  EXPECT_TRUE(Has(error, line2 + "model.layers[1] (dense 'h'): name 'h' is already the name of "
-                                 "model.layers[0] (line " +
+  EXPECT_TRUE(Has(error, line2 +
+                             "model.layers[1] (dense 'h'): name 'h' is already the name of "
+                             "model.layers[0] (line " +
                              std::to_string(kFirstLayerLine) + ")"));
 
   error = PlanError("[4]",
