@@ -50,6 +50,20 @@ const std::vector<LayerRule>& LayerRules() {
         {"embedding", {IntParam("input_dim", true), IntParam("output_dim", true)}},
         {"gru", recurrent},
         {"lstm", recurrent},
+        // Transformers and residual blocks (shared/model_plan_blocks.h); `add` reads its
+        // `inputs`, which every layer may take.
+        {"add", {}},
+        {"multihead_attention",
+         {IntParam("heads", true), IntParam("key_dim", true), IntParam("value_dim", false),
+          RealParam("dropout", false, {0}), BoolParam("use_bias", "true")}},
+        {"layernorm", {RealParam("epsilon", false, {1e-3})}},
+        {"transformer_block",
+         {IntParam("heads", true), IntParam("ff_dim", true), RealParam("rate", false, {0.1}),
+          RealParam("epsilon", false, {1e-6})}},
+        {"token_position_embedding",
+         {IntParam("maxlen", true), IntParam("vocab_size", true), IntParam("embed_dim", true)}},
+        {"patches", {IntParam("size", true)}},
+        {"patch_encoder", {IntParam("num_patches", true), IntParam("projection_dim", true)}},
     };
   }();
   return *rules;
@@ -69,7 +83,9 @@ const LayerRule* FindLayerRule(const std::string& type) {
 }
 
 std::string RealRangeProblem(const std::string& param, double value) {
-  if (param == "rate" && !(value >= 0 && value < 1)) return "must be in [0, 1)";
+  if ((param == "rate" || param == "dropout") && !(value >= 0 && value < 1)) {
+    return "must be in [0, 1)";
+  }
   if (param == "momentum" && !(value >= 0 && value <= 1)) return "must be in [0, 1]";
   if (param == "epsilon" && !(value > 0)) return "must be > 0";
   return "";

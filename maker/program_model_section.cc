@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "maker/layer_rules.h"
+#include "maker/layer_wiring.h"
 #include "shared/spelling.h"
 #include "shared/text.h"
 
@@ -97,10 +98,12 @@ Result<LayerSpec> ParseLayer(const FieldReader& reader, const Field& item) {
   params.path = item.path + " (" + layer.type + ")";
   std::vector<std::string> names;
   for (const ParamRule& param : rule->params) names.push_back(param.name);
+  names.insert(names.end(), {kLayerNameKey, kLayerInputsKey});  // every layer: the DAG words
   Entries entries;
   if (params.node.IsDefined() && !params.node.IsNull()) {  // `- flatten:` has no parameters
     CB_ASSIGN_OR_RETURN(entries, reader.Mapping(params, &names, "parameter"));
   }
+  CB_RETURN_IF_ERROR(ParseLayerWiring(reader, entries, &layer));
 
   for (const ParamRule& param : rule->params) {
     const Field* field = Find(entries, param.name);

@@ -1,5 +1,8 @@
 #include "shared/model_plan.h"
 
+#include "shared/model_dag.h"
+#include "shared/model_plan_blocks.h"
+
 #include <limits>
 #include <numeric>
 #include <sstream>
@@ -27,16 +30,6 @@ int64_t Product(const std::vector<int64_t>& shape) {
 }
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-// Builds "original/x.yaml:12: model.layers[3] (conv2d): <what>".
-Status LayerError(const std::string& source, size_t index, const LayerSpec& layer,
-                  const std::string& what) {
-  std::ostringstream out;
-  out << source;
-  if (layer.line > 0) out << ":" << layer.line;
-  out << ": model.layers[" << index << "] (" << layer.type << "): " << what;
-  return Status::InvalidArgument(out.str());
-}
 
 struct Pool2dShape {
   int64_t out_h, out_w;
@@ -94,11 +87,19 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
     shape = {shape[2], shape[0], shape[1]};
   }
   plan.input_shape = shape;
+  CB_ASSIGN_OR_RETURN(const auto dag, ResolveLayerInputs(resolved, source));
+  plan.plain_list = IsPlainList(dag);
 
   for (size_t index = 0; index < resolved.layers.size(); ++index) {
     const LayerSpec& layer = resolved.layers[index];
     PlannedLayer planned;
     planned.spec = layer;
+    planned.inputs = dag[index];
+    for (int from : dag[index]) {
+      planned.input_shapes.push_back(from == kDagModelInputIndex ? plan.input_shape
+                                                                 : plan.layers[from].output_shape);
+    }
+    shape = planned.input_shapes[0];
     planned.input_shape = shape;
     const std::string& type = layer.type;
     auto fail = [&](const std::string& what) { return LayerError(source, index, layer, what); };
@@ -108,7 +109,8 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
         type != "batchnorm") {
       plan.dense_only = false;
     }
-    if (plan.int64_input && index == 0 && type != "embedding") {
+    const bool reads_input = dag[index][0] == kDagModelInputIndex;
+    if (plan.int64_input && reads_input && !ReadsTokenIds(type)) {
       return fail("integer (token id) input needs an embedding as the first layer");
     }
 
@@ -240,6 +242,11 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
                       static_cast<double>(units);
       const bool sequences = LayerWord(layer, "return_sequences", "false") == "true";
       shape = sequences ? std::vector<int64_t>{steps, units} : std::vector<int64_t>{units};
+    } else if (IsBlockLayer(type)) {
+      auto output =
+          PlanBlockLayer(layer, planned.input_shapes, plan.int64_input && reads_input, &planned);
+      if (!output.ok()) return fail(output.status().message());
+      shape = std::move(output).value();
     } else {
       return fail("unknown layer type");
     }

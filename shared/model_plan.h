@@ -17,8 +17,12 @@
 namespace cloudbook {
 
 struct PlannedLayer {
-  LayerSpec spec;                     // resolved: numbers are literals
-  std::vector<int64_t> input_shape;   // per sample, internal layout
+  LayerSpec spec;                    // resolved: numbers are literals
+  std::vector<int64_t> input_shape;  // per sample, internal layout (of the first input)
+  // The DAG: the layers read, in order (kDagModelInputIndex, -1: the model input), and
+  // their output shapes; a plain list has {index - 1} here.
+  std::vector<int> inputs;
+  std::vector<std::vector<int64_t>> input_shapes;
   std::vector<int64_t> output_shape;  // per sample, internal layout
   bool to_channels_first = false;     // reshape producing an image: permute H,W,C -> C,H,W
   std::vector<int64_t> pads;          // conv2d 'same': top, bottom, left, right
@@ -35,6 +39,7 @@ struct ModelPlan {
   int64_t parameters = 0;
   double forward_flops = 0;
   bool dense_only = true;  // only dense, flatten, reshape, dropout, batchnorm
+  bool plain_list = true;  // every layer reads the one above it (no DAG)
 };
 
 // `source` names the program in messages ("original/fashion_mlp.yaml").

@@ -49,10 +49,17 @@ struct DataSpec {
 // deconstruction resolves them; `words` hold activation, padding and the like.
 struct LayerSpec {
   std::string type;  // dense, conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten,
-                     // reshape, dropout, batchnorm, embedding, gru, lstm
+                     // reshape, dropout, batchnorm, embedding, gru, lstm, add, layernorm,
+                     // multihead_attention, transformer_block, token_position_embedding,
+                     // patches, patch_encoder
   std::map<std::string, std::vector<NumberOrVar>> numbers;  // scalars are 1-element lists
   std::map<std::string, std::string> words;
   int line = 0;  // 1-based line in the program file, 0 when unknown
+  // The small DAG (docs/program-format.md): an optional unique name, and the layers this one
+  // reads, by name, "input" (the model input) or "previous" (the layer just above). Empty
+  // `inputs` means the layer just above, as in a plain list.
+  std::string name;
+  std::vector<std::string> inputs;
 };
 
 struct ModelSpec {

@@ -156,7 +156,11 @@ Json ToJson(const ModelSpec& model) {
       for (const auto& value : values) list.push_back(NumberToJson(value));
       numbers[key] = list;
     }
-    layers.push_back({{"type", layer.type}, {"numbers", numbers}, {"words", layer.words}});
+    Json entry = {{"type", layer.type}, {"numbers", numbers}, {"words", layer.words}};
+    // Only in DAG programs: plain lists (and their checkpoint fingerprints) stay as they were.
+    if (!layer.name.empty()) entry["name"] = layer.name;
+    if (!layer.inputs.empty()) entry["inputs"] = layer.inputs;
+    layers.push_back(std::move(entry));
   }
   return {{"input", model.input_shape}, {"input_dtype", model.input_dtype}, {"layers", layers}};
 }
@@ -174,6 +178,8 @@ Result<ModelSpec> ModelSpecFromJson(const Json& json, const std::string& source)
         for (const Json& value : values) layer.numbers[key].push_back(NumberFromJson(value));
       }
       layer.words = entry.value("words", std::map<std::string, std::string>{});
+      layer.name = entry.value("name", "");  // absent in plain lists and older DU files
+      layer.inputs = entry.value("inputs", std::vector<std::string>{});
       model.layers.push_back(std::move(layer));
     }
     return model;

@@ -2,11 +2,14 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "shared/model_plan_blocks.h"
+
 namespace cloudbook {
 
 NetImpl::NetImpl(const ModelPlan& plan, uint64_t generator_seed)
     : input_channels_last_(plan.input_channels_last),
       dropout_generator_(at::detail::createCPUGenerator(generator_seed)) {
+  if (!plan.plain_list) kept_.assign(plan.layers.size() + 1, false);
   for (size_t i = 0; i < plan.layers.size(); ++i) {
     const PlannedLayer& planned = plan.layers[i];
     const LayerSpec& layer = planned.spec;
@@ -15,7 +18,15 @@ NetImpl::NetImpl(const ModelPlan& plan, uint64_t generator_seed)
     step.activation = LayerWord(layer, "activation", "linear");
     step.input_rank = static_cast<int>(planned.input_shape.size());
     const std::string name = layer.type + std::to_string(i);
-    if (layer.type == "dense") {
+    if (!plan.plain_list) {
+      for (int from : planned.inputs) {
+        step.reads.push_back(static_cast<size_t>(from + 1));
+        kept_[step.reads.back()] = true;
+      }
+    }
+    if (IsBlockLayer(layer.type)) {
+      step.block = register_module(name, MakeBlockLayer(planned));
+    } else if (layer.type == "dense") {
       step.linear = register_module(
           name, torch::nn::Linear(planned.input_shape.back(), LayerInt(layer, "units", 1)));
     } else if (layer.type == "conv2d") {
@@ -90,10 +101,18 @@ torch::Tensor NetImpl::Activate(const torch::Tensor& x, const std::string& activ
 
 torch::Tensor NetImpl::forward(torch::Tensor x) {
   if (input_channels_last_) x = x.permute({0, 3, 1, 2}).contiguous();
+  // A DAG keeps the outputs later layers read (0 = the model input); a plain list keeps none.
+  std::vector<torch::Tensor> kept(kept_.size());
+  if (!kept.empty() && kept_[0]) kept[0] = x;
   for (size_t i = 0; i < steps_.size(); ++i) {
     Step& step = steps_[i];
     const bool last = i + 1 == steps_.size();
-    if (step.type == "dense") {
+    if (!step.reads.empty()) x = kept[step.reads[0]];
+    if (step.block) {
+      std::vector<torch::Tensor> inputs{x};
+      for (size_t k = 1; k < step.reads.size(); ++k) inputs.push_back(kept[step.reads[k]]);
+      x = step.block->Forward(inputs, dropout_generator_);
+    } else if (step.type == "dense") {
       x = step.linear->forward(x);
     } else if (step.type == "conv2d") {
       if (!step.pads.empty() && (step.pads[0] || step.pads[1] || step.pads[2] || step.pads[3])) {
@@ -141,6 +160,7 @@ torch::Tensor NetImpl::forward(torch::Tensor x) {
     }
     if (last && softmax_output_) break;  // logits out; the loss applies log-softmax
     x = Activate(x, step.activation);
+    if (!kept.empty() && kept_[i + 1]) kept[i + 1] = x;
   }
   return x;
 }

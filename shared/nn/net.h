@@ -1,7 +1,7 @@
-// A libtorch network built from a ModelPlan (shared/model_plan.h): the layer list in order,
-// with Keras semantics (channels-last images converted once to channels-first). The final
-// softmax is left out of forward() so training uses the stable log-softmax loss; Predict
-// applies it.
+// A libtorch network built from a ModelPlan (shared/model_plan.h): the layer list in order
+// (each layer reading the one above, or the outputs its `inputs` name), with Keras semantics
+// (channels-last images converted once to channels-first). The final softmax is left out of
+// forward() so training uses the stable log-softmax loss; Predict applies it.
 #pragma once
 
 #include <torch/torch.h>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "shared/model_plan.h"
+#include "shared/nn/transformer_layers.h"
 
 namespace cloudbook {
 
@@ -34,6 +35,10 @@ class NetImpl : public torch::nn::Module {
     torch::nn::Embedding embedding{nullptr};
     torch::nn::GRU gru{nullptr};
     torch::nn::LSTM lstm{nullptr};
+    std::shared_ptr<BlockLayerImpl> block;  // add, attention, transformer and ViT layers
+    // The DAG: the outputs this layer reads (0 = the model input, i + 1 = layer i); empty in
+    // a plain list, where each layer reads the one above.
+    std::vector<size_t> reads;
     std::vector<int64_t> window, stride, pads, target_shape;
     bool to_channels_first = false;
     bool ceil_mode = false;
@@ -45,6 +50,7 @@ class NetImpl : public torch::nn::Module {
   torch::Tensor Activate(const torch::Tensor& x, const std::string& activation) const;
 
   std::vector<Step> steps_;
+  std::vector<bool> kept_;  // outputs (0 = the model input) a DAG layer reads later
   bool input_channels_last_ = false;
   bool softmax_output_ = false;
   at::Generator dropout_generator_;

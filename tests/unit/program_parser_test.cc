@@ -170,10 +170,11 @@ TEST(ProgramParser, CnnParsesWithDefaults) {
 
 TEST(ProgramParser, CnnUnknownParameterNamesTheValidOnes) {
   const std::string text = Replace(kMnistCnn, "{filters: _FILTERS_1,", "{filter: _FILTERS_1,");
-  const std::string expected = "bad.yaml:" + std::to_string(LineOf(text, "filter:")) +
-                               ": model.layers[1] (conv2d): unknown parameter 'filter'; valid: "
-                               "filters, kernel, stride, padding, activation; did you mean "
-                               "'filters'?";
+  const std::string expected =
+      "bad.yaml:" + std::to_string(LineOf(text, "filter:")) +
+      ": model.layers[1] (conv2d): unknown parameter 'filter'; valid: "
+      "filters, kernel, stride, padding, activation, name, inputs; did you mean "
+      "'filters'?";
   EXPECT_EQ(ParseError(text), expected);
 }
 
@@ -318,8 +319,9 @@ std::vector<MalformedCase> MalformedCases() {
   return {
       {"unknown layer", edit("- flatten", "- flaten"),
        "model.layers[0]: unknown layer type 'flaten'; valid: dense, conv2d, maxpool2d, "
-       "avgpool2d, global_avgpool2d, flatten, reshape, dropout, batchnorm, embedding, gru, lstm; "
-       "did you mean 'flatten'?",
+       "avgpool2d, global_avgpool2d, flatten, reshape, dropout, batchnorm, embedding, gru, lstm, "
+       "add, multihead_attention, layernorm, transformer_block, token_position_embedding, "
+       "patches, patch_encoder; did you mean 'flatten'?",
        "- flaten"},
       {"unknown variable reference", edit("units: _NEURON_2,", "units: _NEURON_7,"),
        "model.layers[2] (dense).units: unknown variable '_NEURON_7' (define it under vars); "
@@ -383,8 +385,8 @@ std::vector<MalformedCase> MalformedCases() {
        "_NEURON_1), got a mapping",
        "value: 128"},
       {"unknown layer parameter", edit("_NEURON_1, activation: relu", "_NEURON_1, activaton: relu"),
-       "model.layers[1] (dense): unknown parameter 'activaton'; valid: units, activation; did "
-       "you mean 'activation'?",
+       "model.layers[1] (dense): unknown parameter 'activaton'; valid: units, activation, name, "
+       "inputs; did you mean 'activation'?",
        "activaton"},
       {"word where a number is needed", edit("units: _NEURON_1,", "units: many,"),
        "model.layers[1] (dense).units: expected an integer or a tagged variable (e.g. "
