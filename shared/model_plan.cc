@@ -1,5 +1,7 @@
 #include "shared/model_plan.h"
 
+#include "shared/model_plan_1d.h"
+
 #include <limits>
 #include <numeric>
 #include <sstream>
@@ -105,7 +107,7 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
     const std::string got = " (input shape " + ShapeToString(shape) + ")";
 
     if (type != "dense" && type != "flatten" && type != "reshape" && type != "dropout" &&
-        type != "batchnorm") {
+        type != "batchnorm" && type != "normalization" && type != "activation") {
       plan.dense_only = false;
     }
     if (plan.int64_input && index == 0 && type != "embedding") {
@@ -240,6 +242,9 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
                       static_cast<double>(units);
       const bool sequences = LayerWord(layer, "return_sequences", "false") == "true";
       shape = sequences ? std::vector<int64_t>{steps, units} : std::vector<int64_t>{units};
+    } else if (IsLayer1dType(type)) {
+      const std::string problem = PlanLayer1d(plan.layers, &shape, &planned);
+      if (!problem.empty()) return fail(problem);
     } else {
       return fail("unknown layer type");
     }
