@@ -14,7 +14,8 @@ namespace {
 TEST(LayerRules, EveryTypeOnceInTheOrderMessagesListThem) {
   EXPECT_EQ(Join(LayerTypes()),
             "dense, conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten, reshape, dropout, "
-            "batchnorm, embedding, gru, lstm");
+            "batchnorm, embedding, gru, lstm, conv1d, maxpool1d, avgpool1d, global_avgpool1d, "
+            "global_maxpool1d, global_maxpool2d, normalization, activation");
   const std::vector<std::string> types = LayerTypes();
   EXPECT_EQ(std::set<std::string>(types.begin(), types.end()).size(), types.size());
 }
