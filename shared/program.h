@@ -49,7 +49,9 @@ struct DataSpec {
 // deconstruction resolves them; `words` hold activation, padding and the like.
 struct LayerSpec {
   std::string type;  // dense, conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten,
-                     // reshape, dropout, batchnorm, embedding, gru, lstm
+                     // reshape, dropout, batchnorm, embedding, gru, lstm, conv1d, maxpool1d,
+                     // avgpool1d, global_avgpool1d, global_maxpool1d, global_maxpool2d,
+                     // normalization, activation (maker/layer_rules.cc)
   std::map<std::string, std::vector<NumberOrVar>> numbers;  // scalars are 1-element lists
   std::map<std::string, std::string> words;
   int line = 0;  // 1-based line in the program file, 0 when unknown
