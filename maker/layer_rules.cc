@@ -25,13 +25,17 @@ ParamRule BoolParam(const std::string& name, const std::string& fallback) {
 
 const std::vector<LayerRule>& LayerRules() {
   static const auto* rules = [] {
-    const std::vector<std::string> activations{"relu",   "sigmoid", "tanh",       "softmax",
-                                               "linear", "elu",     "leaky_relu", "gelu"};
+    const std::vector<std::string> activations{
+        "relu", "sigmoid", "tanh",     "softmax",  "linear", "elu",   "leaky_relu",
+        "gelu", "relu6",   "softplus", "softsign", "selu",   "swish", "silu"};
     const std::vector<std::string> paddings{"valid", "same"};
     // Pool strides default to the pool size: ParseLayer fills them once the pool is known.
     const std::vector<ParamRule> pool{IntParam("pool", false, Arity::kOneOrTwo, {2}),
                                       IntParam("stride", false, Arity::kOneOrTwo),
                                       WordParam("padding", paddings, "valid")};
+    const std::vector<ParamRule> pool1d{IntParam("pool", false, Arity::kOne, {2}),
+                                        IntParam("stride", false, Arity::kOne),
+                                        WordParam("padding", paddings, "valid")};
     const std::vector<ParamRule> recurrent{IntParam("units", true),
                                            BoolParam("return_sequences", "false")};
     return new std::vector<LayerRule>{
@@ -50,6 +54,21 @@ const std::vector<LayerRule>& LayerRules() {
         {"embedding", {IntParam("input_dim", true), IntParam("output_dim", true)}},
         {"gru", recurrent},
         {"lstm", recurrent},
+        // Keras Conv1D, MaxPooling1D, AveragePooling1D, global pools, Normalization,
+        // Activation (docs/design/keras-semantics.md sections 2.6 to 2.9).
+        {"conv1d",
+         {IntParam("filters", true), IntParam("kernel", true),
+          IntParam("stride", false, Arity::kOne, {1}),
+          WordParam("padding", {"valid", "same", "causal"}, "valid"),
+          IntParam("dilation", false, Arity::kOne, {1}),
+          WordParam("activation", activations, "linear")}},
+        {"maxpool1d", pool1d},
+        {"avgpool1d", pool1d},
+        {"global_avgpool1d", {}},
+        {"global_maxpool1d", {}},
+        {"global_maxpool2d", {}},
+        {"normalization", {}},
+        {"activation", {{"activation", ParamKind::kWord, true, Arity::kOne, {}, "", activations}}},
         // Transformers and residual blocks (shared/model_plan_blocks.h); `add` reads its
         // `inputs`, which every layer may take.
         {"add", {}},

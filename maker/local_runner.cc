@@ -85,6 +85,7 @@ void RunJobs(std::vector<SubnetJob>& jobs, const ProblemData& all, const Project
                    subnet.epochs, job.du_index);
       TrainingOptions options;
       options.problem = program.problem;
+      options.whole_data = &all;
       options.on_epoch = [&label](const EpochProgress& p) { LogEpoch(label, p); };
       job.outcome = TrainAndPredict(subnet, view, all.test.x, options);
     }

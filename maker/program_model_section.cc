@@ -130,7 +130,9 @@ Result<LayerSpec> ParseLayer(const FieldReader& reader, const Field& item) {
       }
     }
   }
-  if ((layer.type == "maxpool2d" || layer.type == "avgpool2d") && !layer.numbers.count("stride")) {
+  const bool pool = layer.type == "maxpool2d" || layer.type == "avgpool2d" ||
+                    layer.type == "maxpool1d" || layer.type == "avgpool1d";
+  if (pool && !layer.numbers.count("stride")) {
     layer.numbers["stride"] = layer.numbers["pool"];  // Keras: strides default to pool_size
   }
   return layer;

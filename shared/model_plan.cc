@@ -2,6 +2,7 @@
 
 #include "shared/model_dag.h"
 #include "shared/model_plan_blocks.h"
+#include "shared/model_plan_1d.h"
 
 #include <limits>
 #include <numeric>
@@ -106,7 +107,7 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
     const std::string got = " (input shape " + ShapeToString(shape) + ")";
 
     if (type != "dense" && type != "flatten" && type != "reshape" && type != "dropout" &&
-        type != "batchnorm") {
+        type != "batchnorm" && type != "normalization" && type != "activation") {
       plan.dense_only = false;
     }
     const bool reads_input = dag[index][0] == kDagModelInputIndex;
@@ -247,6 +248,9 @@ Result<ModelPlan> PlanModel(const ModelSpec& resolved, const std::string& source
           PlanBlockLayer(layer, planned.input_shapes, plan.int64_input && reads_input, &planned);
       if (!output.ok()) return fail(output.status().message());
       shape = std::move(output).value();
+    } else if (IsLayer1dType(type)) {
+      const std::string problem = PlanLayer1d(plan.layers, &shape, &planned);
+      if (!problem.empty()) return fail(problem);
     } else {
       return fail("unknown layer type");
     }

@@ -25,7 +25,8 @@ struct PlannedLayer {
   std::vector<std::vector<int64_t>> input_shapes;
   std::vector<int64_t> output_shape;  // per sample, internal layout
   bool to_channels_first = false;     // reshape producing an image: permute H,W,C -> C,H,W
-  std::vector<int64_t> pads;          // conv2d 'same': top, bottom, left, right
+  std::vector<int64_t> pads;          // conv2d 'same': top, bottom, left, right;
+                                      // conv1d, 1-D pools: before, after
   int64_t parameters = 0;
   double flops = 0;  // forward, per sample (multiply-add = 2)
 };
@@ -38,7 +39,8 @@ struct ModelPlan {
   std::vector<int64_t> output_shape;
   int64_t parameters = 0;
   double forward_flops = 0;
-  bool dense_only = true;  // only dense, flatten, reshape, dropout, batchnorm
+  // only dense, flatten, reshape, dropout, batchnorm, normalization, activation
+  bool dense_only = true;
   bool plain_list = true;  // every layer reads the one above it (no DAG)
 };
 

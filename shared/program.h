@@ -51,7 +51,9 @@ struct LayerSpec {
   std::string type;  // dense, conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten,
                      // reshape, dropout, batchnorm, embedding, gru, lstm, add, layernorm,
                      // multihead_attention, transformer_block, token_position_embedding,
-                     // patches, patch_encoder
+                     // patches, patch_encoder, conv1d, maxpool1d, avgpool1d, global_avgpool1d,
+                     // global_maxpool1d, global_maxpool2d, normalization, activation
+                     // (maker/layer_rules.cc)
   std::map<std::string, std::vector<NumberOrVar>> numbers;  // scalars are 1-element lists
   std::map<std::string, std::string> words;
   int line = 0;  // 1-based line in the program file, 0 when unknown

@@ -261,6 +261,7 @@ Result<DuReply> DuRuntime::Train(const DuInvocation& call) {
       static_cast<int64_t>(NumberArgument(call.arguments, "assignment_version", 0));
   options.resume = BoolArgument(call.arguments, "resume", true);
   options.cancel = slot.active_cancel;
+  options.whole_data = &**data;
   options.on_epoch = [&](const EpochProgress& p) {
     {
       std::lock_guard<std::mutex> lock(slot.mutex);

@@ -3,6 +3,9 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "shared/model_plan_blocks.h"
+#include "shared/model_plan_1d.h"
+#include "shared/nn/keras_init.h"
+#include "shared/seeded_random.h"
 
 namespace cloudbook {
 
@@ -82,9 +85,12 @@ NetImpl::NetImpl(const ModelPlan& plan, uint64_t generator_seed)
       }
     } else if (layer.type == "dropout") {
       step.rate = LayerNumber(layer, "rate", 0);
+    } else if (IsLayer1dType(layer.type)) {
+      step.layer1d = BuildLayer1d(*this, planned, name);
     }
     steps_.push_back(std::move(step));
   }
+  InitializeKerasWeights(*this, SeededRandom::Derive(generator_seed, 0x1A17));
   softmax_output_ = !steps_.empty() && steps_.back().activation == "softmax";
 }
 
@@ -96,6 +102,11 @@ torch::Tensor NetImpl::Activate(const torch::Tensor& x, const std::string& activ
   if (activation == "elu") return torch::elu(x);
   if (activation == "leaky_relu") return torch::leaky_relu(x, 0.2);  // keras.activations slope
   if (activation == "gelu") return torch::gelu(x);
+  if (activation == "relu6") return torch::clamp(x, 0, 6);
+  if (activation == "softplus") return torch::softplus(x);
+  if (activation == "softsign") return x / (x.abs() + 1);
+  if (activation == "selu") return torch::selu(x);  // Keras' alpha and scale
+  if (activation == "swish" || activation == "silu") return torch::silu(x);
   return x;  // linear
 }
 
@@ -157,6 +168,8 @@ torch::Tensor NetImpl::forward(torch::Tensor x) {
     } else if (step.type == "lstm") {
       auto output = std::get<0>(step.lstm->forward(x));
       x = step.return_sequences ? output : output.select(1, output.size(1) - 1);
+    } else if (IsLayer1dType(step.type)) {
+      x = ForwardLayer1d(step.type, step.layer1d, x);
     }
     if (last && softmax_output_) break;  // logits out; the loss applies log-softmax
     x = Activate(x, step.activation);

@@ -10,12 +10,14 @@
 
 #include "shared/model_plan.h"
 #include "shared/nn/transformer_layers.h"
+#include "shared/nn/layers_1d.h"
 
 namespace cloudbook {
 
 class NetImpl : public torch::nn::Module {
  public:
-  // `generator_seed` seeds the network's own dropout generator.
+  // `generator_seed` seeds the network's own dropout generator and, derived from it, the
+  // Keras initialisers (shared/nn/keras_init.h).
   NetImpl(const ModelPlan& plan, uint64_t generator_seed);
   // Returns logits when the last layer's activation is softmax, else the activated output.
   torch::Tensor forward(torch::Tensor x);
@@ -45,6 +47,7 @@ class NetImpl : public torch::nn::Module {
     bool return_sequences = false;
     int input_rank = 0;
     double rate = 0;
+    Layer1dStep layer1d;  // the types of shared/model_plan_1d.h
   };
 
   torch::Tensor Activate(const torch::Tensor& x, const std::string& activation) const;

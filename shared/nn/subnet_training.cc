@@ -280,6 +280,10 @@ Status SubnetTrainer::Impl::Train(const ProblemData& data, const TrainingOptions
     data_fingerprint = DataFingerprint(data.train);
     CB_RETURN_IF_ERROR(Resume(options, path, data_fingerprint));
   }
+  if (epochs_done == 0) {  // a restored network has its statistics from the checkpoint
+    const ProblemData& whole = options.whole_data != nullptr ? *options.whole_data : data;
+    AdaptNormalization(*net, plan, {&whole.train.x, &whole.validation.x});
+  }
   auto cancelled = [&options]() {
     return options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed);
   };

@@ -7,8 +7,8 @@
 // order, per-network dropout generator, and every training and prediction on exactly its
 // spec's train.threads libtorch threads, see SetTrainingThreads). A training interrupted and
 // resumed from its checkpoint ends with the same weights as an uninterrupted one (the
-// checkpoint holds weights, BatchNorm statistics, optimizer state and the dropout generator's
-// state).
+// checkpoint holds weights, BatchNorm and normalization statistics, optimizer state and the dropout
+// generator's state).
 #pragma once
 
 #include <atomic>
@@ -58,6 +58,11 @@ struct TrainingOptions {
   // Continue from a usable checkpoint (same spec, data and format; owner not newer) instead
   // of starting from zero. A torn, garbage or mismatched checkpoint is logged and ignored.
   bool resume = true;
+  // The program's whole training data (LoadProblemData's, before SelectSubnetData):
+  // normalization layers adapt to its train and validation x together (Keras'
+  // adapt(x_train)), so every subnet on every machine has the same statistics. Null: the
+  // data given to Train is the whole. Not owned.
+  const ProblemData* whole_data = nullptr;
 };
 
 struct SubnetOutcome {

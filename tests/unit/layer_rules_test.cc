@@ -14,8 +14,10 @@ namespace {
 TEST(LayerRules, EveryTypeOnceInTheOrderMessagesListThem) {
   EXPECT_EQ(Join(LayerTypes()),
             "dense, conv2d, maxpool2d, avgpool2d, global_avgpool2d, flatten, reshape, dropout, "
-            "batchnorm, embedding, gru, lstm, add, multihead_attention, layernorm, "
-            "transformer_block, token_position_embedding, patches, patch_encoder");
+            "batchnorm, embedding, gru, lstm, conv1d, maxpool1d, avgpool1d, global_avgpool1d, "
+            "global_maxpool1d, global_maxpool2d, normalization, activation, add, "
+            "multihead_attention, layernorm, transformer_block, token_position_embedding, "
+            "patches, patch_encoder");
   const std::vector<std::string> types = LayerTypes();
   EXPECT_EQ(std::set<std::string>(types.begin(), types.end()).size(), types.size());
 }

@@ -320,8 +320,9 @@ std::vector<MalformedCase> MalformedCases() {
       {"unknown layer", edit("- flatten", "- flaten"),
        "model.layers[0]: unknown layer type 'flaten'; valid: dense, conv2d, maxpool2d, "
        "avgpool2d, global_avgpool2d, flatten, reshape, dropout, batchnorm, embedding, gru, lstm, "
-       "add, multihead_attention, layernorm, transformer_block, token_position_embedding, "
-       "patches, patch_encoder; did you mean 'flatten'?",
+       "conv1d, maxpool1d, avgpool1d, global_avgpool1d, global_maxpool1d, global_maxpool2d, "
+       "normalization, activation, add, multihead_attention, layernorm, transformer_block, "
+       "token_position_embedding, patches, patch_encoder; did you mean 'flatten'?",
        "- flaten"},
       {"unknown variable reference", edit("units: _NEURON_2,", "units: _NEURON_7,"),
        "model.layers[2] (dense).units: unknown variable '_NEURON_7' (define it under vars); "
@@ -397,7 +398,8 @@ std::vector<MalformedCase> MalformedCases() {
        "model.layers[2] (dense): missing required parameter 'units'", "{activation: relu}"},
       {"unknown activation", edit("_NEURON_1, activation: relu", "_NEURON_1, activation: rleu"),
        "model.layers[1] (dense).activation: unknown value 'rleu'; valid: relu, sigmoid, tanh, "
-       "softmax, linear, elu, leaky_relu, gelu; did you mean 'relu'?",
+       "softmax, linear, elu, leaky_relu, gelu, relu6, softplus, softsign, selu, swish, silu; "
+       "did you mean 'relu'?",
        "rleu"},
       {"unknown epochs variable", edit("epochs: _EPOCHS", "epochs: _EPOCH"),
        "train.epochs: unknown variable '_EPOCH' (define it under vars); defined: _EPOCHS, "
