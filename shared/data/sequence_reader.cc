@@ -42,10 +42,6 @@ Result<std::vector<int64_t>> ParseLine(const std::string& line, const std::strin
       ++i;
       skip_blanks();
       need_id = true;
-    } else if (i < line.size() && !std::isdigit(static_cast<unsigned char>(line[i]))) {
-      return Status::InvalidArgument(where + ": unexpected '" + std::string(1, line[i]) +
-                                     "' at column " + std::to_string(i + 1) +
-                                     "; ids are separated by spaces or commas");
     }
   }
   return ids;
