@@ -10,6 +10,7 @@
 #include "maker/program_parser.h"
 #include "shared/data/dataset_loader.h"
 #include "shared/data/label_map.h"
+#include "shared/data/npy_reader.h"
 #include "shared/data/numpy_random.h"
 #include "shared/data/row_selection.h"
 #include "shared/data/sequence_reader.h"
@@ -254,6 +255,44 @@ np.savez_compressed('val.npz', x_val=np.ones((3, 2, 2), dtype=np.float64))
   EXPECT_EQ(loaded->train.rows(), 10);
   EXPECT_EQ(loaded->validation.rows(), 3);
   EXPECT_EQ(loaded->validation.y.values, std::vector<float>(12, 1.0f));
+}
+
+// --- scripts/imdb_to_sequences.py on a small imdb.npz of pickled lists ---
+
+TEST(ImdbToSequences, ReplaysLoadDataShuffleShiftDropAndOov) {
+  ScratchDir dir;
+  RunNumpy(dir.path(), R"(
+x = np.empty(3, dtype=object); x[:] = [[5, 3], [7, 1, 2, 9], [4, 4, 4, 4, 4]]
+t = np.empty(2, dtype=object); t[:] = [[6], [2, 2, 2]]
+np.savez('imdb.npz', x_train=x, y_train=np.array([0, 1, 1]), x_test=t, y_test=np.array([1, 0]))
+)");
+  const std::string script = std::string(CLOUDBOOK_SOURCE_DIR) + "/scripts/imdb_to_sequences.py";
+  const testing::CommandResult run = testing::RunShellMerged(
+      "/usr/bin/python3 " + script + " " + dir.Join("imdb.npz") + " " + dir.Join("out"));
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  // By hand: RandomState(113) orders train [2, 0, 1] and then test [1, 0]; start mark 1, ids
+  // + 3; num_words=None keeps w < the largest id (12), so 12 becomes oov 2.
+  EXPECT_EQ(testing::ReadFileOrDie(dir.Join("out/train.txt")),
+            "1 7 7 7 7 7\n1 8 6\n1 10 4 5 2\n");
+  EXPECT_EQ(testing::ReadFileOrDie(dir.Join("out/test.txt")), "1 5 5 5\n1 9\n");
+  const Result<Array> labels = ReadNpyFile(dir.Join("out/y_train.npy"));
+  ASSERT_TRUE(labels.ok()) << labels.status().ToString();
+  EXPECT_EQ(labels->values, (std::vector<float>{1, 0, 1}));
+  // load_data(maxlen=5) drops len >= 5 (start mark counted), then the largest id is 9.
+  const testing::CommandResult drop =
+      testing::RunShellMerged("/usr/bin/python3 " + script + " " + dir.Join("imdb.npz") + " " +
+                              dir.Join("drop") + " --drop-longer-than 5");
+  ASSERT_EQ(drop.exit_code, 0) << drop.out;
+  EXPECT_EQ(testing::ReadFileOrDie(dir.Join("drop/train.txt")), "1 8 6\n");
+  EXPECT_EQ(testing::ReadFileOrDie(dir.Join("drop/test.txt")), "1 5 5 5\n1 2\n");
+  const Result<Array> x = ReadSequenceFile(dir.Join("out/train.txt"), [] {
+    SequenceOptions options;  // pad_sequences(load_data(num_words=8)[0][0], maxlen=4)
+    options.maxlen = 4;
+    options.num_words = 8;
+    return options;
+  }());
+  ASSERT_TRUE(x.ok());
+  EXPECT_EQ(x->values, (std::vector<float>{7, 7, 7, 7, 0, 1, 2, 6, 2, 4, 5, 2}));
 }
 
 // --- the program parser ---
