@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "maker/program_data_words.h"
 #include "shared/text.h"
 
 namespace cloudbook::program_parsing {
@@ -33,14 +34,19 @@ Result<ArraySource> ParseArraySource(const FieldReader& reader, const Field& fie
     return reader.Error(field, std::string("expected a mapping like {format: idx, path: ...}") +
                                    (target ? " or same_as_x" : "") + ", got " + KindOf(field.node));
   }
-  static const auto* keys =
-      new std::vector<std::string>{"format", "path", "scale", "columns", "header", "delimiter"};
+  static const auto* keys = [] {
+    auto* all =
+        new std::vector<std::string>{"format", "path", "scale", "columns", "header", "delimiter"};
+    all->insert(all->end(), ArraySourceWordKeys().begin(), ArraySourceWordKeys().end());
+    return all;
+  }();
   CB_ASSIGN_OR_RETURN(const Entries entries, reader.Mapping(field, keys, "key"));
   const Field* format = Find(entries, "format");
   const Field* path = Find(entries, "path");
   if (format == nullptr) return reader.Missing(field, "format", "key");
   if (path == nullptr) return reader.Missing(field, "path", "key");
-  CB_ASSIGN_OR_RETURN(source.format, reader.Word(*format, {"idx", "csv", "tensor"}));
+  CB_ASSIGN_OR_RETURN(source.format,
+                      reader.Word(*format, {"idx", "csv", "tensor", "npy", "npz", "sequences"}));
 
   CB_ASSIGN_OR_RETURN(source.path, reader.Text(*path, "a relative path"));
   const std::string& p = source.path;
@@ -102,6 +108,7 @@ Result<ArraySource> ParseArraySource(const FieldReader& reader, const Field& fie
     }
     source.delimiter = text[0];
   }
+  CB_RETURN_IF_ERROR(ParseArraySourceWords(reader, field, entries, &source));
   return source;
 }
 
@@ -121,8 +128,12 @@ Result<DataSplit> ParseSplit(const FieldReader& reader, const Field& field, Prob
 
 Status ParseDataSection(const FieldReader& reader, const Field& field, ProblemType problem,
                         DataSpec* data) {
-  static const auto* keys = new std::vector<std::string>{"train", "test", "validation_split",
-                                                         "train_limit", "test_limit"};
+  static const auto* keys = [] {
+    auto* all = new std::vector<std::string>{"train",       "test",       "validation_split",
+                                             "train_limit", "test_limit", "validation"};
+    all->insert(all->end(), DataWordKeys().begin(), DataWordKeys().end());
+    return all;
+  }();
   CB_ASSIGN_OR_RETURN(const Entries entries, reader.Mapping(field, keys, "key"));
   const Field* train = Find(entries, "train");
   if (train == nullptr) return reader.Missing(field, "train", "key");
@@ -142,6 +153,15 @@ Status ParseDataSection(const FieldReader& reader, const Field& field, ProblemTy
   if (const Field* limit = Find(entries, "test_limit")) {
     CB_ASSIGN_OR_RETURN(data->test_limit, reader.Int(*limit, 0));
   }
+  if (const Field* validation = Find(entries, "validation")) {
+    if (data->validation_split > 0) {
+      return reader.Error(*validation,
+                          "excludes validation_split (Keras' validation_data "
+                          "overrides it): keep one");
+    }
+    CB_ASSIGN_OR_RETURN(data->validation, ParseSplit(reader, *validation, problem));
+  }
+  CB_RETURN_IF_ERROR(ParseDataWords(reader, entries, problem, data));
   return Status::Ok();
 }
 

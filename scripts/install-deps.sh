@@ -18,6 +18,7 @@ PACKAGES=(
   nlohmann-json3-dev      # DU files, du_list.json, results
   libcli11-dev            # command lines
   zlib1g-dev              # gzip IDX files
+  libminizip-dev          # NumPy .npz archives (zip, stored or deflated)
   libgtest-dev libgmock-dev
   dataset-fashion-mnist   # Fashion-MNIST in IDX format under /usr/share/datasets
   tmux                    # scripts/cloudbook-start.sh (four panes)

@@ -21,20 +21,47 @@ struct NumberOrVar {
   bool is_var() const { return !var.empty(); }
 };
 
+// Format "sequences": integer token ids, one sample per line, padded and truncated as Keras'
+// pad_sequences does; ids >= num_words become `oov` as in imdb.load_data(num_words=...).
+struct SequenceOptions {
+  int64_t maxlen = 0;            // 0 = the longest sequence read (pad_sequences' maxlen=None)
+  bool padding_post = false;     // padding: pre (default) | post
+  bool truncating_post = false;  // truncating: pre (default) | post
+  int64_t value = 0;             // the padding id
+  int64_t num_words = 0;         // 0 = keep every id
+  int64_t oov = 2;               // replaces ids >= num_words
+};
+
 // One array of a data split, read from working_dir.
 struct ArraySource {
-  std::string format;  // "idx" | "csv" | "tensor" | "same_as_x" (autoencoder target)
+  std::string format;  // "idx" | "csv" | "tensor" | "npy" | "npz" | "sequences" | "same_as_x"
   std::string path;    // relative to distributed/working_dir
   double scale = 1.0;  // values are divided by this (255 for images)
   // CSV only: which columns (names from the header, or 0-based indices as text).
   std::vector<std::string> columns;
   bool header = true;
   char delimiter = ',';
+  std::string key;            // npz only: the array's name (np.load(path)[key])
+  SequenceOptions sequences;  // sequences only
 };
 
 struct DataSplit {
   ArraySource x;
   ArraySource y;
+};
+
+// A Python slice without step, `begin:end` (either may be left out or negative), clamped to
+// the rows present as Python clamps.
+struct RowSlice {
+  std::optional<int64_t> begin;
+  std::optional<int64_t> end;
+};
+
+// `count` rows drawn without replacement: numpy RandomState(seed).choice(rows, count,
+// replace=False), in the drawn order.
+struct TrainSubset {
+  int64_t count = 0;
+  uint32_t seed = 0;
 };
 
 struct DataSpec {
@@ -43,6 +70,14 @@ struct DataSpec {
   double validation_split = 0.0;  // last fraction of train, as Keras does
   int64_t train_limit = 0;        // 0 = all; first N training samples (quick runs)
   int64_t test_limit = 0;         // 0 = all
+  // Applied to the training rows in this order (docs/program-format.md): train_rows, shuffle,
+  // train_subset, label_map, then validation (validation_split or `validation`).
+  std::optional<RowSlice> train_rows;
+  std::optional<RowSlice> test_rows;
+  std::optional<uint32_t> shuffle_seed;  // numpy RandomState(seed).shuffle of the rows
+  std::optional<TrainSubset> train_subset;
+  std::vector<int64_t> label_map;       // new label of each original label; empty = none
+  std::optional<DataSplit> validation;  // explicit validation set (excludes validation_split)
 };
 
 // One layer of the layer list. Numeric parameters keep their variable names until the

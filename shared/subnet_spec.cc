@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "shared/model_plan.h"
 
 namespace cloudbook {
 
 namespace {
+
+constexpr int64_t kMaxSequenceValue = int64_t{1} << 24;  // padding ids stay exact as float32
 
 const char* PolicyName(EpochsPolicy policy) {
   switch (policy) {
@@ -43,6 +46,16 @@ Json ToJson(const ArraySource& source) {
     json["header"] = source.header;
     json["delimiter"] = std::string(1, source.delimiter);
   }
+  if (source.format == "npz") json["key"] = source.key;
+  if (source.format == "sequences") {
+    const SequenceOptions& o = source.sequences;
+    json["sequences"] = {{"maxlen", o.maxlen},
+                         {"padding_post", o.padding_post},
+                         {"truncating_post", o.truncating_post},
+                         {"value", o.value},
+                         {"num_words", o.num_words},
+                         {"oov", o.oov}};
+  }
   return json;
 }
 
@@ -55,6 +68,22 @@ ArraySource ArraySourceFromJson(const Json& json) {
   source.header = json.value("header", true);
   const std::string delimiter = json.value("delimiter", ",");
   source.delimiter = delimiter.empty() ? ',' : delimiter[0];
+  source.key = json.value("key", "");
+  if (json.contains("sequences")) {
+    const Json& o = json.at("sequences");
+    SequenceOptions& options = source.sequences;
+    options.maxlen = o.at("maxlen").get<int64_t>();
+    options.padding_post = o.at("padding_post").get<bool>();
+    options.truncating_post = o.at("truncating_post").get<bool>();
+    options.value = o.at("value").get<int64_t>();
+    options.num_words = o.at("num_words").get<int64_t>();
+    options.oov = o.at("oov").get<int64_t>();
+    if (options.maxlen < 0 || options.maxlen > kMaxValuesPerSample || options.num_words < 0 ||
+        options.oov < 0 || options.value < -kMaxSequenceValue ||
+        options.value > kMaxSequenceValue) {
+      throw std::invalid_argument("sequences: maxlen, num_words, oov or value out of range");
+    }
+  }
   return source;
 }
 
@@ -71,6 +100,24 @@ DataSpec DataSpecFromJson(const Json& json) {
   data.validation_split = json.value("validation_split", 0.0);
   data.train_limit = json.value("train_limit", int64_t{0});
   data.test_limit = json.value("test_limit", int64_t{0});
+  // The data words of docs/program-format.md, present only when the program sets them.
+  auto slice = [&](const char* key) -> std::optional<RowSlice> {
+    if (!json.contains(key)) return std::nullopt;
+    RowSlice rows;
+    const Json& bounds = json.at(key);
+    if (!bounds.at(0).is_null()) rows.begin = bounds.at(0).get<int64_t>();
+    if (!bounds.at(1).is_null()) rows.end = bounds.at(1).get<int64_t>();
+    return rows;
+  };
+  data.train_rows = slice("train_rows");
+  data.test_rows = slice("test_rows");
+  if (json.contains("shuffle_seed")) data.shuffle_seed = json["shuffle_seed"].get<uint32_t>();
+  if (json.contains("train_subset")) {
+    data.train_subset = TrainSubset{json["train_subset"].at("count").get<int64_t>(),
+                                    json["train_subset"].at("seed").get<uint32_t>()};
+  }
+  data.label_map = json.value("label_map", std::vector<int64_t>{});
+  if (json.contains("validation")) data.validation = DataSplitFromJson(json["validation"]);
   return data;
 }
 
@@ -207,6 +254,19 @@ Json ToJson(const DataSpec& data) {
                {"train_limit", data.train_limit},
                {"test_limit", data.test_limit}};
   json["test"] = data.test ? ToJson(*data.test) : Json(nullptr);
+  // Only when set: DU files of programs without these words stay as they were.
+  auto slice = [](const RowSlice& rows) {
+    return Json::array({rows.begin ? Json(*rows.begin) : Json(nullptr),
+                        rows.end ? Json(*rows.end) : Json(nullptr)});
+  };
+  if (data.train_rows) json["train_rows"] = slice(*data.train_rows);
+  if (data.test_rows) json["test_rows"] = slice(*data.test_rows);
+  if (data.shuffle_seed) json["shuffle_seed"] = *data.shuffle_seed;
+  if (data.train_subset) {
+    json["train_subset"] = {{"count", data.train_subset->count}, {"seed", data.train_subset->seed}};
+  }
+  if (!data.label_map.empty()) json["label_map"] = data.label_map;
+  if (data.validation) json["validation"] = ToJson(*data.validation);
   return json;
 }
 
@@ -329,6 +389,14 @@ Status ValidateUnit(const DuSpec& du, const std::string& source) {
   if (data.train_limit < 0 || data.test_limit < 0 || !(data.validation_split >= 0) ||
       !(data.validation_split < 1)) {
     return bad("program.data: limits must be >= 0 and validation_split in [0, 1)");
+  }
+  if ((data.validation && data.validation_split > 0) ||
+      (data.train_subset && data.train_subset->count < 1) ||
+      data.label_map.size() > static_cast<size_t>(kMaxDuOutputs)) {
+    return bad(
+        "program.data: validation with validation_split, a train_subset count < 1 or a "
+        "label_map over " +
+        std::to_string(kMaxDuOutputs) + " entries");
   }
   constexpr int64_t kMaxOutputs = kMaxDuOutputs;
   std::vector<const SubnetSpec*> all;

@@ -7,7 +7,11 @@
 
 #include "shared/data/csv_reader.h"
 #include "shared/data/idx_reader.h"
+#include "shared/data/label_map.h"
+#include "shared/data/npz_reader.h"
+#include "shared/data/row_selection.h"
 #include "shared/data/sample_split.h"
+#include "shared/data/sequence_reader.h"
 #include "shared/data/tensor_file.h"
 #include "shared/model_plan.h"
 #include "shared/seeded_random.h"
@@ -47,29 +51,45 @@ Result<Array> ReadArray(const ArraySource& source, const std::string& working_di
     array = ReadCsvFile(path, options);
   } else if (source.format == "tensor") {
     array = ReadTensorFile(path, TensorReadOptions{source.scale, limit});
+  } else if (source.format == "npy") {
+    array = ReadNpyFile(path, NpyReadOptions{source.scale, limit});
+  } else if (source.format == "npz") {
+    array = ReadNpzMember(path, source.key, NpyReadOptions{source.scale, limit});
+  } else if (source.format == "sequences") {
+    array = ReadSequenceFile(path, source.sequences, limit);
   } else {
     return Status::InvalidArgument(field + ": unknown format '" + source.format +
-                                   "'; valid: idx, csv, tensor");
+                                   "'; valid: idx, csv, tensor, npy, npz, sequences");
   }
   if (!array.ok()) return array.status().WithContext(field);
   return array;
 }
 
-Status CheckLabels(const Array& y, int64_t num_classes, const std::string& field,
-                   std::vector<int64_t>& labels) {
+// `label_map`: when set, labels are checked against it (they are mapped after row selection).
+Status CheckLabels(const Array& y, int64_t num_classes, const std::vector<int64_t>& label_map,
+                   const std::string& field, std::vector<int64_t>& labels) {
   labels.resize(static_cast<size_t>(y.rows()));
   if (y.row_size() != 1) {
     return Status::InvalidArgument(field + ": labels must be one integer per sample, found " +
                                    std::to_string(y.row_size()) + " values per sample");
   }
+  const auto limit = label_map.empty() ? num_classes : static_cast<int64_t>(label_map.size());
   for (int64_t i = 0; i < y.rows(); ++i) {
     const float value = y.values[i];
     const auto label = static_cast<int64_t>(std::llround(value));
-    if (std::fabs(value - static_cast<float>(label)) > 1e-4f || label < 0 || label >= num_classes) {
+    const bool integer = std::fabs(value - static_cast<float>(label)) <= 1e-4f;
+    if (integer && !label_map.empty() && (label < 0 || label >= limit)) {
+      return Status::InvalidArgument(field + ": sample " + std::to_string(i) + " has label " +
+                                     std::to_string(label) + ", which data.label_map (" +
+                                     std::to_string(limit) + " entries, for labels 0.." +
+                                     std::to_string(limit - 1) + ") does not map");
+    }
+    if (!integer || label < 0 || label >= limit) {
       return Status::InvalidArgument(field + ": sample " + std::to_string(i) + " has label " +
                                      std::to_string(value) + "; labels must be integers in 0.." +
-                                     std::to_string(num_classes - 1) +
-                                     " (the output layer's _NEURON_ value)");
+                                     std::to_string(limit - 1) +
+                                     (label_map.empty() ? " (the output layer's _NEURON_ value)"
+                                                        : " (the labels data.label_map maps)"));
     }
     labels[i] = label;
   }
@@ -111,8 +131,8 @@ Result<LabeledArrays> LoadSplit(const ProjectProgram& program, const DataSplit& 
     }
     arrays.y.shape = {arrays.y.rows(), arrays.y.row_size()};
   } else {
-    CB_RETURN_IF_ERROR(
-        CheckLabels(arrays.y, program.num_classes, "data." + name + ".y", arrays.labels));
+    CB_RETURN_IF_ERROR(CheckLabels(arrays.y, program.num_classes, program.data.label_map,
+                                   "data." + name + ".y", arrays.labels));
   }
   return arrays;
 }
@@ -125,6 +145,21 @@ LabeledArrays SelectRows(const LabeledArrays& arrays, const std::vector<int64_t>
     if (!arrays.labels.empty()) out.labels.push_back(arrays.labels[r]);
   }
   return out;
+}
+
+bool IsIdentity(const std::vector<int64_t>& order, int64_t rows) {
+  if (static_cast<int64_t>(order.size()) != rows) return false;
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (order[i] != static_cast<int64_t>(i)) return false;
+  }
+  return true;
+}
+
+// Classification labels through data.label_map (a no-op without one, or for regression).
+void MapLabels(const DataSpec& spec, LabeledArrays& arrays) {
+  if (!spec.label_map.empty() && !arrays.labels.empty()) {
+    ApplyLabelMap(spec.label_map, arrays.labels, arrays.y);
+  }
 }
 
 LabeledArrays SliceRows(const LabeledArrays& arrays, int64_t begin, int64_t end) {
@@ -191,8 +226,19 @@ Result<ProblemData> LoadProblemData(const ProjectProgram& program,
                                     const std::string& working_dir) {
   ProblemData data;
   const DataSpec& spec = program.data;
+  if (!spec.label_map.empty())
+    CB_RETURN_IF_ERROR(CheckLabelMap(spec.label_map, program.num_classes));
   CB_ASSIGN_OR_RETURN(LabeledArrays train, LoadSplit(program, spec.train, input_shape, working_dir,
                                                      spec.train_limit, "train"));
+  // train_rows -> shuffle -> train_subset -> label_map -> validation (docs/program-format.md).
+  CB_ASSIGN_OR_RETURN(const std::vector<int64_t> order, TrainingRowOrder(train.rows(), spec));
+  if (!IsIdentity(order, train.rows())) train = SelectRows(train, order);
+  MapLabels(spec, train);
+  if (spec.validation) {
+    CB_ASSIGN_OR_RETURN(data.validation, LoadSplit(program, *spec.validation, input_shape,
+                                                   working_dir, 0, "validation"));
+    MapLabels(spec, data.validation);
+  }
   const int64_t train_rows = KerasTrainRows(train.rows(), spec.validation_split);
   const int64_t validation_rows = train.rows() - train_rows;
   if (train_rows <= 0) {
@@ -207,6 +253,12 @@ Result<ProblemData> LoadProblemData(const ProjectProgram& program,
   if (spec.test) {
     CB_ASSIGN_OR_RETURN(data.test, LoadSplit(program, *spec.test, input_shape, working_dir,
                                              spec.test_limit, "test"));
+    if (spec.test_rows) {
+      CB_ASSIGN_OR_RETURN(const std::vector<int64_t> rows,
+                          SliceRowIndices(data.test.rows(), *spec.test_rows, "data.test_rows"));
+      data.test = SelectRows(data.test, rows);
+    }
+    MapLabels(spec, data.test);
   }
   return data;
 }

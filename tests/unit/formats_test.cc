@@ -218,10 +218,10 @@ DuSpec SampleDu() {
   du.program.problem = ProblemType::kMulticlass;
   du.program.metrics = {"accuracy", "loss"};
   du.program.seed = UINT64_MAX;
-  du.program.data.train.x = {"csv", "data/train.csv", 255.0, {"a", "2"}, false, ';'};
-  du.program.data.train.y = {"idx", "data/y.idx", 1.0, {}, true, ','};
-  du.program.data.test = DataSplit{{"idx", "t10k-images", 255.0, {}, true, ','},
-                                   {"idx", "t10k-labels", 1.0, {}, true, ','}};
+  du.program.data.train.x = {"csv", "data/train.csv", 255.0, {"a", "2"}, false, ';', {}, {}};
+  du.program.data.train.y = {"idx", "data/y.idx", 1.0, {}, true, ',', {}, {}};
+  du.program.data.test = DataSplit{{"idx", "t10k-images", 255.0, {}, true, ',', {}, {}},
+                                   {"idx", "t10k-labels", 1.0, {}, true, ',', {}, {}}};
   du.program.data.validation_split = 0.1;
   du.program.data.train_limit = 1000;
   du.program.data.test_limit = 200;
@@ -347,7 +347,7 @@ TEST(DeployableUnitJson, RegressionAndBinaryRoundTrip) {
   regression.program.num_classes = 0;
   regression.program.output_columns = 784;
   regression.program.data.test.reset();
-  regression.program.data.train.y = {"same_as_x", "", 1.0, {}, true, ','};
+  regression.program.data.train.y = {"same_as_x", "", 1.0, {}, true, ',', {}, {}};
   for (SubnetSpec& subnet : regression.subnets) {
     subnet.classes.clear();
     subnet.column_begin = 261 * subnet.index;

@@ -194,8 +194,8 @@ DuSpec ValidDu(int index) {
   du.main_program = index == 0;
   du.program.name = "fault";
   du.program.problem = ProblemType::kMulticlass;
-  du.program.data.train.x = {"idx", "x.idx", 255.0, {}, true, ','};
-  du.program.data.train.y = {"idx", "y.idx", 1.0, {}, true, ','};
+  du.program.data.train.x = {"idx", "x.idx", 255.0, {}, true, ',', {}, {}};
+  du.program.data.train.y = {"idx", "y.idx", 1.0, {}, true, ',', {}, {}};
   du.program.num_classes = 10;
   du.program.k = 2;
   du.program.groups = 2;
