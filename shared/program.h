@@ -32,17 +32,32 @@ struct ArraySource {
   char delimiter = ',';
 };
 
+// A folder of images, one sub-folder per class (shared/data/image_folder.h).
+struct ImageFolderSource {
+  std::string path;    // relative to distributed/working_dir
+  std::string color;   // "grayscale" | "rgb"; empty: from model.input's channels
+  double scale = 1.0;  // values (0..255) are divided by this
+};
+
 struct DataSplit {
   ArraySource x;
   ArraySource y;
+  std::optional<ImageFolderSource> images;  // set: x and y come from this folder instead
+};
+
+// `data.test_split`: a seeded, stratified test set cut from the training source.
+struct TestSplitSpec {
+  double fraction = 0.0;  // in (0, 1): share of each class that tests
+  uint64_t seed = 0;
 };
 
 struct DataSpec {
   DataSplit train;
   std::optional<DataSplit> test;
-  double validation_split = 0.0;  // last fraction of train, as Keras does
-  int64_t train_limit = 0;        // 0 = all; first N training samples (quick runs)
-  int64_t test_limit = 0;         // 0 = all
+  double validation_split = 0.0;            // last fraction of train, as Keras does
+  int64_t train_limit = 0;                  // 0 = all; first N training samples (quick runs)
+  int64_t test_limit = 0;                   // 0 = all
+  std::optional<TestSplitSpec> test_split;  // only without `test`
 };
 
 // One layer of the layer list. Numeric parameters keep their variable names until the

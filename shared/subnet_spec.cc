@@ -58,10 +58,23 @@ ArraySource ArraySourceFromJson(const Json& json) {
   return source;
 }
 
-Json ToJson(const DataSplit& split) { return {{"x", ToJson(split.x)}, {"y", ToJson(split.y)}}; }
+Json ToJson(const DataSplit& split) {
+  if (split.images) {  // an image folder has no x and y
+    const ImageFolderSource& images = *split.images;
+    return {{"images", {{"path", images.path}, {"color", images.color}, {"scale", images.scale}}}};
+  }
+  return {{"x", ToJson(split.x)}, {"y", ToJson(split.y)}};
+}
 
 DataSplit DataSplitFromJson(const Json& json) {
-  return {ArraySourceFromJson(json.at("x")), ArraySourceFromJson(json.at("y"))};
+  if (json.contains("images")) {
+    const Json& images = json.at("images");
+    DataSplit split;
+    split.images = ImageFolderSource{images.at("path").get<std::string>(),
+                                     images.value("color", ""), images.value("scale", 1.0)};
+    return split;
+  }
+  return {ArraySourceFromJson(json.at("x")), ArraySourceFromJson(json.at("y")), std::nullopt};
 }
 
 DataSpec DataSpecFromJson(const Json& json) {
@@ -71,6 +84,10 @@ DataSpec DataSpecFromJson(const Json& json) {
   data.validation_split = json.value("validation_split", 0.0);
   data.train_limit = json.value("train_limit", int64_t{0});
   data.test_limit = json.value("test_limit", int64_t{0});
+  if (json.contains("test_split")) {
+    data.test_split = TestSplitSpec{json["test_split"].at("fraction").get<double>(),
+                                    json["test_split"].at("seed").get<uint64_t>()};
+  }
   return data;
 }
 
@@ -201,6 +218,9 @@ Json ToJson(const DataSpec& data) {
                {"train_limit", data.train_limit},
                {"test_limit", data.test_limit}};
   json["test"] = data.test ? ToJson(*data.test) : Json(nullptr);
+  if (data.test_split) {  // only when set: DU files of other programs stay as they were
+    json["test_split"] = {{"fraction", data.test_split->fraction}, {"seed", data.test_split->seed}};
+  }
   return json;
 }
 
@@ -323,6 +343,9 @@ Status ValidateUnit(const DuSpec& du, const std::string& source) {
   if (data.train_limit < 0 || data.test_limit < 0 || !(data.validation_split >= 0) ||
       !(data.validation_split < 1)) {
     return bad("program.data: limits must be >= 0 and validation_split in [0, 1)");
+  }
+  if (data.test_split && !(data.test_split->fraction > 0 && data.test_split->fraction < 1)) {
+    return bad("program.data.test_split.fraction must be in (0, 1)");
   }
   constexpr int64_t kMaxOutputs = kMaxDuOutputs;
   std::vector<const SubnetSpec*> all;
