@@ -204,8 +204,8 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   CB_ASSIGN_OR_RETURN(const ProjectLayout layout, OpenProjectLayout(options.project_folder));
   CB_ASSIGN_OR_RETURN(std::vector<DuSpec> dus, ReadDuSpecs(layout));
   const ProjectProgram& program = dus[0].program;
-  if (!program.data.test) {
-    return Status::InvalidArgument("the program has no data.test split: nothing to compose on");
+  if (!program.data.test && !program.data.test_split) {
+    return Status::InvalidArgument("the program has no data.test (nor data.test_split): nothing to compose on");
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = options.threads > 0 ? options.threads : cores;

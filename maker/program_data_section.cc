@@ -10,6 +10,29 @@
 namespace cloudbook::program_parsing {
 namespace {
 
+Result<std::string> ParseRelativePath(const FieldReader& reader, const Field& path) {
+  CB_ASSIGN_OR_RETURN(const std::string p, reader.Text(path, "a relative path"));
+  if (p.empty()) return reader.Error(path, "must not be empty");
+  const bool drive = p.size() >= 2 && std::isalpha(static_cast<unsigned char>(p[0])) && p[1] == ':';
+  if (p[0] == '/' || p[0] == '\\' || drive) {
+    return reader.Error(path, "'" + p + "' is absolute; paths are relative to the working_dir");
+  }
+  // Paths must stay inside the working_dir: no ".." component.
+  std::string component;
+  for (size_t i = 0; i <= p.size(); ++i) {
+    if (i == p.size() || p[i] == '/' || p[i] == '\\') {
+      if (component == "..") {
+        return reader.Error(path,
+                            "'" + p + "' leaves the working_dir (no '..' components allowed)");
+      }
+      component.clear();
+    } else {
+      component += p[i];
+    }
+  }
+  return p;
+}
+
 Result<ArraySource> ParseArraySource(const FieldReader& reader, const Field& field, bool target,
                                      ProblemType problem) {
   ArraySource source;
@@ -48,26 +71,7 @@ Result<ArraySource> ParseArraySource(const FieldReader& reader, const Field& fie
   CB_ASSIGN_OR_RETURN(source.format,
                       reader.Word(*format, {"idx", "csv", "tensor", "npy", "npz", "sequences"}));
 
-  CB_ASSIGN_OR_RETURN(source.path, reader.Text(*path, "a relative path"));
-  const std::string& p = source.path;
-  if (p.empty()) return reader.Error(*path, "must not be empty");
-  const bool drive = p.size() >= 2 && std::isalpha(static_cast<unsigned char>(p[0])) && p[1] == ':';
-  if (p[0] == '/' || p[0] == '\\' || drive) {
-    return reader.Error(*path, "'" + p + "' is absolute; paths are relative to the working_dir");
-  }
-  // Paths must stay inside the working_dir: no ".." component.
-  std::string component;
-  for (size_t i = 0; i <= p.size(); ++i) {
-    if (i == p.size() || p[i] == '/' || p[i] == '\\') {
-      if (component == "..") {
-        return reader.Error(*path,
-                            "'" + p + "' leaves the working_dir (no '..' components allowed)");
-      }
-      component.clear();
-    } else {
-      component += p[i];
-    }
-  }
+  CB_ASSIGN_OR_RETURN(source.path, ParseRelativePath(reader, *path));
 
   if (const Field* scale = Find(entries, "scale")) {
     CB_ASSIGN_OR_RETURN(source.scale, reader.Real(*scale));
@@ -112,10 +116,45 @@ Result<ArraySource> ParseArraySource(const FieldReader& reader, const Field& fie
   return source;
 }
 
+// `images: {path, color, scale}`: an image folder, one sub-folder per class.
+Result<ImageFolderSource> ParseImageFolder(const FieldReader& reader, const Field& field,
+                                           ProblemType problem) {
+  if (problem == ProblemType::kRegression) {
+    return reader.Error(field,
+                        "an image folder gives class labels; it needs problem: "
+                        "multiclass or binary, not regression");
+  }
+  static const auto* keys = new std::vector<std::string>{"path", "color", "scale"};
+  CB_ASSIGN_OR_RETURN(const Entries entries, reader.Mapping(field, keys, "key"));
+  ImageFolderSource source;
+  const Field* path = Find(entries, "path");
+  if (path == nullptr) return reader.Missing(field, "path", "key");
+  CB_ASSIGN_OR_RETURN(source.path, ParseRelativePath(reader, *path));
+  if (const Field* color = Find(entries, "color")) {
+    CB_ASSIGN_OR_RETURN(source.color, reader.Word(*color, {"grayscale", "rgb"}));
+  }
+  if (const Field* scale = Find(entries, "scale")) {
+    CB_ASSIGN_OR_RETURN(source.scale, reader.Real(*scale));
+    if (!(source.scale > 0)) {
+      return reader.Error(*scale, "must be > 0, got " + NumberText(source.scale));
+    }
+  }
+  return source;
+}
+
 Result<DataSplit> ParseSplit(const FieldReader& reader, const Field& field, ProblemType problem) {
-  static const auto* keys = new std::vector<std::string>{"x", "y"};
+  static const auto* keys = new std::vector<std::string>{"x", "y", "images"};
   CB_ASSIGN_OR_RETURN(const Entries entries, reader.Mapping(field, keys, "key"));
   DataSplit split;
+  if (const Field* images = Find(entries, "images")) {
+    for (const char* other : {"x", "y"}) {
+      if (const Field* given = Find(entries, other)) {
+        return reader.Error(*given, "an image folder (images) gives x and y; remove this key");
+      }
+    }
+    CB_ASSIGN_OR_RETURN(split.images, ParseImageFolder(reader, *images, problem));
+    return split;
+  }
   const Field* x = Find(entries, "x");
   const Field* y = Find(entries, "y");
   if (x == nullptr) return reader.Missing(field, "x", "key");
@@ -124,13 +163,31 @@ Result<DataSplit> ParseSplit(const FieldReader& reader, const Field& field, Prob
   CB_ASSIGN_OR_RETURN(split.y, ParseArraySource(reader, *y, /*target=*/true, problem));
   return split;
 }
+// `test_split: {fraction, seed}`: a seeded, stratified test set cut from the train source.
+Result<TestSplitSpec> ParseTestSplit(const FieldReader& reader, const Field& field) {
+  static const auto* keys = new std::vector<std::string>{"fraction", "seed"};
+  CB_ASSIGN_OR_RETURN(const Entries entries, reader.Mapping(field, keys, "key"));
+  const Field* fraction = Find(entries, "fraction");
+  const Field* seed = Find(entries, "seed");
+  if (fraction == nullptr) return reader.Missing(field, "fraction", "key");
+  if (seed == nullptr) return reader.Missing(field, "seed", "key");
+  TestSplitSpec split;
+  CB_ASSIGN_OR_RETURN(split.fraction, reader.Real(*fraction));
+  if (!(split.fraction > 0 && split.fraction < 1)) {
+    return reader.Error(*fraction, "must be in (0, 1), got " + NumberText(split.fraction));
+  }
+  CB_ASSIGN_OR_RETURN(const int64_t value, reader.Int(*seed, 0));
+  split.seed = static_cast<uint64_t>(value);
+  return split;
+}
+
 }  // namespace
 
 Status ParseDataSection(const FieldReader& reader, const Field& field, ProblemType problem,
                         DataSpec* data) {
   static const auto* keys = [] {
     auto* all = new std::vector<std::string>{"train",       "test",       "validation_split",
-                                             "train_limit", "test_limit", "validation"};
+                                             "train_limit", "test_limit", "validation", "test_split"};
     all->insert(all->end(), DataWordKeys().begin(), DataWordKeys().end());
     return all;
   }();
@@ -140,6 +197,10 @@ Status ParseDataSection(const FieldReader& reader, const Field& field, ProblemTy
   CB_ASSIGN_OR_RETURN(data->train, ParseSplit(reader, *train, problem));
   if (const Field* test = Find(entries, "test")) {
     CB_ASSIGN_OR_RETURN(data->test, ParseSplit(reader, *test, problem));
+  }
+  if (const Field* test_split = Find(entries, "test_split")) {
+    if (data->test) return reader.Error(*test_split, "a program with data.test has no test_split");
+    CB_ASSIGN_OR_RETURN(data->test_split, ParseTestSplit(reader, *test_split));
   }
   if (const Field* split = Find(entries, "validation_split")) {
     CB_ASSIGN_OR_RETURN(data->validation_split, reader.Real(*split));

@@ -21,6 +21,10 @@ PACKAGES=(
   libminizip-dev          # NumPy .npz archives (zip, stored or deflated)
   libgtest-dev libgmock-dev
   dataset-fashion-mnist   # Fashion-MNIST in IDX format under /usr/share/datasets
+  libturbojpeg0-dev       # image-folder data: JPEG decoding (TurboJPEG API, TF's libjpeg-turbo)
+  libspng-dev             # image-folder data: PNG decoding
+  python3-torchvision     # bench/image_decode_bench: the reference (ImageFolder + DataLoader)
+  python3-pil             # image tests and bench: PIL writes and reads reference PNG/JPEG files
   tmux                    # scripts/cloudbook-start.sh (four panes)
   iproute2                # multi-host tests: hosts as network namespaces (ip netns)
   iptables                # multi-host tests: packet loss, partitions inside a namespace

@@ -45,9 +45,23 @@ struct ArraySource {
   SequenceOptions sequences;  // sequences only
 };
 
+// A folder of images, one sub-folder per class (shared/data/image_folder.h).
+struct ImageFolderSource {
+  std::string path;    // relative to distributed/working_dir
+  std::string color;   // "grayscale" | "rgb"; empty: from model.input's channels
+  double scale = 1.0;  // values (0..255) are divided by this
+};
+
 struct DataSplit {
   ArraySource x;
   ArraySource y;
+  std::optional<ImageFolderSource> images;  // set: x and y come from this folder instead
+};
+
+// `data.test_split`: a seeded, stratified test set cut from the training source.
+struct TestSplitSpec {
+  double fraction = 0.0;  // in (0, 1): share of each class that tests
+  uint64_t seed = 0;
 };
 
 // A Python slice without step, `begin:end` (either may be left out or negative), clamped to
@@ -78,6 +92,7 @@ struct DataSpec {
   std::optional<TrainSubset> train_subset;
   std::vector<int64_t> label_map;       // new label of each original label; empty = none
   std::optional<DataSplit> validation;  // explicit validation set (excludes validation_split)
+  std::optional<TestSplitSpec> test_split;  // only without `test`
 };
 
 // One layer of the layer list. Numeric parameters keep their variable names until the

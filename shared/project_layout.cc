@@ -25,6 +25,10 @@ SharedFolderLayout::SharedFolderLayout(std::string shared_folder)
     // "gdrive:" keeps its ':'; "nfs://h/p/" loses the slash like a local path.
     : root_(WithoutTrailingSlashes(std::move(shared_folder))) {}
 
+std::string ImageCacheFileName(const std::string& folder_key, const std::string& content_key) {
+  return folder_key + "-" + content_key + kImageCacheSuffix;
+}
+
 std::string SharedFolderLayout::announcement_file(const std::string& agent_id) const {
   return announcements() + "/" + agent_id + ".json";
 }

@@ -80,6 +80,8 @@ class ProjectLayout {
   std::string settings_file() const { return root_ + "/project.json"; }
   // This machine's copies of data read from a remote shared folder.
   std::string local_cache() const { return root_ + "/cache"; }
+  // This machine's decoded image folders (shared/data/image_folder.h): P/cache/images/.
+  std::string image_cache() const { return local_cache() + "/images"; }
 
   // The shared ("distributed") folder and the names inside it.
   const std::string& shared_folder() const { return shared_.root(); }
@@ -102,6 +104,11 @@ class ProjectLayout {
   std::string root_;
   SharedFolderLayout shared_;
 };
+
+// The file of one decoded image folder inside an image cache folder:
+// <folder_key>-<content_key>.images (keys: hex digests of the folder's path and listing).
+std::string ImageCacheFileName(const std::string& folder_key, const std::string& content_key);
+inline constexpr const char* kImageCacheSuffix = ".images";
 
 // Where the project's shared folder is, as P/project.json says; P/distributed when the file
 // is missing or bad (whoever uses the folder reports a bad setting).

@@ -87,10 +87,23 @@ ArraySource ArraySourceFromJson(const Json& json) {
   return source;
 }
 
-Json ToJson(const DataSplit& split) { return {{"x", ToJson(split.x)}, {"y", ToJson(split.y)}}; }
+Json ToJson(const DataSplit& split) {
+  if (split.images) {  // an image folder has no x and y
+    const ImageFolderSource& images = *split.images;
+    return {{"images", {{"path", images.path}, {"color", images.color}, {"scale", images.scale}}}};
+  }
+  return {{"x", ToJson(split.x)}, {"y", ToJson(split.y)}};
+}
 
 DataSplit DataSplitFromJson(const Json& json) {
-  return {ArraySourceFromJson(json.at("x")), ArraySourceFromJson(json.at("y"))};
+  if (json.contains("images")) {
+    const Json& images = json.at("images");
+    DataSplit split;
+    split.images = ImageFolderSource{images.at("path").get<std::string>(),
+                                     images.value("color", ""), images.value("scale", 1.0)};
+    return split;
+  }
+  return {ArraySourceFromJson(json.at("x")), ArraySourceFromJson(json.at("y")), std::nullopt};
 }
 
 DataSpec DataSpecFromJson(const Json& json) {
@@ -118,6 +131,10 @@ DataSpec DataSpecFromJson(const Json& json) {
   }
   data.label_map = json.value("label_map", std::vector<int64_t>{});
   if (json.contains("validation")) data.validation = DataSplitFromJson(json["validation"]);
+  if (json.contains("test_split")) {
+    data.test_split = TestSplitSpec{json["test_split"].at("fraction").get<double>(),
+                                    json["test_split"].at("seed").get<uint64_t>()};
+  }
   return data;
 }
 
@@ -267,6 +284,9 @@ Json ToJson(const DataSpec& data) {
   }
   if (!data.label_map.empty()) json["label_map"] = data.label_map;
   if (data.validation) json["validation"] = ToJson(*data.validation);
+  if (data.test_split) {  // only when set: DU files of other programs stay as they were
+    json["test_split"] = {{"fraction", data.test_split->fraction}, {"seed", data.test_split->seed}};
+  }
   return json;
 }
 
@@ -397,6 +417,9 @@ Status ValidateUnit(const DuSpec& du, const std::string& source) {
         "program.data: validation with validation_split, a train_subset count < 1 or a "
         "label_map over " +
         std::to_string(kMaxDuOutputs) + " entries");
+  }
+  if (data.test_split && !(data.test_split->fraction > 0 && data.test_split->fraction < 1)) {
+    return bad("program.data.test_split.fraction must be in (0, 1)");
   }
   constexpr int64_t kMaxOutputs = kMaxDuOutputs;
   std::vector<const SubnetSpec*> all;

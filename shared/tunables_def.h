@@ -65,6 +65,11 @@ CLOUDBOOK_TUNABLE(double, epoch_finish_s, 20, ENV,
                   "On stop, how long an agent lets running epochs finish before cancelling them")
 CLOUDBOOK_TUNABLE(double, data_warmup_s, 30, ENV,
                   "At start, how long an agent waits for its data to decode before announcing")
+CLOUDBOOK_TUNABLE(int, image_decode_threads, 4, ENV,
+                  "Image-folder data: at most this many threads decode images (never more "
+                  "than the machine's cores)")
+CLOUDBOOK_TUNABLE(double, image_decode_progress_s, 5, ENV,
+                  "Image-folder data: a long decode logs its progress this often")
 CLOUDBOOK_TUNABLE(Ms, key_rescan_min_interval_ms, Ms{1000}, ENV,
                   "Folder rescans for unknown CURVE keys at most this often")
 CLOUDBOOK_TUNABLE(Ms, unknown_key_wait_ms, Ms{250}, ENV,

@@ -427,8 +427,8 @@ Result<RunReport> Coordinator::Run() {
   if (dus.empty()) return Status::NotFound("no DUs: run cloudbook-maker first");
   generation_ = dus[0].generation;
   const ProjectProgram& program = dus[0].program;
-  if (!program.data.test) {
-    return Status::InvalidArgument("the program has no data.test split: nothing to compose on");
+  if (!program.data.test && !program.data.test_split) {
+    return Status::InvalidArgument("the program has no data.test (nor data.test_split): nothing to compose on");
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -10,9 +10,11 @@
 #include "shared/data/label_map.h"
 #include "shared/data/npz_reader.h"
 #include "shared/data/row_selection.h"
+#include "shared/data/image_split.h"
 #include "shared/data/sample_split.h"
 #include "shared/data/sequence_reader.h"
 #include "shared/data/tensor_file.h"
+#include "shared/data/test_split.h"
 #include "shared/model_plan.h"
 #include "shared/seeded_random.h"
 
@@ -99,7 +101,13 @@ Status CheckLabels(const Array& y, int64_t num_classes, const std::vector<int64_
 Result<LabeledArrays> LoadSplit(const ProjectProgram& program, const DataSplit& split,
                                 const std::vector<int64_t>& input_shape,
                                 const std::string& working_dir, int64_t limit,
-                                const std::string& name) {
+                                const std::string& image_cache, const std::string& name) {
+  if (split.images) {
+    const std::string field = "data." + name + ".images";
+    CB_ASSIGN_OR_RETURN(const std::string folder,
+                        ResolveInside(working_dir, split.images->path, field));
+    return LoadImageSplit(program, *split.images, folder, input_shape, limit, image_cache, field);
+  }
   LabeledArrays arrays;
   CB_ASSIGN_OR_RETURN(arrays.x, ReadArray(split.x, working_dir, limit, "data." + name + ".x"));
   const int64_t per_sample = std::accumulate(input_shape.begin(), input_shape.end(), int64_t{1},
@@ -213,6 +221,26 @@ LabeledArrays SelectForSubnet(const LabeledArrays& arrays, const ProjectProgram&
   return arrays;
 }
 
+// data.test_split: cuts the test rows out of `train` (the limits apply to each side after).
+Result<LabeledArrays> CutTestSplit(const DataSpec& spec, LabeledArrays& train) {
+  const TestSplitRows rows =
+      SplitOffTest(train.labels, train.rows(), spec.test_split->fraction, spec.test_split->seed);
+  if (rows.train.empty() || rows.test.empty()) {
+    return Status::InvalidArgument(
+        "data.test_split: fraction " + std::to_string(spec.test_split->fraction) + " of " +
+        std::to_string(train.rows()) + " samples leaves no training or no test samples");
+  }
+  LabeledArrays test = SelectRows(train, rows.test);
+  train = SelectRows(train, rows.train);
+  if (spec.train_limit > 0 && train.rows() > spec.train_limit) {
+    train = SliceRows(train, 0, spec.train_limit);
+  }
+  if (spec.test_limit > 0 && test.rows() > spec.test_limit) {
+    test = SliceRows(test, 0, spec.test_limit);
+  }
+  return test;
+}
+
 }  // namespace
 
 int64_t KerasTrainRows(int64_t rows, double validation_split) {
@@ -223,20 +251,27 @@ int64_t KerasTrainRows(int64_t rows, double validation_split) {
 
 Result<ProblemData> LoadProblemData(const ProjectProgram& program,
                                     const std::vector<int64_t>& input_shape,
-                                    const std::string& working_dir) {
+                                    const std::string& working_dir,
+                                    const std::string& image_cache) {
   ProblemData data;
   const DataSpec& spec = program.data;
   if (!spec.label_map.empty())
     CB_RETURN_IF_ERROR(CheckLabelMap(spec.label_map, program.num_classes));
-  CB_ASSIGN_OR_RETURN(LabeledArrays train, LoadSplit(program, spec.train, input_shape, working_dir,
-                                                     spec.train_limit, "train"));
+  // With data.test_split the limit applies to what remains for training.
+  CB_ASSIGN_OR_RETURN(LabeledArrays train,
+                      LoadSplit(program, spec.train, input_shape, working_dir,
+                                spec.test_split ? 0 : spec.train_limit, image_cache, "train"));
+  const std::vector<std::string> train_classes = train.classes;
+  if (spec.test_split) {
+    CB_ASSIGN_OR_RETURN(data.test, CutTestSplit(spec, train));
+  }
   // train_rows -> shuffle -> train_subset -> label_map -> validation (docs/program-format.md).
   CB_ASSIGN_OR_RETURN(const std::vector<int64_t> order, TrainingRowOrder(train.rows(), spec));
   if (!IsIdentity(order, train.rows())) train = SelectRows(train, order);
   MapLabels(spec, train);
   if (spec.validation) {
     CB_ASSIGN_OR_RETURN(data.validation, LoadSplit(program, *spec.validation, input_shape,
-                                                   working_dir, 0, "validation"));
+                                                   working_dir, 0, image_cache, "validation"));
     MapLabels(spec, data.validation);
   }
   const int64_t train_rows = KerasTrainRows(train.rows(), spec.validation_split);
@@ -252,7 +287,15 @@ Result<ProblemData> LoadProblemData(const ProjectProgram& program,
   }
   if (spec.test) {
     CB_ASSIGN_OR_RETURN(data.test, LoadSplit(program, *spec.test, input_shape, working_dir,
-                                             spec.test_limit, "test"));
+                                             spec.test_limit, image_cache, "test"));
+    if (!train_classes.empty() && !data.test.classes.empty() &&
+        train_classes != data.test.classes) {  // ids are positions: they would mean other classes
+      return Status::InvalidArgument(
+          "data.test.images: its class folders differ from data.train.images' (class ids are "
+          "the positions of the sorted folder names, so both folders need the same classes)");
+    }
+  }
+  if (spec.test || spec.test_split) {
     if (spec.test_rows) {
       CB_ASSIGN_OR_RETURN(const std::vector<int64_t> rows,
                           SliceRowIndices(data.test.rows(), *spec.test_rows, "data.test_rows"));

@@ -19,6 +19,7 @@ struct LabeledArrays {
   Array x;                      // [samples, model input...]
   Array y;                      // classification: [samples] label ids; regression: [samples, D]
   std::vector<int64_t> labels;  // classification only: y as integers
+  std::vector<std::string> classes;  // image folders: the class folder names, in id order
   int64_t rows() const { return x.rows(); }
 };
 
@@ -35,9 +36,11 @@ int64_t KerasTrainRows(int64_t rows, double validation_split);
 // Reads train (minus the validation split) and test per the program's data section. Paths
 // resolve inside `working_dir`; a path escaping it is refused.
 // `input_shape` is the model input per sample; x is reshaped to it (the value count must match).
+// Image folders are decoded into `image_cache` (empty: decoded on every load, no cache).
 Result<ProblemData> LoadProblemData(const ProjectProgram& program,
                                     const std::vector<int64_t>& input_shape,
-                                    const std::string& working_dir);
+                                    const std::string& working_dir,
+                                    const std::string& image_cache = "");
 
 // The subnet's view: train and validation filtered and remapped as the subnet learns them;
 // test filtered the same way (for the subnet's own metrics). Every subnet still predicts the

@@ -91,7 +91,7 @@ Result<std::string> LocalWorkingDir(const ProjectLayout& layout) {
 Result<ProblemData> LoadProjectData(const ProjectLayout& layout, const ProjectProgram& program,
                                     const std::vector<int64_t>& input_shape) {
   CB_ASSIGN_OR_RETURN(const std::string folder, LocalWorkingDir(layout));
-  return LoadProblemData(program, input_shape, folder);
+  return LoadProblemData(program, input_shape, folder, layout.image_cache());
 }
 
 }  // namespace cloudbook
