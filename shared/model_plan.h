@@ -27,7 +27,8 @@ struct PlannedLayer {
   bool to_channels_first = false;     // reshape producing an image: permute H,W,C -> C,H,W
   std::vector<int64_t> pads;          // conv2d 'same': top, bottom, left, right
   int64_t parameters = 0;
-  double flops = 0;  // forward, per sample (multiply-add = 2)
+  double flops = 0;          // forward, per sample (multiply-add = 2)
+  int64_t inner_values = 0;  // values per sample held inside the layer (attention scores)
 };
 
 struct ModelPlan {
