@@ -1,11 +1,11 @@
 #include "shared/model_plan.h"
 
-#include "shared/model_dag.h"
-#include "shared/model_plan_blocks.h"
-
 #include <limits>
 #include <numeric>
 #include <sstream>
+
+#include "shared/model_dag.h"
+#include "shared/model_plan_blocks.h"
 
 namespace cloudbook {
 
