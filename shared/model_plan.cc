@@ -1,12 +1,12 @@
 #include "shared/model_plan.h"
 
-#include "shared/model_dag.h"
-#include "shared/model_plan_blocks.h"
-#include "shared/model_plan_1d.h"
-
 #include <limits>
 #include <numeric>
 #include <sstream>
+
+#include "shared/model_dag.h"
+#include "shared/model_plan_1d.h"
+#include "shared/model_plan_blocks.h"
 
 namespace cloudbook {
 

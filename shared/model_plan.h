@@ -28,7 +28,8 @@ struct PlannedLayer {
   std::vector<int64_t> pads;          // conv2d 'same': top, bottom, left, right;
                                       // conv1d, 1-D pools: before, after
   int64_t parameters = 0;
-  double flops = 0;  // forward, per sample (multiply-add = 2)
+  double flops = 0;          // forward, per sample (multiply-add = 2)
+  int64_t inner_values = 0;  // values per sample held inside the layer (attention scores)
 };
 
 struct ModelPlan {

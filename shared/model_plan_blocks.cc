@@ -1,5 +1,6 @@
 #include "shared/model_plan_blocks.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace cloudbook {
@@ -98,6 +99,7 @@ Result<Shape> PlanAttention(const LayerSpec& layer, const std::vector<Shape>& in
   sizes.d_key = key[1];
   planned->parameters = sizes.Parameters();
   planned->flops = sizes.Flops();
+  planned->inner_values = sizes.Scores();
   return query;  // Keras output_shape=None: the query's width
 }
 
@@ -119,6 +121,7 @@ Result<Shape> PlanTransformerBlock(const LayerSpec& layer, const Shape& input,
   attention.d_query = attention.d_value = attention.d_key = width;
   const int64_t ffn = Sum({Mul(width, ff_dim), ff_dim, Mul(ff_dim, width), width});
   planned->parameters = Sum({attention.Parameters(), ffn, Mul(4, width)});
+  planned->inner_values = std::max(attention.Scores(), Mul(steps, ff_dim));
   planned->flops = attention.Flops() + 4.0 * D(steps) * D(width) * D(ff_dim) +
                    D(steps) * D(width) * (2 * kLayerNormFlopsPerValue + 2) + D(steps) * D(ff_dim);
   return input;
@@ -203,6 +206,8 @@ int64_t AttentionSizes::Parameters() const {
               Mul(projected_value, d_query),
               Mul(bias, Sum({projected, projected, projected_value, d_query}))});
 }
+
+int64_t AttentionSizes::Scores() const { return Mul(Mul(heads, query_steps), value_steps); }
 
 double AttentionSizes::Flops() const {
   const double t = D(query_steps), s = D(value_steps), n = D(heads);

@@ -35,7 +35,8 @@ struct AttentionSizes {
   int64_t d_query = 0, d_value = 0, d_key = 0;
   bool use_bias = true;
   int64_t Parameters() const;
-  double Flops() const;  // forward, per sample
+  int64_t Scores() const;  // attention scores per sample: heads x query steps x value steps
+  double Flops() const;    // forward, per sample
 };
 
 }  // namespace cloudbook

@@ -379,7 +379,7 @@ Status ValidateSubnetSizes(const SubnetSpec& subnet, const std::string& name) {
     for (int64_t size : layer.output_shape) {
       if (__builtin_mul_overflow(values, size, &values)) values = kMaxValuesPerSample + 1;
     }
-    widest = std::max(widest, values);
+    widest = std::max({widest, values, layer.inner_values});
   }
   if (widest > kMaxValuesPerSample) {
     return bad("a layer outputs more than " + std::to_string(kMaxValuesPerSample) +

@@ -293,6 +293,33 @@ TEST(fault_DuFile, BatchTimesWidestActivationIsBounded) {
   EXPECT_NE(reason.find("values per sample is over the limit"), std::string::npos) << reason;
 }
 
+// Attention holds heads x steps x steps scores per sample that no layer outputs: a DU asking
+// for attention over a long sequence is refused before a batch of scores is allocated.
+TEST(fault_DuFile, AttentionScoresOverLongSequencesAreBounded) {
+  const std::string reason = EditedSubnetReason([](Json& subnet) {
+    subnet["model"]["input"] = {1 << 16, 4};
+    subnet["model"]["layers"].insert(
+        subnet["model"]["layers"].begin(),
+        {Json{{"type", "multihead_attention"},
+              {"numbers", {{"heads", {64}}, {"key_dim", {2}}}},
+              {"words", Json::object()}},
+         Json{{"type", "flatten"}, {"numbers", Json::object()}, {"words", Json::object()}}});
+  });
+  EXPECT_NE(reason.find("values per sample"), std::string::npos) << reason;
+}
+
+// The DAG words of a DU file refer to earlier layers only.
+TEST(fault_DuFile, ForgedLayerInputsAreRefused) {
+  for (const Json& inputs : {Json({"nowhere"}), Json({"previous", "previous", "later"}),
+                             Json(std::vector<std::string>(100, "previous"))}) {
+    const std::string reason = EditedSubnetReason([&](Json& subnet) {
+      subnet["model"]["layers"][1]["inputs"] = inputs;
+      subnet["model"]["layers"][1]["type"] = "add";
+    });
+    EXPECT_NE(reason, "") << inputs;
+  }
+}
+
 TEST(fault_DuFile, AbsurdEpochsAreRefused) {
   for (const Json& epochs : {Json(int64_t{1} << 50), Json(0), Json(-1), Json("many")}) {
     const std::string reason = EditedSubnetReason([&](Json& subnet) { subnet["epochs"] = epochs; });
