@@ -1,13 +1,26 @@
 #include "shared/model_plan_1d.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <limits>
 
 namespace cloudbook {
 
 namespace {
 
-const std::string kSequenceHint = "; add a reshape such as [28, 28] before it";
+constexpr char kSequenceHint[] = "; add a reshape such as [28, 28] before it";
+
+// Sizes come from files others wrote (DU files): bounding the window parameters keeps every
+// product below (kernel - 1) * dilation, (out - 1) * stride free of overflow.
+constexpr int64_t kMaxWindow = int64_t{1} << 30;
+constexpr char kTooLarge[] = "steps, filters, kernel, pool, stride and dilation must be below 2^30";
+
+bool TooLarge(std::initializer_list<int64_t> values) {
+  for (int64_t v : values) {
+    if (v >= kMaxWindow) return true;
+  }
+  return false;
+}
 
 std::string Got(const std::vector<int64_t>& shape) {
   return " (input shape " + ShapeToString(shape) + ")";
@@ -35,6 +48,7 @@ std::string PlanConv1d(std::vector<int64_t>* shape, PlannedLayer* planned) {
   if (filters <= 0 || kernel <= 0 || stride <= 0 || dilation <= 0) {
     return "filters, kernel, stride and dilation must be positive";
   }
+  if (TooLarge({(*shape)[0], filters, kernel, stride, dilation})) return kTooLarge;
   // Keras: "Specifying any stride value != 1 is incompatible with specifying any
   // dilation_rate value != 1."
   if (stride > 1 && dilation > 1) return "stride > 1 together with dilation > 1 (Keras refuses it)";
@@ -52,9 +66,9 @@ std::string PlanConv1d(std::vector<int64_t>* shape, PlannedLayer* planned) {
   }
   const int64_t out = SlidingLength(steps + before + after, span, stride);
   planned->pads = {before, after};
-  // Saturates at INT64_MAX like model_plan.cc: sizes come from files others wrote.
+  // Saturates at INT64_MAX like model_plan.cc (channels come from earlier layers).
   int64_t weights = 0;
-  if (__builtin_mul_overflow(kernel * channels, filters, &weights) ||
+  if (__builtin_mul_overflow(kernel * filters, channels, &weights) ||
       __builtin_add_overflow(weights, filters, &planned->parameters)) {
     planned->parameters = std::numeric_limits<int64_t>::max();
   }
@@ -74,6 +88,7 @@ std::string PlanPool1d(std::vector<int64_t>* shape, PlannedLayer* planned) {
   const int64_t pool = LayerInt(layer, "pool", 2);
   const int64_t stride = LayerInt(layer, "stride", pool);
   if (pool <= 0 || stride <= 0) return "pool and stride must be positive";
+  if (TooLarge({(*shape)[0], pool, stride})) return kTooLarge;
   const int64_t steps = (*shape)[0];
   int64_t out = 0;
   if (LayerWord(layer, "padding", "valid") == "same") {

@@ -139,6 +139,9 @@ TEST(PlanModel1d, ErrorsNameFileLineAndLayer) {
   EXPECT_EQ(Error("[5, 2]", "    - dense: {units: 3}\n    - normalization\n"),
             "seq.yaml:12: model.layers[1] (normalization): adapts to the training x, so only "
             "reshape and flatten may come before it (found dense)");
+  EXPECT_EQ(Error("[5, 2]", "    - conv1d: {filters: 4, kernel: 1073741824, padding: same}\n"),
+            "seq.yaml:11: model.layers[0] (conv1d): steps, filters, kernel, pool, stride and "
+            "dilation must be below 2^30");
   // Words the parser checks: causal is for conv1d only; the activation layer needs its word.
   const std::string causal = Error("[5, 2]", "    - maxpool1d: {padding: causal}\n");
   EXPECT_NE(causal.find("seq.yaml:11"), std::string::npos) << causal;
