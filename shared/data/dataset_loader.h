@@ -33,7 +33,8 @@ struct ProblemData {
 // floor(rows * (1 - s)); the last rows - that many validate (before any shuffling).
 int64_t KerasTrainRows(int64_t rows, double validation_split);
 
-// Reads train (minus the validation split) and test per the program's data section. Paths
+// Reads train (minus the validation split), validation and test per the program's data section,
+// with train_rows, shuffle, train_subset, label_map and test_rows applied (row_selection.h). Paths
 // resolve inside `working_dir`; a path escaping it is refused.
 // `input_shape` is the model input per sample; x is reshaped to it (the value count must match).
 // Image folders are decoded into `image_cache` (empty: decoded on every load, no cache).

@@ -7,8 +7,8 @@
 
 #include "shared/atomic_file.h"
 #include "shared/shared_files.h"
-#include "shared/shared_folder_names.h"
 #include "shared/shared_folder_mounts.h"
+#include "shared/shared_folder_names.h"
 
 namespace cloudbook {
 

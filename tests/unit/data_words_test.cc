@@ -123,9 +123,9 @@ TEST(RowSlice, ClampsAsPythonDoes) {
     std::vector<int64_t> expected;
   };
   const std::vector<Case> cases = {
-      {"0:3", 10, {0, 1, 2}},  {"-3:", 10, {7, 8, 9}},     {":2", 10, {0, 1}},
-      {"8:100", 10, {8, 9}},   {"-100:2", 10, {0, 1}},     {"-3:-1", 10, {7, 8}},
-      {" 1 : 3 ", 10, {1, 2}}, {":", 3, {0, 1, 2}},        {"2:-7", 10, {2}},
+      {"0:3", 10, {0, 1, 2}},  {"-3:", 10, {7, 8, 9}}, {":2", 10, {0, 1}},
+      {"8:100", 10, {8, 9}},   {"-100:2", 10, {0, 1}}, {"-3:-1", 10, {7, 8}},
+      {" 1 : 3 ", 10, {1, 2}}, {":", 3, {0, 1, 2}},    {"2:-7", 10, {2}},
   };
   for (const Case& c : cases) {
     const Result<RowSlice> slice = ParseRowSlice(c.text);
@@ -272,8 +272,7 @@ np.savez('imdb.npz', x_train=x, y_train=np.array([0, 1, 1]), x_test=t, y_test=np
   ASSERT_EQ(run.exit_code, 0) << run.out;
   // By hand: RandomState(113) orders train [2, 0, 1] and then test [1, 0]; start mark 1, ids
   // + 3; num_words=None keeps w < the largest id (12), so 12 becomes oov 2.
-  EXPECT_EQ(testing::ReadFileOrDie(dir.Join("out/train.txt")),
-            "1 7 7 7 7 7\n1 8 6\n1 10 4 5 2\n");
+  EXPECT_EQ(testing::ReadFileOrDie(dir.Join("out/train.txt")), "1 7 7 7 7 7\n1 8 6\n1 10 4 5 2\n");
   EXPECT_EQ(testing::ReadFileOrDie(dir.Join("out/test.txt")), "1 5 5 5\n1 9\n");
   const Result<Array> labels = ReadNpyFile(dir.Join("out/y_train.npy"));
   ASSERT_TRUE(labels.ok()) << labels.status().ToString();

@@ -100,8 +100,8 @@ std::string NpyBytes(const std::string& header, const std::string& data) {
 
 TEST(NpyReader, MalformedFilesAreRefusedNamingFileAndCause) {
   ScratchDir dir;
-  const std::string good = NpyBytes(
-      "{'descr': '<i2', 'fortran_order': False, 'shape': (2, 2), }\n", std::string(8, '\1'));
+  const std::string good = NpyBytes("{'descr': '<i2', 'fortran_order': False, 'shape': (2, 2), }\n",
+                                    std::string(8, '\1'));
   ASSERT_TRUE(ParseNpy(good, "good.npy").ok());
   struct Case {
     std::string bytes, fragment;
