@@ -433,7 +433,7 @@ std::vector<MalformedCase> MalformedCases() {
        "data.train.x.header: only applies to format csv (this source is idx)", "header: true"},
       {"unknown data key", edit("validation_split: 0.1", "validaton_split: 0.1"),
        "data: unknown key 'validaton_split'; valid: train, test, validation_split, train_limit, "
-       "test_limit; did you mean 'validation_split'?",
+       "test_limit, test_split; did you mean 'validation_split'?",
        "validaton_split"},
       {"dropout rate of 1", edit("- flatten", "- flatten\n    - dropout: {rate: 1}"),
        "model.layers[1] (dropout).rate: must be in [0, 1), got 1", "rate: 1"},
