@@ -43,6 +43,8 @@ Image.fromarray(rgb, "RGB").convert("P", palette=Image.ADAPTIVE, colors=20).save
 Image.fromarray((rgb[:, :, 0].astype(np.uint16) * 257 + 77).astype(np.uint16)).save(d + "/gray16.png")
 Image.fromarray(rgb, "RGB").save(d + "/color.jpg", quality=90)
 Image.fromarray(rgb[:, :, 2], "L").save(d + "/gray.jpg", quality=90)
+noise = rng.randint(0, 256, (40, 48, 3)).astype(np.uint8)  # where IFAST and ISLOW differ
+Image.fromarray(noise, "RGB").save(d + "/noise.jpg", quality=75)
 )PY";
   WriteFileAtomically(folder + "/make.py", script);
   const auto result =
@@ -156,7 +158,7 @@ TEST_F(ImageDecodeTest, PngMatchesLibpngWithTfTransformations) {
 }
 
 TEST_F(ImageDecodeTest, JpegMatchesLibjpegWithTfsFastIdct) {
-  for (const char* name : {"color.jpg", "gray.jpg"}) {
+  for (const char* name : {"color.jpg", "gray.jpg", "noise.jpg"}) {
     for (int channels : {1, 3}) {
       ExpectSameAsReference(name, channels, LibjpegDecode(Path(name), channels));
     }
