@@ -55,7 +55,7 @@ struct ImageFolderSource {
 struct DataSplit {
   ArraySource x;
   ArraySource y;
-  std::optional<ImageFolderSource> images;  // set: x and y come from this folder instead
+  std::optional<ImageFolderSource> images = std::nullopt;  // set: x and y come from it instead
 };
 
 // `data.test_split`: a seeded, stratified test set cut from the training source.

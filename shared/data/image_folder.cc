@@ -162,18 +162,19 @@ Status DecodeAll(const std::string& folder, const ImageFolderListing& listing,
   return Status::Ok();
 }
 
-// Drops the cache files of earlier listings of the same folder.
+// Drops the cache files (and their lock files) of earlier listings of the same folder. Best
+// effort: a reader holding one open keeps reading it; a decoder holding an old lock only
+// rewrites an old entry.
 void RemoveStaleCaches(const std::string& cache_dir, const std::string& folder_key,
                        const std::string& current) {
   const Result<std::vector<std::string>> names = ListFolder(cache_dir);
   if (!names.ok()) return;
+  const std::string suffix = kImageCacheSuffix;
   for (const std::string& name : *names) {
-    if (name.rfind(folder_key + "-", 0) == 0 && name != current &&
-        name.size() > std::strlen(kImageCacheSuffix) &&
-        name.compare(name.size() - std::strlen(kImageCacheSuffix), std::string::npos,
-                     kImageCacheSuffix) == 0) {
-      (void)RemovePath(cache_dir + "/" + name);  // best effort: a reader may hold it open
+    if (name.rfind(folder_key + "-", 0) != 0 || name == current || name == current + ".lock") {
+      continue;
     }
+    if (name.find(suffix) != std::string::npos) (void)RemovePath(cache_dir + "/" + name);
   }
 }
 

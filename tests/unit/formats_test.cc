@@ -538,5 +538,28 @@ TEST(ProjectConfig, MalformedFileIsAnErrorAndIsLeftAlone) {
   EXPECT_EQ(ReadFileOrDie(path), "{not json") << "never overwritten with defaults";
 }
 
+// An image-folder split and data.test_split travel in the DU file, so agents read the same data.
+TEST(DeployableUnitJson, ImageFolderAndTestSplitRoundTrip) {
+  DuSpec du = SampleDu();
+  du.program.data.train = DataSplit{};
+  du.program.data.train.images = ImageFolderSource{"flowers/train", "rgb", 255};
+  du.program.data.test.reset();
+  du.program.data.test_split = TestSplitSpec{0.2, 9};
+  const Result<DuSpec> back = RoundTrip(du);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  const DataSpec& data = back->program.data;
+  ASSERT_TRUE(data.train.images.has_value());
+  EXPECT_EQ(data.train.images->path, "flowers/train");
+  EXPECT_EQ(data.train.images->color, "rgb");
+  EXPECT_EQ(data.train.images->scale, 255);
+  EXPECT_FALSE(data.test.has_value());
+  ASSERT_TRUE(data.test_split.has_value());
+  EXPECT_EQ(data.test_split->fraction, 0.2);
+  EXPECT_EQ(data.test_split->seed, 9u);
+  // Programs without them write the DU file as before (same checkpoint fingerprints).
+  EXPECT_EQ(ToJson(SampleDu()).dump().find("\"test_split\""), std::string::npos);
+  EXPECT_EQ(ToJson(SampleDu()).dump().find("\"images\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cloudbook

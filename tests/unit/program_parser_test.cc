@@ -437,8 +437,8 @@ std::vector<MalformedCase> MalformedCases() {
        "data.train.x.header: only applies to format csv (this source is idx)", "header: true"},
       {"unknown data key", edit("validation_split: 0.1", "validaton_split: 0.1"),
        "data: unknown key 'validaton_split'; valid: train, test, validation_split, train_limit, "
-       "test_limit, validation, train_rows, test_rows, shuffle, train_subset, label_map; did you "
-       "mean 'validation_split'?",
+       "test_limit, validation, test_split, train_rows, test_rows, shuffle, train_subset, "
+       "label_map; did you mean 'validation_split'?",
        "validaton_split"},
       {"dropout rate of 1", edit("- flatten", "- flatten\n    - dropout: {rate: 1}"),
        "model.layers[1] (dropout).rate: must be in [0, 1), got 1", "rate: 1"},
