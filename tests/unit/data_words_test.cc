@@ -186,7 +186,7 @@ xt.tofile('test_x.expected'); yt.astype(np.float32).tofile('test_y.expected')
   data.train.x.format = data.train.y.format = "npy";
   data.train.x.path = "x.npy";
   data.train.y.path = "y.npy";
-  data.test = DataSplit{data.train.x, data.train.y};
+  data.test = DataSplit{data.train.x, data.train.y, std::nullopt};
   data.test->x.path = "xt.npy";
   data.test->y.path = "yt.npy";
   data.train_rows = *ParseRowSlice("-80:");

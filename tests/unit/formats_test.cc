@@ -221,7 +221,8 @@ DuSpec SampleDu() {
   du.program.data.train.x = {"csv", "data/train.csv", 255.0, {"a", "2"}, false, ';', {}, {}};
   du.program.data.train.y = {"idx", "data/y.idx", 1.0, {}, true, ',', {}, {}};
   du.program.data.test = DataSplit{{"idx", "t10k-images", 255.0, {}, true, ',', {}, {}},
-                                   {"idx", "t10k-labels", 1.0, {}, true, ',', {}, {}}};
+                                   {"idx", "t10k-labels", 1.0, {}, true, ',', {}, {}},
+                                   std::nullopt};
   du.program.data.validation_split = 0.1;
   du.program.data.train_limit = 1000;
   du.program.data.test_limit = 200;
