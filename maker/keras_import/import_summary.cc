@@ -40,6 +40,10 @@ void PrintImportSummary(const KerasImport& imported, const ImportWriteReport& wr
               ? program.train.epochs.var
               : std::to_string(static_cast<int64_t>(program.train.epochs.value)))
       << ", validation_split " << program.data.validation_split << "\n";
+  if (!imported.summary_notes.empty()) {
+    out << "notes:\n";
+    for (const std::string& note : imported.summary_notes) out << "  " << note << "\n";
+  }
   out << "data files, in " << written.working_dir << "/:\n";
   bool missing = false;
   std::set<std::string> datasets;

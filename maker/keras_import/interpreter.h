@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -68,6 +69,31 @@ class Interpreter {
   bool ContainsBlock(const Statement& statement) const;
   Status ExecInContext(const Statement& statement);
   Status ExecIf(const Statement& statement);
+
+  // ---- control flow and statements after fit (interpreter_control.cc) ----
+  // Whether a value is true: nullopt when it is not known (or not a plain value).
+  static std::optional<bool> Truth(const Value& value);
+  Result<Value> Compare(const Expr& expr);
+  Result<Value> BooleanOperator(const Expr& expr);
+  Result<Value> IfElseValue(const Expr& expr);
+  // range(...), enumerate(...), zip(...) of known values; else kUnknown with the reason.
+  Value Iteration(const std::string& builtin, const CallArgs& args, const Expr& expr);
+  // The branch a constant condition takes (folded; the other is not read).
+  Status FoldIf(const Statement& statement, bool taken);
+  // A for loop over a constant range or list, unrolled; a non-constant one refused where strict.
+  Status ExecFor(const Statement& statement);
+  // A statement after the block's fit: run when it only evaluates, predicts, prints or saves
+  // (skipped with a summary note), refused when it could change the training.
+  Status ExecAfterFit(const Statement& statement, bool in_block);
+  // The first construct in `statement` (its line and text) that would change the training
+  // after fit: fit/compile/add on a model, a tagged variable assigned; nullopt when none.
+  std::optional<std::pair<int, std::string>> TrainingChange(const Statement& statement,
+                                                            int depth) const;
+  std::optional<std::pair<int, std::string>> TrainingChangeIn(const Expr& expr, int depth) const;
+  void SummaryNote(int line, const std::string& what);
+
+  // ---- classes: layers.Layer subclasses inlined into the network (interpreter_classes.cc) ----
+  Status ExecClass(const Statement& statement);
   Status ExecAssign(const Statement& statement);
   Status AssignTarget(const Expr& target, const Value& value, int line);
   Status ExecExpression(const Statement& statement);
@@ -141,6 +167,12 @@ class Interpreter {
   int strict_depth_ = 0;
   bool block_ran_ = false;
   bool returning_ = false;
+  bool breaking_ = false;            // a break ran: the innermost unrolled loop stops
+  bool continuing_ = false;          // a continue ran: the rest of the iteration is skipped
+  bool after_fit_in_block_ = false;  // running a block statement after fit (tolerantly)
+  int loop_steps_ = 0;               // iterations unrolled so far (bounded)
+  int predict_calls_ = 0;
+  std::vector<std::string> summary_notes_;
   Value return_value_;
   int next_input_id_ = 0;
   int calls_ = 0;  // calls of the program's functions so far (bounded)

@@ -70,6 +70,7 @@ Result<Value> Interpreter::Eval(const Expr& expr) {
     case Expr::Kind::kSubscript:
       return EvalSubscript(expr);
     case Expr::Kind::kBinary: {
+      if (expr.text == "and" || expr.text == "or") return BooleanOperator(expr);
       CB_ASSIGN_OR_RETURN(Value left, Eval(*expr.items[0]));
       CB_ASSIGN_OR_RETURN(Value right, Eval(*expr.items[1]));
       return Binary(expr, left, right);
@@ -82,17 +83,19 @@ Result<Value> Interpreter::Eval(const Expr& expr) {
         result.derived_tag = operand.tag.empty() ? operand.derived_tag : operand.tag;
         return result;
       }
-      if (expr.text == "not" &&
-          (operand.is(Value::Kind::kBool) || operand.is(Value::Kind::kNone))) {
+      if (expr.text == "not" && Truth(operand)) {
         Value result;
         result.kind = Value::Kind::kBool;
-        result.number = operand.number != 0 ? 0 : 1;
+        result.number = *Truth(operand) ? 0 : 1;
+        result.derived_tag = operand.tag.empty() ? operand.derived_tag : operand.tag;
         return result;
       }
       return Value::Unknown("'" + expr.source + "' is not followed", expr.line, expr.source);
     }
     case Expr::Kind::kCompare:
+      return Compare(expr);
     case Expr::Kind::kIfElse:
+      return IfElseValue(expr);
     case Expr::Kind::kDict:
     case Expr::Kind::kSlice:
     case Expr::Kind::kOpaque:
@@ -329,6 +332,15 @@ Result<Value> Interpreter::CallModule(const std::string& path, const CallArgs& a
   const int line = expr.line;
   if (StartsWith(path, "keras.")) return CallKeras(path, args, expr);
   if (path == "builtins.print") return Value();
+  if (path == "builtins.range" || path == "builtins.enumerate" || path == "builtins.zip") {
+    return Iteration(LastPart(path), args, expr);
+  }
+  if ((path == "builtins.list" || path == "builtins.tuple") && args.positional.size() == 1 &&
+      args.positional[0].is(Value::Kind::kSequence)) {
+    Value copy = args.positional[0];
+    copy.is_list = path == "builtins.list";
+    return copy;
+  }
   if (path == "builtins.len" && args.positional.size() == 1) {
     const Value& of = args.positional[0];
     if (of.is(Value::Kind::kArray)) {

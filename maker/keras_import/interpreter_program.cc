@@ -181,6 +181,7 @@ Result<InterpretedProgram> Interpreter::Assemble() {
   out.program = std::move(program);
   out.warnings = std::move(warnings_);
   out.notes = std::move(notes_);
+  out.summary_notes = std::move(summary_notes_);
   out.data_files = std::move(data_files_);
   return out;
 }

@@ -80,9 +80,9 @@ Value Interpreter::Lookup(const std::string& name, int line) const {
   }
   if (name == "None") return Value();
   if (name == "__name__") return Value::String("__main__");
-  static const std::set<std::string> builtins = {"print", "len",  "int",   "float", "open",
-                                                 "range", "list", "tuple", "str",   "round",
-                                                 "min",   "max",  "abs",   "sum",   "type"};
+  static const std::set<std::string> builtins = {
+      "print", "len", "int", "float", "open", "range",     "list", "tuple",      "str", "round",
+      "min",   "max", "abs", "sum",   "type", "enumerate", "zip",  "isinstance", "bool"};
   if (builtins.count(name) > 0) return Value::Module("builtins." + name);
   for (const std::string& module : star_modules_) {
     if (Canonical(module) == "keras.layers" && IsSupportedLayer(name)) {
@@ -106,7 +106,7 @@ Value Interpreter::Lookup(const std::string& name, int line) const {
 Status Interpreter::ExecBlock(const Block& statements) {
   for (const Statement& statement : statements) {
     CB_RETURN_IF_ERROR(Exec(statement));
-    if (returning_) break;
+    if (returning_ || breaking_ || continuing_) break;
   }
   return Status::Ok();
 }
@@ -115,6 +115,19 @@ Status Interpreter::Exec(const Statement& statement) {
   // Code the block runs is read strictly wherever it is written: a helper that builds the
   // model must be exact. Messages say which of the two it is (InBlockText).
   const bool in_block = block_.Contains(statement.line);
+  if (fit_model_ && !after_fit_in_block_) {
+    switch (statement.kind) {
+      case Statement::Kind::kDef:
+      case Statement::Kind::kImport:
+      case Statement::Kind::kFromImport:
+      case Statement::Kind::kGlobal:
+      case Statement::Kind::kPass:
+      case Statement::Kind::kReturn:
+        break;
+      default:
+        return AtLine(ExecAfterFit(statement, in_block), statement.line);
+    }
+  }
   if (in_block) {
     block_ran_ = true;
     ++strict_depth_;
@@ -144,7 +157,7 @@ void Interpreter::RecordSkipped(const Statement& statement, const std::string& k
       skipped_[name] = {statement.line, keyword};
     }
   }
-  if (statement.kind == Statement::Kind::kDef) {
+  if (statement.kind == Statement::Kind::kDef || statement.kind == Statement::Kind::kClass) {
     skipped_[statement.text] = {statement.line, keyword};
   }
   for (const Statement& inner : statement.body) RecordSkipped(inner, keyword);
@@ -195,7 +208,13 @@ Status Interpreter::ExecInContext(const Statement& statement) {
       }
       return Status::Ok();
     case Statement::Kind::kPass:
+      if (statement.text == "break") breaking_ = true;
+      if (statement.text == "continue") continuing_ = true;
       return Status::Ok();
+    case Statement::Kind::kFor:
+      return ExecFor(statement);
+    case Statement::Kind::kClass:
+      return ExecClass(statement);
     case Statement::Kind::kReturn: {
       Value value;
       if (statement.value) value = EvalTolerant(*statement.value);
@@ -259,12 +278,22 @@ Status Interpreter::ExecIf(const Statement& statement) {
       ((condition.items[0]->kind == Expr::Kind::kName && condition.items[0]->text == "__name__") ||
        (condition.items[1]->kind == Expr::Kind::kName && condition.items[1]->text == "__name__"));
   if (main_guard) return ExecBlock(statement.body);
+  const Value value = EvalTolerant(condition);
+  const std::optional<bool> truth = Truth(value);
+  const std::string tag = value.tag.empty() ? value.derived_tag : value.tag;
+  if (truth && tag.empty()) return FoldIf(statement, *truth);
   if (Strict()) {
+    const std::string why =
+        !tag.empty() ? "it depends on the tagged variable " + tag +
+                           ", which each subnet reduces, so the network's structure would "
+                           "differ between subnets"
+                     : "it is not a constant the importer knows" + UnknownReason(value);
     return Error(statement.line,
-                 "an 'if' " + InBlockText(statement.line) +
-                     ": the importer cannot tell which branch "
-                     "the network takes; remove the condition (cloudbook loads the data itself, "
-                     "so guards like 'if x_train is None' are not needed)");
+                 "an 'if' on '" + condition.source + "' " + InBlockText(statement.line) +
+                     ": the importer cannot tell which branch the network takes (" + why +
+                     "); conditions on constants (flag = True ... if flag:) are folded. "
+                     "Remove the condition (cloudbook loads the data itself, so guards like "
+                     "'if x_train is None' are not needed)");
   }
   if (ContainsBlock(statement)) {
     return Error(statement.line,

@@ -17,7 +17,7 @@ Result<Value> Interpreter::CallMethod(const Value& object, const std::string& na
   }
   ModelState& model = *object.model;
   const int line = expr.line;
-  if (!Strict()) {
+  if (!Strict() && !after_fit_in_block_) {
     if (name == "add" || name == "compile" || name == "fit" || name == "predict") {
       Warn(line, "'" + expr.source +
                      "' is outside the SKYNNET block and is ignored: only the block's "
@@ -44,6 +44,7 @@ Result<Value> Interpreter::CallMethod(const Value& object, const std::string& na
     if (args.positional.empty()) {
       return Status::InvalidArgument("'" + expr.source + "': predict needs the test data");
     }
+    ++predict_calls_;
     model.predict_line = line;
     model.predict_x = args.positional[0];
     const Expr& argument = *expr.arguments[0].value;

@@ -41,6 +41,7 @@ Result<KerasImport> ImportKerasProgram(const std::string& python_text,
   out.block = block;
   out.warnings = std::move(interpreted.warnings);
   out.notes = std::move(interpreted.notes);
+  out.summary_notes = std::move(interpreted.summary_notes);
   out.data_files = std::move(interpreted.data_files);
   for (const LayerSpec& layer : interpreted.program.model.layers)
     out.layer_lines.push_back(layer.line);

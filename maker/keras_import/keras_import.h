@@ -20,6 +20,9 @@ struct KerasImport {
   keras_import::SkynnetBlock block;
   std::vector<std::string> warnings;  // "<file>:<line>: ..." for the user
   std::vector<std::string> notes;     // what was skipped outside the block (debug)
+  // Shown by the import summary: statements after fit that were skipped, data idioms carried
+  // with a caveat ("<file>:<line>: ...").
+  std::vector<std::string> summary_notes;
   std::vector<keras_import::DataFile> data_files;
   std::vector<int> layer_lines;  // per layer of `program`: its line in the .py file
 };

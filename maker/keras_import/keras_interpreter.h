@@ -27,6 +27,9 @@ struct InterpretedProgram {
   Program program;
   std::vector<std::string> warnings;  // "<file>:<line>: ..." the user should read
   std::vector<std::string> notes;     // statements skipped outside the block (debug)
+  // What the import summary shows besides the mapping: statements after fit that were
+  // skipped, data idioms carried with a caveat ("<file>:<line>: ...").
+  std::vector<std::string> summary_notes;
   std::vector<DataFile> data_files;
 };
 

@@ -58,10 +58,12 @@ struct Statement {
     kFromImport,  // from module import a as b: text = module
     kDef,         // def text(parameters): body
     kIf,          // if value: body  elif/else: orelse (an elif is an kIf inside orelse)
+    kFor,         // for targets[0] in value: body  else: orelse
+    kClass,       // class text(targets...): body (targets: the base classes)
     kGlobal,      // global names
     kReturn,      // return value (may be null)
     kPass,        // pass, break, continue
-    kOther,       // for, while, with, try, class, del, assert, raise, ...: text = keyword
+    kOther,       // while, with, try, del, assert, raise, ...: text = keyword
     kUnparsed,    // a line the parser could not read: text = the reason
   };
   Kind kind = Kind::kPass;
