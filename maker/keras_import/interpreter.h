@@ -144,12 +144,33 @@ class Interpreter {
   // ---- data loading and data sources (interpreter_data.cc) ----
   Result<Value> LoadIdxFile(const Value& from, const Expr& expr);
   Result<Value> ExpandDims(const CallArgs& args, const Expr& expr);
-  Result<Value> LoadKerasDataset(const std::string& dataset, const Expr& expr);
+  Result<Value> LoadKerasDataset(const std::string& dataset, const CallArgs& args,
+                                 const Expr& expr);
   Result<Value> CallArrayMethod(const Value& object, const std::string& name, const CallArgs& args,
                                 const Expr& expr);
-  Result<ArraySource> SourceOf(const Value& value, const std::string& what, int line);
   void AddDataFile(const Value& value, const std::string& role);
   static bool SameArray(const Value& a, const Value& b);
+
+  // ---- data idioms: label maps, rows, shuffles, npy, imdb, image folders
+  //      (interpreter_data_idioms.cc) ----
+  Result<Value> LabelElementwise(const Expr& expr, const std::string& op, const Value& left,
+                                 const Value& right);
+  Result<Value> LabelWhere(const CallArgs& args, const Expr& expr);
+  Result<Value> SubscriptData(const Value& object, const Expr& index, const Expr& expr);
+  Result<Value> DrawRows(const Expr& expr, int64_t count);
+  Result<Value> CallDataFunction(const std::string& path, const CallArgs& args, const Expr& expr,
+                                 bool* handled);
+  Result<Value> PadSequences(const CallArgs& args, const Expr& expr);
+  Result<Value> LoadImdb(const CallArgs& args, const Expr& expr);
+  Result<Value> ImageFolderDataset(const CallArgs& args, const Expr& expr);
+
+  // ---- the data section from fit, predict and evaluate (interpreter_data_section.cc) ----
+  Result<ImportedSource> ImportSource(const Value& value, const std::string& what, int line);
+  // One split from its x and y (y may be kNone for an image folder): rows checked alike.
+  Result<ImportedSplit> ImportSplit(const Value& x, const Value& y, const std::string& what,
+                                    int line, const std::string& x_what = "",
+                                    const std::string& y_what = "");
+  Status AssembleData(const ModelState& model, ImportedData* data, bool* autoencoder);
 
   // ---- the Program and its checks (interpreter_program.cc) ----
   Result<InterpretedProgram> Assemble();
@@ -172,7 +193,13 @@ class Interpreter {
   bool after_fit_in_block_ = false;  // running a block statement after fit (tolerantly)
   int loop_steps_ = 0;               // iterations unrolled so far (bounded)
   int predict_calls_ = 0;
+  std::optional<int64_t> numpy_seed_;  // np.random.seed(s) / keras.utils.set_random_seed(s)
+  int numpy_seed_line_ = 0;
+  int numpy_draws_ = 0;  // draws from numpy's generator since the seed
   std::vector<std::string> summary_notes_;
+  // An error found where values are evaluated tolerantly that must stop the import anyway
+  // (tensorflow_datasets): Exec returns it after the statement.
+  Status fatal_ = Status::Ok();
   Value return_value_;
   int next_input_id_ = 0;
   int calls_ = 0;  // calls of the program's functions so far (bounded)

@@ -106,6 +106,12 @@ Result<Value> Interpreter::Compare(const Expr& expr) {
       "'" + expr.source + "' compares values the importer does not know", expr.line, expr.source);
   if (left.is(Value::Kind::kUnknown)) return left;
   if (right.is(Value::Kind::kUnknown)) return right;
+  for (const Value* side : {&left, &right}) {
+    if (side->is(Value::Kind::kArray) && side->array->labels && side->array->num_classes > 0 &&
+        op != "is" && op != "is not" && op != "in" && op != "not in") {
+      return LabelElementwise(expr, op, left, right);
+    }
+  }
   if (op == "is" || op == "is not") {
     std::optional<bool> same;
     if (left.is(Value::Kind::kNone) || right.is(Value::Kind::kNone)) {

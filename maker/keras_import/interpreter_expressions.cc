@@ -159,12 +159,9 @@ Result<Value> Interpreter::EvalSubscript(const Expr& expr) {
                           expr.source);
   }
   const Expr& index = *expr.items[0];
-  if (object.is(Value::Kind::kArray)) {
-    return Value::Unknown(
-        "'" + expr.source +
-            "' takes a part of the data, which the program format cannot express; use the "
-            "whole split (and --train-limit / --test-limit for quick runs)",
-        expr.line, expr.source);
+  if (object.is(Value::Kind::kArray) || object.is(Value::Kind::kRows) ||
+      (object.is(Value::Kind::kFile) && object.source == "npz")) {
+    return SubscriptData(object, index, expr);
   }
   if (!object.is(Value::Kind::kSequence)) {
     return Value::Unknown("'" + expr.source + "' is not followed", expr.line, expr.source);
@@ -198,6 +195,10 @@ Result<Value> Interpreter::EvalSubscript(const Expr& expr) {
 
 Result<Value> Interpreter::Binary(const Expr& expr, const Value& left, const Value& right) {
   const std::string& op = expr.text;
+  const auto labels = [](const Value& value) {
+    return value.is(Value::Kind::kArray) && value.array->labels && value.array->num_classes > 0;
+  };
+  if (labels(left) || labels(right)) return LabelElementwise(expr, op, left, right);
   if (left.is(Value::Kind::kNumber) && right.is(Value::Kind::kNumber)) {
     const double a = left.number;
     const double b = right.number;
@@ -330,6 +331,13 @@ Result<Value> Interpreter::CallFunction(const Value& function, const std::vector
 Result<Value> Interpreter::CallModule(const std::string& path, const CallArgs& args,
                                       const Expr& expr) {
   const int line = expr.line;
+  bool handled = false;
+  auto data = CallDataFunction(path, args, expr, &handled);
+  if (handled) {
+    // A data loader given what cannot be carried stops the import wherever it is written.
+    if (!data.ok() && fatal_.ok()) fatal_ = AtLine(data.status(), line);
+    return data;
+  }
   if (StartsWith(path, "keras.")) return CallKeras(path, args, expr);
   if (path == "builtins.print") return Value();
   if (path == "builtins.range" || path == "builtins.enumerate" || path == "builtins.zip") {

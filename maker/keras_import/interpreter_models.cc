@@ -14,7 +14,11 @@ Result<Value> Interpreter::CallKeras(const std::string& path, const CallArgs& ar
   const std::string last = LastPart(path);
   const std::string parent = path.substr(0, path.rfind('.'));
   if (StartsWith(path, "keras.datasets.") && last == "load_data") {
-    return LoadKerasDataset(LastPart(parent), expr);
+    auto loaded = LoadKerasDataset(LastPart(parent), args, expr);
+    if (!loaded.ok() && LastPart(parent) == "imdb" && fatal_.ok()) {
+      fatal_ = AtLine(loaded.status(), expr.line);
+    }
+    return loaded;
   }
   if (path == "keras.Input" || path == "keras.layers.Input") {
     CB_ASSIGN_OR_RETURN(LayerObject input, MakeLayer("Input", args));

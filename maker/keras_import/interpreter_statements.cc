@@ -134,6 +134,7 @@ Status Interpreter::Exec(const Statement& statement) {
   }
   Status status = AtLine(ExecInContext(statement), statement.line);
   if (in_block) --strict_depth_;
+  if (status.ok() && !fatal_.ok()) return AtLine(fatal_, statement.line);
   return status;
 }
 
@@ -381,6 +382,9 @@ Status Interpreter::ExecExpression(const Statement& statement) {
   const bool ignorable = path == "builtins.print" || LastPart(path) == "set_seed" ||
                          LastPart(path) == "set_random_seed" || path == "numpy.random.seed" ||
                          path == "random.seed" || path == "keras.backend.clear_session";
+  if (path == "numpy.random.seed" || path == "keras.utils.set_random_seed") {
+    EvalTolerant(expr);  // the seed of the rows the program draws (data idioms)
+  }
   if (!Strict()) {
     if (user_function) {  // arguments tolerantly: only the function's body may fail
       std::vector<Value> arguments;
@@ -389,6 +393,11 @@ Status Interpreter::ExecExpression(const Statement& statement) {
       }
       CB_ASSIGN_OR_RETURN(Value ignored, CallFunction(callee, arguments, line));
       (void)ignored;
+      return Status::Ok();
+    }
+    if (model_method && after_fit_in_block_) {  // predict / evaluate give the test data
+      EvalTolerant(expr);
+      if (callee.text != "predict") Note(line, "skipped: " + statement.source);
       return Status::Ok();
     }
     if (model_method &&

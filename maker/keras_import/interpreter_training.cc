@@ -33,6 +33,11 @@ Result<Value> Interpreter::CallMethod(const Value& object, const std::string& na
     CB_RETURN_IF_ERROR(AddToSequential(&model, args.positional[0], "model.add(...)"));
     return Value();
   }
+  if (name == "evaluate" && !args.positional.empty() && model.evaluate_line == 0) {
+    model.evaluate_x = args.positional[0];
+    model.evaluate_y = args.positional.size() > 1 ? args.positional[1] : Value();
+    model.evaluate_line = line;
+  }
   if (name == "summary" || name == "save" || name == "save_weights" || name == "evaluate" ||
       name == "count_params") {
     Note(line, "ignored: " + expr.source);
@@ -225,10 +230,18 @@ Result<Value> Interpreter::Fit(ModelState* model, const Value& model_value, cons
       }
     } else if (keyword == "validation_data") {
       if (value.is(Value::Kind::kNone)) continue;
-      return Error(line, "'" + expr.source +
-                             "': validation_data is not supported: cloudbook validates on the "
-                             "last part of the training data; write validation_split=0.1 (or "
-                             "another fraction) instead");
+      if (value.is(Value::Kind::kArray) && value.array->format == "images") {
+        model->validation_x = value;
+      } else if (value.is(Value::Kind::kSequence) && value.items.size() == 2) {
+        model->validation_x = value.items[0];
+        model->validation_y = value.items[1];
+      } else {
+        return Error(line, "'" + expr.source +
+                               "': validation_data must be a pair (x_val, y_val) or an "
+                               "image_dataset_from_directory(...) data set; got " +
+                               Describe(value) + UnknownReason(value));
+      }
+      model->validation_line = line;
     } else if (keyword == "callbacks") {
       Warn(line,
            "fit's callbacks are ignored: cloudbook trains for the given epochs and "
@@ -242,6 +255,17 @@ Result<Value> Interpreter::Fit(ModelState* model, const Value& model_value, cons
                              "' is not supported (remove it); understood: x, y, epochs, "
                              "batch_size, validation_split");
     }
+  }
+  const bool dataset = given.count("x") > 0 && given["x"].is(Value::Kind::kArray) &&
+                       given["x"].array->format == "images";
+  if (dataset) {
+    if (given.count("y") > 0 || given.count("batch_size") > 0) {
+      return Error(line, "'" + expr.source +
+                             "': fit on a data set takes neither y nor batch_size (its "
+                             "batches come from image_dataset_from_directory's batch_size)");
+    }
+    model->batch_size = given["x"].array->images_batch;
+    given["y"] = Value();
   }
   if (given.count("x") == 0 || given.count("y") == 0) {
     return Error(line, "'" + expr.source +

@@ -32,6 +32,11 @@ Result<KerasImport> ImportKerasProgram(const std::string& python_text,
                                        const std::string& source_name,
                                        const std::string& program_name);
 
+// The YAML ImportKerasProgram writes, before the maker's parser reads it back: for tests of
+// what the importer writes, independent of the parser.
+Result<std::string> KerasProgramYaml(const std::string& python_text, const std::string& source_name,
+                                     const std::string& program_name);
+
 // Reads the file; an empty `program_name` is derived from the file name ("cnn_orig.py" ->
 // "cnn_orig").
 Result<KerasImport> ImportKerasFile(const std::string& path, std::string program_name = "");

@@ -44,6 +44,8 @@ std::string Describe(const Value& value) {
       return "an optimizer";
     case Value::Kind::kLoss:
       return "the loss " + value.text;
+    case Value::Kind::kRows:
+      return "a random choice of rows";
   }
   return "a value";
 }

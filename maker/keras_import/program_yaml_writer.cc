@@ -8,25 +8,8 @@
 namespace cloudbook::keras_import {
 namespace {
 
-// A double-quoted YAML scalar (paths come from the user's program).
-std::string Quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string Number(const NumberOrVar& number) {
   return number.is_var() ? number.var : FormatYamlNumber(number.value);
-}
-
-std::string Source(const ArraySource& source) {
-  if (source.format == "same_as_x") return "same_as_x";
-  std::string text = "{format: " + source.format + ", path: " + Quoted(source.path);
-  if (source.scale != 1.0) text += ", scale: " + FormatYamlNumber(source.scale);
-  return text + "}";
 }
 
 std::string Layer(const LayerSpec& layer) {
@@ -58,12 +41,6 @@ std::string Layer(const LayerSpec& layer) {
   return text + "}";
 }
 
-void Split(std::ostringstream& out, const std::string& name, const DataSplit& split) {
-  out << "  " << name << ":\n";
-  out << "    x: " << Source(split.x) << "\n";
-  out << "    y: " << Source(split.y) << "\n";
-}
-
 }  // namespace
 
 std::string FormatYamlNumber(double value) {
@@ -82,7 +59,8 @@ std::string FormatYamlNumber(double value) {
   return text;
 }
 
-std::string WriteProgramYaml(const Program& program, const std::string& header) {
+std::string WriteProgramYaml(const Program& program, const std::string& header,
+                             const std::string& data_section) {
   std::ostringstream out;
   std::istringstream lines(header);
   for (std::string line; std::getline(lines, line);) out << "# " << line << "\n";
@@ -95,12 +73,7 @@ std::string WriteProgramYaml(const Program& program, const std::string& header) 
     out << "]\n";
   }
   if (program.seed != 42) out << "seed: " << program.seed << "\n";
-  out << "data:\n";
-  Split(out, "train", program.data.train);
-  if (program.data.test) Split(out, "test", *program.data.test);
-  if (program.data.validation_split > 0) {
-    out << "  validation_split: " << FormatYamlNumber(program.data.validation_split) << "\n";
-  }
+  out << data_section;
   out << "vars:\n";
   for (const auto& [name, value] : program.vars) out << "  " << name << ": " << value << "\n";
   out << "model:\n";

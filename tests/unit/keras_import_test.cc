@@ -411,8 +411,9 @@ TEST(KerasImport, BrokenTestProgramsGiveTheLineTheConstructAndWhatToDo) {
       << layer;
   const std::string validation = error("bad_validation_data.py");
   EXPECT_TRUE(Contains(validation, "bad_validation_data.py:20: "));
-  EXPECT_TRUE(Contains(validation, "validation_data is not supported"));
-  EXPECT_TRUE(Contains(validation, "write validation_split=0.1"));
+  EXPECT_TRUE(Contains(validation, "validation_data takes a part of its arrays (line 6)"))
+      << validation;
+  EXPECT_TRUE(Contains(validation, "write validation_split=<fraction>"));
   const std::string output = error("bad_untagged_output.py");
   EXPECT_TRUE(Contains(output,
                        "bad_untagged_output.py:16: the output layer's units (10) are "
