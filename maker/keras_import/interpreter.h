@@ -124,9 +124,24 @@ class Interpreter {
   // ---- Keras model building (interpreter_models.cc) ----
   Result<Value> CallKeras(const std::string& path, const CallArgs& args, const Expr& expr);
   static Value LayerValue(LayerObject layer);
+  // Activation('relu') / ReLU(...): the activation word (checked against the list).
+  Result<std::string> ActivationWord(const std::string& class_name, const CallArgs& args,
+                                     const Expr& expr);
   // Appends a layer; Activation('x') folds into the layer before it.
   Status AppendLayer(std::vector<LayerSpec>* layers, const LayerObject& layer);
-  Result<Value> ApplyLayer(const LayerObject& layer, const CallArgs& args, const Expr& expr);
+
+  // ---- the functional graph (interpreter_graph.cc) ----
+  // layer(x), Add()([a, b]), MultiHeadAttention(...)(q, v[, k]): a node of the graph.
+  Result<Value> ApplyLayer(const std::shared_ptr<const LayerObject>& layer, const CallArgs& args,
+                           const Expr& expr);
+  // A Sequential model applied to a tensor: its layers one after another.
+  Result<Value> ApplyModel(const ModelState& model, const CallArgs& args, const Expr& expr);
+  // a + b of two tensors: an add node.
+  Result<Value> AddTensors(const Value& left, const Value& right, const Expr& expr);
+  Result<Value> AppendNode(const std::vector<TensorNode>& inputs, LayerSpec spec, const Expr& expr);
+  // The layers that compute `output`, in order, with name / inputs where they do not read
+  // the layer just above.
+  Result<std::vector<LayerSpec>> Linearize(const TensorNode& output, const Expr& expr);
   Status AddToSequential(ModelState* model, const Value& item, const std::string& where);
   Result<Value> MakeSequential(const CallArgs& args, const Expr& expr);
   Result<Value> MakeFunctional(const CallArgs& args, const Expr& expr);
@@ -211,6 +226,9 @@ class Interpreter {
   std::vector<std::string> warnings_;
   std::vector<std::string> notes_;
   std::vector<DataFile> data_files_;
+  std::set<std::shared_ptr<const LayerObject>> applied_layers_;  // applied (once each)
+  int next_layer_id_ = 0;                 // Normalization layers, for their adapt(x)
+  std::map<std::string, Value> adapted_;  // Normalization id -> the data adapt() received
 };
 
 }  // namespace cloudbook::keras_import

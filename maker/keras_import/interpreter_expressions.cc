@@ -228,6 +228,9 @@ Result<Value> Interpreter::Binary(const Expr& expr, const Value& left, const Val
     }
     return result;
   }
+  if (left.is(Value::Kind::kTensor) && right.is(Value::Kind::kTensor) && op == "+") {
+    return AddTensors(left, right, expr);
+  }
   if (left.is(Value::Kind::kString) && right.is(Value::Kind::kString) && op == "+") {
     if (left.text.size() + right.text.size() > kMaxStringSize) return TooLargeValue(expr);
     return Value::String(left.text + right.text);
@@ -289,7 +292,9 @@ Result<Value> Interpreter::EvalCallHere(const Expr& expr) {
     case Value::Kind::kMethod:
       return CallMethod(callee.items[0], callee.text, args, expr);
     case Value::Kind::kLayer:
-      return ApplyLayer(*callee.layer, args, expr);
+      return ApplyLayer(callee.layer, args, expr);
+    case Value::Kind::kModel:
+      return ApplyModel(*callee.model, args, expr);
     default:
       return Value::Unknown("'" + expr.source + "' calls " + Describe(callee), expr.line,
                             expr.source);

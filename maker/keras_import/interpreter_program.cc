@@ -82,6 +82,27 @@ Result<InterpretedProgram> Interpreter::Assemble() {
                  "input_shape=(...) or start with Input(shape=(...))");
   }
   CB_RETURN_IF_ERROR(CheckOutput(model));
+  // Normalization: adapted to the training inputs, as the program format adapts it.
+  for (LayerSpec& layer : program.model.layers) {
+    if (layer.type != "normalization") continue;
+    const auto adapted = adapted_.find(layer.words["_adapt_id"]);
+    layer.words.erase("_adapt_id");
+    if (adapted == adapted_.end()) {
+      return Error(layer.line,
+                   "a Normalization layer that is never adapted: cloudbook adapts it "
+                   "to the training inputs; call <layer>.adapt(" +
+                       model.fit_x_name + ") before fit");
+    }
+    const Value& data = adapted->second;
+    if (!SameArray(data, model.fit_x) || data.array->rows != model.fit_x.array->rows ||
+        data.array->subset != model.fit_x.array->subset) {
+      return Error(layer.line,
+                   "the Normalization layer is adapted to other data than fit's "
+                   "training inputs ('" +
+                       model.fit_x_name +
+                       "'): the program format adapts it to the training inputs");
+    }
+  }
   // Training.
   program.train.optimizer = model.optimizer.name;
   program.train.learning_rate =

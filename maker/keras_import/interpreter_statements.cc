@@ -382,8 +382,10 @@ Status Interpreter::ExecExpression(const Statement& statement) {
   const bool ignorable = path == "builtins.print" || LastPart(path) == "set_seed" ||
                          LastPart(path) == "set_random_seed" || path == "numpy.random.seed" ||
                          path == "random.seed" || path == "keras.backend.clear_session";
-  if (path == "numpy.random.seed" || path == "keras.utils.set_random_seed") {
-    EvalTolerant(expr);  // the seed of the rows the program draws (data idioms)
+  if (path == "numpy.random.seed" || path == "keras.utils.set_random_seed" ||
+      (callee.is(Value::Kind::kMethod) && callee.items[0].is(Value::Kind::kLayer) &&
+       callee.text == "adapt" && !Strict())) {
+    EvalTolerant(expr);  // the seed of the rows drawn; the data a Normalization adapts to
   }
   if (!Strict()) {
     if (user_function) {  // arguments tolerantly: only the function's body may fail
@@ -410,7 +412,9 @@ Status Interpreter::ExecExpression(const Statement& statement) {
     }
     return Status::Ok();
   }
-  if (model_method || user_function || ignorable) {
+  const bool layer_adapt = callee.is(Value::Kind::kMethod) &&
+                           callee.items[0].is(Value::Kind::kLayer) && callee.text == "adapt";
+  if (model_method || user_function || ignorable || layer_adapt) {
     if (ignorable) {
       Note(line, "ignored: " + statement.source);
       return Status::Ok();

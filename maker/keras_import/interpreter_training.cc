@@ -12,6 +12,14 @@ namespace cloudbook::keras_import {
 Result<Value> Interpreter::CallMethod(const Value& object, const std::string& name,
                                       const CallArgs& args, const Expr& expr) {
   if (object.is(Value::Kind::kArray)) return CallArrayMethod(object, name, args, expr);
+  if (object.is(Value::Kind::kLayer) && name == "adapt" &&
+      object.layer->spec.words.count("_adapt_id") > 0) {
+    if (args.positional.size() != 1) {
+      return Status::InvalidArgument("'" + expr.source + "': adapt takes the data, adapt(x)");
+    }
+    adapted_[object.layer->spec.words.at("_adapt_id")] = args.positional[0];
+    return Value();
+  }
   if (!object.is(Value::Kind::kModel)) {
     return Value::Unknown("'" + expr.source + "' is not followed", expr.line, expr.source);
   }

@@ -81,13 +81,29 @@ struct LayerObject {
   std::string source;  // the constructor call as written
 };
 
-// A tensor of the functional API: an Input and the layers applied to it, in order.
-struct TensorNode {
+// One layer application of the functional API and the nodes it reads (-1: the Input).
+struct GraphNode {
+  LayerSpec spec;
+  std::vector<int> inputs;
+  int folded = 0;  // activations folded into it since (a tensor taken before is stale)
+};
+
+// The functional graph of one Input: its layer applications in the order the program makes
+// them (so every node reads earlier ones only). Grows as layers are applied; shared by the
+// tensors made from it.
+struct FunctionalGraph {
   int input_id = 0;
   std::vector<int64_t> input_shape;
   std::string input_dtype = "float";
   int input_line = 0;
-  std::vector<LayerSpec> layers;
+  std::vector<GraphNode> nodes;
+};
+
+// A tensor of the functional API: a node of a graph (-1: the Input itself).
+struct TensorNode {
+  std::shared_ptr<FunctionalGraph> graph;
+  int node = -1;
+  int folded = 0;  // graph->nodes[node].folded when this tensor was made
 };
 
 struct OptimizerSpec {

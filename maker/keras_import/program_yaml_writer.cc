@@ -14,9 +14,12 @@ std::string Number(const NumberOrVar& number) {
 
 std::string Layer(const LayerSpec& layer) {
   static const std::vector<std::string> number_order = {
-      "units", "filters",  "kernel",  "stride",    "pool",      "shape",
-      "rate",  "momentum", "epsilon", "input_dim", "output_dim"};
-  static const std::vector<std::string> word_order = {"activation", "padding", "return_sequences"};
+      "units",      "filters",   "kernel",    "stride",      "pool",          "dilation",
+      "shape",      "rate",      "momentum",  "epsilon",     "input_dim",     "output_dim",
+      "heads",      "key_dim",   "value_dim", "dropout",     "ff_dim",        "maxlen",
+      "vocab_size", "embed_dim", "size",      "num_patches", "projection_dim"};
+  static const std::vector<std::string> word_order = {"activation", "padding", "return_sequences",
+                                                      "use_bias"};
   std::vector<std::string> parts;
   for (const std::string& key : number_order) {
     const auto found = layer.numbers.find(key);
@@ -35,6 +38,11 @@ std::string Layer(const LayerSpec& layer) {
     const auto found = layer.words.find(key);
     if (found != layer.words.end()) parts.push_back(key + ": " + found->second);
   }
+  // The small DAG (docs/program-format.md): the layer's name and the layers it reads.
+  const auto name = layer.words.find("name");
+  if (name != layer.words.end()) parts.push_back("name: " + name->second);
+  const auto inputs = layer.words.find("inputs");
+  if (inputs != layer.words.end()) parts.push_back("inputs: [" + inputs->second + "]");
   if (parts.empty()) return layer.type;
   std::string text = layer.type + ": {";
   for (size_t i = 0; i < parts.size(); ++i) text += (i ? ", " : "") + parts[i];

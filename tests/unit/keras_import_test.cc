@@ -136,9 +136,10 @@ TEST(KerasLayers, KeywordAndPositionalArgumentsMapToTheProgramFormat) {
   EXPECT_EQ(gru->spec.words.at("return_sequences"), "true");
 
   auto bad_activation = keras_import::MakeLayer(
-      "Dense", {{Value::Number(3, true)}, {{"activation", Value::String("relu6")}}, 1, ""});
+      "Dense", {{Value::Number(3, true)}, {{"activation", Value::String("hard_sigmoid")}}, 1, ""});
   ASSERT_FALSE(bad_activation.ok());
-  EXPECT_TRUE(Contains(bad_activation.status().message(), "'relu6' is not supported; valid: relu"));
+  EXPECT_TRUE(
+      Contains(bad_activation.status().message(), "'hard_sigmoid' is not supported; valid: relu"));
   auto initializer = keras_import::MakeLayer(
       "Dense",
       {{Value::Number(3, true)}, {{"kernel_initializer", Value::String("he_normal")}}, 1, ""});
@@ -406,8 +407,8 @@ TEST(KerasImport, BrokenTestProgramsGiveTheLineTheConstructAndWhatToDo) {
   const std::string layer = error("bad_unsupported_layer.py");
   EXPECT_TRUE(Contains(layer,
                        "bad_unsupported_layer.py:13: "
-                       "'tf.keras.layers.Conv1D(32, 3, activation='relu')': the Keras "
-                       "layer Conv1D is not supported; supported: Dense, Conv2D"))
+                       "'tf.keras.layers.SimpleRNN(32, activation='relu')': the Keras "
+                       "layer SimpleRNN is not supported; supported: Dense, Conv1D, Conv2D"))
       << layer;
   const std::string validation = error("bad_validation_data.py");
   EXPECT_TRUE(Contains(validation, "bad_validation_data.py:20: "));
