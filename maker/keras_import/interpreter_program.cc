@@ -93,9 +93,9 @@ Result<InterpretedProgram> Interpreter::Assemble() {
                    "to the training inputs; call <layer>.adapt(" +
                        model.fit_x_name + ") before fit");
     }
-    const Value& data = adapted->second;
-    if (!SameArray(data, model.fit_x) || data.array->rows != model.fit_x.array->rows ||
-        data.array->subset != model.fit_x.array->subset) {
+    const Value& adapted_to = adapted->second;
+    if (!SameArray(adapted_to, model.fit_x) || adapted_to.array->rows != model.fit_x.array->rows ||
+        adapted_to.array->subset != model.fit_x.array->subset) {
       return Error(layer.line,
                    "the Normalization layer is adapted to other data than fit's "
                    "training inputs ('" +
