@@ -94,6 +94,18 @@ class Interpreter {
 
   // ---- classes: layers.Layer subclasses inlined into the network (interpreter_classes.cc) ----
   Status ExecClass(const Statement& statement);
+  // MyLayer(...): an instance, its __init__ run.
+  Result<Value> Instantiate(const Value& class_value, const CallArgs& args, const Expr& expr);
+  // layer_object(x): its call run on the tensor (the layers it wires join the graph), or one
+  // of the keras.io classes recognised as its program-format word.
+  Result<Value> CallInstance(const Value& instance, const CallArgs& args, const Expr& expr);
+  // A method of the class (self first), e.g. self.helper(x) inside call.
+  Result<Value> CallInstanceMethod(const Value& instance, const std::string& name,
+                                   const CallArgs& args, const Expr& expr);
+  // keras.io's TokenAndPositionEmbedding, Patches and PatchEncoder from the instance's
+  // sub-layers and its call's text; an error naming the class when it is none of them.
+  Result<Value> RecognizeLayerClass(const InstanceState& instance, const TensorNode& input,
+                                    int first, const Value& failed, const Expr& expr);
   Status ExecAssign(const Statement& statement);
   Status AssignTarget(const Expr& target, const Value& value, int line);
   Status ExecExpression(const Statement& statement);
@@ -118,7 +130,8 @@ class Interpreter {
   Result<CallArgs> EvalArguments(const Expr& call);
   Result<Value> EvalCall(const Expr& expr);
   Result<Value> EvalCallHere(const Expr& expr);
-  Result<Value> CallFunction(const Value& function, const std::vector<Value>& arguments, int line);
+  Result<Value> CallFunction(const Value& function, const std::vector<Value>& arguments, int line,
+                             const std::vector<std::pair<std::string, Value>>& keywords = {});
   Result<Value> CallModule(const std::string& path, const CallArgs& args, const Expr& expr);
 
   // ---- Keras model building (interpreter_models.cc) ----

@@ -140,6 +140,10 @@ Result<Value> Interpreter::Attribute(const Value& object, const Expr& expr) {
     }
     return Value::Sequence(std::move(dims), false);
   }
+  if (object.is(Value::Kind::kInstance)) {
+    const auto found = object.instance->attributes.find(name);
+    if (found != object.instance->attributes.end()) return found->second;
+  }
   Value method;
   method.kind = Value::Kind::kMethod;
   method.text = name;
@@ -231,6 +235,13 @@ Result<Value> Interpreter::Binary(const Expr& expr, const Value& left, const Val
   if (left.is(Value::Kind::kTensor) && right.is(Value::Kind::kTensor) && op == "+") {
     return AddTensors(left, right, expr);
   }
+  if (left.is(Value::Kind::kSequence) && right.is(Value::Kind::kSequence) && op == "+") {
+    std::vector<Value> items = left.items;
+    items.insert(items.end(), right.items.begin(), right.items.end());
+    Value joined = Value::Sequence(std::move(items), left.is_list);
+    if (TooLarge(joined)) return TooLargeValue(expr);
+    return joined;
+  }
   if (left.is(Value::Kind::kString) && right.is(Value::Kind::kString) && op == "+") {
     if (left.text.size() + right.text.size() > kMaxStringSize) return TooLargeValue(expr);
     return Value::String(left.text + right.text);
@@ -288,7 +299,11 @@ Result<Value> Interpreter::EvalCallHere(const Expr& expr) {
     case Value::Kind::kModule:
       return CallModule(Canonical(callee.text), args, expr);
     case Value::Kind::kFunction:
-      return CallFunction(callee, args.positional, expr.line);
+      return CallFunction(callee, args.positional, expr.line, args.keywords);
+    case Value::Kind::kClass:
+      return Instantiate(callee, args, expr);
+    case Value::Kind::kInstance:
+      return CallInstance(callee, args, expr);
     case Value::Kind::kMethod:
       return CallMethod(callee.items[0], callee.text, args, expr);
     case Value::Kind::kLayer:
@@ -301,8 +316,9 @@ Result<Value> Interpreter::EvalCallHere(const Expr& expr) {
   }
 }
 
-Result<Value> Interpreter::CallFunction(const Value& function, const std::vector<Value>& arguments,
-                                        int line) {
+Result<Value> Interpreter::CallFunction(
+    const Value& function, const std::vector<Value>& arguments, int line,
+    const std::vector<std::pair<std::string, Value>>& keywords) {
   const Statement& def = *function.function;
   called_.insert(def.text);
   if (++calls_ > kMaxCalls) {
@@ -315,11 +331,18 @@ Result<Value> Interpreter::CallFunction(const Value& function, const std::vector
   }
   Frame frame;
   for (size_t i = 0; i < def.parameters.size(); ++i) {
-    frame.locals[def.parameters[i]] =
-        i < arguments.size() ? arguments[i]
-                             : Value::Unknown("the parameter '" + def.parameters[i] + "' of " +
-                                                  def.text + "() has no value",
-                                              def.line);
+    const std::string& name = def.parameters[i];
+    Value value =
+        Value::Unknown("the parameter '" + name + "' of " + def.text + "() has no value", def.line);
+    if (i < arguments.size()) {
+      value = arguments[i];
+    } else if (i < def.defaults.size() && def.defaults[i]) {
+      value = EvalTolerant(*def.defaults[i]);
+    }
+    for (const auto& [keyword, given] : keywords) {
+      if (keyword == name) value = given;
+    }
+    frame.locals[name] = value;
   }
   frames_.push_back(std::move(frame));
   returning_ = false;

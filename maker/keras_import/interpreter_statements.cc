@@ -161,6 +161,8 @@ void Interpreter::RecordSkipped(const Statement& statement, const std::string& k
   if (statement.kind == Statement::Kind::kDef || statement.kind == Statement::Kind::kClass) {
     skipped_[statement.text] = {statement.line, keyword};
   }
+  // A def's or class's body binds its own locals, not the names outside it.
+  if (statement.kind == Statement::Kind::kDef || statement.kind == Statement::Kind::kClass) return;
   for (const Statement& inner : statement.body) RecordSkipped(inner, keyword);
   for (const Statement& inner : statement.orelse) RecordSkipped(inner, keyword);
 }
@@ -349,6 +351,14 @@ Status Interpreter::AssignTarget(const Expr& target, const Value& value, int lin
       }
       return Status::Ok();
     }
+    case Expr::Kind::kAttribute: {  // self.layer = Dense(...) in a Layer subclass
+      const Value object = EvalTolerant(*target.object);
+      if (object.is(Value::Kind::kInstance)) {
+        object.instance->attributes[target.text] = value;
+        return Status::Ok();
+      }
+    }
+      [[fallthrough]];
     default:
       if (Strict()) {
         return Error(line, "cannot assign to '" + target.source + "' " + InBlockText(line) +
@@ -372,6 +382,13 @@ Status Interpreter::ExecExpression(const Statement& statement) {
                              "block; remove it or move it after #SKYNNET:END");
     }
     Note(line, "skipped: " + statement.source);
+    return Status::Ok();
+  }
+  // super().__init__(**kwargs) in a Layer subclass: Keras' own bookkeeping.
+  if (expr.object->kind == Expr::Kind::kAttribute &&
+      expr.object->object->kind == Expr::Kind::kCall &&
+      expr.object->object->object->kind == Expr::Kind::kName &&
+      expr.object->object->object->text == "super") {
     return Status::Ok();
   }
   const Value callee = EvalTolerant(*expr.object);
@@ -413,7 +430,8 @@ Status Interpreter::ExecExpression(const Statement& statement) {
     return Status::Ok();
   }
   const bool layer_adapt = callee.is(Value::Kind::kMethod) &&
-                           callee.items[0].is(Value::Kind::kLayer) && callee.text == "adapt";
+                           (callee.items[0].is(Value::Kind::kInstance) ||
+                            (callee.items[0].is(Value::Kind::kLayer) && callee.text == "adapt"));
   if (model_method || user_function || ignorable || layer_adapt) {
     if (ignorable) {
       Note(line, "ignored: " + statement.source);

@@ -12,6 +12,7 @@ namespace cloudbook::keras_import {
 Result<Value> Interpreter::CallMethod(const Value& object, const std::string& name,
                                       const CallArgs& args, const Expr& expr) {
   if (object.is(Value::Kind::kArray)) return CallArrayMethod(object, name, args, expr);
+  if (object.is(Value::Kind::kInstance)) return CallInstanceMethod(object, name, args, expr);
   if (object.is(Value::Kind::kLayer) && name == "adapt" &&
       object.layer->spec.words.count("_adapt_id") > 0) {
     if (args.positional.size() != 1) {

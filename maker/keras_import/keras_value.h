@@ -71,6 +71,7 @@ struct RowChoice {
 };
 
 struct ModelState;
+struct InstanceState;
 
 // A layer object: Dense(...), Conv2D(...), ...; `input_shape` from input_shape= / input_dim=
 // (or Input / InputLayer, whose spec.type is "input").
@@ -132,6 +133,8 @@ struct Value {
     kOptimizer,    // optimizer
     kLoss,         // text: the loss name
     kRows,         // rows: a seeded choice of rows (RowChoice)
+    kClass,        // a class statement: function = the statement, text = its name
+    kInstance,     // instance: an object of a keras.layers.Layer subclass
   };
   Kind kind = Kind::kNone;
   double number = 0;
@@ -147,6 +150,7 @@ struct Value {
   std::shared_ptr<ModelState> model;
   std::shared_ptr<const OptimizerSpec> optimizer;
   std::shared_ptr<const RowChoice> rows;
+  std::shared_ptr<InstanceState> instance;
   const Statement* function = nullptr;
   int line = 0;
   std::string source;
@@ -231,6 +235,14 @@ struct ModelState {
   Value evaluate_x;
   Value evaluate_y;
   int evaluate_line = 0;
+};
+
+// An object of a keras.layers.Layer subclass: its attributes (self.x = ...), set by __init__.
+struct InstanceState {
+  const Statement* class_def = nullptr;
+  std::map<std::string, Value> attributes;
+  int line = 0;
+  bool called = false;  // applied to a tensor already (a second time would share weights)
 };
 
 // A short description of a value for messages: "a number (12)", "a Dense layer", ...

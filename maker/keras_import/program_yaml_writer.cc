@@ -14,10 +14,10 @@ std::string Number(const NumberOrVar& number) {
 
 std::string Layer(const LayerSpec& layer) {
   static const std::vector<std::string> number_order = {
-      "units",      "filters",   "kernel",    "stride",      "pool",          "dilation",
-      "shape",      "rate",      "momentum",  "epsilon",     "input_dim",     "output_dim",
-      "heads",      "key_dim",   "value_dim", "dropout",     "ff_dim",        "maxlen",
-      "vocab_size", "embed_dim", "size",      "num_patches", "projection_dim"};
+      "units",      "filters",   "kernel",  "stride",      "pool",           "dilation",
+      "shape",      "heads",     "key_dim", "value_dim",   "ff_dim",         "maxlen",
+      "vocab_size", "embed_dim", "size",    "num_patches", "projection_dim", "rate",
+      "dropout",    "momentum",  "epsilon", "input_dim",   "output_dim"};
   static const std::vector<std::string> word_order = {"activation", "padding", "return_sequences",
                                                       "use_bias"};
   std::vector<std::string> parts;

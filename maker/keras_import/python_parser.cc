@@ -293,17 +293,30 @@ class StatementParser : public ExpressionParser {
     Statement statement = Simple(Statement::Kind::kDef, "", Next().line);
     statement.text = ExpectName();
     ExpectOp("(");
-    int depth = 0;
-    bool expect_name = true;
-    while (!(depth == 0 && AtOp(")"))) {  // parameter names; defaults skipped
+    while (!AtOp(")")) {  // [*|**]name [: annotation] [= default], ...; a bare * or /
       if (AtKind(TokenKind::kEnd) || AtKind(TokenKind::kNewline)) Fail("unclosed '('");
-      if (AtOp("(") || AtOp("[") || AtOp("{")) ++depth;
-      if (AtOp(")") || AtOp("]") || AtOp("}")) --depth;
-      if (depth == 0 && AtOp(",")) expect_name = true;
-      if (depth == 0 && expect_name && AtKind(TokenKind::kName)) {
-        statement.parameters.push_back(Peek().text);
-        expect_name = false;
+      bool star = false;
+      if (AtOp("*") || AtOp("**") || AtOp("/")) {
+        star = true;
+        Next();
       }
+      if (AtKind(TokenKind::kName)) {
+        const std::string name = Next().text;
+        if (AtOp(":")) {
+          Next();
+          Test();
+        }
+        ExprPtr value;
+        if (AtOp("=")) {
+          Next();
+          value = Test();
+        }
+        if (!star) {
+          statement.parameters.push_back(name);
+          statement.defaults.push_back(value);
+        }
+      }
+      if (!AtOp(",")) break;
       Next();
     }
     ExpectOp(")");

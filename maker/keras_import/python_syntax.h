@@ -72,7 +72,8 @@ struct Statement {
   ExprPtr value;
   std::vector<std::string> names;
   std::vector<std::string> aliases;
-  std::vector<std::string> parameters;  // kDef: names only (defaults ignored)
+  std::vector<std::string> parameters;  // kDef: the named parameters (not *args / **kwargs)
+  std::vector<ExprPtr> defaults;        // kDef: per parameter, its default (null: none)
   Block body;
   Block orelse;
   int line = 0;

@@ -16,6 +16,7 @@ namespace {
 
 using keras_test::Contains;
 using keras_test::Replace;
+using keras_test::TestProgram;
 
 std::string Yaml(const std::string& text) {
   auto yaml = KerasProgramYaml(text, "p.py", "p");
@@ -132,6 +133,91 @@ TEST(KerasLayersDag, FunctionalAddAndAttentionBecomeNamesAndInputs) {
       "input]}\n"
       "    - flatten\n";
   EXPECT_TRUE(Contains(yaml, expected)) << yaml;
+}
+
+TEST(KerasLayerClasses, KerasIoTransformerClassesBecomeTheirWords) {
+  const std::string text = TestProgram("transformer_text.py");
+  const std::string yaml = Yaml(text);
+  EXPECT_TRUE(Contains(yaml,
+                       "  layers:\n"
+                       "    - token_position_embedding: {maxlen: 200, vocab_size: 20000, "
+                       "embed_dim: _EMBEDDING_1}\n"
+                       "    - transformer_block: {heads: 2, ff_dim: _NEURON_1, rate: 0.1, "
+                       "epsilon: 1e-06}\n"
+                       "    - global_avgpool1d\n"))
+      << yaml;
+  // The same block with another feed-forward activation is not keras.io's: its layers are
+  // inlined instead, wired by name / inputs.
+  const std::string gelu = Yaml(Replace(text, "layers.Dense(ff_dim, activation=\"relu\")",
+                                        "layers.Dense(ff_dim, activation=\"gelu\")"));
+  EXPECT_TRUE(Contains(gelu,
+                       "embed_dim: _EMBEDDING_1, name: token_position_embedding_1}\n"
+                       "    - multihead_attention: {heads: 2, key_dim: _EMBEDDING_1}\n"
+                       "    - dropout: {rate: 0.1, name: dropout_1}\n"
+                       "    - add: {inputs: [token_position_embedding_1, dropout_1]}\n"
+                       "    - layernorm: {epsilon: 1e-06, name: layernorm_1}\n"
+                       "    - dense: {units: _NEURON_1, activation: gelu}\n"
+                       "    - dense: {units: _EMBEDDING_1}\n"
+                       "    - dropout: {rate: 0.1, name: dropout_2}\n"
+                       "    - add: {inputs: [layernorm_1, dropout_2]}\n"))
+      << gelu;
+  EXPECT_FALSE(Contains(gelu, "transformer_block")) << gelu;
+  // Applied twice: Keras would share the weights.
+  const std::string error = YamlError(Replace(
+      text, "x = transformer_block(x)\n", "x = transformer_block(x)\nx = transformer_block(x)\n"));
+  EXPECT_TRUE(Contains(error,
+                       "p.py:68: 'transformer_block(x)' applies the TransformerBlock "
+                       "object a second time"))
+      << error;
+}
+
+TEST(KerasLayerClasses, VisionTransformerPatchesAndLoopsOfLayers) {
+  auto imported = KerasProgramYaml(TestProgram("vit_patches.py"), "vit_patches.py", "vit");
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  const std::string& yaml = *imported;
+  EXPECT_TRUE(Contains(yaml,
+                       "    - patches: {size: 7}\n"
+                       "    - patch_encoder: {num_patches: 16, projection_dim: _EMBEDDING_1, "
+                       "name: patch_encoder_1}\n"
+                       "    - layernorm: {epsilon: 1e-06}\n"
+                       "    - multihead_attention: {heads: 2, key_dim: _EMBEDDING_1, "
+                       "dropout: 0.1, name: multihead_attention_1}\n"
+                       "    - add: {name: add_1, inputs: [multihead_attention_1, "
+                       "patch_encoder_1]}\n"))
+      << yaml;
+  EXPECT_TRUE(Contains(yaml, "    - add: {inputs: [dropout_4, add_3]}\n")) << yaml;
+  EXPECT_TRUE(Contains(yaml, "    - dense: {units: _NEURON_2, activation: gelu}\n")) << yaml;
+}
+
+TEST(KerasLayerClasses, SubclassesWiringKnownLayersAreInlinedOthersRefused) {
+  const std::string residual =
+      "class Residual(layers.Layer):\n"
+      "    def __init__(self, units, **kwargs):\n"
+      "        super().__init__(**kwargs)\n"
+      "        self.inner = layers.Dense(units, activation='relu')\n"
+      "        self.outer = layers.Dense(28)\n"
+      "    def call(self, x):\n"
+      "        return self.helper(x) + x\n"
+      "    def helper(self, x):\n"
+      "        return self.outer(self.inner(x))\n";
+  const std::string yaml = Yaml(Functional("x = Residual(units=_NEURON_1)(inputs)\n", residual));
+  EXPECT_TRUE(Contains(yaml,
+                       "    - dense: {units: _NEURON_1, activation: relu}\n"
+                       "    - dense: {units: 28, name: dense_2}\n"
+                       "    - add: {inputs: [dense_2, input]}\n"))
+      << yaml;
+  const std::string opaque =
+      "class Gate(layers.Layer):\n"
+      "    def __init__(self):\n"
+      "        super().__init__()\n"
+      "        self.dense = layers.Dense(28)\n"
+      "    def call(self, x):\n"
+      "        return tf.sigmoid(self.dense(x)) * x\n";
+  const std::string error = YamlError(Functional("x = Gate()(inputs)\n", opaque));
+  EXPECT_TRUE(Contains(error,
+                       "p.py:18: 'Gate()(inputs)': the layer class Gate (line 6) cannot "
+                       "be imported"))
+      << error;
 }
 
 }  // namespace
