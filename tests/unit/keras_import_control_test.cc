@@ -63,7 +63,7 @@ TEST(KerasControl, ConstantConditionsAreFoldedInAndOutsideTheBlock) {
       ImportTextOrDie(WithModel(model,
                                 "USE_DROPOUT = True\nDEPTH = 2\nMODE = 'wide'\nif MODE is None:\n"
                                 "    DEPTH = 5\n"));
-  EXPECT_EQ(Types(imported), "flatten dropout dense dense");
+  ASSERT_EQ(Types(imported), "flatten dropout dense dense");
   EXPECT_EQ(imported.program.model.layers[2].words.at("activation"), "tanh");
   EXPECT_EQ(imported.program.model.layers[3].words.at("activation"), "softmax");
 }
@@ -114,7 +114,7 @@ TEST(KerasControl, LoopsOverConstantsAreUnrolledInTheBlockAndInItsHelpers) {
                 "else:\n"
                 "    model.add(tf.keras.layers.Dropout(0.5))\n"
                 "model.add(tf.keras.layers.Dense(_NEURON_2, activation='softmax'))\n"));
-  EXPECT_EQ(Types(imported), "flatten dense dense dropout dropout dense");
+  ASSERT_EQ(Types(imported), "flatten dense dense dropout dropout dense");
   const auto& layers = imported.program.model.layers;
   EXPECT_EQ(layers[1].numbers.at("units")[0].var, "_NEURON_1");
   EXPECT_EQ(layers[2].numbers.at("units")[0].var, "");
