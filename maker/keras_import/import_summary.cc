@@ -56,6 +56,11 @@ void PrintImportSummary(const KerasImport& imported, const ImportWriteReport& wr
     if (!present && !file.dataset.empty()) datasets.insert(file.dataset);
   }
   for (const std::string& dataset : datasets) {
+    if (dataset == "imdb") {
+      out << "  imdb: make the four files from Keras' imdb.npz with python3 "
+          << "scripts/imdb_to_sequences.py imdb.npz " << written.working_dir << "/imdb\n";
+      continue;
+    }
     const std::string folder = dataset == "fashion_mnist" ? "fashion-mnist" : "mnist";
     out << "  " << dataset << ": put the four IDX files of the data set (train-images-idx3-"
         << "ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "

@@ -203,6 +203,7 @@ class Interpreter {
   // ---- the Program and its checks (interpreter_program.cc) ----
   Result<InterpretedProgram> Assemble();
   Status CheckOutput(const ModelState& model);
+  Status FoldRescaling(std::vector<LayerSpec>* layers, ImportedData* data);
   Status CheckLoss(const ModelState& model);
 
   const SkynnetBlock& block_;

@@ -8,6 +8,7 @@
 
 #include "maker/keras_import/tagged_names.h"
 #include "maker/tagged_variables.h"
+#include "shared/text.h"
 
 namespace cloudbook::keras_import {
 
@@ -58,6 +59,7 @@ Result<InterpretedProgram> Interpreter::Assemble() {
   }
   // Model.
   program.model.layers = model.layers;
+  CB_RETURN_IF_ERROR(FoldRescaling(&program.model.layers, &data));
   program.model.input_dtype = model.input_dtype;
   if (model.layers[0].type == "embedding" || model.layers[0].type == "token_position_embedding" ||
       model.fit_x.array->format == "sequences") {
@@ -132,6 +134,47 @@ Result<InterpretedProgram> Interpreter::Assemble() {
   out.summary_notes = std::move(summary_notes_);
   out.data_files = std::move(data_files_);
   return out;
+}
+
+// Rescaling(1/k) as the first layer multiplies every input by 1/k: the same as the data's
+// `scale: k` on each split (as x / 255 is). Elsewhere, or with an offset, it is refused.
+Status Interpreter::FoldRescaling(std::vector<LayerSpec>* layers, ImportedData* data) {
+  for (size_t i = 0; i < layers->size(); ++i) {
+    const LayerSpec& layer = (*layers)[i];
+    if (layer.type != "rescaling") continue;
+    const double scale = layer.numbers.at("scale")[0].value;
+    const auto offset = layer.numbers.find("offset");
+    if (i != 0 || (offset != layer.numbers.end() && offset->second[0].value != 0) || scale <= 0 ||
+        layer.words.count("name") > 0) {
+      return Error(layer.line,
+                   "Rescaling is carried only as the first layer, without offset, as the "
+                   "data's scale (Rescaling(1./255) is scale: 255); divide the data instead");
+    }
+    for (ImportedSplit* split : {&data->train, data->test ? &*data->test : nullptr,
+                                 data->validation ? &*data->validation : nullptr}) {
+      if (split == nullptr) continue;
+      if (split->images) {
+        split->images_scale /= scale;
+      } else {
+        split->x.scale /= scale;
+      }
+    }
+    SummaryNote(layer.line, "Rescaling(" + NumberText(scale) +
+                                ") becomes the data's scale: " + NumberText(1 / scale));
+    layers->erase(layers->begin());
+    --i;
+    for (const LayerSpec& other : *layers) {
+      const auto inputs = other.words.find("inputs");
+      if (inputs != other.words.end() &&
+          (", " + inputs->second + ",").find(" input,") != std::string::npos) {
+        return Error(other.line,
+                     "this layer reads the model input before the Rescaling at "
+                     "line " +
+                         std::to_string(layer.line) + ", which the data's scale cannot express");
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Status Interpreter::CheckOutput(const ModelState& model) {

@@ -161,6 +161,13 @@ const std::map<std::string, LayerClass>& Classes() {
                                        {"kernel_initializer", "glorot_uniform"},
                                        {"bias_initializer", "zeros"}}};
     (*table)["Add"] = {"add", {}, 0, {}};
+    // keras/src/layers/preprocessing/rescaling.py: x * scale + offset. Only as the first
+    // layer, where it becomes the data's scale (the importer folds it there).
+    (*table)["Rescaling"] = {
+        "rescaling",
+        {{"scale", "scale", Param::kReal, true}, {"offset", "offset", Param::kReal}, input_shape},
+        2,
+        {}};
     (*table)["MaxPool1D"] = (*table)["MaxPooling1D"];
     (*table)["AvgPool1D"] = (*table)["AveragePooling1D"];
     (*table)["GlobalAvgPool1D"] = (*table)["GlobalAveragePooling1D"];
@@ -293,7 +300,8 @@ std::string SupportedLayerList() {
   return "Dense, Conv1D, Conv2D, MaxPooling1D/2D, AveragePooling1D/2D, "
          "GlobalAveragePooling1D/2D, GlobalMaxPooling1D/2D, Flatten, Reshape, Dropout, "
          "BatchNormalization, LayerNormalization, Normalization, Embedding, GRU, LSTM, "
-         "MultiHeadAttention, Add, Activation, ReLU (and Input / InputLayer)";
+         "MultiHeadAttention, Add, Activation, ReLU, Rescaling as the first layer (and Input / "
+         "InputLayer)";
 }
 
 Result<LayerObject> MakeLayer(const std::string& class_name, const CallArgs& args) {

@@ -209,6 +209,17 @@ model.evaluate(test_ds)
                        "  test:\n    images: {path: \"flowers/test\", color: rgb}\n"))
       << yaml;
   EXPECT_TRUE(Contains(yaml, "batch_size: 16")) << yaml;
+  // keras.io's Rescaling(1.0 / 255) as the first layer: the folders' scale.
+  const std::string rescaled =
+      Yaml(Replace(cnn, "    keras.Input(shape=(64, 64, 3)),\n",
+                   "    keras.Input(shape=(64, 64, 3)),\n    layers.Rescaling(1.0 / 255),\n"));
+  EXPECT_TRUE(Contains(rescaled, "    images: {path: \"flowers/train\", color: rgb, scale: 255}\n"))
+      << rescaled;
+  EXPECT_TRUE(Contains(rescaled, "  layers:\n    - conv2d:")) << rescaled;
+  EXPECT_TRUE(Contains(YamlError(Replace(cnn, "    layers.GlobalAveragePooling2D(),\n",
+                                         "    layers.Rescaling(2.0),\n"
+                                         "    layers.GlobalAveragePooling2D(),\n")),
+                       "p.py:14: Rescaling is carried only as the first layer"));
   std::string error = YamlError(Replace(cnn, "batch_size=16",
                                         "validation_split=0.2, "
                                         "subset='training', seed=1"));
