@@ -171,6 +171,9 @@ Result<Value> Interpreter::SubscriptData(const Value& object, const Expr& index,
     array->line = expr.line;
     return ArrayValue(array);
   }
+  if (object.is(Value::Kind::kRows) && object.rows->identity) {
+    return unknown("(a slice of np.arange) is not followed; slice the data instead");
+  }
   if (object.is(Value::Kind::kRows)) {  // permutation(...)[:k]: the first k rows drawn
     if (index.kind != Expr::Kind::kSlice || index.items[2] || !index.items[1] ||
         object.rows->count != 0) {
@@ -222,6 +225,7 @@ Result<Value> Interpreter::SubscriptData(const Value& object, const Expr& index,
   }
   CB_ASSIGN_OR_RETURN(Value rows, Eval(index));
   if (rows.is(Value::Kind::kUnknown)) return rows;
+  if (rows.is(Value::Kind::kRows) && rows.rows->identity) return object;  // x[np.arange(n)]
   if (!rows.is(Value::Kind::kRows)) {
     return unknown("takes a part of the data the program format cannot express (it takes a " +
                    std::string("slice x[a:b], or rows drawn by np.random.permutation(len(x)) / ") +
@@ -284,6 +288,27 @@ Result<Value> Interpreter::CallDataFunction(const std::string& path, const CallA
       numpy_seed_.reset();
     }
     return Value();
+  }
+  if (path == "numpy.arange" && args.positional.size() == 1 &&
+      args.positional[0].is(Value::Kind::kSampleCount)) {  // idx = np.arange(len(x))
+    auto rows = std::make_shared<RowChoice>();
+    rows->identity = true;
+    rows->line = expr.line;
+    Value value;
+    value.kind = Value::Kind::kRows;
+    value.rows = rows;
+    value.line = expr.line;
+    return value;
+  }
+  if (path == "numpy.random.shuffle") {  // in place: the statement rebinds the name
+    if (args.positional.size() == 1 && args.positional[0].is(Value::Kind::kRows) &&
+        args.positional[0].rows->identity) {
+      return DrawRows(expr, 0);
+    }
+    return unknown(
+        "shuffles in place what the importer cannot follow (only "
+        "idx = np.arange(len(x)); np.random.shuffle(idx); x, y = x[idx], y[idx] is "
+        "read; shuffling x alone would also separate it from y)");
   }
   if (path == "numpy.random.permutation" || path == "numpy.random.choice") {
     if (args.positional.empty() || !args.positional[0].is(Value::Kind::kSampleCount)) {

@@ -399,6 +399,11 @@ Status Interpreter::ExecExpression(const Statement& statement) {
   const bool ignorable = path == "builtins.print" || LastPart(path) == "set_seed" ||
                          LastPart(path) == "set_random_seed" || path == "numpy.random.seed" ||
                          path == "random.seed" || path == "keras.backend.clear_session";
+  if (path == "numpy.random.shuffle" && expr.arguments.size() == 1 &&
+      expr.arguments[0].value->kind == Expr::Kind::kName) {
+    // np.random.shuffle(idx) changes idx: bind what it becomes (or why it is not followed).
+    return AssignTarget(*expr.arguments[0].value, EvalTolerant(expr), line);
+  }
   if (path == "numpy.random.seed" || path == "keras.utils.set_random_seed" ||
       (callee.is(Value::Kind::kMethod) && callee.items[0].is(Value::Kind::kLayer) &&
        callee.text == "adapt" && !Strict())) {

@@ -68,6 +68,7 @@ struct RowChoice {
   int64_t seed = 0;
   int64_t count = 0;
   int line = 0;
+  bool identity = false;  // np.arange(len(x)) before np.random.shuffle(idx) draws its order
 };
 
 struct ModelState;

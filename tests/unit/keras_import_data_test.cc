@@ -112,7 +112,17 @@ TEST(KerasData, SlicesBecomeRowsAndSeededDrawsShuffleOrSubset) {
                    "model.fit(_DATA_TRAIN_X, _DATA_TRAIN_Y)\n"));
   EXPECT_TRUE(Contains(yaml, "  train_subset: {count: 200, seed: 5}\n")) << yaml;
 
-  // Refusals: x and y taken differently, an unseeded draw, a slice with a step.
+  yaml =
+      Yaml(Program("np.random.seed(9)\nidx = np.arange(len(x_train))\nnp.random.shuffle(idx)\n"
+                   "x_train, y_train = x_train[idx], y_train[idx]\n",
+                   "model.fit(_DATA_TRAIN_X, _DATA_TRAIN_Y)\n"));
+  EXPECT_TRUE(Contains(yaml, "  shuffle: {seed: 9}\n")) << yaml;
+
+  // Refusals: x and y taken differently, an unseeded draw, a slice with a step, x shuffled
+  // in place alone (its value is forgotten, never used unshuffled).
+  EXPECT_TRUE(Contains(YamlError(Program("np.random.seed(1)\nnp.random.shuffle(x_train)\n",
+                                         "model.fit(_DATA_TRAIN_X, _DATA_TRAIN_Y)\n")),
+                       "shuffles in place what the importer cannot follow"));
   std::string error =
       YamlError(Program("x_train = x_train[:5000]\n", "model.fit(_DATA_TRAIN_X, _DATA_TRAIN_Y)\n"));
   EXPECT_TRUE(
