@@ -203,7 +203,14 @@ Status Interpreter::AssembleData(const ModelState& model, ImportedData* data, bo
     test_x = model.evaluate_x;
     test_y = model.evaluate_y;
     test_line = model.evaluate_line;
-    SummaryNote(test_line, "the test split is what evaluate receives here");
+    const std::string skipped = source_ + ":" + std::to_string(test_line) + ": skipped";
+    summary_notes_.erase(
+        std::remove_if(summary_notes_.begin(), summary_notes_.end(),
+                       [&](const std::string& note) { return StartsWith(note, skipped); }),
+        summary_notes_.end());
+    SummaryNote(test_line,
+                "the test split is what evaluate receives here (its result, the "
+                "scores, is not used)");
   }
   if (test_x.is(Value::Kind::kArray)) {
     const bool images = test_x.array->format == "images";
