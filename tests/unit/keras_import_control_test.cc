@@ -4,9 +4,11 @@
 // or refused when they could change the training.
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "maker/keras_import/import_summary.h"
 #include "maker/keras_import/keras_import.h"
 #include "tests/keras_import_test_programs.h"
 
@@ -199,6 +201,17 @@ TEST(KerasControl, EvaluationAfterFitIsSkippedWithASummaryNote) {
   }
   EXPECT_FALSE(Contains(notes, "_DATA_TEST_X")) << notes;
   EXPECT_FALSE(Contains(notes, "predictions = model.predict")) << notes;
+  // What `cloudbook-maker import` prints: the notes, never silently.
+  ImportWriteReport written;
+  written.program_path = "P/original/p.yaml";
+  written.working_dir = "P/distributed/working_dir";
+  written.data_present.assign(imported.data_files.size(), true);
+  std::ostringstream summary;
+  PrintImportSummary(imported, written, "P", summary);
+  EXPECT_TRUE(Contains(summary.str(),
+                       "notes:\n  p.py:22: skipped after training: score = "
+                       "model.evaluate(x_test, y_test)\n"))
+      << summary.str();
 }
 
 TEST(KerasControl, WhatCouldChangeTheTrainingAfterFitIsRefused) {
