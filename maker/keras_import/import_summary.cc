@@ -57,8 +57,9 @@ void PrintImportSummary(const KerasImport& imported, const ImportWriteReport& wr
   }
   for (const std::string& dataset : datasets) {
     if (dataset == "imdb") {
-      out << "  imdb: make the four files from Keras' imdb.npz with python3 "
-          << "scripts/imdb_to_sequences.py imdb.npz " << written.working_dir << "/imdb\n";
+      out << "  imdb: make the four files from Keras' imdb.npz with /usr/bin/python3 "
+          << "scripts/imdb_to_sequences.py imdb.npz " << written.working_dir
+          << "/imdb (and the flags the notes give)\n";
       continue;
     }
     const std::string folder = dataset == "fashion_mnist" ? "fashion-mnist" : "mnist";

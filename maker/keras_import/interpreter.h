@@ -225,6 +225,7 @@ class Interpreter {
   std::optional<int64_t> numpy_seed_;  // np.random.seed(s) / keras.utils.set_random_seed(s)
   int numpy_seed_line_ = 0;
   int numpy_draws_ = 0;  // draws from numpy's generator since the seed
+  std::string imdb_flags_;  // imdb.load_data's options as scripts/imdb_to_sequences.py flags
   std::vector<std::string> summary_notes_;
   // An error found where values are evaluated tolerantly that must stop the import anyway
   // (tensorflow_datasets): Exec returns it after the statement.

@@ -455,35 +455,37 @@ Result<Value> Interpreter::PadSequences(const CallArgs& args, const Expr& expr) 
   return ArrayValue(array);
 }
 
-// keras.datasets.imdb.load_data(num_words=...): sequences written by
-// scripts/imdb_to_sequences.py (Keras' shuffle with seed 113, start_char 1, index_from 3).
+// keras.datasets.imdb.load_data(num_words=...): the sequences data-arrays'
+// scripts/imdb_to_sequences.py writes from imdb.npz (Keras' shuffle, start_char, index_from;
+// load_data's own options are that script's flags, named in the summary).
 Result<Value> Interpreter::LoadImdb(const CallArgs& args, const Expr& expr) {
   SequenceParams params;
+  std::string flags;
   for (const auto& [keyword, value] : args.keywords) {
+    if (keyword == "path") continue;
     if (keyword == "num_words") {
       if (value.is(Value::Kind::kNone)) continue;
       CB_ASSIGN_OR_RETURN(params.num_words, WholeNumber(value, "imdb num_words"));
-    } else if (keyword == "oov_char") {
-      CB_ASSIGN_OR_RETURN(params.oov, WholeNumber(value, "imdb oov_char"));
-    } else if (keyword == "path") {
       continue;
-    } else {
-      static const std::map<std::string, std::string> defaults = {{"skip_top", "0"},
-                                                                  {"maxlen", "None"},
-                                                                  {"seed", "113"},
-                                                                  {"start_char", "1"},
-                                                                  {"index_from", "3"}};
-      const auto found = defaults.find(keyword);
-      const std::string given = value.is(Value::Kind::kNone) ? "None"
-                                : value.is(Value::Kind::kNumber)
-                                    ? std::to_string(static_cast<int64_t>(value.number))
-                                    : "?";
-      if (found == defaults.end() || found->second != given) {
-        return Status::InvalidArgument(
-            "'" + expr.source + "': imdb.load_data's " + keyword + "=" + given +
-            " cannot be carried (cloudbook reads the reviews as scripts/imdb_to_sequences.py "
-            "writes them with Keras' defaults; it takes num_words and oov_char)");
-      }
+    }
+    static const std::map<std::string, std::pair<std::string, int64_t>> options = {
+        {"maxlen", {"--drop-longer-than", 0}},
+        {"seed", {"--seed", 113}},
+        {"start_char", {"--start-char", 1}},
+        {"oov_char", {"--oov-char", 2}},
+        {"index_from", {"--index-from", 3}}};
+    const auto found = options.find(keyword);
+    if (found == options.end() || (keyword != "maxlen" && value.is(Value::Kind::kNone))) {
+      return Status::InvalidArgument(
+          "'" + expr.source + "': imdb.load_data's " + keyword +
+          " cannot be carried (scripts/imdb_to_sequences.py takes num_words, maxlen, seed, "
+          "start_char, oov_char and index_from)");
+    }
+    if (value.is(Value::Kind::kNone)) continue;
+    CB_ASSIGN_OR_RETURN(const int64_t number, WholeNumber(value, "imdb " + keyword));
+    if (keyword == "oov_char") params.oov = number;
+    if (number != found->second.second) {
+      flags += " " + found->second.first + " " + std::to_string(number);
     }
   }
   if (!args.positional.empty()) {
@@ -495,7 +497,7 @@ Result<Value> Interpreter::LoadImdb(const CallArgs& args, const Expr& expr) {
     auto x = std::make_shared<DataArray>();
     x->dataset = "imdb";
     x->format = "sequences";
-    x->path = "imdb/x_" + split + ".txt";
+    x->path = "imdb/" + split + ".txt";
     x->line = expr.line;
     x->sequences = params;
     auto y = std::make_shared<DataArray>();
@@ -507,11 +509,12 @@ Result<Value> Interpreter::LoadImdb(const CallArgs& args, const Expr& expr) {
     y->line = expr.line;
     splits.push_back(Value::Sequence({ArrayValue(x), ArrayValue(y)}, false));
   }
+  imdb_flags_ = flags;
   SummaryNote(expr.line,
-              "imdb: cloudbook reads imdb/x_train.txt, imdb/y_train.npy, imdb/x_test.txt and "
+              "imdb: cloudbook reads imdb/train.txt, imdb/y_train.npy, imdb/test.txt and "
               "imdb/y_test.npy in working_dir; make them from Keras' imdb.npz with "
-              "scripts/imdb_to_sequences.py (the same reviews, order and word ids as "
-              "imdb.load_data)");
+              "/usr/bin/python3 scripts/imdb_to_sequences.py imdb.npz <working_dir>/imdb" +
+                  flags + " (the same reviews, order and word ids as this load_data call)");
   return Value::Sequence(std::move(splits), false);
 }
 
