@@ -87,9 +87,8 @@ class Interpreter {
   Status ExecAfterFit(const Statement& statement, bool in_block);
   // The first construct in `statement` (its line and text) that would change the training
   // after fit: fit/compile/add on a model, a tagged variable assigned; nullopt when none.
-  std::optional<std::pair<int, std::string>> TrainingChange(const Statement& statement,
-                                                            int depth) const;
-  std::optional<std::pair<int, std::string>> TrainingChangeIn(const Expr& expr, int depth) const;
+  std::optional<std::pair<int, std::string>> TrainingChange(const Statement& statement, int depth);
+  std::optional<std::pair<int, std::string>> TrainingChangeIn(const Expr& expr, int depth);
   void SummaryNote(int line, const std::string& what);
 
   // ---- classes: layers.Layer subclasses inlined into the network (interpreter_classes.cc) ----
@@ -222,9 +221,10 @@ class Interpreter {
   bool after_fit_in_block_ = false;  // running a block statement after fit (tolerantly)
   int loop_steps_ = 0;               // iterations unrolled so far (bounded)
   int predict_calls_ = 0;
+  int change_scans_ = 0;  // expressions TrainingChange looked at (bounded: hostile programs)
   std::optional<int64_t> numpy_seed_;  // np.random.seed(s) / keras.utils.set_random_seed(s)
   int numpy_seed_line_ = 0;
-  int numpy_draws_ = 0;  // draws from numpy's generator since the seed
+  int numpy_draws_ = 0;     // draws from numpy's generator since the seed
   std::string imdb_flags_;  // imdb.load_data's options as scripts/imdb_to_sequences.py flags
   std::vector<std::string> summary_notes_;
   // An error found where values are evaluated tolerantly that must stop the import anyway

@@ -19,6 +19,8 @@ namespace {
 constexpr int kMaxLoopSteps = 10000;
 // Items of one range() (a loop that builds layers has a handful).
 constexpr int64_t kMaxRangeItems = 1000;
+// Expressions looked at for training changes after fit, over the whole import.
+constexpr int kMaxChangeScans = 100000;
 
 Value Bool(bool truth, const std::string& derived_tag = "") {
   Value value;
@@ -314,8 +316,11 @@ void Interpreter::SummaryNote(int line, const std::string& what) {
 }
 
 std::optional<std::pair<int, std::string>> Interpreter::TrainingChangeIn(const Expr& expr,
-                                                                         int depth) const {
+                                                                         int depth) {
   if (depth > 8) return std::nullopt;
+  if (++change_scans_ > kMaxChangeScans) {  // refused rather than left unchecked
+    return std::make_pair(expr.line, expr.source + " (calls nested too deeply to check)");
+  }
   if (expr.kind == Expr::Kind::kCall && expr.object) {
     const Expr& callee = *expr.object;
     static const std::set<std::string> changing = {
@@ -354,7 +359,7 @@ std::optional<std::pair<int, std::string>> Interpreter::TrainingChangeIn(const E
 }
 
 std::optional<std::pair<int, std::string>> Interpreter::TrainingChange(const Statement& statement,
-                                                                       int depth) const {
+                                                                       int depth) {
   if (statement.kind == Statement::Kind::kDef || statement.kind == Statement::Kind::kClass) {
     return std::nullopt;  // defining is not running
   }

@@ -234,5 +234,18 @@ TEST(KerasControl, WhatCouldChangeTheTrainingAfterFitIsRefused) {
   }
 }
 
+// Checking what a function called after fit does is bounded: calls nested 10 wide and 9 deep
+// (10^9 paths) are refused at once rather than scanned.
+TEST(KerasControl, CheckingCallsAfterFitIsBounded) {
+  std::string prelude = "def f0():\n    pass\n";
+  for (int i = 1; i <= 9; ++i) {
+    prelude += "def f" + std::to_string(i) + "():\n";
+    for (int call = 0; call < 10; ++call) prelude += "    f" + std::to_string(i - 1) + "()\n";
+  }
+  const std::string fit = "model.fit(_DATA_TRAIN_X, _DATA_TRAIN_Y, epochs=_EPOCHS)\n";
+  const std::string error = ImportError(prelude + Replace(kSmall, fit, fit + "f9()\n"));
+  EXPECT_TRUE(Contains(error, "calls nested too deeply to check")) << error;
+}
+
 }  // namespace
 }  // namespace cloudbook
