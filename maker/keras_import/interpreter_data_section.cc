@@ -55,6 +55,13 @@ Result<ImportedSplit> Interpreter::ImportSplit(const Value& x, const Value& y,
                                                const std::string& y_what) {
   ImportedSplit split;
   if (x.is(Value::Kind::kArray) && x.array->format == "images") {
+    const Value& train = fit_model_->fit_x;
+    if (train.is(Value::Kind::kArray) && train.array->sample_shape != x.array->sample_shape) {
+      return Error(line, "the " + what + " image folder (line " + std::to_string(x.array->line) +
+                             ") has image_size and channels " + ShapeText(x.array->sample_shape) +
+                             ", the training folder " + ShapeText(train.array->sample_shape) +
+                             ": cloudbook reads every folder at the model's input size");
+    }
     split.images = x.array->images;
     split.images_path = x.array->path;
     split.images_scale = x.array->scale;

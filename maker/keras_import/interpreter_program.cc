@@ -68,6 +68,14 @@ Result<InterpretedProgram> Interpreter::Assemble() {
   const std::vector<int64_t>& data_shape = model.fit_x.array->sample_shape;
   if (model.input_shape) {
     program.model.input_shape = *model.input_shape;
+    // An image folder is resized to image_size and decoded to its channels: the model's
+    // input must be exactly that (cloudbook resizes every folder to model.input).
+    if (model.fit_x.array->format == "images" && data_shape != *model.input_shape) {
+      return Error(model.line, "the model's input " + ShapeText(*model.input_shape) +
+                                   " is not the image folder's (line " +
+                                   std::to_string(model.fit_x.array->line) + ") image_size " +
+                                   "and channels " + ShapeText(data_shape));
+    }
     if (!data_shape.empty() && Product(data_shape) != Product(*model.input_shape)) {
       return Error(model.line, "the model's input " + ShapeText(*model.input_shape) + " holds " +
                                    std::to_string(Product(*model.input_shape)) +
