@@ -165,6 +165,11 @@ Status Interpreter::AddToSequential(ModelState* model, const Value& item,
             (item.is(Value::Kind::kUnknown) ? "" : "; supported layers: " + SupportedLayerList()));
   }
   const LayerObject& layer = *item.layer;
+  if (layer.spec.type == "add" || layer.spec.type == "multihead_attention") {
+    return Error(layer.spec.line, "'" + layer.source + "' in " + where +
+                                      ": it takes several inputs, which Keras gives it only in "
+                                      "the functional API (layer(x, y) / Add()([a, b]))");
+  }
   if (layer.spec.type == "input") {
     if (!model->layers.empty() || model->input_shape) {
       return Error(layer.spec.line, "InputLayer must come first in " + where);

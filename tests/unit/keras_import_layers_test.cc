@@ -103,6 +103,15 @@ TEST(KerasLayers1d, ArgumentsThatCannotBeCarriedAreRefusedWithTheLine) {
     EXPECT_TRUE(Contains(error, "p.py:12: '" + layer + "'")) << error;
     EXPECT_TRUE(Contains(error, message)) << error;
   }
+  EXPECT_TRUE(
+      Contains(YamlError(Replace(Functional("x = layers.Flatten()(inputs)\n"),
+                                 "outputs = layers.Dense(_NEURON_2, activation='softmax')(x)\n"
+                                 "model = keras.Model(inputs, outputs)\n",
+                                 "model = keras.Sequential([layers.Input((28, 28)), "
+                                 "layers.MultiHeadAttention(2, 4), layers.Flatten(), "
+                                 "layers.Dense(_NEURON_2, activation='softmax')])\n")),
+               "p.py:13: 'layers.MultiHeadAttention(2, 4)' in Sequential([...]): it takes "
+               "several inputs"));
   std::string error =
       YamlError(Functional("x = norm(inputs)\n", "norm = layers.Normalization()\n"));
   EXPECT_TRUE(Contains(error, "a Normalization layer that is never adapted")) << error;
