@@ -40,6 +40,10 @@ void PrintImportSummary(const KerasImport& imported, const ImportWriteReport& wr
               ? program.train.epochs.var
               : std::to_string(static_cast<int64_t>(program.train.epochs.value)))
       << ", validation_split " << program.data.validation_split << "\n";
+  if (!imported.summary_notes.empty()) {
+    out << "notes:\n";
+    for (const std::string& note : imported.summary_notes) out << "  " << note << "\n";
+  }
   out << "data files, in " << written.working_dir << "/:\n";
   bool missing = false;
   std::set<std::string> datasets;
@@ -52,6 +56,12 @@ void PrintImportSummary(const KerasImport& imported, const ImportWriteReport& wr
     if (!present && !file.dataset.empty()) datasets.insert(file.dataset);
   }
   for (const std::string& dataset : datasets) {
+    if (dataset == "imdb") {
+      out << "  imdb: make the four files from Keras' imdb.npz with /usr/bin/python3 "
+          << "scripts/imdb_to_sequences.py imdb.npz " << written.working_dir
+          << "/imdb (and the flags the notes give)\n";
+      continue;
+    }
     const std::string folder = dataset == "fashion_mnist" ? "fashion-mnist" : "mnist";
     out << "  " << dataset << ": put the four IDX files of the data set (train-images-idx3-"
         << "ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "

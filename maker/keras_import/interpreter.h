@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -68,6 +69,42 @@ class Interpreter {
   bool ContainsBlock(const Statement& statement) const;
   Status ExecInContext(const Statement& statement);
   Status ExecIf(const Statement& statement);
+
+  // ---- control flow and statements after fit (interpreter_control.cc) ----
+  // Whether a value is true: nullopt when it is not known (or not a plain value).
+  static std::optional<bool> Truth(const Value& value);
+  Result<Value> Compare(const Expr& expr);
+  Result<Value> BooleanOperator(const Expr& expr);
+  Result<Value> IfElseValue(const Expr& expr);
+  // range(...), enumerate(...), zip(...) of known values; else kUnknown with the reason.
+  Value Iteration(const std::string& builtin, const CallArgs& args, const Expr& expr);
+  // The branch a constant condition takes (folded; the other is not read).
+  Status FoldIf(const Statement& statement, bool taken);
+  // A for loop over a constant range or list, unrolled; a non-constant one refused where strict.
+  Status ExecFor(const Statement& statement);
+  // A statement after the block's fit: run when it only evaluates, predicts, prints or saves
+  // (skipped with a summary note), refused when it could change the training.
+  Status ExecAfterFit(const Statement& statement, bool in_block);
+  // The first construct in `statement` (its line and text) that would change the training
+  // after fit: fit/compile/add on a model, a tagged variable assigned; nullopt when none.
+  std::optional<std::pair<int, std::string>> TrainingChange(const Statement& statement, int depth);
+  std::optional<std::pair<int, std::string>> TrainingChangeIn(const Expr& expr, int depth);
+  void SummaryNote(int line, const std::string& what);
+
+  // ---- classes: layers.Layer subclasses inlined into the network (interpreter_classes.cc) ----
+  Status ExecClass(const Statement& statement);
+  // MyLayer(...): an instance, its __init__ run.
+  Result<Value> Instantiate(const Value& class_value, const CallArgs& args, const Expr& expr);
+  // layer_object(x): its call run on the tensor (the layers it wires join the graph), or one
+  // of the keras.io classes recognised as its program-format word.
+  Result<Value> CallInstance(const Value& instance, const CallArgs& args, const Expr& expr);
+  // A method of the class (self first), e.g. self.helper(x) inside call.
+  Result<Value> CallInstanceMethod(const Value& instance, const std::string& name,
+                                   const CallArgs& args, const Expr& expr);
+  // keras.io's TokenAndPositionEmbedding, Patches and PatchEncoder from the instance's
+  // sub-layers and its call's text; an error naming the class when it is none of them.
+  Result<Value> RecognizeLayerClass(const InstanceState& instance, const TensorNode& input,
+                                    int first, const Value& failed, const Expr& expr);
   Status ExecAssign(const Statement& statement);
   Status AssignTarget(const Expr& target, const Value& value, int line);
   Status ExecExpression(const Statement& statement);
@@ -92,15 +129,31 @@ class Interpreter {
   Result<CallArgs> EvalArguments(const Expr& call);
   Result<Value> EvalCall(const Expr& expr);
   Result<Value> EvalCallHere(const Expr& expr);
-  Result<Value> CallFunction(const Value& function, const std::vector<Value>& arguments, int line);
+  Result<Value> CallFunction(const Value& function, const std::vector<Value>& arguments, int line,
+                             const std::vector<std::pair<std::string, Value>>& keywords = {});
   Result<Value> CallModule(const std::string& path, const CallArgs& args, const Expr& expr);
 
   // ---- Keras model building (interpreter_models.cc) ----
   Result<Value> CallKeras(const std::string& path, const CallArgs& args, const Expr& expr);
   static Value LayerValue(LayerObject layer);
+  // Activation('relu') / ReLU(...): the activation word (checked against the list).
+  Result<std::string> ActivationWord(const std::string& class_name, const CallArgs& args,
+                                     const Expr& expr);
   // Appends a layer; Activation('x') folds into the layer before it.
   Status AppendLayer(std::vector<LayerSpec>* layers, const LayerObject& layer);
-  Result<Value> ApplyLayer(const LayerObject& layer, const CallArgs& args, const Expr& expr);
+
+  // ---- the functional graph (interpreter_graph.cc) ----
+  // layer(x), Add()([a, b]), MultiHeadAttention(...)(q, v[, k]): a node of the graph.
+  Result<Value> ApplyLayer(const std::shared_ptr<const LayerObject>& layer, const CallArgs& args,
+                           const Expr& expr);
+  // A Sequential model applied to a tensor: its layers one after another.
+  Result<Value> ApplyModel(const ModelState& model, const CallArgs& args, const Expr& expr);
+  // a + b of two tensors: an add node.
+  Result<Value> AddTensors(const Value& left, const Value& right, const Expr& expr);
+  Result<Value> AppendNode(const std::vector<TensorNode>& inputs, LayerSpec spec, const Expr& expr);
+  // The layers that compute `output`, in order, with name / inputs where they do not read
+  // the layer just above.
+  Result<std::vector<LayerSpec>> Linearize(const TensorNode& output, const Expr& expr);
   Status AddToSequential(ModelState* model, const Value& item, const std::string& where);
   Result<Value> MakeSequential(const CallArgs& args, const Expr& expr);
   Result<Value> MakeFunctional(const CallArgs& args, const Expr& expr);
@@ -118,16 +171,38 @@ class Interpreter {
   // ---- data loading and data sources (interpreter_data.cc) ----
   Result<Value> LoadIdxFile(const Value& from, const Expr& expr);
   Result<Value> ExpandDims(const CallArgs& args, const Expr& expr);
-  Result<Value> LoadKerasDataset(const std::string& dataset, const Expr& expr);
+  Result<Value> LoadKerasDataset(const std::string& dataset, const CallArgs& args,
+                                 const Expr& expr);
   Result<Value> CallArrayMethod(const Value& object, const std::string& name, const CallArgs& args,
                                 const Expr& expr);
-  Result<ArraySource> SourceOf(const Value& value, const std::string& what, int line);
   void AddDataFile(const Value& value, const std::string& role);
   static bool SameArray(const Value& a, const Value& b);
+
+  // ---- data idioms: label maps, rows, shuffles, npy, imdb, image folders
+  //      (interpreter_data_idioms.cc) ----
+  Result<Value> LabelElementwise(const Expr& expr, const std::string& op, const Value& left,
+                                 const Value& right);
+  Result<Value> LabelWhere(const CallArgs& args, const Expr& expr);
+  Result<Value> SubscriptData(const Value& object, const Expr& index, const Expr& expr);
+  Result<Value> DrawRows(const Expr& expr, int64_t count);
+  Result<Value> CallDataFunction(const std::string& path, const CallArgs& args, const Expr& expr,
+                                 bool* handled);
+  Result<Value> PadSequences(const CallArgs& args, const Expr& expr);
+  Result<Value> LoadImdb(const CallArgs& args, const Expr& expr);
+  Result<Value> ImageFolderDataset(const CallArgs& args, const Expr& expr);
+
+  // ---- the data section from fit, predict and evaluate (interpreter_data_section.cc) ----
+  Result<ImportedSource> ImportSource(const Value& value, const std::string& what, int line);
+  // One split from its x and y (y may be kNone for an image folder): rows checked alike.
+  Result<ImportedSplit> ImportSplit(const Value& x, const Value& y, const std::string& what,
+                                    int line, const std::string& x_what = "",
+                                    const std::string& y_what = "");
+  Status AssembleData(const ModelState& model, ImportedData* data, bool* autoencoder);
 
   // ---- the Program and its checks (interpreter_program.cc) ----
   Result<InterpretedProgram> Assemble();
   Status CheckOutput(const ModelState& model);
+  Status FoldRescaling(std::vector<LayerSpec>* layers, ImportedData* data);
   Status CheckLoss(const ModelState& model);
 
   const SkynnetBlock& block_;
@@ -141,6 +216,20 @@ class Interpreter {
   int strict_depth_ = 0;
   bool block_ran_ = false;
   bool returning_ = false;
+  bool breaking_ = false;            // a break ran: the innermost unrolled loop stops
+  bool continuing_ = false;          // a continue ran: the rest of the iteration is skipped
+  bool after_fit_in_block_ = false;  // running a block statement after fit (tolerantly)
+  int loop_steps_ = 0;               // iterations unrolled so far (bounded)
+  int predict_calls_ = 0;
+  int change_scans_ = 0;  // expressions TrainingChange looked at (bounded: hostile programs)
+  std::optional<int64_t> numpy_seed_;  // np.random.seed(s) / keras.utils.set_random_seed(s)
+  int numpy_seed_line_ = 0;
+  int numpy_draws_ = 0;     // draws from numpy's generator since the seed
+  std::string imdb_flags_;  // imdb.load_data's options as scripts/imdb_to_sequences.py flags
+  std::vector<std::string> summary_notes_;
+  // An error found where values are evaluated tolerantly that must stop the import anyway
+  // (tensorflow_datasets): Exec returns it after the statement.
+  Status fatal_ = Status::Ok();
   Value return_value_;
   int next_input_id_ = 0;
   int calls_ = 0;  // calls of the program's functions so far (bounded)
@@ -152,6 +241,9 @@ class Interpreter {
   std::vector<std::string> warnings_;
   std::vector<std::string> notes_;
   std::vector<DataFile> data_files_;
+  std::set<std::shared_ptr<const LayerObject>> applied_layers_;  // applied (once each)
+  int next_layer_id_ = 0;                 // Normalization layers, for their adapt(x)
+  std::map<std::string, Value> adapted_;  // Normalization id -> the data adapt() received
 };
 
 }  // namespace cloudbook::keras_import

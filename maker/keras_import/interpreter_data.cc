@@ -69,12 +69,15 @@ Result<Value> Interpreter::ExpandDims(const CallArgs& args, const Expr& expr) {
   return result;
 }
 
-Result<Value> Interpreter::LoadKerasDataset(const std::string& dataset, const Expr& expr) {
+Result<Value> Interpreter::LoadKerasDataset(const std::string& dataset, const CallArgs& args,
+                                            const Expr& expr) {
+  if (dataset == "imdb") return LoadImdb(args, expr);
   if (dataset != "mnist" && dataset != "fashion_mnist") {
     return Status::InvalidArgument(
         "the Keras data set '" + dataset +
         "' is not supported: cloudbook reads MNIST and Fashion-MNIST as IDX files (mnist, "
-        "fashion_mnist); for other data, save it as IDX files in distributed/working_dir "
+        "fashion_mnist) and imdb as token sequences; for other data, save it as IDX files in "
+        "distributed/working_dir "
         "and load them with idx2numpy.convert_from_file('<relative path>')");
   }
   std::vector<Value> splits;
@@ -85,6 +88,7 @@ Result<Value> Interpreter::LoadKerasDataset(const std::string& dataset, const Ex
       array->dataset = dataset;
       array->path = DatasetFile(dataset, train, labels);
       array->labels = labels;
+      array->num_classes = labels ? 10 : 0;
       array->line = expr.line;
       if (!labels) array->sample_shape = {28, 28};
       Value value;
@@ -99,7 +103,25 @@ Result<Value> Interpreter::LoadKerasDataset(const std::string& dataset, const Ex
 
 Result<Value> Interpreter::CallArrayMethod(const Value& object, const std::string& name,
                                            const CallArgs& args, const Expr& expr) {
-  if (name == "astype" || name == "copy") return object;
+  if (name == "astype" && object.array->labels && !object.array->label_values.empty() &&
+      args.positional.size() == 1) {  // (y == 3).astype(int): whole class ids
+    const Value& type = args.positional[0];
+    const std::string word = type.is(Value::Kind::kString)   ? type.text
+                             : type.is(Value::Kind::kModule) ? LastPart(type.text)
+                                                             : "";
+    if (StartsWith(word, "int") || StartsWith(word, "uint")) {
+      auto array = std::make_shared<DataArray>(*object.array);
+      for (double& value : array->label_values) value = std::trunc(value);
+      Value result = object;
+      result.array = array;
+      return result;
+    }
+  }
+  if (name == "astype" || name == "copy" || name == "flatten" || name == "ravel" ||
+      (object.array->format == "images" &&
+       (name == "prefetch" || name == "cache" || name == "shuffle"))) {
+    return object;
+  }
   if (name != "reshape") {
     return Value::Unknown("'" + expr.source +
                               "' changes the data in a way the program "
@@ -141,25 +163,6 @@ Result<Value> Interpreter::CallArrayMethod(const Value& object, const std::strin
   return result;
 }
 
-Result<ArraySource> Interpreter::SourceOf(const Value& value, const std::string& what, int line) {
-  if (!value.is(Value::Kind::kArray)) {
-    return Error(line, what +
-                           " must be data loaded from a Keras data set "
-                           "(tf.keras.datasets.mnist / fashion_mnist .load_data()) or with "
-                           "idx2numpy.convert_from_file('<path in working_dir>'); got " +
-                           Describe(value) + UnknownReason(value) +
-                           ". cloudbook reads the data itself, so only loading, dividing by "
-                           "a number and reshaping can be imported; make other changes "
-                           "beforehand into IDX files (as configs/fashion_binary/"
-                           "prepare_data.py does for a binary task) and load those");
-  }
-  ArraySource source;
-  source.format = "idx";
-  source.path = value.array->path;
-  source.scale = value.array->scale;
-  return source;
-}
-
 void Interpreter::AddDataFile(const Value& value, const std::string& role) {
   if (!value.is(Value::Kind::kArray)) return;
   for (const DataFile& file : data_files_) {
@@ -169,7 +172,8 @@ void Interpreter::AddDataFile(const Value& value, const std::string& role) {
 }
 
 bool Interpreter::SameArray(const Value& a, const Value& b) {
-  return a.is(Value::Kind::kArray) && b.is(Value::Kind::kArray) && a.array->path == b.array->path;
+  return a.is(Value::Kind::kArray) && b.is(Value::Kind::kArray) && a.array->path == b.array->path &&
+         a.array->key == b.array->key && a.array->labels == b.array->labels;
 }
 
 }  // namespace cloudbook::keras_import

@@ -70,6 +70,7 @@ Result<Value> Interpreter::Eval(const Expr& expr) {
     case Expr::Kind::kSubscript:
       return EvalSubscript(expr);
     case Expr::Kind::kBinary: {
+      if (expr.text == "and" || expr.text == "or") return BooleanOperator(expr);
       CB_ASSIGN_OR_RETURN(Value left, Eval(*expr.items[0]));
       CB_ASSIGN_OR_RETURN(Value right, Eval(*expr.items[1]));
       return Binary(expr, left, right);
@@ -82,17 +83,19 @@ Result<Value> Interpreter::Eval(const Expr& expr) {
         result.derived_tag = operand.tag.empty() ? operand.derived_tag : operand.tag;
         return result;
       }
-      if (expr.text == "not" &&
-          (operand.is(Value::Kind::kBool) || operand.is(Value::Kind::kNone))) {
+      if (expr.text == "not" && Truth(operand)) {
         Value result;
         result.kind = Value::Kind::kBool;
-        result.number = operand.number != 0 ? 0 : 1;
+        result.number = *Truth(operand) ? 0 : 1;
+        result.derived_tag = operand.tag.empty() ? operand.derived_tag : operand.tag;
         return result;
       }
       return Value::Unknown("'" + expr.source + "' is not followed", expr.line, expr.source);
     }
     case Expr::Kind::kCompare:
+      return Compare(expr);
     case Expr::Kind::kIfElse:
+      return IfElseValue(expr);
     case Expr::Kind::kDict:
     case Expr::Kind::kSlice:
     case Expr::Kind::kOpaque:
@@ -137,6 +140,10 @@ Result<Value> Interpreter::Attribute(const Value& object, const Expr& expr) {
     }
     return Value::Sequence(std::move(dims), false);
   }
+  if (object.is(Value::Kind::kInstance)) {
+    const auto found = object.instance->attributes.find(name);
+    if (found != object.instance->attributes.end()) return found->second;
+  }
   Value method;
   method.kind = Value::Kind::kMethod;
   method.text = name;
@@ -156,12 +163,9 @@ Result<Value> Interpreter::EvalSubscript(const Expr& expr) {
                           expr.source);
   }
   const Expr& index = *expr.items[0];
-  if (object.is(Value::Kind::kArray)) {
-    return Value::Unknown(
-        "'" + expr.source +
-            "' takes a part of the data, which the program format cannot express; use the "
-            "whole split (and --train-limit / --test-limit for quick runs)",
-        expr.line, expr.source);
+  if (object.is(Value::Kind::kArray) || object.is(Value::Kind::kRows) ||
+      (object.is(Value::Kind::kFile) && object.source == "npz")) {
+    return SubscriptData(object, index, expr);
   }
   if (!object.is(Value::Kind::kSequence)) {
     return Value::Unknown("'" + expr.source + "' is not followed", expr.line, expr.source);
@@ -195,6 +199,10 @@ Result<Value> Interpreter::EvalSubscript(const Expr& expr) {
 
 Result<Value> Interpreter::Binary(const Expr& expr, const Value& left, const Value& right) {
   const std::string& op = expr.text;
+  const auto labels = [](const Value& value) {
+    return value.is(Value::Kind::kArray) && value.array->labels && value.array->num_classes > 0;
+  };
+  if (labels(left) || labels(right)) return LabelElementwise(expr, op, left, right);
   if (left.is(Value::Kind::kNumber) && right.is(Value::Kind::kNumber)) {
     const double a = left.number;
     const double b = right.number;
@@ -223,6 +231,16 @@ Result<Value> Interpreter::Binary(const Expr& expr, const Value& left, const Val
       }
     }
     return result;
+  }
+  if (left.is(Value::Kind::kTensor) && right.is(Value::Kind::kTensor) && op == "+") {
+    return AddTensors(left, right, expr);
+  }
+  if (left.is(Value::Kind::kSequence) && right.is(Value::Kind::kSequence) && op == "+") {
+    std::vector<Value> items = left.items;
+    items.insert(items.end(), right.items.begin(), right.items.end());
+    Value joined = Value::Sequence(std::move(items), left.is_list);
+    if (TooLarge(joined)) return TooLargeValue(expr);
+    return joined;
   }
   if (left.is(Value::Kind::kString) && right.is(Value::Kind::kString) && op == "+") {
     if (left.text.size() + right.text.size() > kMaxStringSize) return TooLargeValue(expr);
@@ -281,19 +299,26 @@ Result<Value> Interpreter::EvalCallHere(const Expr& expr) {
     case Value::Kind::kModule:
       return CallModule(Canonical(callee.text), args, expr);
     case Value::Kind::kFunction:
-      return CallFunction(callee, args.positional, expr.line);
+      return CallFunction(callee, args.positional, expr.line, args.keywords);
+    case Value::Kind::kClass:
+      return Instantiate(callee, args, expr);
+    case Value::Kind::kInstance:
+      return CallInstance(callee, args, expr);
     case Value::Kind::kMethod:
       return CallMethod(callee.items[0], callee.text, args, expr);
     case Value::Kind::kLayer:
-      return ApplyLayer(*callee.layer, args, expr);
+      return ApplyLayer(callee.layer, args, expr);
+    case Value::Kind::kModel:
+      return ApplyModel(*callee.model, args, expr);
     default:
       return Value::Unknown("'" + expr.source + "' calls " + Describe(callee), expr.line,
                             expr.source);
   }
 }
 
-Result<Value> Interpreter::CallFunction(const Value& function, const std::vector<Value>& arguments,
-                                        int line) {
+Result<Value> Interpreter::CallFunction(
+    const Value& function, const std::vector<Value>& arguments, int line,
+    const std::vector<std::pair<std::string, Value>>& keywords) {
   const Statement& def = *function.function;
   called_.insert(def.text);
   if (++calls_ > kMaxCalls) {
@@ -306,11 +331,18 @@ Result<Value> Interpreter::CallFunction(const Value& function, const std::vector
   }
   Frame frame;
   for (size_t i = 0; i < def.parameters.size(); ++i) {
-    frame.locals[def.parameters[i]] =
-        i < arguments.size() ? arguments[i]
-                             : Value::Unknown("the parameter '" + def.parameters[i] + "' of " +
-                                                  def.text + "() has no value",
-                                              def.line);
+    const std::string& name = def.parameters[i];
+    Value value =
+        Value::Unknown("the parameter '" + name + "' of " + def.text + "() has no value", def.line);
+    if (i < arguments.size()) {
+      value = arguments[i];
+    } else if (i < def.defaults.size() && def.defaults[i]) {
+      value = EvalTolerant(*def.defaults[i]);
+    }
+    for (const auto& [keyword, given] : keywords) {
+      if (keyword == name) value = given;
+    }
+    frame.locals[name] = value;
   }
   frames_.push_back(std::move(frame));
   returning_ = false;
@@ -327,8 +359,24 @@ Result<Value> Interpreter::CallFunction(const Value& function, const std::vector
 Result<Value> Interpreter::CallModule(const std::string& path, const CallArgs& args,
                                       const Expr& expr) {
   const int line = expr.line;
+  bool handled = false;
+  auto data = CallDataFunction(path, args, expr, &handled);
+  if (handled) {
+    // A data loader given what cannot be carried stops the import wherever it is written.
+    if (!data.ok() && fatal_.ok()) fatal_ = AtLine(data.status(), line);
+    return data;
+  }
   if (StartsWith(path, "keras.")) return CallKeras(path, args, expr);
   if (path == "builtins.print") return Value();
+  if (path == "builtins.range" || path == "builtins.enumerate" || path == "builtins.zip") {
+    return Iteration(LastPart(path), args, expr);
+  }
+  if ((path == "builtins.list" || path == "builtins.tuple") && args.positional.size() == 1 &&
+      args.positional[0].is(Value::Kind::kSequence)) {
+    Value copy = args.positional[0];
+    copy.is_list = path == "builtins.list";
+    return copy;
+  }
   if (path == "builtins.len" && args.positional.size() == 1) {
     const Value& of = args.positional[0];
     if (of.is(Value::Kind::kArray)) {

@@ -14,29 +14,32 @@ Result<Value> Interpreter::CallKeras(const std::string& path, const CallArgs& ar
   const std::string last = LastPart(path);
   const std::string parent = path.substr(0, path.rfind('.'));
   if (StartsWith(path, "keras.datasets.") && last == "load_data") {
-    return LoadKerasDataset(LastPart(parent), expr);
+    auto loaded = LoadKerasDataset(LastPart(parent), args, expr);
+    if (!loaded.ok() && LastPart(parent) == "imdb" && fatal_.ok()) {
+      fatal_ = AtLine(loaded.status(), expr.line);
+    }
+    return loaded;
   }
   if (path == "keras.Input" || path == "keras.layers.Input") {
     CB_ASSIGN_OR_RETURN(LayerObject input, MakeLayer("Input", args));
+    auto graph = std::make_shared<FunctionalGraph>();
+    graph->input_id = ++next_input_id_;
+    graph->input_shape = *input.input_shape;
+    graph->input_dtype = input.input_dtype;
+    graph->input_line = expr.line;
     auto tensor = std::make_shared<TensorNode>();
-    tensor->input_id = ++next_input_id_;
-    tensor->input_shape = *input.input_shape;
-    tensor->input_dtype = input.input_dtype;
-    tensor->input_line = expr.line;
+    tensor->graph = graph;
     Value value;
     value.kind = Value::Kind::kTensor;
     value.tensor = tensor;
     return value;
   }
   if (parent == "keras.layers") {
-    if (last == "Activation") {
-      if (args.positional.size() != 1 || !args.positional[0].is(Value::Kind::kString)) {
-        return Status::InvalidArgument("'" + expr.source +
-                                       "': Activation takes one name, e.g. Activation('relu')");
-      }
+    if (last == "Activation" || last == "ReLU") {
+      CB_ASSIGN_OR_RETURN(std::string word, ActivationWord(last, args, expr));
       LayerObject layer;
       layer.spec.type = "activation";
-      layer.spec.words["activation"] = args.positional[0].text;
+      layer.spec.words["activation"] = word;
       layer.spec.line = expr.line;
       layer.source = expr.source;
       return LayerValue(std::move(layer));
@@ -44,6 +47,9 @@ Result<Value> Interpreter::CallKeras(const std::string& path, const CallArgs& ar
     auto layer = MakeLayer(last, args);
     if (!layer.ok()) {
       return Status::InvalidArgument("'" + expr.source + "': " + layer.status().message());
+    }
+    if (layer->spec.type == "normalization") {  // adapt(x) names it by this id
+      layer->spec.words["_adapt_id"] = std::to_string(++next_layer_id_);
     }
     return LayerValue(std::move(*layer));
   }
@@ -86,67 +92,70 @@ Value Interpreter::LayerValue(LayerObject layer) {
   return value;
 }
 
-// Appends a layer; Activation('x') folds into the layer before it.
-Status Interpreter::AppendLayer(std::vector<LayerSpec>* layers, const LayerObject& layer) {
-  if (layer.spec.type != "activation") {
-    layers->push_back(layer.spec);
-    return Status::Ok();
+// Activation('relu') / ReLU(...): the activation word (checked against the list).
+Result<std::string> Interpreter::ActivationWord(const std::string& class_name, const CallArgs& args,
+                                                const Expr& expr) {
+  std::string word = "relu";
+  if (class_name == "Activation") {
+    if (args.positional.size() != 1 || !(args.positional[0].is(Value::Kind::kString) ||
+                                         args.positional[0].is(Value::Kind::kModule))) {
+      return Status::InvalidArgument("'" + expr.source +
+                                     "': Activation takes one name, e.g. Activation('relu')");
+    }
+    word = args.positional[0].is(Value::Kind::kString) ? args.positional[0].text
+                                                       : LastPart(args.positional[0].text);
+  } else {  // keras/src/layers/activations/relu.py: ReLU(max_value=None, negative_slope=0,
+            // threshold=0)
+    std::optional<double> max_value;
+    const std::vector<std::string> order = {"max_value", "negative_slope", "threshold"};
+    std::vector<std::pair<std::string, Value>> given = args.keywords;
+    for (size_t i = 0; i < args.positional.size() && i < order.size(); ++i) {
+      given.emplace_back(order[i], args.positional[i]);
+    }
+    for (const auto& [keyword, value] : given) {
+      if (keyword == "max_value" && value.is(Value::Kind::kNone)) continue;
+      if (keyword == "name") continue;
+      if (!value.is(Value::Kind::kNumber) ||
+          (keyword == "max_value" ? value.number != 6 : value.number != 0)) {
+        return Status::InvalidArgument(
+            "'" + expr.source + "': ReLU's " + keyword +
+            " cannot be carried (cloudbook has relu and relu6: ReLU() or ReLU(max_value=6))");
+      }
+      if (keyword == "max_value") max_value = value.number;
+    }
+    if (max_value) word = "relu6";
   }
-  const std::string& word = layer.spec.words.at("activation");
-  if (layers->empty() || (layers->back().type != "dense" && layers->back().type != "conv2d") ||
-      (layers->back().words.count("activation") > 0 &&
-       layers->back().words.at("activation") != "linear")) {
-    return Error(layer.spec.line,
-                 "'" + layer.source +
-                     "': an Activation layer is supported only right after a Dense or "
-                     "Conv2D without an activation; write activation='" +
-                     word + "' on that layer instead");
-  }
-  LayerSpec& previous = layers->back();
-  auto check = MakeLayer("Dense", {{Value::Number(1, true)},
-                                   {{"activation", Value::String(word)}},
-                                   layer.spec.line,
-                                   layer.source});
-  if (!check.ok()) {
-    return Error(layer.spec.line, "'" + layer.source + "': " + check.status().message());
-  }
-  previous.words["activation"] = word;
-  return Status::Ok();
+  auto check = MakeLayer(
+      "Dense",
+      {{Value::Number(1, true)}, {{"activation", Value::String(word)}}, expr.line, expr.source});
+  if (!check.ok())
+    return Status::InvalidArgument("'" + expr.source + "': " + check.status().message());
+  return check->spec.words.at("activation");
 }
 
-Result<Value> Interpreter::ApplyLayer(const LayerObject& layer, const CallArgs& args,
-                                      const Expr& expr) {
-  if (args.positional.size() != 1 || !args.keywords.empty()) {
-    return Status::InvalidArgument("'" + expr.source +
-                                   "': a layer is applied to one tensor, e.g. Dense(10)(x)");
+// Appends a layer; Activation('x') folds into the Dense or convolution before it when that
+// has none (the same network), else it stays an activation layer.
+Status Interpreter::AppendLayer(std::vector<LayerSpec>* layers, const LayerObject& layer) {
+  if (layer.spec.type == "activation" && !layers->empty() &&
+      (layers->back().type == "dense" || layers->back().type == "conv2d" ||
+       layers->back().type == "conv1d") &&
+      (layers->back().words.count("activation") == 0 ||
+       layers->back().words.at("activation") == "linear")) {
+    layers->back().words["activation"] = layer.spec.words.at("activation");
+    return Status::Ok();
   }
-  const Value& input = args.positional[0];
-  if (input.is(Value::Kind::kUnknown)) return input;
-  if (!input.is(Value::Kind::kTensor)) {
-    return Status::InvalidArgument("'" + expr.source +
-                                   "': a layer is applied to a tensor (from "
-                                   "Input(shape=...) or another layer); got " +
-                                   Describe(input));
-  }
-  if (layer.spec.type == "input") {
-    return Status::InvalidArgument("'" + expr.source + "': an InputLayer cannot be applied");
-  }
-  auto tensor = std::make_shared<TensorNode>(*input.tensor);
-  CB_RETURN_IF_ERROR(AppendLayer(&tensor->layers, layer));
-  Value value;
-  value.kind = Value::Kind::kTensor;
-  value.tensor = tensor;
-  return value;
+  layers->push_back(layer.spec);
+  return Status::Ok();
 }
 
 Status Interpreter::AddToSequential(ModelState* model, const Value& item,
                                     const std::string& where) {
-  if (item.is(Value::Kind::kTensor) && item.tensor->layers.empty()) {
+  if (item.is(Value::Kind::kTensor) && item.tensor->node == -1) {
     if (!model->layers.empty() || model->input_shape) {
-      return Error(item.tensor->input_line, "Input(...) must come first in " + where);
+      return Error(item.tensor->graph->input_line, "Input(...) must come first in " + where);
     }
-    model->input_shape = item.tensor->input_shape;
-    model->input_dtype = item.tensor->input_dtype;
+    model->input_shape = item.tensor->graph->input_shape;
+    model->input_dtype = item.tensor->graph->input_dtype;
     return Status::Ok();
   }
   if (!item.is(Value::Kind::kLayer)) {
@@ -156,6 +165,11 @@ Status Interpreter::AddToSequential(ModelState* model, const Value& item,
             (item.is(Value::Kind::kUnknown) ? "" : "; supported layers: " + SupportedLayerList()));
   }
   const LayerObject& layer = *item.layer;
+  if (layer.spec.type == "add" || layer.spec.type == "multihead_attention") {
+    return Error(layer.spec.line, "'" + layer.source + "' in " + where +
+                                      ": it takes several inputs, which Keras gives it only in "
+                                      "the functional API (layer(x, y) / Add()([a, b]))");
+  }
   if (layer.spec.type == "input") {
     if (!model->layers.empty() || model->input_shape) {
       return Error(layer.spec.line, "InputLayer must come first in " + where);
@@ -252,18 +266,19 @@ Result<Value> Interpreter::MakeFunctional(const CallArgs& args, const Expr& expr
                                      Describe(**side));
     }
   }
-  if (!inputs->tensor->layers.empty() || inputs->tensor->input_id != outputs->tensor->input_id) {
+  if (inputs->tensor->node != -1 || inputs->tensor->graph != outputs->tensor->graph ||
+      outputs->tensor->node == -1) {
     return Status::InvalidArgument(
         "'" + expr.source +
         "': the outputs must be computed from the inputs (an Input(shape=...) followed by "
-        "layers applied one after another)");
+        "layers applied to it)");
   }
   auto model = std::make_shared<ModelState>();
   model->line = expr.line;
   model->functional = true;
-  model->input_shape = inputs->tensor->input_shape;
-  model->input_dtype = inputs->tensor->input_dtype;
-  model->layers = outputs->tensor->layers;
+  model->input_shape = inputs->tensor->graph->input_shape;
+  model->input_dtype = inputs->tensor->graph->input_dtype;
+  CB_ASSIGN_OR_RETURN(model->layers, Linearize(*outputs->tensor, expr));
   if (!model->layers.empty() && model->layers[0].type == "embedding") {
     model->input_dtype = "int64";
   }

@@ -8,6 +8,7 @@
 
 #include "maker/keras_import/tagged_names.h"
 #include "maker/tagged_variables.h"
+#include "shared/text.h"
 
 namespace cloudbook::keras_import {
 
@@ -44,102 +45,37 @@ Result<InterpretedProgram> Interpreter::Assemble() {
                  "model.compile(optimizer=..., loss=...) before fit");
   }
   // Data.
-  CB_ASSIGN_OR_RETURN(
-      program.data.train.x,
-      SourceOf(model.fit_x, "fit's training data ('" + model.fit_x_name + "')", model.fit_line));
-  const bool autoencoder = SameArray(model.fit_x, model.fit_y);
-  if (autoencoder) {
-    if (model.fit_y.array->scale != model.fit_x.array->scale) {
-      return Error(model.fit_line,
-                   "fit's targets are its inputs scaled differently; scale "
-                   "both the same way");
-    }
-    program.data.train.y.format = "same_as_x";
-    if (block_.problem != ProblemType::kRegression) {
-      return Error(model.fit_line,
-                   "fit's targets are its inputs (an autoencoder): use "
-                   "#SKYNNET:BEGIN_REGRESSION");
-    }
-  } else {
-    CB_ASSIGN_OR_RETURN(
-        program.data.train.y,
-        SourceOf(model.fit_y, "fit's targets ('" + model.fit_y_name + "')", model.fit_line));
-    if (model.fit_y.array->labels && model.fit_y.array->scale != 1) {
-      return Error(model.fit_line,
-                   "the labels are divided by a number; keep them as class "
-                   "numbers");
-    }
-  }
-  AddDataFile(model.fit_x, "training inputs");
-  AddDataFile(model.fit_y, "training targets");
-  program.data.validation_split = model.validation_split;
-  if (model.fit_x_name != "_DATA_TRAIN_X" ||
-      (model.fit_y_name != "_DATA_TRAIN_Y" &&
-       !(autoencoder && model.fit_y_name == "_DATA_TRAIN_X"))) {
+  ImportedData data;
+  bool autoencoder = false;
+  CB_RETURN_IF_ERROR(AssembleData(model, &data, &autoencoder));
+  if (!data.train.images && (model.fit_x_name != "_DATA_TRAIN_X" ||
+                             (model.fit_y_name != "_DATA_TRAIN_Y" &&
+                              !(autoencoder && model.fit_y_name == "_DATA_TRAIN_X")))) {
     Warn(model.fit_line, "fit trains on '" + model.fit_x_name + "', '" + model.fit_y_name +
                              "' rather than _DATA_TRAIN_X, _DATA_TRAIN_Y: the original "
                              "sk_tool splits only the _DATA_ variables between the subnets, "
                              "so it would have trained every subnet on all the data; "
                              "cloudbook splits what fit receives");
   }
-  for (const std::string name : {"_DATA_VAL_X", "_DATA_VAL_Y"}) {
-    if (data_lines_.count(name) > 0) {
-      Warn(data_lines_[name], name + " is not used: cloudbook validates on the last " +
-                                  std::string("validation_split of the training data (fit's "
-                                              "validation_split)"));
-    }
-  }
-  // Test data: what predict receives (else _DATA_TEST_X) with _DATA_TEST_Y.
-  Value test_x = model.predict_x;
-  if (!test_x.is(Value::Kind::kArray)) test_x = data_values_["_DATA_TEST_X"];
-  const Value test_y = data_values_["_DATA_TEST_Y"];
-  if (model.predict_line != 0 && !model.predict_x.is(Value::Kind::kArray)) {
-    return Error(model.predict_line, "predict's data ('" + model.predict_x_name +
-                                         "') must be test data loaded like the training data; "
-                                         "got " +
-                                         Describe(model.predict_x) +
-                                         UnknownReason(model.predict_x));
-  }
-  if (model.predict_line != 0 && model.predict_x_name != "_DATA_TEST_X") {
-    Warn(model.predict_line, "predict uses '" + model.predict_x_name +
-                                 "' rather than _DATA_TEST_X (the name the original sk_tool "
-                                 "looks for); cloudbook tests on what predict receives");
-  }
-  if (test_x.is(Value::Kind::kArray)) {
-    DataSplit test;
-    CB_ASSIGN_OR_RETURN(test.x, SourceOf(test_x, "the test data", model.predict_line));
-    bool have_y = true;
-    if (SameArray(test_x, test_y) || (autoencoder && !test_y.is(Value::Kind::kArray))) {
-      if (!autoencoder) {
-        return Error(model.fit_line, "the test targets are the test inputs but fit's are not");
-      }
-      test.y.format = "same_as_x";
-    } else if (test_y.is(Value::Kind::kArray)) {
-      CB_ASSIGN_OR_RETURN(test.y, SourceOf(test_y, "_DATA_TEST_Y", data_lines_["_DATA_TEST_Y"]));
-      AddDataFile(test_y, "test targets");
-    } else {
-      have_y = false;
-      Warn(model.predict_line != 0 ? model.predict_line : block_.begin_line,
-           "no test targets (_DATA_TEST_Y" +
-               std::string(test_y.is(Value::Kind::kUnknown) ? UnknownReason(test_y) : "") +
-               "): the program gets no test split, so the composed prediction is not scored");
-    }
-    if (have_y) {
-      AddDataFile(test_x, "test inputs");
-      program.data.test = test;
-    }
-  } else {
-    Warn(block_.begin_line,
-         "no test data (predict(_DATA_TEST_X) or _DATA_TEST_X): the "
-         "composed prediction is not scored");
-  }
   // Model.
   program.model.layers = model.layers;
+  CB_RETURN_IF_ERROR(FoldRescaling(&program.model.layers, &data));
   program.model.input_dtype = model.input_dtype;
-  if (model.layers[0].type == "embedding") program.model.input_dtype = "int64";
+  if (model.layers[0].type == "embedding" || model.layers[0].type == "token_position_embedding" ||
+      model.fit_x.array->format == "sequences") {
+    program.model.input_dtype = "int64";
+  }
   const std::vector<int64_t>& data_shape = model.fit_x.array->sample_shape;
   if (model.input_shape) {
     program.model.input_shape = *model.input_shape;
+    // An image folder is resized to image_size and decoded to its channels: the model's
+    // input must be exactly that (cloudbook resizes every folder to model.input).
+    if (model.fit_x.array->format == "images" && data_shape != *model.input_shape) {
+      return Error(model.line, "the model's input " + ShapeText(*model.input_shape) +
+                                   " is not the image folder's (line " +
+                                   std::to_string(model.fit_x.array->line) + ") image_size " +
+                                   "and channels " + ShapeText(data_shape));
+    }
     if (!data_shape.empty() && Product(data_shape) != Product(*model.input_shape)) {
       return Error(model.line, "the model's input " + ShapeText(*model.input_shape) + " holds " +
                                    std::to_string(Product(*model.input_shape)) +
@@ -156,6 +92,27 @@ Result<InterpretedProgram> Interpreter::Assemble() {
                  "input_shape=(...) or start with Input(shape=(...))");
   }
   CB_RETURN_IF_ERROR(CheckOutput(model));
+  // Normalization: adapted to the training inputs, as the program format adapts it.
+  for (LayerSpec& layer : program.model.layers) {
+    if (layer.type != "normalization") continue;
+    const auto adapted = adapted_.find(layer.words["_adapt_id"]);
+    layer.words.erase("_adapt_id");
+    if (adapted == adapted_.end()) {
+      return Error(layer.line,
+                   "a Normalization layer that is never adapted: cloudbook adapts it "
+                   "to the training inputs; call <layer>.adapt(" +
+                       model.fit_x_name + ") before fit");
+    }
+    const Value& adapted_to = adapted->second;
+    if (!SameArray(adapted_to, model.fit_x) || adapted_to.array->rows != model.fit_x.array->rows ||
+        adapted_to.array->subset != model.fit_x.array->subset) {
+      return Error(layer.line,
+                   "the Normalization layer is adapted to other data than fit's "
+                   "training inputs ('" +
+                       model.fit_x_name +
+                       "'): the program format adapts it to the training inputs");
+    }
+  }
   // Training.
   program.train.optimizer = model.optimizer.name;
   program.train.learning_rate =
@@ -179,10 +136,53 @@ Result<InterpretedProgram> Interpreter::Assemble() {
   for (const auto& [name, var] : vars_) program.vars[name] = var.value;
   InterpretedProgram out;
   out.program = std::move(program);
+  out.data = std::move(data);
   out.warnings = std::move(warnings_);
   out.notes = std::move(notes_);
+  out.summary_notes = std::move(summary_notes_);
   out.data_files = std::move(data_files_);
   return out;
+}
+
+// Rescaling(1/k) as the first layer multiplies every input by 1/k: the same as the data's
+// `scale: k` on each split (as x / 255 is). Elsewhere, or with an offset, it is refused.
+Status Interpreter::FoldRescaling(std::vector<LayerSpec>* layers, ImportedData* data) {
+  for (size_t i = 0; i < layers->size(); ++i) {
+    const LayerSpec& layer = (*layers)[i];
+    if (layer.type != "rescaling") continue;
+    const double scale = layer.numbers.at("scale")[0].value;
+    const auto offset = layer.numbers.find("offset");
+    if (i != 0 || (offset != layer.numbers.end() && offset->second[0].value != 0) || scale <= 0 ||
+        layer.words.count("name") > 0) {
+      return Error(layer.line,
+                   "Rescaling is carried only as the first layer, without offset, as the "
+                   "data's scale (Rescaling(1./255) is scale: 255); divide the data instead");
+    }
+    for (ImportedSplit* split : {&data->train, data->test ? &*data->test : nullptr,
+                                 data->validation ? &*data->validation : nullptr}) {
+      if (split == nullptr) continue;
+      if (split->images) {
+        split->images_scale /= scale;
+      } else {
+        split->x.scale /= scale;
+      }
+    }
+    SummaryNote(layer.line, "Rescaling(" + NumberText(scale) +
+                                ") becomes the data's scale: " + NumberText(1 / scale));
+    layers->erase(layers->begin());
+    --i;
+    for (const LayerSpec& other : *layers) {
+      const auto inputs = other.words.find("inputs");
+      if (inputs != other.words.end() &&
+          (", " + inputs->second + ",").find(" input,") != std::string::npos) {
+        return Error(other.line,
+                     "this layer reads the model input before the Rescaling at "
+                     "line " +
+                         std::to_string(layer.line) + ", which the data's scale cannot express");
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Status Interpreter::CheckOutput(const ModelState& model) {

@@ -80,9 +80,9 @@ Value Interpreter::Lookup(const std::string& name, int line) const {
   }
   if (name == "None") return Value();
   if (name == "__name__") return Value::String("__main__");
-  static const std::set<std::string> builtins = {"print", "len",  "int",   "float", "open",
-                                                 "range", "list", "tuple", "str",   "round",
-                                                 "min",   "max",  "abs",   "sum",   "type"};
+  static const std::set<std::string> builtins = {
+      "print", "len", "int", "float", "open", "range",     "list", "tuple",      "str", "round",
+      "min",   "max", "abs", "sum",   "type", "enumerate", "zip",  "isinstance", "bool"};
   if (builtins.count(name) > 0) return Value::Module("builtins." + name);
   for (const std::string& module : star_modules_) {
     if (Canonical(module) == "keras.layers" && IsSupportedLayer(name)) {
@@ -106,7 +106,7 @@ Value Interpreter::Lookup(const std::string& name, int line) const {
 Status Interpreter::ExecBlock(const Block& statements) {
   for (const Statement& statement : statements) {
     CB_RETURN_IF_ERROR(Exec(statement));
-    if (returning_) break;
+    if (returning_ || breaking_ || continuing_) break;
   }
   return Status::Ok();
 }
@@ -115,12 +115,26 @@ Status Interpreter::Exec(const Statement& statement) {
   // Code the block runs is read strictly wherever it is written: a helper that builds the
   // model must be exact. Messages say which of the two it is (InBlockText).
   const bool in_block = block_.Contains(statement.line);
+  if (fit_model_ && !after_fit_in_block_) {
+    switch (statement.kind) {
+      case Statement::Kind::kDef:
+      case Statement::Kind::kImport:
+      case Statement::Kind::kFromImport:
+      case Statement::Kind::kGlobal:
+      case Statement::Kind::kPass:
+      case Statement::Kind::kReturn:
+        break;
+      default:
+        return AtLine(ExecAfterFit(statement, in_block), statement.line);
+    }
+  }
   if (in_block) {
     block_ran_ = true;
     ++strict_depth_;
   }
   Status status = AtLine(ExecInContext(statement), statement.line);
   if (in_block) --strict_depth_;
+  if (status.ok() && !fatal_.ok()) return AtLine(fatal_, statement.line);
   return status;
 }
 
@@ -144,9 +158,11 @@ void Interpreter::RecordSkipped(const Statement& statement, const std::string& k
       skipped_[name] = {statement.line, keyword};
     }
   }
-  if (statement.kind == Statement::Kind::kDef) {
+  if (statement.kind == Statement::Kind::kDef || statement.kind == Statement::Kind::kClass) {
     skipped_[statement.text] = {statement.line, keyword};
   }
+  // A def's or class's body binds its own locals, not the names outside it.
+  if (statement.kind == Statement::Kind::kDef || statement.kind == Statement::Kind::kClass) return;
   for (const Statement& inner : statement.body) RecordSkipped(inner, keyword);
   for (const Statement& inner : statement.orelse) RecordSkipped(inner, keyword);
 }
@@ -195,7 +211,13 @@ Status Interpreter::ExecInContext(const Statement& statement) {
       }
       return Status::Ok();
     case Statement::Kind::kPass:
+      if (statement.text == "break") breaking_ = true;
+      if (statement.text == "continue") continuing_ = true;
       return Status::Ok();
+    case Statement::Kind::kFor:
+      return ExecFor(statement);
+    case Statement::Kind::kClass:
+      return ExecClass(statement);
     case Statement::Kind::kReturn: {
       Value value;
       if (statement.value) value = EvalTolerant(*statement.value);
@@ -259,12 +281,22 @@ Status Interpreter::ExecIf(const Statement& statement) {
       ((condition.items[0]->kind == Expr::Kind::kName && condition.items[0]->text == "__name__") ||
        (condition.items[1]->kind == Expr::Kind::kName && condition.items[1]->text == "__name__"));
   if (main_guard) return ExecBlock(statement.body);
+  const Value value = EvalTolerant(condition);
+  const std::optional<bool> truth = Truth(value);
+  const std::string tag = value.tag.empty() ? value.derived_tag : value.tag;
+  if (truth && tag.empty()) return FoldIf(statement, *truth);
   if (Strict()) {
+    const std::string why =
+        !tag.empty() ? "it depends on the tagged variable " + tag +
+                           ", which each subnet reduces, so the network's structure would "
+                           "differ between subnets"
+                     : "it is not a constant the importer knows" + UnknownReason(value);
     return Error(statement.line,
-                 "an 'if' " + InBlockText(statement.line) +
-                     ": the importer cannot tell which branch "
-                     "the network takes; remove the condition (cloudbook loads the data itself, "
-                     "so guards like 'if x_train is None' are not needed)");
+                 "an 'if' on '" + condition.source + "' " + InBlockText(statement.line) +
+                     ": the importer cannot tell which branch the network takes (" + why +
+                     "); conditions on constants (flag = True ... if flag:) are folded. "
+                     "Remove the condition (cloudbook loads the data itself, so guards like "
+                     "'if x_train is None' are not needed)");
   }
   if (ContainsBlock(statement)) {
     return Error(statement.line,
@@ -319,6 +351,14 @@ Status Interpreter::AssignTarget(const Expr& target, const Value& value, int lin
       }
       return Status::Ok();
     }
+    case Expr::Kind::kAttribute: {  // self.layer = Dense(...) in a Layer subclass
+      const Value object = EvalTolerant(*target.object);
+      if (object.is(Value::Kind::kInstance)) {
+        object.instance->attributes[target.text] = value;
+        return Status::Ok();
+      }
+    }
+      [[fallthrough]];
     default:
       if (Strict()) {
         return Error(line, "cannot assign to '" + target.source + "' " + InBlockText(line) +
@@ -344,6 +384,13 @@ Status Interpreter::ExecExpression(const Statement& statement) {
     Note(line, "skipped: " + statement.source);
     return Status::Ok();
   }
+  // super().__init__(**kwargs) in a Layer subclass: Keras' own bookkeeping.
+  if (expr.object->kind == Expr::Kind::kAttribute &&
+      expr.object->object->kind == Expr::Kind::kCall &&
+      expr.object->object->object->kind == Expr::Kind::kName &&
+      expr.object->object->object->text == "super") {
+    return Status::Ok();
+  }
   const Value callee = EvalTolerant(*expr.object);
   const bool model_method =
       callee.is(Value::Kind::kMethod) && callee.items[0].is(Value::Kind::kModel);
@@ -352,6 +399,16 @@ Status Interpreter::ExecExpression(const Statement& statement) {
   const bool ignorable = path == "builtins.print" || LastPart(path) == "set_seed" ||
                          LastPart(path) == "set_random_seed" || path == "numpy.random.seed" ||
                          path == "random.seed" || path == "keras.backend.clear_session";
+  if (path == "numpy.random.shuffle" && expr.arguments.size() == 1 &&
+      expr.arguments[0].value->kind == Expr::Kind::kName) {
+    // np.random.shuffle(idx) changes idx: bind what it becomes (or why it is not followed).
+    return AssignTarget(*expr.arguments[0].value, EvalTolerant(expr), line);
+  }
+  if (path == "numpy.random.seed" || path == "keras.utils.set_random_seed" ||
+      (callee.is(Value::Kind::kMethod) && callee.items[0].is(Value::Kind::kLayer) &&
+       callee.text == "adapt" && !Strict())) {
+    EvalTolerant(expr);  // the seed of the rows drawn; the data a Normalization adapts to
+  }
   if (!Strict()) {
     if (user_function) {  // arguments tolerantly: only the function's body may fail
       std::vector<Value> arguments;
@@ -360,6 +417,11 @@ Status Interpreter::ExecExpression(const Statement& statement) {
       }
       CB_ASSIGN_OR_RETURN(Value ignored, CallFunction(callee, arguments, line));
       (void)ignored;
+      return Status::Ok();
+    }
+    if (model_method && after_fit_in_block_) {  // predict / evaluate give the test data
+      EvalTolerant(expr);
+      if (callee.text != "predict") Note(line, "skipped: " + statement.source);
       return Status::Ok();
     }
     if (model_method &&
@@ -372,7 +434,10 @@ Status Interpreter::ExecExpression(const Statement& statement) {
     }
     return Status::Ok();
   }
-  if (model_method || user_function || ignorable) {
+  const bool layer_adapt = callee.is(Value::Kind::kMethod) &&
+                           (callee.items[0].is(Value::Kind::kInstance) ||
+                            (callee.items[0].is(Value::Kind::kLayer) && callee.text == "adapt"));
+  if (model_method || user_function || ignorable || layer_adapt) {
     if (ignorable) {
       Note(line, "ignored: " + statement.source);
       return Status::Ok();

@@ -12,12 +12,21 @@ namespace cloudbook::keras_import {
 Result<Value> Interpreter::CallMethod(const Value& object, const std::string& name,
                                       const CallArgs& args, const Expr& expr) {
   if (object.is(Value::Kind::kArray)) return CallArrayMethod(object, name, args, expr);
+  if (object.is(Value::Kind::kInstance)) return CallInstanceMethod(object, name, args, expr);
+  if (object.is(Value::Kind::kLayer) && name == "adapt" &&
+      object.layer->spec.words.count("_adapt_id") > 0) {
+    if (args.positional.size() != 1) {
+      return Status::InvalidArgument("'" + expr.source + "': adapt takes the data, adapt(x)");
+    }
+    adapted_[object.layer->spec.words.at("_adapt_id")] = args.positional[0];
+    return Value();
+  }
   if (!object.is(Value::Kind::kModel)) {
     return Value::Unknown("'" + expr.source + "' is not followed", expr.line, expr.source);
   }
   ModelState& model = *object.model;
   const int line = expr.line;
-  if (!Strict()) {
+  if (!Strict() && !after_fit_in_block_) {
     if (name == "add" || name == "compile" || name == "fit" || name == "predict") {
       Warn(line, "'" + expr.source +
                      "' is outside the SKYNNET block and is ignored: only the block's "
@@ -33,6 +42,11 @@ Result<Value> Interpreter::CallMethod(const Value& object, const std::string& na
     CB_RETURN_IF_ERROR(AddToSequential(&model, args.positional[0], "model.add(...)"));
     return Value();
   }
+  if (name == "evaluate" && !args.positional.empty() && model.evaluate_line == 0) {
+    model.evaluate_x = args.positional[0];
+    model.evaluate_y = args.positional.size() > 1 ? args.positional[1] : Value();
+    model.evaluate_line = line;
+  }
   if (name == "summary" || name == "save" || name == "save_weights" || name == "evaluate" ||
       name == "count_params") {
     Note(line, "ignored: " + expr.source);
@@ -44,6 +58,7 @@ Result<Value> Interpreter::CallMethod(const Value& object, const std::string& na
     if (args.positional.empty()) {
       return Status::InvalidArgument("'" + expr.source + "': predict needs the test data");
     }
+    ++predict_calls_;
     model.predict_line = line;
     model.predict_x = args.positional[0];
     const Expr& argument = *expr.arguments[0].value;
@@ -224,10 +239,18 @@ Result<Value> Interpreter::Fit(ModelState* model, const Value& model_value, cons
       }
     } else if (keyword == "validation_data") {
       if (value.is(Value::Kind::kNone)) continue;
-      return Error(line, "'" + expr.source +
-                             "': validation_data is not supported: cloudbook validates on the "
-                             "last part of the training data; write validation_split=0.1 (or "
-                             "another fraction) instead");
+      if (value.is(Value::Kind::kArray) && value.array->format == "images") {
+        model->validation_x = value;
+      } else if (value.is(Value::Kind::kSequence) && value.items.size() == 2) {
+        model->validation_x = value.items[0];
+        model->validation_y = value.items[1];
+      } else {
+        return Error(line, "'" + expr.source +
+                               "': validation_data must be a pair (x_val, y_val) or an "
+                               "image_dataset_from_directory(...) data set; got " +
+                               Describe(value) + UnknownReason(value));
+      }
+      model->validation_line = line;
     } else if (keyword == "callbacks") {
       Warn(line,
            "fit's callbacks are ignored: cloudbook trains for the given epochs and "
@@ -241,6 +264,17 @@ Result<Value> Interpreter::Fit(ModelState* model, const Value& model_value, cons
                              "' is not supported (remove it); understood: x, y, epochs, "
                              "batch_size, validation_split");
     }
+  }
+  const bool dataset = given.count("x") > 0 && given["x"].is(Value::Kind::kArray) &&
+                       given["x"].array->format == "images";
+  if (dataset) {
+    if (given.count("y") > 0 || given.count("batch_size") > 0) {
+      return Error(line, "'" + expr.source +
+                             "': fit on a data set takes neither y nor batch_size (its "
+                             "batches come from image_dataset_from_directory's batch_size)");
+    }
+    model->batch_size = given["x"].array->images_batch;
+    given["y"] = Value();
   }
   if (given.count("x") == 0 || given.count("y") == 0) {
     return Error(line, "'" + expr.source +

@@ -24,9 +24,12 @@ std::string ProgramNameFor(const std::string& path) {
   return stem;
 }
 
-Result<KerasImport> ImportKerasProgram(const std::string& python_text,
-                                       const std::string& source_name,
-                                       const std::string& program_name) {
+namespace {
+
+// The import up to its YAML (not yet parsed back).
+Result<KerasImport> InterpretAndWrite(const std::string& python_text,
+                                      const std::string& source_name,
+                                      const std::string& program_name) {
   CB_ASSIGN_OR_RETURN(std::vector<Token> tokens,
                       keras_import::TokenizePython(python_text, source_name));
   CB_ASSIGN_OR_RETURN(keras_import::SkynnetBlock block,
@@ -41,15 +44,33 @@ Result<KerasImport> ImportKerasProgram(const std::string& python_text,
   out.block = block;
   out.warnings = std::move(interpreted.warnings);
   out.notes = std::move(interpreted.notes);
+  out.summary_notes = std::move(interpreted.summary_notes);
   out.data_files = std::move(interpreted.data_files);
-  for (const LayerSpec& layer : interpreted.program.model.layers)
+  for (const LayerSpec& layer : interpreted.program.model.layers) {
     out.layer_lines.push_back(layer.line);
+  }
   const std::string header = "Imported from " + fs::path(source_name).filename().string() +
                              " by cloudbook-maker import (docs/keras-import.md).\n"
                              "The SKYNNET block is lines " +
                              std::to_string(block.begin_line) + "-" +
                              std::to_string(block.end_line) + " (" + block.marker + ").";
-  out.yaml = keras_import::WriteProgramYaml(interpreted.program, header);
+  out.yaml = keras_import::WriteProgramYaml(interpreted.program, header,
+                                            keras_import::DataYaml(interpreted.data));
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> KerasProgramYaml(const std::string& python_text, const std::string& source_name,
+                                     const std::string& program_name) {
+  CB_ASSIGN_OR_RETURN(KerasImport out, InterpretAndWrite(python_text, source_name, program_name));
+  return out.yaml;
+}
+
+Result<KerasImport> ImportKerasProgram(const std::string& python_text,
+                                       const std::string& source_name,
+                                       const std::string& program_name) {
+  CB_ASSIGN_OR_RETURN(KerasImport out, InterpretAndWrite(python_text, source_name, program_name));
   const std::string yaml_name = "original/" + program_name + ".yaml";
   auto parsed = ParseProgramText(out.yaml, yaml_name);
   if (!parsed.ok()) {

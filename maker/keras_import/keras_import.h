@@ -20,6 +20,9 @@ struct KerasImport {
   keras_import::SkynnetBlock block;
   std::vector<std::string> warnings;  // "<file>:<line>: ..." for the user
   std::vector<std::string> notes;     // what was skipped outside the block (debug)
+  // Shown by the import summary: statements after fit that were skipped, data idioms carried
+  // with a caveat ("<file>:<line>: ...").
+  std::vector<std::string> summary_notes;
   std::vector<keras_import::DataFile> data_files;
   std::vector<int> layer_lines;  // per layer of `program`: its line in the .py file
 };
@@ -28,6 +31,11 @@ struct KerasImport {
 Result<KerasImport> ImportKerasProgram(const std::string& python_text,
                                        const std::string& source_name,
                                        const std::string& program_name);
+
+// The YAML ImportKerasProgram writes, before the maker's parser reads it back: for tests of
+// what the importer writes, independent of the parser.
+Result<std::string> KerasProgramYaml(const std::string& python_text, const std::string& source_name,
+                                     const std::string& program_name);
 
 // Reads the file; an empty `program_name` is derived from the file name ("cnn_orig.py" ->
 // "cnn_orig").

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "maker/keras_import/imported_data.h"
 #include "maker/keras_import/python_syntax.h"
 #include "maker/keras_import/skynnet_markers.h"
 #include "shared/program.h"
@@ -24,9 +25,13 @@ struct DataFile {
 };
 
 struct InterpretedProgram {
-  Program program;
+  Program program;                    // everything but the data (which program.data does not hold)
+  ImportedData data;                  // the data section
   std::vector<std::string> warnings;  // "<file>:<line>: ..." the user should read
   std::vector<std::string> notes;     // statements skipped outside the block (debug)
+  // What the import summary shows besides the mapping: statements after fit that were
+  // skipped, data idioms carried with a caveat ("<file>:<line>: ...").
+  std::vector<std::string> summary_notes;
   std::vector<DataFile> data_files;
 };
 

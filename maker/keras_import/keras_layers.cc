@@ -16,7 +16,7 @@ namespace {
 
 // One Keras class: our layer type, its positional parameters in Keras' order, and the
 // keywords it understands (keyword -> how to store it).
-enum class Param { kInt, kIntPair, kReal, kActivation, kPadding, kBool, kShape, kIgnored };
+enum class Param { kInt, kIntPair, kIntOne, kReal, kActivation, kPadding, kBool, kShape, kIgnored };
 
 struct ParamRule {
   std::string keyword;  // Keras' name
@@ -101,6 +101,78 @@ const std::map<std::string, LayerClass>& Classes() {
     (*table)["GRU"] = recurrent;
     (*table)["LSTM"] = recurrent;
     (*table)["LSTM"].type = "lstm";
+    // Issue 17 (docs/design/keras-semantics.md section 2): Keras' signatures and defaults.
+    // keras/src/layers/convolutional/conv1d.py: Conv1D(filters, kernel_size, strides=1,
+    // padding="valid", data_format=None, dilation_rate=1, groups=1, activation=None, ...).
+    (*table)["Conv1D"] = {
+        "conv1d",
+        {{"filters", "filters", Param::kInt, true},
+         {"kernel_size", "kernel", Param::kIntOne, true},
+         {"strides", "stride", Param::kIntOne},
+         {"padding", "padding", Param::kPadding},
+         {"dilation_rate", "dilation", Param::kIntOne},
+         activation,
+         input_shape},
+        4,
+        {{"use_bias", "True"}, {"data_format", "channels_last"}, {"groups", "1"}}};
+    // keras/src/layers/pooling/max_pooling1d.py: (pool_size=2, strides=None, padding="valid").
+    const LayerClass pooling1d = {"maxpool1d",
+                                  {{"pool_size", "pool", Param::kIntOne},
+                                   {"strides", "stride", Param::kIntOne},
+                                   {"padding", "padding", Param::kPadding},
+                                   input_shape},
+                                  3,
+                                  {{"data_format", "channels_last"}}};
+    (*table)["MaxPooling1D"] = pooling1d;
+    (*table)["AveragePooling1D"] = pooling1d;
+    (*table)["AveragePooling1D"].type = "avgpool1d";
+    const LayerClass global = {"global_avgpool1d",
+                               {input_shape},
+                               0,
+                               {{"data_format", "channels_last"}, {"keepdims", "False"}}};
+    (*table)["GlobalAveragePooling1D"] = global;
+    (*table)["GlobalMaxPooling1D"] = global;
+    (*table)["GlobalMaxPooling1D"].type = "global_maxpool1d";
+    (*table)["GlobalMaxPooling2D"] = global;
+    (*table)["GlobalMaxPooling2D"].type = "global_maxpool2d";
+    (*table)["GlobalAveragePooling2D"].accepted_defaults["keepdims"] = "False";
+    // keras/src/layers/preprocessing/normalization.py: adapted to the data (adapt).
+    (*table)["Normalization"] = {"normalization",
+                                 {{"axis", "", Param::kIgnored}, input_shape},
+                                 1,
+                                 {{"mean", "None"}, {"variance", "None"}, {"invert", "False"}}};
+    // keras/src/layers/normalization/layer_normalization.py: (axis=-1, epsilon=1e-3, ...).
+    (*table)["LayerNormalization"] = {
+        "layernorm",
+        {{"axis", "", Param::kIgnored}, {"epsilon", "epsilon", Param::kReal}, input_shape},
+        2,
+        {{"center", "True"}, {"scale", "True"}}};
+    // keras/src/layers/attention/multi_head_attention.py: (num_heads, key_dim,
+    // value_dim=None, dropout=0.0, use_bias=True, output_shape=None, attention_axes=None).
+    (*table)["MultiHeadAttention"] = {"multihead_attention",
+                                      {{"num_heads", "heads", Param::kInt, true},
+                                       {"key_dim", "key_dim", Param::kInt, true},
+                                       {"value_dim", "value_dim", Param::kInt},
+                                       {"dropout", "dropout", Param::kReal},
+                                       {"use_bias", "use_bias", Param::kBool}},
+                                      5,
+                                      {{"output_shape", "None"},
+                                       {"attention_axes", "None"},
+                                       {"kernel_initializer", "glorot_uniform"},
+                                       {"bias_initializer", "zeros"}}};
+    (*table)["Add"] = {"add", {}, 0, {}};
+    // keras/src/layers/preprocessing/rescaling.py: x * scale + offset. Only as the first
+    // layer, where it becomes the data's scale (the importer folds it there).
+    (*table)["Rescaling"] = {
+        "rescaling",
+        {{"scale", "scale", Param::kReal, true}, {"offset", "offset", Param::kReal}, input_shape},
+        2,
+        {}};
+    (*table)["MaxPool1D"] = (*table)["MaxPooling1D"];
+    (*table)["AvgPool1D"] = (*table)["AveragePooling1D"];
+    (*table)["GlobalAvgPool1D"] = (*table)["GlobalAveragePooling1D"];
+    (*table)["GlobalMaxPool1D"] = (*table)["GlobalMaxPooling1D"];
+    (*table)["GlobalMaxPool2D"] = (*table)["GlobalMaxPooling2D"];
     (*table)["MaxPool2D"] = (*table)["MaxPooling2D"];
     (*table)["AvgPool2D"] = (*table)["AveragePooling2D"];
     (*table)["GlobalAvgPool2D"] = (*table)["GlobalAveragePooling2D"];
@@ -111,7 +183,8 @@ const std::map<std::string, LayerClass>& Classes() {
 
 const std::vector<std::string>& Activations() {
   static const auto* words = new std::vector<std::string>{
-      "relu", "sigmoid", "tanh", "softmax", "linear", "elu", "leaky_relu", "gelu"};
+      "relu", "sigmoid", "tanh",     "softmax",  "linear", "elu",  "leaky_relu",
+      "gelu", "relu6",   "softplus", "softsign", "selu",   "swish"};
   return *words;
 }
 
@@ -219,12 +292,16 @@ Result<std::vector<int64_t>> ShapeOf(const Value& value, const std::string& what
 }
 
 bool IsSupportedLayer(const std::string& class_name) {
-  return Classes().count(class_name) > 0 || class_name == "Input" || class_name == "InputLayer";
+  return Classes().count(class_name) > 0 || class_name == "Input" || class_name == "InputLayer" ||
+         class_name == "Activation" || class_name == "ReLU" || class_name == "Layer";
 }
 
 std::string SupportedLayerList() {
-  return "Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, "
-         "Reshape, Dropout, BatchNormalization, Embedding, GRU, LSTM (and Input / InputLayer)";
+  return "Dense, Conv1D, Conv2D, MaxPooling1D/2D, AveragePooling1D/2D, "
+         "GlobalAveragePooling1D/2D, GlobalMaxPooling1D/2D, Flatten, Reshape, Dropout, "
+         "BatchNormalization, LayerNormalization, Normalization, Embedding, GRU, LSTM, "
+         "MultiHeadAttention, Add, Activation, ReLU, Rescaling as the first layer (and Input / "
+         "InputLayer)";
 }
 
 Result<LayerObject> MakeLayer(const std::string& class_name, const CallArgs& args) {
@@ -357,6 +434,20 @@ Result<LayerObject> MakeLayer(const std::string& class_name, const CallArgs& arg
         layer.spec.numbers[param.ours] = numbers;
         break;
       }
+      case Param::kIntOne: {
+        if (value.is(Value::Kind::kNone)) break;  // strides=None: as the pool
+        const Value* one = &value;
+        if (value.is(Value::Kind::kSequence)) {
+          if (value.items.size() != 1) {
+            return Status::InvalidArgument(what + " must be one number (or a 1-tuple)");
+          }
+          one = &value.items[0];
+        }
+        CB_ASSIGN_OR_RETURN(NumberOrVar number, IntOrVar(*one, what));
+        if (number.value < 1) return Status::InvalidArgument(what + " must be >= 1");
+        layer.spec.numbers[param.ours] = {number};
+        break;
+      }
       case Param::kReal: {
         CB_ASSIGN_OR_RETURN(const double number, RealNumber(value, what));
         NumberOrVar out;
@@ -368,6 +459,7 @@ Result<LayerObject> MakeLayer(const std::string& class_name, const CallArgs& arg
         CB_ASSIGN_OR_RETURN(std::string word, WordOf(value, what));
         if (word == "None") word = "linear";
         if (word == "LeakyReLU" || word == "leaky_ReLU") word = "leaky_relu";
+        if (word == "silu") word = "swish";  // keras.activations.silu is swish
         if (std::find(Activations().begin(), Activations().end(), word) == Activations().end()) {
           return Status::InvalidArgument(what + " '" + word + "' is not supported; valid: " +
                                          Join(Activations()) + DidYouMean(word, Activations()));
@@ -377,10 +469,10 @@ Result<LayerObject> MakeLayer(const std::string& class_name, const CallArgs& arg
       }
       case Param::kPadding: {
         CB_ASSIGN_OR_RETURN(std::string word, WordOf(value, what));
-        if (word != "valid" && word != "same") {
-          return Status::InvalidArgument(what + " '" + word +
-                                         "' is not supported; valid: valid, "
-                                         "same");
+        const bool causal = word == "causal" && rule.type == "conv1d";
+        if (word != "valid" && word != "same" && !causal) {
+          return Status::InvalidArgument(what + " '" + word + "' is not supported; valid: valid, " +
+                                         (rule.type == "conv1d" ? "same, causal" : "same"));
         }
         layer.spec.words[param.ours] = word;
         break;

@@ -44,6 +44,12 @@ std::string Describe(const Value& value) {
       return "an optimizer";
     case Value::Kind::kLoss:
       return "the loss " + value.text;
+    case Value::Kind::kRows:
+      return "a random choice of rows";
+    case Value::Kind::kClass:
+      return "the class " + value.text;
+    case Value::Kind::kInstance:
+      return "an object of the class " + value.instance->class_def->text;
   }
   return "a value";
 }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "maker/keras_import/python_syntax.h"
@@ -17,18 +18,61 @@
 
 namespace cloudbook::keras_import {
 
+// Keras' pad_sequences over imdb.load_data's token ids (the program format's "sequences").
+struct SequenceParams {
+  bool padded = false;  // pad_sequences was applied (the program format needs it)
+  int64_t maxlen = 0;
+  std::string padding = "pre";
+  std::string truncating = "pre";
+  int64_t value = 0;
+  int64_t num_words = 0;  // 0: every id kept
+  int64_t oov = 2;
+};
+
+// image_dataset_from_directory(...): a folder with one sub-folder per class.
+struct ImageFolder {
+  std::string color;          // rgb | grayscale
+  std::vector<int64_t> size;  // image_size (height, width)
+  int line = 0;
+};
+
 // An array of data the program loads: a file in working_dir after the preprocessing the
-// program applies (scaling, reshaping).
+// program applies (scaling, reshaping, rows, label maps).
 struct DataArray {
-  std::string dataset;                // "mnist" | "fashion_mnist" (a Keras data set) | "" (a file)
+  std::string dataset;                // "mnist" | "fashion_mnist" | "imdb" (a Keras data set)
   std::string path;                   // relative to distributed/working_dir
+  std::string format = "idx";         // idx | npy | npz | sequences | images (x and y in one)
+  std::string key;                    // npz: the array's name
   bool labels = false;                // the labels of a Keras data set (else images or a file)
   double scale = 1.0;                 // divided by
   std::vector<int64_t> sample_shape;  // per sample; empty when unknown
   int line = 0;                       // where it was loaded
+  // Labels: how many classes the data set has (0: not known), and the new label of each
+  // class id when the program maps them (np.where(y % 2 == 0, 0, 1)); empty: unchanged.
+  int num_classes = 0;
+  std::vector<double> label_values;
+  int label_line = 0;  // where the labels were mapped
+  // Rows: a slice of the split ("0:5000", "-10:"), then a seeded shuffle, then a subset.
+  std::string rows;
+  std::optional<int64_t> shuffle_seed;
+  std::optional<std::pair<int64_t, int64_t>> subset;  // count, seed
+  int rows_line = 0;
+  SequenceParams sequences;
+  std::optional<ImageFolder> images;
+  int64_t images_batch = 32;  // image_dataset_from_directory's batch_size (fit's batches)
+};
+
+// Rows drawn with numpy's legacy generator: np.random.permutation(len(x)) (count 0: all rows,
+// a shuffle) or np.random.choice(len(x), k, replace=False) / permutation(...)[:k] (a subset).
+struct RowChoice {
+  int64_t seed = 0;
+  int64_t count = 0;
+  int line = 0;
+  bool identity = false;  // np.arange(len(x)) before np.random.shuffle(idx) draws its order
 };
 
 struct ModelState;
+struct InstanceState;
 
 // A layer object: Dense(...), Conv2D(...), ...; `input_shape` from input_shape= / input_dim=
 // (or Input / InputLayer, whose spec.type is "input").
@@ -39,13 +83,29 @@ struct LayerObject {
   std::string source;  // the constructor call as written
 };
 
-// A tensor of the functional API: an Input and the layers applied to it, in order.
-struct TensorNode {
+// One layer application of the functional API and the nodes it reads (-1: the Input).
+struct GraphNode {
+  LayerSpec spec;
+  std::vector<int> inputs;
+  int folded = 0;  // activations folded into it since (a tensor taken before is stale)
+};
+
+// The functional graph of one Input: its layer applications in the order the program makes
+// them (so every node reads earlier ones only). Grows as layers are applied; shared by the
+// tensors made from it.
+struct FunctionalGraph {
   int input_id = 0;
   std::vector<int64_t> input_shape;
   std::string input_dtype = "float";
   int input_line = 0;
-  std::vector<LayerSpec> layers;
+  std::vector<GraphNode> nodes;
+};
+
+// A tensor of the functional API: a node of a graph (-1: the Input itself).
+struct TensorNode {
+  std::shared_ptr<FunctionalGraph> graph;
+  int node = -1;
+  int folded = 0;  // graph->nodes[node].folded when this tensor was made
 };
 
 struct OptimizerSpec {
@@ -73,6 +133,9 @@ struct Value {
     kModel,        // model (shared: model.add changes every alias)
     kOptimizer,    // optimizer
     kLoss,         // text: the loss name
+    kRows,         // rows: a seeded choice of rows (RowChoice)
+    kClass,        // a class statement: function = the statement, text = its name
+    kInstance,     // instance: an object of a keras.layers.Layer subclass
   };
   Kind kind = Kind::kNone;
   double number = 0;
@@ -87,6 +150,8 @@ struct Value {
   std::shared_ptr<const TensorNode> tensor;
   std::shared_ptr<ModelState> model;
   std::shared_ptr<const OptimizerSpec> optimizer;
+  std::shared_ptr<const RowChoice> rows;
+  std::shared_ptr<InstanceState> instance;
   const Statement* function = nullptr;
   int line = 0;
   std::string source;
@@ -160,10 +225,25 @@ struct ModelState {
   Value epochs;  // kNumber (maybe tagged); kNone: Keras' default of 1
   int64_t batch_size = 32;
   double validation_split = 0;
-  // predict
+  Value validation_x;  // fit(validation_data=(x, y)); kNone when not given
+  Value validation_y;
+  int validation_line = 0;
+  // predict (or evaluate when nothing is predicted)
   int predict_line = 0;
   Value predict_x;
   std::string predict_x_name;
+  // evaluate(x, y) / evaluate(dataset): the test data when nothing is predicted
+  Value evaluate_x;
+  Value evaluate_y;
+  int evaluate_line = 0;
+};
+
+// An object of a keras.layers.Layer subclass: its attributes (self.x = ...), set by __init__.
+struct InstanceState {
+  const Statement* class_def = nullptr;
+  std::map<std::string, Value> attributes;
+  int line = 0;
+  bool called = false;  // applied to a tensor already (a second time would share weights)
 };
 
 // A short description of a value for messages: "a number (12)", "a Dense layer", ...

@@ -8,32 +8,18 @@
 namespace cloudbook::keras_import {
 namespace {
 
-// A double-quoted YAML scalar (paths come from the user's program).
-std::string Quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string Number(const NumberOrVar& number) {
   return number.is_var() ? number.var : FormatYamlNumber(number.value);
 }
 
-std::string Source(const ArraySource& source) {
-  if (source.format == "same_as_x") return "same_as_x";
-  std::string text = "{format: " + source.format + ", path: " + Quoted(source.path);
-  if (source.scale != 1.0) text += ", scale: " + FormatYamlNumber(source.scale);
-  return text + "}";
-}
-
 std::string Layer(const LayerSpec& layer) {
   static const std::vector<std::string> number_order = {
-      "units", "filters",  "kernel",  "stride",    "pool",      "shape",
-      "rate",  "momentum", "epsilon", "input_dim", "output_dim"};
-  static const std::vector<std::string> word_order = {"activation", "padding", "return_sequences"};
+      "units",      "filters",   "kernel",  "stride",      "pool",           "dilation",
+      "shape",      "heads",     "key_dim", "value_dim",   "ff_dim",         "maxlen",
+      "vocab_size", "embed_dim", "size",    "num_patches", "projection_dim", "rate",
+      "dropout",    "momentum",  "epsilon", "input_dim",   "output_dim"};
+  static const std::vector<std::string> word_order = {"activation", "padding", "return_sequences",
+                                                      "use_bias"};
   std::vector<std::string> parts;
   for (const std::string& key : number_order) {
     const auto found = layer.numbers.find(key);
@@ -52,16 +38,15 @@ std::string Layer(const LayerSpec& layer) {
     const auto found = layer.words.find(key);
     if (found != layer.words.end()) parts.push_back(key + ": " + found->second);
   }
+  // The small DAG (docs/program-format.md): the layer's name and the layers it reads.
+  const auto name = layer.words.find("name");
+  if (name != layer.words.end()) parts.push_back("name: " + name->second);
+  const auto inputs = layer.words.find("inputs");
+  if (inputs != layer.words.end()) parts.push_back("inputs: [" + inputs->second + "]");
   if (parts.empty()) return layer.type;
   std::string text = layer.type + ": {";
   for (size_t i = 0; i < parts.size(); ++i) text += (i ? ", " : "") + parts[i];
   return text + "}";
-}
-
-void Split(std::ostringstream& out, const std::string& name, const DataSplit& split) {
-  out << "  " << name << ":\n";
-  out << "    x: " << Source(split.x) << "\n";
-  out << "    y: " << Source(split.y) << "\n";
 }
 
 }  // namespace
@@ -82,7 +67,8 @@ std::string FormatYamlNumber(double value) {
   return text;
 }
 
-std::string WriteProgramYaml(const Program& program, const std::string& header) {
+std::string WriteProgramYaml(const Program& program, const std::string& header,
+                             const std::string& data_section) {
   std::ostringstream out;
   std::istringstream lines(header);
   for (std::string line; std::getline(lines, line);) out << "# " << line << "\n";
@@ -95,12 +81,7 @@ std::string WriteProgramYaml(const Program& program, const std::string& header) 
     out << "]\n";
   }
   if (program.seed != 42) out << "seed: " << program.seed << "\n";
-  out << "data:\n";
-  Split(out, "train", program.data.train);
-  if (program.data.test) Split(out, "test", *program.data.test);
-  if (program.data.validation_split > 0) {
-    out << "  validation_split: " << FormatYamlNumber(program.data.validation_split) << "\n";
-  }
+  out << data_section;
   out << "vars:\n";
   for (const auto& [name, value] : program.vars) out << "  " << name << ": " << value << "\n";
   out << "model:\n";

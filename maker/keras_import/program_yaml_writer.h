@@ -9,8 +9,10 @@
 
 namespace cloudbook::keras_import {
 
-// `header` goes first as comment lines (each line gets "# ").
-std::string WriteProgramYaml(const Program& program, const std::string& header);
+// `header` goes first as comment lines (each line gets "# "); `data_section` is the `data:`
+// section as imported_data.h writes it (the program's own data field is not written).
+std::string WriteProgramYaml(const Program& program, const std::string& header,
+                             const std::string& data_section);
 
 // The shortest decimal text that reads back as `value` ("0.001", "255", "1e-07").
 std::string FormatYamlNumber(double value);

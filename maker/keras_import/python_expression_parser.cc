@@ -52,6 +52,19 @@ ExprPtr ExpressionParser::TestList() {
   return Make(Expr::Kind::kTuple, "", start, std::move(items));
 }
 
+ExprPtr ExpressionParser::TargetList() {
+  const size_t start = Position();
+  ExprPtr first = Binary(0);  // below comparisons: 'in' ends the targets
+  if (!AtOp(",")) return first;
+  std::vector<ExprPtr> items{first};
+  while (AtOp(",")) {
+    Next();
+    if (AtName("in")) break;
+    items.push_back(Binary(0));
+  }
+  return Make(Expr::Kind::kTuple, "", start, std::move(items));
+}
+
 bool ExpressionParser::EndsTestList() const {
   return AtKind(TokenKind::kNewline) || AtKind(TokenKind::kEnd) || AtOp("=") || AtOp(")") ||
          AtOp("]") || AtOp("}") || AtOp(";") || AtOp(":") ||

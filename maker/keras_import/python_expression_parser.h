@@ -26,6 +26,8 @@ class ExpressionParser : public TokenCursor {
   ExprPtr NamedTest();
   // x, x if c else y, or a lambda (kOpaque)
   ExprPtr Test();
+  // The targets of a for statement, up to 'in': i / i, x / (a, b), c
+  ExprPtr TargetList();
 
  private:
   // The node's depth (bounded by kMaxNesting), line and source from `first_token` on.

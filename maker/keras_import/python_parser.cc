@@ -10,8 +10,7 @@ namespace cloudbook::keras_import {
 namespace {
 
 const std::set<std::string>& CompoundKeywords() {
-  static const auto* words =
-      new std::set<std::string>{"for", "while", "with", "try", "class", "async"};
+  static const auto* words = new std::set<std::string>{"while", "with", "try", "async"};
   return *words;
 }
 
@@ -98,6 +97,8 @@ class StatementParser : public ExpressionParser {
     if (AtKind(TokenKind::kName)) {
       if (head.text == "def") return block->push_back(Def());
       if (head.text == "if") return block->push_back(If());
+      if (head.text == "for") return block->push_back(For());
+      if (head.text == "class") return block->push_back(Class());
       if (CompoundKeywords().count(head.text) > 0) return block->push_back(OtherCompound());
     }
     if (AtOp("@")) {  // decorator: kept as kOther, the decorated statement follows
@@ -292,17 +293,30 @@ class StatementParser : public ExpressionParser {
     Statement statement = Simple(Statement::Kind::kDef, "", Next().line);
     statement.text = ExpectName();
     ExpectOp("(");
-    int depth = 0;
-    bool expect_name = true;
-    while (!(depth == 0 && AtOp(")"))) {  // parameter names; defaults skipped
+    while (!AtOp(")")) {  // [*|**]name [: annotation] [= default], ...; a bare * or /
       if (AtKind(TokenKind::kEnd) || AtKind(TokenKind::kNewline)) Fail("unclosed '('");
-      if (AtOp("(") || AtOp("[") || AtOp("{")) ++depth;
-      if (AtOp(")") || AtOp("]") || AtOp("}")) --depth;
-      if (depth == 0 && AtOp(",")) expect_name = true;
-      if (depth == 0 && expect_name && AtKind(TokenKind::kName)) {
-        statement.parameters.push_back(Peek().text);
-        expect_name = false;
+      bool star = false;
+      if (AtOp("*") || AtOp("**") || AtOp("/")) {
+        star = true;
+        Next();
       }
+      if (AtKind(TokenKind::kName)) {
+        const std::string name = Next().text;
+        if (AtOp(":")) {
+          Next();
+          Test();
+        }
+        ExprPtr value;
+        if (AtOp("=")) {
+          Next();
+          value = Test();
+        }
+        if (!star) {
+          statement.parameters.push_back(name);
+          statement.defaults.push_back(value);
+        }
+      }
+      if (!AtOp(",")) break;
       Next();
     }
     ExpectOp(")");
@@ -330,7 +344,45 @@ class StatementParser : public ExpressionParser {
     return statement;
   }
 
-  // for / while / with / try / class: the header is skipped, the bodies parsed (so their
+  // for target in iterable: body [else: orelse]
+  Statement For() {
+    Statement statement = Simple(Statement::Kind::kFor, "for", Next().line);
+    statement.targets.push_back(TargetList());
+    if (!AtName("in")) Fail("expected 'in'");
+    Next();
+    statement.value = TestList();
+    statement.body = Suite(&statement.end_line);
+    if (AtName("else")) {
+      Next();
+      statement.orelse = Suite(&statement.end_line);
+    }
+    return statement;
+  }
+
+  // class Name(bases...): body (keyword arguments such as metaclass= are dropped)
+  Statement Class() {
+    Statement statement = Simple(Statement::Kind::kClass, "class", Next().line);
+    statement.text = ExpectName();
+    if (AtOp("(")) {
+      Next();
+      while (!AtOp(")")) {
+        if (AtKind(TokenKind::kName) && Peek(1).text == "=") {
+          Next();
+          Next();
+          Test();
+        } else {
+          statement.targets.push_back(Test());
+        }
+        if (!AtOp(",")) break;
+        Next();
+      }
+      ExpectOp(")");
+    }
+    statement.body = Suite(&statement.end_line);
+    return statement;
+  }
+
+  // while / with / try: the header is skipped, the bodies parsed (so their
   // lines are known); the interpreter never runs them.
   Statement OtherCompound() {
     Statement statement = Simple(Statement::Kind::kOther, Peek().text, Peek().line);

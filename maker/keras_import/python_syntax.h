@@ -58,10 +58,12 @@ struct Statement {
     kFromImport,  // from module import a as b: text = module
     kDef,         // def text(parameters): body
     kIf,          // if value: body  elif/else: orelse (an elif is an kIf inside orelse)
+    kFor,         // for targets[0] in value: body  else: orelse
+    kClass,       // class text(targets...): body (targets: the base classes)
     kGlobal,      // global names
     kReturn,      // return value (may be null)
     kPass,        // pass, break, continue
-    kOther,       // for, while, with, try, class, del, assert, raise, ...: text = keyword
+    kOther,       // while, with, try, del, assert, raise, ...: text = keyword
     kUnparsed,    // a line the parser could not read: text = the reason
   };
   Kind kind = Kind::kPass;
@@ -70,7 +72,8 @@ struct Statement {
   ExprPtr value;
   std::vector<std::string> names;
   std::vector<std::string> aliases;
-  std::vector<std::string> parameters;  // kDef: names only (defaults ignored)
+  std::vector<std::string> parameters;  // kDef: the named parameters (not *args / **kwargs)
+  std::vector<ExprPtr> defaults;        // kDef: per parameter, its default (null: none)
   Block body;
   Block orelse;
   int line = 0;

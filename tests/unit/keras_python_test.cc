@@ -149,8 +149,9 @@ TEST(KerasParser, StatementsOfSkynnetPrograms) {
   EXPECT_EQ(block[4].end_line, 7);
   EXPECT_EQ(block[5].kind, Statement::Kind::kIf);
   EXPECT_EQ(block[5].orelse.size(), 1u);
-  EXPECT_EQ(block[6].kind, Statement::Kind::kOther);
-  EXPECT_EQ(block[6].text, "for");
+  EXPECT_EQ(block[6].kind, Statement::Kind::kFor);
+  EXPECT_EQ(block[6].targets[0]->source, "i");
+  EXPECT_EQ(block[6].value->source, "range(3)");
   EXPECT_EQ(block[7].line, 13);
 }
 

@@ -10,7 +10,7 @@ _NEURON_1 = 10
 _EPOCHS = 2
 model = tf.keras.Sequential([
     tf.keras.layers.Reshape((28, 28), input_shape=(28, 28)),
-    tf.keras.layers.Conv1D(32, 3, activation='relu'),
+    tf.keras.layers.SimpleRNN(32, activation='relu'),
     tf.keras.layers.Flatten(),
     tf.keras.layers.Dense(_NEURON_1, activation='softmax'),
 ])

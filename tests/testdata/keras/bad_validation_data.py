@@ -1,5 +1,5 @@
-# Broken on purpose: fit with validation_data (as the original rnn_orig.py does) and a
-# validation set sliced off the test data.
+# Broken on purpose: fit(validation_data=...) with a validation set sliced off the test
+# data (rows the program format cannot give a validation set).
 import tensorflow as tf
 
 (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
