@@ -49,8 +49,10 @@ def log(message):
     print(message, flush=True)
 
 
-def prepare(config, workdir):
-    """Copies configs/<config> to workdir/<config> and gives it its data."""
+def prepare(config, workdir, train_rows):
+    """Copies configs/<config> to workdir/<config> and gives it its data. Returns the project
+    and whether the maker must limit the rows (an image-folder config writes only the rows it
+    needs instead: its folders are class by class, so a row limit would keep some classes)."""
     source = os.path.join(REPO_ROOT, "configs", config)
     if not os.path.isdir(source):
         raise RuntimeError(f"no such config: {source}")
@@ -58,12 +60,13 @@ def prepare(config, workdir):
     shutil.copytree(source, project, symlinks=True)
     working_dir = os.path.join(project, "distributed", "working_dir")
     os.makedirs(working_dir, exist_ok=True)
-    setup = os.path.join(project, "setup.sh")
-    if os.path.exists(setup):
-        subprocess.run(["bash", setup, project], check=True, stdout=subprocess.DEVNULL)
-    elif not os.path.exists(os.path.join(working_dir, "fashion-mnist")):
-        os.symlink(FASHION, os.path.join(working_dir, "fashion-mnist"))
-    return project
+    writer = os.path.join(project, "write_images.py")
+    if os.path.exists(writer):  # configs/fashion_images: Fashion-MNIST as PNG class folders
+        subprocess.run([sys.executable, writer, "--out", os.path.join(working_dir, "fashion-images"),
+                        "--limit", str(train_rows)], check=True, stdout=subprocess.DEVNULL)
+        return project, False
+    os.symlink(FASHION, os.path.join(working_dir, "fashion-mnist"))
+    return project, True
 
 
 def latest_result(project):
@@ -93,12 +96,13 @@ def set_seed(program, seed):
         f.write("\n".join(lines) + "\n")
 
 
-def run_once(maker, project, args, seed, train_rows, test_rows):
+def run_once(maker, project, args, seed, limits):
     program = program_file(project)
     set_seed(program, seed)
     command = [maker, "-p", project, "--subnets", str(args.subnets), "--local", "--baseline",
-               "--threads", "1", "--jobs", str(args.jobs),
-               "--train-limit", str(train_rows), "--test-limit", str(test_rows)]
+               "--threads", "1", "--jobs", str(args.jobs)]
+    if limits:
+        command += ["--train-limit", str(limits[0]), "--test-limit", str(limits[1])]
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     started = time.monotonic()
     done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -183,11 +187,11 @@ def main():
             test_rows = args.test_rows or test_rows
             runs = []
             try:
-                project = prepare(name, workdir)
+                project, limit_rows = prepare(name, workdir, train_rows)
+                limits = (train_rows, test_rows) if limit_rows else None
                 for seed in seeds:
-                    log(f"{name}: seed {seed}, k={args.subnets}, {train_rows} train / "
-                        f"{test_rows} test rows ...")
-                    run = run_once(args.maker, project, args, seed, train_rows, test_rows)
+                    log(f"{name}: seed {seed}, k={args.subnets}, {train_rows} train rows ...")
+                    run = run_once(args.maker, project, args, seed, limits)
                     log(f"  original {run['original_accuracy']:.4f} in "
                         f"{run['original_train_seconds']:.1f} s; composed "
                         f"{run['composed_accuracy']:.4f}, slowest subnet "
