@@ -191,6 +191,18 @@ class Interpreter {
   Result<Value> LoadImdb(const CallArgs& args, const Expr& expr);
   Result<Value> ImageFolderDataset(const CallArgs& args, const Expr& expr);
 
+  // ---- image folders read by a Python loop (interpreter_image_loops.cc) ----
+  // os.listdir / sorted(os.listdir) of a folder, train_test_split; nullopt: none of them.
+  std::optional<Result<Value>> CallFolderFunction(const std::string& path, const CallArgs& args,
+                                                  const Expr& expr);
+  // A for loop over the class folders of a listing: an images source; *handled false if not.
+  Status ExecImageFolderLoop(const Statement& statement, bool* handled);
+  // A loop's images given to fit / evaluate: y must be the class ids the same loop read.
+  Status CheckLoopLabels(const Value& x, const Value& y, const std::string& what, int line);
+  // Whether the model's input is the images' size and channels (a loop's gray images may be
+  // reshaped to [H, W, 1]; one without a resize takes the model's size).
+  static bool ImageInputFits(const DataArray& images, const std::vector<int64_t>& input);
+
   // ---- the data section from fit, predict and evaluate (interpreter_data_section.cc) ----
   Result<ImportedSource> ImportSource(const Value& value, const std::string& what, int line);
   // One split from its x and y (y may be kNone for an image folder): rows checked alike.

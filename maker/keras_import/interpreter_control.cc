@@ -269,6 +269,9 @@ Status Interpreter::ExecFor(const Statement& statement) {
                  "the SKYNNET block is inside a 'for' loop; put the block at the top "
                  "level of the program or of a function");
   }
+  bool image_loop = false;  // for ... in os.listdir(root): an image folder
+  CB_RETURN_IF_ERROR(ExecImageFolderLoop(statement, &image_loop));
+  if (image_loop) return Status::Ok();
   const Value iterable = EvalTolerant(*statement.value);
   std::string why;
   if (iterable.is(Value::Kind::kSequence)) {

@@ -279,6 +279,7 @@ Result<Value> Interpreter::CallDataFunction(const std::string& path, const CallA
     return Value::Unknown("'" + expr.source + "' " + why, expr.line, expr.source);
   };
   const std::string last = LastPart(path);
+  if (auto folder = CallFolderFunction(path, args, expr)) return *folder;
   if (path == "numpy.random.seed" || path == "keras.utils.set_random_seed") {
     if (args.positional.size() == 1 && args.positional[0].is(Value::Kind::kNumber)) {
       CB_ASSIGN_OR_RETURN(numpy_seed_, WholeNumber(args.positional[0], "the seed"));

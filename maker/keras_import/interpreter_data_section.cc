@@ -62,6 +62,7 @@ Result<ImportedSplit> Interpreter::ImportSplit(const Value& x, const Value& y,
                              ", the training folder " + ShapeText(train.array->sample_shape) +
                              ": cloudbook reads every folder at the model's input size");
     }
+    if (x.array->images->loop) CB_RETURN_IF_ERROR(CheckLoopLabels(x, y, what, line));
     split.images = x.array->images;
     split.images_path = x.array->path;
     split.images_scale = x.array->scale;

@@ -266,7 +266,7 @@ Result<Value> Interpreter::Fit(ModelState* model, const Value& model_value, cons
     }
   }
   const bool dataset = given.count("x") > 0 && given["x"].is(Value::Kind::kArray) &&
-                       given["x"].array->format == "images";
+                       given["x"].array->format == "images" && !given["x"].array->images->loop;
   if (dataset) {
     if (given.count("y") > 0 || given.count("batch_size") > 0) {
       return Error(line, "'" + expr.source +

@@ -34,6 +34,7 @@ struct ImageFolder {
   std::string color;          // rgb | grayscale
   std::vector<int64_t> size;  // image_size (height, width)
   int line = 0;
+  bool loop = false;  // read by a Python loop (cv2 / PIL): the class ids are a separate array
 };
 
 // An array of data the program loads: a file in working_dir after the preprocessing the
