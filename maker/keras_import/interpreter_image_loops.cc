@@ -38,7 +38,8 @@ struct LoopImage {
   std::string color;   // bgr | rgb | grayscale | as_is (PIL without convert)
   std::optional<std::pair<int64_t, int64_t>> size;  // (height, width) after cv2.resize
   double scale = 1.0;
-  int line = 0;
+  int line = 0;         // where the file is read
+  int resize_line = 0;  // where cv2.resize resizes it
 };
 
 // What a name or expression of the loop stands for.
@@ -83,8 +84,8 @@ class LoopReader {
   std::optional<Refusal> Outer(const Statement& loop, const Value& classes) {
     const Expr& target = *loop.targets[0];
     if (target.kind == Expr::Kind::kTuple && target.items.size() == 2 &&
-        target.items[0]->kind == Expr::Kind::kName &&
-        target.items[1]->kind == Expr::Kind::kName && enumerated_) {
+        target.items[0]->kind == Expr::Kind::kName && target.items[1]->kind == Expr::Kind::kName &&
+        enumerated_) {
       names_[target.items[0]->text].kind = LoopItem::Kind::kLabel;
       names_[target.items[1]->text] = PathItem(std::string(1, kClassMark));
     } else if (target.kind == Expr::Kind::kName && !enumerated_) {
@@ -166,7 +167,8 @@ class LoopReader {
         return std::nullopt;
       }
     }
-    if (statement.kind == Statement::Kind::kExpression && statement.value->kind == Expr::Kind::kCall) {
+    if (statement.kind == Statement::Kind::kExpression &&
+        statement.value->kind == Expr::Kind::kCall) {
       const Expr& call = *statement.value;
       const Expr& callee = *call.object;
       if (callee.kind == Expr::Kind::kName && callee.text == "print") return std::nullopt;
@@ -222,8 +224,9 @@ class LoopReader {
           return left;
         }
         if (left.kind == LoopItem::Kind::kImage || right.kind == LoopItem::Kind::kImage) {
-          return refuse("changes the pixels in a way the program format cannot express (it "
-                        "divides by a number only)");
+          return refuse(
+              "changes the pixels in a way the program format cannot express (it "
+              "divides by a number only)");
         }
         break;
       }
@@ -265,7 +268,8 @@ class LoopReader {
     if (callee.kind == Expr::Kind::kAttribute) {
       LoopItem object = Eval(*callee.object, refusal);
       if (*refusal) return LoopItem();
-      if (object.kind == LoopItem::Kind::kImage) return ImageMethod(object, callee.text, args, expr, refusal);
+      if (object.kind == LoopItem::Kind::kImage)
+        return ImageMethod(object, callee.text, args, expr, refusal);
       if (callee.text == "index" && !enumerated_ && IsListing(classes_) &&
           object.kind == LoopItem::Kind::kListing && object.path == classes_.text &&
           args.size() == 1 && args[0].kind == LoopItem::Kind::kPath &&
@@ -290,7 +294,8 @@ class LoopReader {
     if (path == "os.path.join") {
       std::vector<std::string> parts;
       for (const LoopItem& arg : args) {
-        if (arg.kind != LoopItem::Kind::kPath) return refuse("joins a path the importer cannot read");
+        if (arg.kind != LoopItem::Kind::kPath)
+          return refuse("joins a path the importer cannot read");
         parts.push_back(arg.path);
       }
       return PathItem(JoinPath(parts));
@@ -310,10 +315,12 @@ class LoopReader {
       return refuse("lists what the importer cannot read as the class folder");
     }
     const std::string file = root_ + "/" + std::string(1, kClassMark) + "/" + kFileMark;
-    const bool reads_file = !args.empty() && args[0].kind == LoopItem::Kind::kPath && args[0].path == file;
+    const bool reads_file =
+        !args.empty() && args[0].kind == LoopItem::Kind::kPath && args[0].path == file;
     if (path == "cv2.imread" || path == "PIL.Image.open" || path == "keras.utils.load_img" ||
         path == "keras.preprocessing.image.load_img") {
-      if (!reads_file) return refuse("does not read a file of the class folder (os.path.join(root, name, file))");
+      if (!reads_file)
+        return refuse("does not read a file of the class folder (os.path.join(root, name, file))");
       LoopItem image;
       image.kind = LoopItem::Kind::kImage;
       image.image.line = expr.line;
@@ -376,6 +383,7 @@ class LoopReader {
                                 "antialiasing (cv2.INTER_LINEAR, the default)"
                           : "cv2.resize's " + keyword + " is not followed");
       }
+      image.image.resize_line = expr.line;
       image.image.size = std::make_pair(static_cast<int64_t>(dsize.items[1].number),
                                         static_cast<int64_t>(dsize.items[0].number));
       return image;
@@ -436,8 +444,9 @@ class LoopReader {
           "them at that size as PNG) and drop the resize, or read them with "
           "cv2.imread + cv2.resize(img, (W, H)), which resizes as cloudbook does");
     }
-    return refuse("changes the pixels in a way the program format cannot express (the loop "
-                  "may read, convert to 'RGB' / 'L', cv2.resize and divide by a number)");
+    return refuse(
+        "changes the pixels in a way the program format cannot express (the loop "
+        "may read, convert to 'RGB' / 'L', cv2.resize and divide by a number)");
   }
 
   std::function<Value(const Expr&)> eval_;
@@ -451,7 +460,8 @@ class LoopReader {
 // The names a loop appends to (x.append(...)): forgotten when the loop is refused.
 void AppendedNames(const Block& body, std::vector<std::string>* names) {
   for (const Statement& statement : body) {
-    if (statement.kind == Statement::Kind::kExpression && statement.value->kind == Expr::Kind::kCall &&
+    if (statement.kind == Statement::Kind::kExpression &&
+        statement.value->kind == Expr::Kind::kCall &&
         statement.value->object->kind == Expr::Kind::kAttribute &&
         statement.value->object->text == "append" &&
         statement.value->object->object->kind == Expr::Kind::kName) {
@@ -459,6 +469,33 @@ void AppendedNames(const Block& body, std::vector<std::string>* names) {
     }
     AppendedNames(statement.body, names);
   }
+}
+
+bool ReadsImagesIn(const Expr& expr, int depth) {
+  if (depth > 32) return false;
+  if (expr.kind == Expr::Kind::kCall && expr.object->kind == Expr::Kind::kAttribute &&
+      (expr.object->text == "imread" || expr.object->text == "load_img" ||
+       (expr.object->text == "open" &&
+        expr.object->object->source.find("Image") != std::string::npos))) {
+    return true;
+  }
+  if (expr.object && ReadsImagesIn(*expr.object, depth + 1)) return true;
+  for (const ExprPtr& item : expr.items) {
+    if (item && ReadsImagesIn(*item, depth + 1)) return true;
+  }
+  for (const Argument& argument : expr.arguments) {
+    if (argument.value && ReadsImagesIn(*argument.value, depth + 1)) return true;
+  }
+  return false;
+}
+
+// Whether a loop body reads image files (cv2.imread, Image.open, load_img).
+bool ReadsImages(const Block& body) {
+  for (const Statement& statement : body) {
+    if (statement.value && ReadsImagesIn(*statement.value, 0)) return true;
+    if (ReadsImages(statement.body) || ReadsImages(statement.orelse)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -543,10 +580,15 @@ Status Interpreter::ExecImageFolderLoop(const Statement& statement, bool* handle
     }
   }
   if (refusal) {
-    const std::string why = "the image-folder loop at line " + std::to_string(line) +
-                            " cannot be carried: line " + std::to_string(refusal->line) + ": " +
-                            refusal->what;
-    if (Strict()) return Error(refusal->line, why);
+    const std::string why =
+        refusal->what + " (in the image-folder loop at line " + std::to_string(line) + ")";
+    // A loop that reads images feeds the data: refused here. Any other loop over a folder
+    // is skipped like the loops the importer cannot unroll.
+    if (Strict() || ReadsImages(statement.body)) {
+      // Stops the import even where values are evaluated tolerantly (a loading function).
+      if (fatal_.ok()) fatal_ = Error(refusal->line, why);
+      return fatal_;
+    }
     std::vector<std::string> lists;
     AppendedNames(statement.body, &lists);
     for (const std::string& list : lists) Bind(list, Value::Unknown(why, refusal->line));
@@ -581,48 +623,56 @@ Status Interpreter::ExecImageFolderLoop(const Statement& statement, bool* handle
   y_value.array = y;
   Bind(read.x_list, x_value);
   Bind(read.y_list, y_value);
-  // What differs from cloudbook's reader without changing the network, in the summary.
+  // What differs from cloudbook's reader without changing the network, in the summary
+  // (once: a function that reads the train and test folders runs the loop twice).
+  const auto note = [this](int at, const std::string& what) {
+    const std::string text = source_ + ":" + std::to_string(at) + ": " + what;
+    if (std::find(summary_notes_.begin(), summary_notes_.end(), text) == summary_notes_.end()) {
+      SummaryNote(at, what);
+    }
+  };
   const std::string where = "the image-folder loop reads '" + root + "': ";
-  SummaryNote(line, where +
-                        (classes.source == "sorted_listdir"
-                             ? "class ids by sorted sub-folder names, as cloudbook numbers them"
-                             : "the loop numbers the classes in os.listdir's order, which is "
-                               "the file system's (arbitrary); cloudbook numbers them in sorted "
-                               "order of the sub-folder names: the ids are only names, so the "
-                               "same network, but an id printed by the original may name "
-                               "another class") +
-                        (read.files_sorted ? "" : "; files are read in name order (the loop's "
-                                                  "os.listdir order is the file system's)"));
+  note(line, where +
+                 (classes.source == "sorted_listdir"
+                      ? "class ids by sorted sub-folder names, as cloudbook numbers them"
+                      : "the loop numbers the classes in os.listdir's order, which is "
+                        "the file system's (arbitrary); cloudbook numbers them in sorted "
+                        "order of the sub-folder names: the ids are only names, so the "
+                        "same network, but an id printed by the original may name "
+                        "another class") +
+                 (read.files_sorted ? ""
+                                    : "; files are read in name order (the loop's "
+                                      "os.listdir order is the file system's)"));
   if (image.color == "bgr") {
-    SummaryNote(image.line,
-                "cv2.imread gives the channels in B, G, R order, cloudbook in R, G, B: a "
-                "network trained from scratch on either is the same network with its first "
-                "layer's input channels permuted");
+    note(image.line,
+         "cv2.imread gives the channels in B, G, R order, cloudbook in R, G, B: a "
+         "network trained from scratch on either is the same network with its first "
+         "layer's input channels permuted");
   }
   if (image.reader == "cv2" && image.color != "rgb" && image.color != "bgr") {
-    SummaryNote(image.line,
-                "cv2 converts to grayscale with the codec's own conversion, cloudbook with "
-                "libpng's weights (0.299, 0.587, 0.114): pixel values may differ by a level");
+    note(image.line,
+         "cv2 converts to grayscale with the codec's own conversion, cloudbook with "
+         "libpng's weights (0.299, 0.587, 0.114): pixel values may differ by a level");
   }
   if (image.size) {
-    SummaryNote(image.line,
-                "cv2.resize (INTER_LINEAR) is bilinear with half-pixel centres and no "
-                "antialiasing like cloudbook's tf.image.resize, but rounds to 8 bits with "
-                "11-bit weights: pixels differ by at most one level of 255");
+    note(image.resize_line,
+         "cv2.resize (INTER_LINEAR) is bilinear with half-pixel centres and no "
+         "antialiasing like cloudbook's tf.image.resize, but rounds to 8 bits with "
+         "11-bit weights: pixels differ by at most one level of 255");
   } else {
-    SummaryNote(image.line,
-                "the loop does not resize: cloudbook resizes every image to the model's input, "
-                "which is the identity for images of that size (the original needs them all "
-                "that size)");
+    note(image.line,
+         "the loop does not resize: cloudbook resizes every image to the model's input, "
+         "which is the identity for images of that size (the original needs them all "
+         "that size)");
   }
-  SummaryNote(line,
-              "cloudbook reads files named .png, .jpg, .jpeg (other names are skipped; .bmp, "
-              ".gif and unreadable files stop the load, naming the file), the loop every file "
-              "its reader decodes: convert .tif / .webp files to PNG" +
-                  std::string(read.skips_unreadable
-                                  ? " (the loop's 'if img is None: continue' skips unreadable "
-                                    "files, where cloudbook stops on them)"
-                                  : ""));
+  note(line,
+       "cloudbook reads files named .png, .jpg, .jpeg (other names are skipped; .bmp, "
+       ".gif and unreadable files stop the load, naming the file), the loop every file "
+       "its reader decodes: convert .tif / .webp files to PNG" +
+           std::string(read.skips_unreadable
+                           ? " (the loop's 'if img is None: continue' skips unreadable "
+                             "files, where cloudbook stops on them)"
+                           : ""));
   return Status::Ok();
 }
 
@@ -631,8 +681,10 @@ Status Interpreter::CheckLoopLabels(const Value& x, const Value& y, const std::s
   if (!y.is(Value::Kind::kArray) || !y.array->labels || y.array->format != "images" ||
       y.array->path != x.array->path) {
     return Error(line, "the " + what + " images (read by the loop at line " +
-                           std::to_string(x.array->line) + ") must be given with the class ids "
-                           "the same loop appended; got " + Describe(y) + UnknownReason(y));
+                           std::to_string(x.array->line) +
+                           ") must be given with the class ids "
+                           "the same loop appended; got " +
+                           Describe(y) + UnknownReason(y));
   }
   const DataArray& a = *x.array;
   const DataArray& b = *y.array;

@@ -70,7 +70,8 @@ Result<InterpretedProgram> Interpreter::Assemble() {
     program.model.input_shape = *model.input_shape;
     // An image folder is resized to image_size and decoded to its channels: the model's
     // input must be exactly that (cloudbook resizes every folder to model.input).
-    if (model.fit_x.array->format == "images" && !ImageInputFits(*model.fit_x.array, *model.input_shape)) {
+    if (model.fit_x.array->format == "images" &&
+        !ImageInputFits(*model.fit_x.array, *model.input_shape)) {
       return Error(model.line, "the model's input " + ShapeText(*model.input_shape) +
                                    " is not the image folder's (line " +
                                    std::to_string(model.fit_x.array->line) + ") image_size " +

@@ -81,7 +81,7 @@ Value Interpreter::Lookup(const std::string& name, int line) const {
   if (name == "None") return Value();
   if (name == "__name__") return Value::String("__main__");
   static const std::set<std::string> builtins = {
-      "print", "len", "int", "float", "open", "range",     "list", "tuple",      "str", "round",
+      "print", "len", "int", "float", "open", "range",     "list", "tuple",      "str",  "round",
       "min",   "max", "abs", "sum",   "type", "enumerate", "zip",  "isinstance", "bool", "sorted"};
   if (builtins.count(name) > 0) return Value::Module("builtins." + name);
   for (const std::string& module : star_modules_) {

@@ -58,6 +58,21 @@ TEST(KerasFamilies, ImageFolderCnn) {
   EXPECT_EQ(Subnets(imported.program, 3).size(), 3u);
 }
 
+TEST(KerasFamilies, ImageFolderReadByACv2Loop) {
+  const KerasImport imported = ImportOrDie("cv2_folder_cnn.py");
+  ASSERT_FALSE(imported.program.model.layers.empty()) << "the import failed";
+  const Program& program = imported.program;
+  ASSERT_TRUE(program.data.train.images.has_value());
+  EXPECT_EQ(program.data.train.images->path, "shapes/train");
+  EXPECT_EQ(program.data.train.images->color, "grayscale");
+  EXPECT_EQ(program.data.train.images->scale, 255);
+  ASSERT_TRUE(program.data.test.has_value());
+  ASSERT_TRUE(program.data.test->images.has_value());
+  EXPECT_EQ(program.data.test->images->path, "shapes/test");
+  EXPECT_EQ(program.model.input_shape, (std::vector<int64_t>{28, 28, 1}));
+  EXPECT_EQ(Subnets(program, 3).size(), 3u);
+}
+
 TEST(KerasFamilies, AutoencoderWithValidationData) {
   const KerasImport imported = ImportOrDie("autoencoder_validation.py");
   ASSERT_FALSE(imported.program.model.layers.empty()) << "the import failed";

@@ -27,12 +27,6 @@ std::string Notes(const KerasImport& imported) {
   return text;
 }
 
-std::string Yaml(const std::string& text) {
-  auto yaml = KerasProgramYaml(text, "p.py", "p");
-  EXPECT_TRUE(yaml.ok()) << yaml.status().ToString();
-  return yaml.ok() ? *yaml : "";
-}
-
 // The fixture with `from` replaced by `to`.
 std::string Cv2Program(const std::string& from = "", const std::string& to = "") {
   const std::string text = TestProgram("cv2_folder_cnn.py");
@@ -51,8 +45,9 @@ TEST(KerasFolders, Cv2LoopBecomesAnImageFolder) {
       << imported.yaml;
   EXPECT_TRUE(Contains(imported.yaml, "batch_size: 32")) << imported.yaml;
   const std::string notes = Notes(imported);
-  EXPECT_TRUE(Contains(notes, "cv2_folder_cnn.py:17: the image-folder loop reads "
-                              "'shapes/train': class ids by sorted sub-folder names"))
+  EXPECT_TRUE(Contains(notes,
+                       "cv2_folder_cnn.py:17: the image-folder loop reads "
+                       "'shapes/train': class ids by sorted sub-folder names"))
       << notes;
   EXPECT_TRUE(Contains(notes, "cv2_folder_cnn.py:23: cv2.resize (INTER_LINEAR)")) << notes;
   EXPECT_TRUE(Contains(notes, "'if img is None: continue' skips unreadable")) << notes;
@@ -73,8 +68,9 @@ TEST(KerasFolders, ColourLoopsCarryBgrWithANote) {
       << Notes(*imported);
   // cvtColor(BGR2RGB): the same pixels as cloudbook's, no note.
   auto converted = ImportKerasProgram(
-      Replace(colour, "            if img is None:",
-              "            img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)\n            if img is None:"),
+      Replace(
+          colour, "            if img is None:",
+          "            img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)\n            if img is None:"),
       "p.py", "p");
   ASSERT_TRUE(converted.ok()) << converted.status().ToString();
   EXPECT_FALSE(Contains(Notes(*converted), "B, G, R")) << Notes(*converted);
@@ -87,8 +83,9 @@ TEST(KerasFolders, UnsortedListdirIsReadInSortedOrderWithANote) {
       "p.py", "p");
   ASSERT_TRUE(imported.ok()) << imported.status().ToString();
   const std::string notes = Notes(*imported);
-  EXPECT_TRUE(Contains(notes, "p.py:17: the image-folder loop reads 'shapes/train': the loop "
-                              "numbers the classes in os.listdir's order"))
+  EXPECT_TRUE(Contains(notes,
+                       "p.py:17: the image-folder loop reads 'shapes/train': the loop "
+                       "numbers the classes in os.listdir's order"))
       << notes;
   EXPECT_TRUE(Contains(notes, "files are read in name order")) << notes;
   // classes = os.listdir(root); label = classes.index(name): the same ids.
@@ -104,11 +101,11 @@ TEST(KerasFolders, UnsortedListdirIsReadInSortedOrderWithANote) {
 }
 
 TEST(KerasFolders, PilLoopsWithConvertAreCarried) {
-  const std::string pil = Replace(
-      Replace(Cv2Program("import cv2\n", "from PIL import Image\n"),
-              "cv2.imread(os.path.join(folder, f), cv2.IMREAD_GRAYSCALE)",
-              "np.array(Image.open(os.path.join(folder, f)).convert('L'))"),
-      "            img = cv2.resize(img, (IMG_SIZE, IMG_SIZE))\n", "");
+  const std::string pil =
+      Replace(Replace(Cv2Program("import cv2\n", "from PIL import Image\n"),
+                      "cv2.imread(os.path.join(folder, f), cv2.IMREAD_GRAYSCALE)",
+                      "np.array(Image.open(os.path.join(folder, f)).convert('L'))"),
+              "            img = cv2.resize(img, (IMG_SIZE, IMG_SIZE))\n", "");
   auto imported = ImportKerasProgram(pil, "p.py", "p");
   ASSERT_TRUE(imported.ok()) << imported.status().ToString();
   EXPECT_TRUE(Contains(imported->yaml, "images: {path: \"shapes/train\", color: grayscale"))
@@ -121,22 +118,24 @@ TEST(KerasFolders, WhatDiffersMateriallyIsRefusedWithItsLine) {
                                   "cv2.imread(os.path.join(folder, f), cv2.IMREAD_GRAYSCALE)",
                                   "Image.open(os.path.join(folder, f)).convert('L')");
   for (const auto& [program, expected] : std::vector<std::pair<std::string, std::string>>{
-           {Replace(pil, "cv2.resize(img, (IMG_SIZE, IMG_SIZE))", "img.resize((IMG_SIZE, IMG_SIZE))"),
-            "p.py:23: the image-folder loop at line 17 cannot be carried: line 23: "
-            "'img.resize((IMG_SIZE, IMG_SIZE))': PIL's Image.resize filters with BICUBIC"},
-           {Replace(pil, ".convert('L')", ""),
-            "line 24: PIL's Image.open(...) keeps each file's own mode"},
+           {Replace(pil, "cv2.resize(img, (IMG_SIZE, IMG_SIZE))",
+                    "img.resize((IMG_SIZE, IMG_SIZE))"),
+            "p.py:23: 'img.resize((IMG_SIZE, IMG_SIZE))': PIL's Image.resize filters with "
+            "BICUBIC"},
+           {Replace(Replace(pil, ".convert('L')", ""),
+                    "            img = cv2.resize(img, (IMG_SIZE, IMG_SIZE))\n", ""),
+            "p.py:23: PIL's Image.open(...) keeps each file's own mode"},
            {Cv2Program("(img, (IMG_SIZE, IMG_SIZE))",
                        "(img, (IMG_SIZE, IMG_SIZE), interpolation=cv2.INTER_AREA)"),
-            "line 23: 'cv2.resize(img, (IMG_SIZE, IMG_SIZE), interpolation=cv2.INTER_AREA)': "
+            "p.py:23: 'cv2.resize(img, (IMG_SIZE, IMG_SIZE), interpolation=cv2.INTER_AREA)': "
             "cv2.resize's interpolation INTER_AREA cannot be carried"},
            {Cv2Program("cv2.IMREAD_GRAYSCALE", "cv2.IMREAD_UNCHANGED"),
-            "line 20: 'cv2.imread(os.path.join(folder, f), cv2.IMREAD_UNCHANGED)': cv2.imread's "
+            "p.py:20: 'cv2.imread(os.path.join(folder, f), cv2.IMREAD_UNCHANGED)': cv2.imread's "
             "flag IMREAD_UNCHANGED cannot be carried"},
            {Cv2Program("            x.append(img)\n", "            x.append(img[:, :, 0])\n"),
-            "line 24: 'x.append(img[:, :, 0])' is not followed in an image-folder loop"},
+            "p.py:24: 'x.append(img[:, :, 0])' is not followed in an image-folder loop"},
            {Cv2Program("            x.append(img)\n", "            x.append(img - 127)\n"),
-            "line 24: 'img - 127': changes the pixels"}}) {
+            "p.py:24: 'img - 127': changes the pixels"}}) {
     const std::string error = ImportError(program);
     EXPECT_TRUE(Contains(error, expected)) << error;
     EXPECT_TRUE(Contains(error, "p.py:")) << error;
@@ -149,17 +148,18 @@ TEST(KerasFolders, TrainTestSplitIsRefusedWithWhatToWriteInstead) {
       "from sklearn.model_selection import train_test_split\n"
       "x_train, x_test, y_train, y_test = train_test_split(x_train, y_train, test_size=0.2, "
       "random_state=42, stratify=y_train)\n"));
-  EXPECT_TRUE(Contains(error, "p.py:33: 'train_test_split(x_train, y_train, test_size=0.2, "
-                              "random_state=42, stratify=y_train)': sklearn's train_test_split "
-                              "cannot be carried exactly"))
+  EXPECT_TRUE(Contains(error,
+                       "p.py:33: 'train_test_split(x_train, y_train, test_size=0.2, "
+                       "random_state=42, stratify=y_train)': sklearn's train_test_split "
+                       "cannot be carried exactly"))
       << error;
   EXPECT_TRUE(Contains(error, "Split the folder beforehand into train/ and test/")) << error;
 }
 
 TEST(KerasFolders, LoopImagesNeedTheirOwnLabels) {
-  const std::string error = ImportError(
-      Cv2Program("model.fit(x_train, y_train,", "model.fit(x_train, y_test[:5],"));
-  EXPECT_TRUE(Contains(error, "p.py:50:")) << error;
+  const std::string error =
+      ImportError(Cv2Program("model.fit(x_train, y_train,", "model.fit(x_train, y_test[:5],"));
+  EXPECT_TRUE(Contains(error, "p.py:51:")) << error;
   EXPECT_TRUE(Contains(error, "class ids")) << error;
 }
 
