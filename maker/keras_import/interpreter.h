@@ -191,6 +191,24 @@ class Interpreter {
   Result<Value> LoadImdb(const CallArgs& args, const Expr& expr);
   Result<Value> ImageFolderDataset(const CallArgs& args, const Expr& expr);
 
+  // ---- tensorflow_datasets: tfds.load of mnist / fashion_mnist as their IDX files, the
+  //      tf.data methods on it, tf.cast (interpreter_tfds.cc) ----
+  // tfds.load / tfds.as_numpy / tf.cast / tf.image.convert_image_dtype; nullopt: none of them.
+  // An error (another data set, arguments that cannot be carried) stops the import.
+  std::optional<Result<Value>> CallTfdsFunction(const std::string& path, const CallArgs& args,
+                                                const Expr& expr);
+  // ds.map(fn) / batch / shuffle / cache / prefetch; any other method gives an unknown value
+  // naming it (refused with its line where fit / evaluate receive it).
+  Result<Value> CallDatasetMethod(const Value& dataset, const std::string& name,
+                                  const CallArgs& args, const Expr& expr);
+  // fn(image, label) of ds.map(fn): a def or a lambda, run on the data set's arrays.
+  Result<Value> MapDataset(const Value& dataset, const CallArgs& args, const Expr& expr);
+  // fit(ds[, validation_data=ds2]): given's x / y / validation_data become the data sets'
+  // arrays and model->batch_size the .batch(n); an error when fit cannot take the data set.
+  Status FitDataset(std::map<std::string, Value>* given, ModelState* model, const Expr& expr);
+  // A data set's arrays (evaluate(ds), predict(ds)); false when `value` is not a data set.
+  static bool DatasetPair(const Value& value, Value* x, Value* y);
+
   // ---- image folders read by a Python loop (interpreter_image_loops.cc) ----
   // os.listdir / sorted(os.listdir) of a folder, train_test_split; nullopt: none of them.
   std::optional<Result<Value>> CallFolderFunction(const std::string& path, const CallArgs& args,

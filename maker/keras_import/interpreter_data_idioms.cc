@@ -2,7 +2,8 @@
 // (np.where(y % 2 == 0, 0, 1), (y == 3).astype(int)) evaluated over the class ids into
 // label_map; slices of a split (rows); numpy's seeded permutation / choice and
 // sklearn.utils.shuffle (shuffle, train_subset); np.load of .npy / .npz; imdb.load_data +
-// pad_sequences (sequences); image_dataset_from_directory (images); tensorflow_datasets refused.
+// pad_sequences (sequences); image_dataset_from_directory (images); tensorflow_datasets is
+// interpreter_tfds.cc's.
 #include <cmath>
 #include <map>
 #include <memory>
@@ -393,17 +394,7 @@ Result<Value> Interpreter::CallDataFunction(const std::string& path, const CallA
   if (last == "image_dataset_from_directory" && StartsWith(path, "keras.")) {
     return ImageFolderDataset(args, expr);
   }
-  if (StartsWith(path, "tensorflow_datasets.")) {
-    fatal_ = Error(
-        expr.line,
-        "'" + expr.source +
-            "': tensorflow_datasets downloads its data, which cloudbook does not do (no "
-            "downloads on the machines); put the data in distributed/working_dir and load it "
-            "with what the program format reads: np.load('x.npy') / .npz (format: npy / npz), "
-            "idx2numpy (format: idx), image_dataset_from_directory (images:), "
-            "keras.datasets.imdb/mnist/fashion_mnist (docs/keras-import.md)");
-    return fatal_;
-  }
+  if (auto tfds = CallTfdsFunction(path, args, expr)) return *tfds;
   *handled = false;
   return Value();
 }

@@ -13,6 +13,7 @@ Result<Value> Interpreter::CallMethod(const Value& object, const std::string& na
                                       const CallArgs& args, const Expr& expr) {
   if (object.is(Value::Kind::kArray)) return CallArrayMethod(object, name, args, expr);
   if (object.is(Value::Kind::kInstance)) return CallInstanceMethod(object, name, args, expr);
+  if (object.is(Value::Kind::kDataset)) return CallDatasetMethod(object, name, args, expr);
   if (object.is(Value::Kind::kLayer) && name == "adapt" &&
       object.layer->spec.words.count("_adapt_id") > 0) {
     if (args.positional.size() != 1) {
@@ -46,6 +47,7 @@ Result<Value> Interpreter::CallMethod(const Value& object, const std::string& na
     model.evaluate_x = args.positional[0];
     model.evaluate_y = args.positional.size() > 1 ? args.positional[1] : Value();
     model.evaluate_line = line;
+    DatasetPair(args.positional[0], &model.evaluate_x, &model.evaluate_y);  // evaluate(ds)
   }
   if (name == "summary" || name == "save" || name == "save_weights" || name == "evaluate" ||
       name == "count_params") {
@@ -61,6 +63,8 @@ Result<Value> Interpreter::CallMethod(const Value& object, const std::string& na
     ++predict_calls_;
     model.predict_line = line;
     model.predict_x = args.positional[0];
+    Value labels;
+    DatasetPair(args.positional[0], &model.predict_x, &labels);  // predict(ds): its images
     const Expr& argument = *expr.arguments[0].value;
     model.predict_x_name = argument.kind == Expr::Kind::kName ? argument.text : argument.source;
     return Value::Unknown("the predictions of " + expr.source, line, expr.source);
@@ -218,6 +222,9 @@ Result<Value> Interpreter::Fit(ModelState* model, const Value& model_value, cons
         argument.value->kind == Expr::Kind::kName ? argument.value->text : argument.value->source;
   }
   for (const auto& [keyword, value] : args.keywords) given[keyword] = value;
+  if (given.count("x") > 0 && given["x"].is(Value::Kind::kDataset)) {
+    CB_RETURN_IF_ERROR(FitDataset(&given, model, expr));  // tensorflow_datasets
+  }
   model->epochs = Value();
   for (const auto& [keyword, value] : given) {
     if (keyword == "x") {
@@ -279,7 +286,8 @@ Result<Value> Interpreter::Fit(ModelState* model, const Value& model_value, cons
   if (given.count("x") == 0 || given.count("y") == 0) {
     return Error(line, "'" + expr.source +
                            "': fit needs the training data and its targets, "
-                           "fit(_DATA_TRAIN_X, _DATA_TRAIN_Y, ...)");
+                           "fit(_DATA_TRAIN_X, _DATA_TRAIN_Y, ...)" +
+                           (given.count("x") > 0 ? UnknownReason(given["x"]) : ""));
   }
   model->fit_x_name = written["x"];
   model->fit_y_name = written["y"];

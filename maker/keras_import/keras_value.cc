@@ -50,6 +50,9 @@ std::string Describe(const Value& value) {
       return "the class " + value.text;
     case Value::Kind::kInstance:
       return "an object of the class " + value.instance->class_def->text;
+    case Value::Kind::kDataset:
+      return "the tensorflow_datasets data set loaded at line " +
+             std::to_string(value.dataset->line);
   }
   return "a value";
 }

@@ -74,6 +74,7 @@ struct RowChoice {
 
 struct ModelState;
 struct InstanceState;
+struct TfdsDataset;
 
 // A layer object: Dense(...), Conv2D(...), ...; `input_shape` from input_shape= / input_dim=
 // (or Input / InputLayer, whose spec.type is "input").
@@ -137,6 +138,7 @@ struct Value {
     kRows,         // rows: a seeded choice of rows (RowChoice)
     kClass,        // a class statement: function = the statement, text = its name
     kInstance,     // instance: an object of a keras.layers.Layer subclass
+    kDataset,      // dataset: tensorflow_datasets' (image, label) pairs (interpreter_tfds.cc)
   };
   Kind kind = Kind::kNone;
   double number = 0;
@@ -153,6 +155,7 @@ struct Value {
   std::shared_ptr<const OptimizerSpec> optimizer;
   std::shared_ptr<const RowChoice> rows;
   std::shared_ptr<InstanceState> instance;
+  std::shared_ptr<const TfdsDataset> dataset;
   const Statement* function = nullptr;
   int line = 0;
   std::string source;
@@ -245,6 +248,21 @@ struct InstanceState {
   std::map<std::string, Value> attributes;
   int line = 0;
   bool called = false;  // applied to a tensor already (a second time would share weights)
+};
+
+// tfds.load(name, split=..., as_supervised=True) and its tf.data methods: the IDX arrays of
+// the same Keras data set (x, y), what .map / .batch / .shuffle made of them.
+struct TfdsDataset {
+  Value x;            // kArray, sample_shape {28, 28, 1}
+  Value y;            // kArray, the labels
+  std::string split;  // "train" | "test"
+  int line = 0;       // the tfds.load
+  int64_t batch = 0;  // .batch(n); 0: not batched
+  int batch_line = 0;
+  bool whole = false;          // tfds.load(batch_size=-1): one element, every row (tfds.as_numpy)
+  int64_t shuffle_buffer = 0;  // .shuffle(buffer); -1: a buffer the importer cannot read
+  int shuffle_line = 0;
+  bool shuffled_batches = false;  // .shuffle after .batch: whole batches are shuffled
 };
 
 // A short description of a value for messages: "a number (12)", "a Dense layer", ...

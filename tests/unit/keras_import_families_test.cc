@@ -92,5 +92,27 @@ TEST(KerasFamilies, BinaryWithALabelMap) {
   EXPECT_EQ(Subnets(program, 2).size(), 2u);
 }
 
+TEST(KerasFamilies, TensorflowDatasetsMnistTutorial) {
+  const KerasImport imported = ImportOrDie("tfds_mnist.py");
+  ASSERT_FALSE(imported.program.model.layers.empty()) << "the import failed";
+  const Program& program = imported.program;
+  ASSERT_EQ(program.model.layers.size(), 3u);
+  EXPECT_EQ(program.model.layers[0].type, "flatten");
+  EXPECT_EQ(program.data.train.x.format, "idx");
+  EXPECT_EQ(program.data.train.x.path, "mnist/train-images-idx3-ubyte.gz");
+  EXPECT_EQ(program.data.train.x.scale, 255);
+  EXPECT_EQ(program.data.train.y.path, "mnist/train-labels-idx1-ubyte.gz");
+  ASSERT_TRUE(program.data.validation.has_value());
+  EXPECT_EQ(program.data.validation->x.path, "mnist/t10k-images-idx3-ubyte.gz");
+  EXPECT_EQ(program.data.validation->x.scale, 255);
+  EXPECT_EQ(program.train.batch_size, 128);
+  EXPECT_EQ(Subnets(program, 2).size(), 2u);
+  bool order_noted = false;
+  for (const std::string& note : imported.summary_notes) {
+    order_noted = order_noted || Contains(note, "tfds.load's records come in another order");
+  }
+  EXPECT_TRUE(order_noted);
+}
+
 }  // namespace
 }  // namespace cloudbook
