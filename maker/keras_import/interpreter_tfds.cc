@@ -281,12 +281,14 @@ Result<Value> Interpreter::MapDataset(const Value& dataset, const CallArgs& args
     if (colon == std::string::npos || parameters.size() != 2) {
       return unknown("maps with a function of other than (image, label)");
     }
-    const std::string body = text.substr(colon + 1);
+    std::string body = text.substr(colon + 1);
+    body = body.substr(std::min(body.size(), body.find_first_not_of(" \t"))) + "\n";
     auto tokens = TokenizePython(body, name_);
     if (!tokens.ok()) return unknown("has a lambda the importer cannot read");
     ExprPtr parsed;
+    const std::vector<std::string> lines = {body};  // the parser keeps a reference
     try {
-      ExpressionParser parser(*tokens, {body});
+      ExpressionParser parser(*tokens, lines);
       parsed = parser.SingleExpression();
     } catch (const SyntaxProblem&) {
       return unknown("has a lambda the importer cannot read");

@@ -96,6 +96,12 @@ ExprPtr ExpressionParser::Test() {
   if (AtName("lambda")) {
     Next();
     int depth = 0;
+    // The parameters, up to the ':' (commas between them do not end the lambda).
+    while (!AtKind(TokenKind::kEnd) && !AtKind(TokenKind::kNewline) && !(depth == 0 && AtOp(":"))) {
+      if (AtOp("(") || AtOp("[") || AtOp("{")) ++depth;
+      if (AtOp(")") || AtOp("]") || AtOp("}")) --depth;
+      Next();
+    }
     while (!AtKind(TokenKind::kEnd) && !AtKind(TokenKind::kNewline)) {
       if (depth == 0 && (AtOp(",") || AtOp(")") || AtOp("]") || AtOp("}"))) break;
       if (AtOp("(") || AtOp("[") || AtOp("{")) ++depth;

@@ -106,7 +106,7 @@ TEST(KerasFamilies, TensorflowDatasetsMnistTutorial) {
   EXPECT_EQ(program.data.validation->x.path, "mnist/t10k-images-idx3-ubyte.gz");
   EXPECT_EQ(program.data.validation->x.scale, 255);
   EXPECT_EQ(program.train.batch_size, 128);
-  EXPECT_EQ(Subnets(program, 2).size(), 2u);
+  EXPECT_EQ(Subnets(program, 3).size(), 3u);  // 10 classes: g(g-1)/2 subnets
   bool order_noted = false;
   for (const std::string& note : imported.summary_notes) {
     order_noted = order_noted || Contains(note, "tfds.load's records come in another order");
