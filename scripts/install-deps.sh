@@ -25,6 +25,7 @@ PACKAGES=(
   libspng-dev             # image-folder data: PNG decoding
   python3-torchvision     # bench/image_decode_bench: the reference (ImageFolder + DataLoader)
   python3-pil             # image tests and bench: PIL writes and reads reference PNG/JPEG files
+  libpng-dev libjpeg62-turbo-dev  # image tests: libpng and libjpeg driven as TF drives them (references)
   tmux                    # scripts/cloudbook-start.sh (four panes)
   iproute2                # multi-host tests: hosts as network namespaces (ip netns)
   iptables                # multi-host tests: packet loss, partitions inside a namespace
