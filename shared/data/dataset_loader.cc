@@ -149,6 +149,7 @@ LabeledArrays SelectRows(const LabeledArrays& arrays, const std::vector<int64_t>
   LabeledArrays out;
   out.x = arrays.x.SelectRows(rows);
   out.y = arrays.y.SelectRows(rows);
+  out.classes = arrays.classes;  // image folders: the rows keep their class names
   for (int64_t r : rows) {
     if (!arrays.labels.empty()) out.labels.push_back(arrays.labels[r]);
   }
