@@ -67,8 +67,9 @@ for c, name in enumerate(["blue", "frame", "green", "red"]):
         img.save(os.path.join(root, name, "%03d.%s" % (i, "png" if i % 2 else "jpg")))
 )PY";
   WriteFileAtomically(root + "/../make_shapes.py", script);
-  const auto made = testing::RunShell("/usr/bin/python3 " + root + "/../make_shapes.py " + root,
-                                      root + "/../make_shapes.err");
+  const auto made =
+      testing::RunShell("timeout 120 /usr/bin/python3 " + root + "/../make_shapes.py " + root,
+                        root + "/../make_shapes.err");
   ASSERT_EQ(made.exit_code, 0) << testing::ReadFileOrDie(root + "/../make_shapes.err");
 }
 

@@ -60,7 +60,7 @@ std::vector<std::vector<double>> Reference(const Json& cases) {
   ScratchDir dir;
   testing::WriteFile(dir.Join("cases.json"), cases.dump());
   const auto run =
-      testing::RunShell(std::string("/usr/bin/python3 ") + CLOUDBOOK_SOURCE_DIR +
+      testing::RunShell(std::string("timeout 120 /usr/bin/python3 ") + CLOUDBOOK_SOURCE_DIR +
                             "/tests/testdata/layers_1d_reference.py " + dir.Join("cases.json"),
                         dir.Join("err"));
   EXPECT_EQ(run.exit_code, 0) << run.err << testing::ReadFileOrDie(dir.Join("err"));

@@ -76,8 +76,8 @@ torch::Tensor NumPyReference(const testing::ScratchDir& dir, torch::nn::Module& 
   }
   script += body + "\nnp.asarray(result, dtype='<f4').tofile(d + '/result')\n";
   testing::WriteFile(dir.Join("reference.py"), script);
-  const auto run =
-      testing::RunShellMerged("/usr/bin/python3 " + dir.Join("reference.py") + " " + dir.path());
+  const auto run = testing::RunShellMerged("timeout 120 /usr/bin/python3 " +
+                                           dir.Join("reference.py") + " " + dir.path());
   EXPECT_EQ(run.exit_code, 0) << run.out;
   const std::string bytes = testing::ReadFileOrDie(dir.Join("result"));
   EXPECT_EQ(bytes.size(), static_cast<size_t>(like.numel()) * 4);

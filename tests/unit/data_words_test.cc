@@ -267,8 +267,9 @@ t = np.empty(2, dtype=object); t[:] = [[6], [2, 2, 2]]
 np.savez('imdb.npz', x_train=x, y_train=np.array([0, 1, 1]), x_test=t, y_test=np.array([1, 0]))
 )");
   const std::string script = std::string(CLOUDBOOK_SOURCE_DIR) + "/scripts/imdb_to_sequences.py";
-  const testing::CommandResult run = testing::RunShellMerged(
-      "/usr/bin/python3 " + script + " " + dir.Join("imdb.npz") + " " + dir.Join("out"));
+  const testing::CommandResult run =
+      testing::RunShellMerged("timeout 120 /usr/bin/python3 " + script + " " +
+                              dir.Join("imdb.npz") + " " + dir.Join("out"));
   ASSERT_EQ(run.exit_code, 0) << run.out;
   // By hand: RandomState(113) orders train [2, 0, 1] and then test [1, 0]; start mark 1, ids
   // + 3; num_words=None keeps w < the largest id (12), so 12 becomes oov 2.
@@ -278,9 +279,9 @@ np.savez('imdb.npz', x_train=x, y_train=np.array([0, 1, 1]), x_test=t, y_test=np
   ASSERT_TRUE(labels.ok()) << labels.status().ToString();
   EXPECT_EQ(labels->values, (std::vector<float>{1, 0, 1}));
   // load_data(maxlen=5) drops len >= 5 (start mark counted), then the largest id is 9.
-  const testing::CommandResult drop =
-      testing::RunShellMerged("/usr/bin/python3 " + script + " " + dir.Join("imdb.npz") + " " +
-                              dir.Join("drop") + " --drop-longer-than 5");
+  const testing::CommandResult drop = testing::RunShellMerged(
+      "timeout 120 /usr/bin/python3 " + script + " " + dir.Join("imdb.npz") + " " +
+      dir.Join("drop") + " --drop-longer-than 5");
   ASSERT_EQ(drop.exit_code, 0) << drop.out;
   EXPECT_EQ(testing::ReadFileOrDie(dir.Join("drop/train.txt")), "1 8 6\n");
   EXPECT_EQ(testing::ReadFileOrDie(dir.Join("drop/test.txt")), "1 5 5 5\n1 2\n");

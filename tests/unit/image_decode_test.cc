@@ -47,8 +47,8 @@ noise = rng.randint(0, 256, (40, 48, 3)).astype(np.uint8)  # where IFAST and ISL
 Image.fromarray(noise, "RGB").save(d + "/noise.jpg", quality=75)
 )PY";
   WriteFileAtomically(folder + "/make.py", script);
-  const auto result =
-      RunShell("/usr/bin/python3 " + folder + "/make.py " + folder, folder + "/make.err");
+  const auto result = RunShell("timeout 120 /usr/bin/python3 " + folder + "/make.py " + folder,
+                               folder + "/make.err");
   ASSERT_EQ(result.exit_code, 0) << testing::ReadFileOrDie(folder + "/make.err");
 }
 
@@ -223,7 +223,8 @@ TEST(ResizeBilinearHalfPixel, MatchesTorchInterpolate) {
          << "    print(' '.join(repr(v) for v in y[0].permute(1, 2, 0).reshape(-1).tolist()))\n";
   ScratchDir dir;
   WriteFileAtomically(dir.Join("resize.py"), script.str());
-  const auto result = RunShell("/usr/bin/python3 " + dir.Join("resize.py"), dir.Join("err"));
+  const auto result =
+      RunShell("timeout 120 /usr/bin/python3 " + dir.Join("resize.py"), dir.Join("err"));
   ASSERT_EQ(result.exit_code, 0) << testing::ReadFileOrDie(dir.Join("err"));
   std::istringstream lines(result.out);
   for (const Case& k : cases) {

@@ -35,7 +35,7 @@ void WriteImages(const std::string& root, const std::vector<std::string>& specs)
       "    fmt = 'JPEG' if name.endswith('.jpg') else 'PNG'\n"
       "    Image.fromarray(a.astype(np.uint8), 'RGB').save(os.path.join(root, name), fmt)\n";
   WriteFileAtomically(root + "/.make.py", script);
-  std::string command = "/usr/bin/python3 " + root + "/.make.py " + root;
+  std::string command = "timeout 120 /usr/bin/python3 " + root + "/.make.py " + root;
   for (const std::string& spec : specs) command += " '" + spec + "'";
   const auto result = RunShell(command, root + "/.make.err");
   ASSERT_EQ(result.exit_code, 0) << testing::ReadFileOrDie(root + "/.make.err");

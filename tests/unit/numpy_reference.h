@@ -16,7 +16,8 @@ namespace cloudbook::testing {
 // Runs `code` with /usr/bin/python3 in `folder` (numpy imported as np); returns its stdout.
 inline std::string RunNumpy(const std::string& folder, const std::string& code) {
   WriteFile(folder + "/reference.py", "import numpy as np\n" + code);
-  const CommandResult run = RunShellMerged("cd '" + folder + "' && /usr/bin/python3 reference.py");
+  const CommandResult run =
+      RunShellMerged("cd '" + folder + "' && timeout 120 /usr/bin/python3 reference.py");
   EXPECT_EQ(run.exit_code, 0) << "python3-numpy reference failed:\n" << run.out;
   return run.out;
 }
