@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
+#include "maker/deconstruction.h"
 #include "maker/keras_import/keras_import.h"
 #include "tests/test_support.h"
 
@@ -64,6 +66,30 @@ inline std::string Replace(std::string text, const std::string& from, const std:
   EXPECT_NE(at, std::string::npos) << from;
   if (at != std::string::npos) text.replace(at, from.size(), to);
   return text;
+}
+
+// The written program of an import that must succeed ("" after a failure), or the message
+// of one that must fail.
+inline std::string Yaml(const std::string& text) {
+  auto yaml = KerasProgramYaml(text, "p.py", "p");
+  EXPECT_TRUE(yaml.ok()) << yaml.status().ToString();
+  return yaml.ok() ? *yaml : "";
+}
+
+inline std::string YamlError(const std::string& text) {
+  auto yaml = KerasProgramYaml(text, "p.py", "p");
+  EXPECT_FALSE(yaml.ok()) << *yaml;
+  return yaml.ok() ? "" : yaml.status().message();
+}
+
+// The subnets of `program` cut into `n`, or none after a failure.
+inline std::vector<SubnetSpec> Subnets(const Program& program, int64_t n) {
+  auto plan = PlanDeconstruction(program, n);
+  EXPECT_TRUE(plan.ok()) << plan.status().ToString();
+  if (!plan.ok()) return {};
+  auto subnets = DeconstructProgram(program, *plan);
+  EXPECT_TRUE(subnets.ok()) << subnets.status().ToString();
+  return subnets.ok() ? *subnets : std::vector<SubnetSpec>{};
 }
 
 }  // namespace cloudbook::keras_test

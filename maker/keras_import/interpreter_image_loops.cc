@@ -676,35 +676,4 @@ Status Interpreter::ExecImageFolderLoop(const Statement& statement, bool* handle
   return Status::Ok();
 }
 
-Status Interpreter::CheckLoopLabels(const Value& x, const Value& y, const std::string& what,
-                                    int line) {
-  if (!y.is(Value::Kind::kArray) || !y.array->labels || y.array->format != "images" ||
-      y.array->path != x.array->path) {
-    return Error(line, "the " + what + " images (read by the loop at line " +
-                           std::to_string(x.array->line) +
-                           ") must be given with the class ids "
-                           "the same loop appended; got " +
-                           Describe(y) + UnknownReason(y));
-  }
-  const DataArray& a = *x.array;
-  const DataArray& b = *y.array;
-  if (a.rows != b.rows || a.shuffle_seed != b.shuffle_seed || a.subset != b.subset) {
-    return Error(line, "the " + what + " images and class ids take different rows (line " +
-                           std::to_string(std::max(a.rows_line, b.rows_line)) +
-                           "): slice, shuffle and subset x and y alike");
-  }
-  return Status::Ok();
-}
-
-bool Interpreter::ImageInputFits(const DataArray& images, const std::vector<int64_t>& input) {
-  if (!images.images->loop) return images.sample_shape == input;
-  const bool gray = images.images->color == "grayscale";
-  const size_t rank = input.size();
-  if (rank < 2 || rank > 3 || (rank == 2 && !gray) || (rank == 3 && input[2] != (gray ? 1 : 3))) {
-    return false;
-  }
-  const std::vector<int64_t>& size = images.images->size;
-  return size.empty() || (size[0] == input[0] && size[1] == input[1]);
-}
-
 }  // namespace cloudbook::keras_import

@@ -16,18 +16,8 @@ namespace {
 using keras_test::Contains;
 using keras_test::kSmall;
 using keras_test::Replace;
-
-std::string Yaml(const std::string& text) {
-  auto yaml = KerasProgramYaml(text, "p.py", "p");
-  EXPECT_TRUE(yaml.ok()) << yaml.status().ToString();
-  return yaml.ok() ? *yaml : "";
-}
-
-std::string YamlError(const std::string& text) {
-  auto yaml = KerasProgramYaml(text, "p.py", "p");
-  EXPECT_FALSE(yaml.ok()) << *yaml;
-  return yaml.ok() ? "" : yaml.status().message();
-}
+using keras_test::Yaml;
+using keras_test::YamlError;
 
 // kSmall with `prepare` before the block and fit's line replaced by `fit`.
 std::string Program(const std::string& prepare, const std::string& fit) {

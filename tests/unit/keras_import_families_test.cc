@@ -17,15 +17,7 @@ namespace {
 
 using keras_test::Contains;
 using keras_test::ImportOrDie;
-
-std::vector<SubnetSpec> Subnets(const Program& program, int64_t n) {
-  auto plan = PlanDeconstruction(program, n);
-  EXPECT_TRUE(plan.ok()) << plan.status().ToString();
-  if (!plan.ok()) return {};
-  auto subnets = DeconstructProgram(program, *plan);
-  EXPECT_TRUE(subnets.ok()) << subnets.status().ToString();
-  return subnets.ok() ? *subnets : std::vector<SubnetSpec>{};
-}
+using keras_test::Subnets;
 
 TEST(KerasFamilies, TransformerOnTokenSequences) {
   const KerasImport imported = ImportOrDie("transformer_text.py");

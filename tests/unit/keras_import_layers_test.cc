@@ -17,18 +17,8 @@ namespace {
 using keras_test::Contains;
 using keras_test::Replace;
 using keras_test::TestProgram;
-
-std::string Yaml(const std::string& text) {
-  auto yaml = KerasProgramYaml(text, "p.py", "p");
-  EXPECT_TRUE(yaml.ok()) << yaml.status().ToString();
-  return yaml.ok() ? *yaml : "";
-}
-
-std::string YamlError(const std::string& text) {
-  auto yaml = KerasProgramYaml(text, "p.py", "p");
-  EXPECT_FALSE(yaml.ok()) << *yaml;
-  return yaml.ok() ? "" : yaml.status().message();
-}
+using keras_test::Yaml;
+using keras_test::YamlError;
 
 // A functional program over MNIST rows (28 steps of 28 values); `body` builds `outputs` from
 // `inputs` (line 12 on).

@@ -27,16 +27,8 @@ using keras_test::ImportError;
 using keras_test::ImportOrDie;
 using keras_test::kSmall;
 using keras_test::Replace;
+using keras_test::Subnets;
 using keras_test::TestProgram;
-
-std::vector<SubnetSpec> Subnets(const Program& program, int64_t n) {
-  auto plan = PlanDeconstruction(program, n);
-  EXPECT_TRUE(plan.ok()) << plan.status().ToString();
-  if (!plan.ok()) return {};
-  auto subnets = DeconstructProgram(program, *plan);
-  EXPECT_TRUE(subnets.ok()) << subnets.status().ToString();
-  return subnets.ok() ? *subnets : std::vector<SubnetSpec>{};
-}
 
 int64_t OutputUnits(const SubnetSpec& subnet) {
   return static_cast<int64_t>(subnet.model.layers.back().numbers.at("units")[0].value);

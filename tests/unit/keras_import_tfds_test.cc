@@ -21,6 +21,7 @@ using keras_test::Contains;
 using keras_test::ImportError;
 using keras_test::ImportTextOrDie;
 using keras_test::Replace;
+using keras_test::Yaml;
 
 // Line 5 prepares the training data set, line 11 is fit, line 12 evaluate.
 const char kTfds[] = R"(import tensorflow as tf
@@ -37,12 +38,6 @@ model.fit(ds_train, epochs=2)
 model.evaluate(ds_test)
 #SKYNNET:END
 )";
-
-std::string Yaml(const std::string& text) {
-  auto yaml = KerasProgramYaml(text, "p.py", "p");
-  EXPECT_TRUE(yaml.ok()) << yaml.status().ToString();
-  return yaml.ok() ? *yaml : "";
-}
 
 std::string Notes(const KerasImport& imported) {
   std::string text;
