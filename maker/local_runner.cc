@@ -15,8 +15,10 @@
 #include "shared/clock.h"
 #include "shared/composed_score.h"
 #include "shared/data/project_data.h"
+#include "shared/formats/run_model.h"
 #include "shared/nn/subnet_training.h"
 #include "shared/project_layout.h"
+#include "shared/shared_files.h"
 
 namespace cloudbook {
 
@@ -71,8 +73,10 @@ struct SubnetJob {
 };
 
 // Trains the jobs, `parallel` at a time, each on its own thread.
+// Each subnet's checkpoints go straight into the run's model folder (`model_folder`), so its
+// last one is the model's weights.
 void RunJobs(std::vector<SubnetJob>& jobs, const ProblemData& all, const ProjectProgram& program,
-             int parallel, int total_subnets) {
+             int parallel, int total_subnets, const std::string& model_folder) {
   std::atomic<size_t> next{0};
   auto worker = [&]() {
     for (size_t i = next++; i < jobs.size(); i = next++) {
@@ -86,6 +90,8 @@ void RunJobs(std::vector<SubnetJob>& jobs, const ProblemData& all, const Project
       TrainingOptions options;
       options.problem = program.problem;
       options.whole_data = &all;
+      options.checkpoint_dir = model_folder;
+      options.resume = false;  // a run of the same name trains anew
       options.on_epoch = [&label](const EpochProgress& p) { LogEpoch(label, p); };
       job.outcome = TrainAndPredict(subnet, view, all.test.x, options);
     }
@@ -205,7 +211,8 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   CB_ASSIGN_OR_RETURN(std::vector<DuSpec> dus, ReadDuSpecs(layout));
   const ProjectProgram& program = dus[0].program;
   if (!program.data.test && !program.data.test_split) {
-    return Status::InvalidArgument("the program has no data.test (nor data.test_split): nothing to compose on");
+    return Status::InvalidArgument(
+        "the program has no data.test (nor data.test_split): nothing to compose on");
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = options.threads > 0 ? options.threads : cores;
@@ -240,8 +247,14 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
       all.train.rows(), all.validation.rows(), all.test.rows(), jobs.size(), jobs_at_once,
       subnet_threads);
 
+  // The model of an earlier run of this name stops being one before its weights change.
+  const std::string run_name = RunName(options);
+  const std::string model_folder = layout.shared().model_folder(run_name);
+  if (PathExists(layout.shared().model_file(run_name))) {
+    CB_RETURN_IF_ERROR(RemovePath(layout.shared().model_file(run_name)));
+  }
   const auto subnets_start = Clock::now();
-  RunJobs(jobs, all, program, jobs_at_once, static_cast<int>(jobs.size()));
+  RunJobs(jobs, all, program, jobs_at_once, static_cast<int>(jobs.size()), model_folder);
   const double subnets_wall = std::chrono::duration<double>(Clock::now() - subnets_start).count();
   for (const SubnetJob& job : jobs) {
     if (!job.outcome.ok()) return job.outcome.status();
@@ -257,7 +270,7 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   }
 
   Json results = {{"format_version", 1},
-                  {"run", RunName(options)},
+                  {"run", run_name},
                   {"mode", "local"},
                   {"project", program.name},
                   {"problem", ProblemTypeName(program.problem)},
@@ -289,6 +302,22 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
     }
     results["baseline"] = std::move(baseline);
     results["comparison"] = comparison;
+  }
+  RunModelSource model;
+  model.run = run_name;
+  model.mode = "local";
+  model.dus = dus;
+  model.composed_metrics = MetricsJson(composed_metrics);
+  model.class_names = ModelClassNames(program, all);
+  model.checkpoint_path = [&model_folder](int, int subnet) {
+    return model_folder + "/" + SubnetWeightsFileName(subnet);
+  };
+  auto model_file = PublishRunModel(layout.shared(), model);
+  if (model_file.ok()) {
+    results["model"] = *model_file;
+  } else {  // the figures stand; only the model could not be kept
+    spdlog::warn("the run's model was not kept: {}", model_file.status().ToString());
+    results["model_error"] = model_file.status().ToString();
   }
   return WriteResults(layout, std::move(results), wall_start);
 }
@@ -334,6 +363,10 @@ std::string FormatResultsSummary(const Json& results) {
       out << "speed-up of the slowest subnet over the original: " << std::setprecision(2)
           << results["comparison"]["speedup_slowest_subnet"].get<double>() << "x\n";
     }
+  }
+  if (results.contains("model")) out << "model: " << results["model"].get<std::string>() << "\n";
+  if (results.contains("model_error")) {
+    out << "model NOT kept: " << results["model_error"].get<std::string>() << "\n";
   }
   return out.str();
 }

@@ -1,8 +1,60 @@
 #include "shared/composed_score.h"
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace cloudbook {
+
+const char* CompositionRuleName(ProblemType problem) {
+  switch (problem) {
+    case ProblemType::kMulticlass:
+      return "product";
+    case ProblemType::kBinary:
+      return "best_margin";
+    case ProblemType::kRegression:
+      return "concatenation";
+  }
+  return "unknown";
+}
+
+Result<ComposedOutputs> ComposeOutputs(const ProjectProgram& program,
+                                       const std::vector<SubnetPrediction>& predictions) {
+  ComposedOutputs composed;
+  switch (program.problem) {
+    case ProblemType::kMulticlass: {
+      CB_ASSIGN_OR_RETURN(MulticlassComposition product,
+                          ComposeMulticlass(predictions, program.num_classes));
+      composed.predictions = std::move(product.predictions);
+      composed.outputs = std::move(product.log_scores);
+      const int64_t width = composed.outputs.row_size();
+      for (int64_t row = 0; row < composed.outputs.rows(); ++row) {
+        float* scores = composed.outputs.values.data() + row * width;
+        const float top = *std::max_element(scores, scores + width);
+        double sum = 0;
+        for (int64_t c = 0; c < width; ++c) sum += std::exp(static_cast<double>(scores[c] - top));
+        for (int64_t c = 0; c < width; ++c) {
+          scores[c] = static_cast<float>(std::exp(static_cast<double>(scores[c] - top)) / sum);
+        }
+      }
+      return composed;
+    }
+    case ProblemType::kBinary: {
+      if (predictions.size() != 2) {
+        return Status::Internal("binary composition needs exactly 2 subnets, got " +
+                                std::to_string(predictions.size()));
+      }
+      CB_ASSIGN_OR_RETURN(composed.outputs, ComposeBinary(predictions[0], predictions[1]));
+      composed.predictions = RowArgmax(composed.outputs);
+      return composed;
+    }
+    case ProblemType::kRegression: {
+      CB_ASSIGN_OR_RETURN(composed.outputs, ComposeRegression(predictions, program.output_columns));
+      return composed;
+    }
+  }
+  return Status::Internal("unknown problem type");
+}
 
 Result<Metrics> ScoreComposition(const ProjectProgram& program,
                                  const std::vector<SubnetPrediction>& predictions,

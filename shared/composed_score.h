@@ -13,6 +13,24 @@
 
 namespace cloudbook {
 
+// What the composed model says about each sample.
+struct ComposedOutputs {
+  // Multiclass: the product of the subnets' probabilities renormalised (softmax of the summed
+  // log-probabilities); binary: the 2 probabilities of the surer subnet; regression: the
+  // concatenated columns. [samples, N or D].
+  Array outputs;
+  std::vector<int64_t> predictions;  // classification: the predicted class of each sample
+};
+
+// The composition rule of a problem type, as model files and results name it: "product"
+// (multiclass, in log space), "best_margin" (binary), "concatenation" (regression).
+const char* CompositionRuleName(ProblemType problem);
+
+// Composes by the program's rule. `predictions` in any order for multiclass and regression;
+// binary needs exactly 2, given in subnet index order (ties go to the first).
+Result<ComposedOutputs> ComposeOutputs(const ProjectProgram& program,
+                                       const std::vector<SubnetPrediction>& predictions);
+
 // `predictions` in any order; multiclass needs every class covered, binary exactly 2.
 Result<Metrics> ScoreComposition(const ProjectProgram& program,
                                  const std::vector<SubnetPrediction>& predictions,

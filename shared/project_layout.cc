@@ -45,6 +45,22 @@ std::string SharedFolderLayout::results_file(const std::string& run) const {
   return results() + "/" + run + ".json";
 }
 
+std::string SharedFolderLayout::subnet_checkpoint_file(int du_index, int subnet_index) const {
+  return du_checkpoints(du_index) + "/" + SubnetWeightsFileName(subnet_index);
+}
+
+std::string SubnetWeightsFileName(int subnet_index) {
+  return "subnet_" + std::to_string(subnet_index) + ".pt";
+}
+
+std::string SharedFolderLayout::serve_endpoint_file(const std::string& host, int port) const {
+  return serve_endpoints() + "/" + host + "-" + std::to_string(port) + ".json";
+}
+
+std::string SharedFolderLayout::model_folder(const std::string& run) const {
+  return models() + "/" + run;
+}
+
 std::string SharedFolderLayout::run_progress_file(const std::string& run) const {
   return runs() + "/" + run + ".json";
 }

@@ -35,15 +35,25 @@ class SharedFolderLayout {
   // One folder per DU: checkpoints/du_<i>/ (its subnets' files: shared/nn/checkpoint.h).
   std::string checkpoints() const { return root_ + "/checkpoints"; }
   std::string du_checkpoints(int du_index) const;
+  std::string subnet_checkpoint_file(int du_index, int subnet_index) const;
   // What a finished run composed: results/<run>.json.
   std::string results() const { return root_ + "/results"; }
   std::string results_file(const std::string& run) const;
+  // A finished run's model (shared/formats/run_model.h): models/<run>/model.json and its
+  // subnets' weights models/<run>/subnet_<i>.pt (checkpoint files, shared/nn/checkpoint.h).
+  std::string models() const { return root_ + "/models"; }
+  std::string model_folder(const std::string& run) const;
+  std::string model_file(const std::string& run) const { return model_folder(run) + "/model.json"; }
   // Live progress of the runs in progress (agent 0 writes runs/<run>.json).
   std::string runs() const { return root_ + "/runs"; }
   std::string run_progress_file(const std::string& run) const;
   // Each machine's dashboard service announces its address here: dashboards/<host>.json.
   std::string dashboards() const { return root_ + "/dashboards"; }
   std::string dashboard_file(const std::string& host) const;
+  // Running model servers announce themselves here (shared/formats/serve_endpoint.h):
+  // serve/<host>-<port>.json.
+  std::string serve_endpoints() const { return root_ + "/serve"; }
+  std::string serve_endpoint_file(const std::string& host, int port) const;
   std::string working_dir() const { return root_ + "/working_dir"; }
 
  private:
@@ -96,6 +106,7 @@ class ProjectLayout {
   std::string stats() const { return shared_.stats(); }
   std::string checkpoints() const { return shared_.checkpoints(); }
   std::string results() const { return shared_.results(); }
+  std::string models() const { return shared_.models(); }
   std::string runs() const { return shared_.runs(); }
   std::string dashboards() const { return shared_.dashboards(); }
   std::string working_dir() const { return shared_.working_dir(); }
@@ -109,6 +120,9 @@ class ProjectLayout {
 // <folder_key>-<content_key>.images (keys: hex digests of the folder's path and listing).
 std::string ImageCacheFileName(const std::string& folder_key, const std::string& content_key);
 inline constexpr const char* kImageCacheSuffix = ".images";
+
+// The file of one subnet's weights inside a checkpoint or model folder: subnet_<index>.pt.
+std::string SubnetWeightsFileName(int subnet_index);
 
 // Where the project's shared folder is, as P/project.json says; P/distributed when the file
 // is missing or bad (whoever uses the folder reports a bad setting).

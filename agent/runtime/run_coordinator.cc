@@ -17,6 +17,7 @@
 #include "shared/data/project_data.h"
 #include "shared/formats/assignment.h"
 #include "shared/formats/du_files.h"
+#include "shared/formats/run_model.h"
 #include "shared/project_layout.h"
 #include "shared/tunables.h"
 
@@ -428,7 +429,8 @@ Result<RunReport> Coordinator::Run() {
   generation_ = dus[0].generation;
   const ProjectProgram& program = dus[0].program;
   if (!program.data.test && !program.data.test_split) {
-    return Status::InvalidArgument("the program has no data.test (nor data.test_split): nothing to compose on");
+    return Status::InvalidArgument(
+        "the program has no data.test (nor data.test_split): nothing to compose on");
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -562,9 +564,27 @@ Result<RunReport> Coordinator::Run() {
   if (request_.baseline) CB_RETURN_IF_ERROR(TrainBaseline(results, composed, slowest_train));
   results["wall_seconds"] = SecondsSince(start_);
 
+  const SharedFolderLayout shared(env_.shared_folder);
+  RunModelSource model;
+  model.run = run_name_;
+  model.mode = "agents";
+  model.dus = dus;
+  model.composed_metrics = MetricsJson(composed);
+  model.class_names = ModelClassNames(program, **data);
+  model.checkpoint_path = [&shared](int du, int subnet) {
+    return shared.subnet_checkpoint_file(du, subnet);
+  };
+  auto model_file = PublishRunModel(shared, model);
+  if (model_file.ok()) {
+    results["model"] = *model_file;
+    Note("model in " + *model_file);
+  } else {  // the figures stand; only the model could not be kept
+    results["model_error"] = model_file.status().ToString();
+    Note("the run's model was not kept: " + model_file.status().ToString());
+  }
+
   RunReport report;
-  report.results_path =
-      ProjectLayout(env_.project_folder, env_.shared_folder).shared().results_file(run_name_);
+  report.results_path = shared.results_file(run_name_);
   CB_RETURN_IF_ERROR(WriteJsonFileAtomically(report.results_path, results));
   report.results = std::move(results);
   Note("results in " + report.results_path);

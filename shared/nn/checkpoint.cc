@@ -10,6 +10,7 @@
 
 #include "shared/atomic_file.h"
 #include "shared/json_io.h"
+#include "shared/project_layout.h"
 #include "shared/shared_folder_mounts.h"
 
 namespace cloudbook {
@@ -151,7 +152,7 @@ void RestoreModule(torch::nn::Module& module, torch::serialize::InputArchive& ar
 std::string CheckpointPath(const std::string& checkpoint_dir, int subnet_index) {
   std::string path = checkpoint_dir;
   if (!path.empty() && path.back() != '/') path += '/';
-  return path + "subnet_" + std::to_string(subnet_index) + ".pt";
+  return path + SubnetWeightsFileName(subnet_index);
 }
 
 uint64_t Hash64(const void* data, size_t size, uint64_t seed) {
