@@ -191,11 +191,10 @@ def _input(self, x: Tensor) -> Tensor:
     per_sample = 1
     for size in self.input_shape:
         per_sample = per_sample * size
-    if x.dim() < 1 or x.numel() != x.size(0) * per_sample:
-        raise ValueError("input of shape " + str(x.shape) + ": the model takes [samples] + " + str(self.input_shape) + " (raw values, samples first)")
+    assert x.dim() >= 1 and x.numel() == x.size(0) * per_sample, "input of shape " + str(x.shape) + ": the model takes [samples] + " + str(self.input_shape) + " (raw values, samples first)"
     shape = [x.size(0)]
     shape.extend(self.input_shape)
-    return (x.reshape(shape).to(torch.float64) / self.input_scale).to(torch.float32)
+    return (x.reshape(shape).double() / self.input_scale).float()
 )TS";
 
 // The composing methods of the model, TorchScript source (shared/composed_score.cc's
@@ -208,27 +207,27 @@ std::string ComposeSource(const RunModel& model, const std::vector<SubnetSpec>& 
     source << "\ndef _log_scores(self, x: Tensor) -> Tensor:\n"
               "    x = self._input(x)\n"
               "    scores = torch.zeros([x.size(0), "
-           << n << "], dtype=torch.float32)\n";
+           << n << "])\n";
     for (const SubnetSpec& subnet : subnets) {
       const std::string i = std::to_string(subnet.index);
       source << "    scores = scores.index_add(1, self.classes_" << i
              << ", torch.log(torch.clamp(self.subnet_" << i
-             << "(x), min=self.tiny_probability)))\n";
+             << ".forward(x), min=self.tiny_probability)))\n";
     }
     source << "    return scores\n"
               "\ndef forward(self, x: Tensor) -> Tensor:\n"
               "    scores = self._log_scores(x)\n"
               "    top = torch.max(scores, 1, keepdim=True)[0]\n"
-              "    e = torch.exp((scores - top).to(torch.float64))\n"
-              "    return (e / e.sum(1, keepdim=True)).to(torch.float32)\n"
+              "    e = torch.exp((scores - top).double())\n"
+              "    return (e / e.sum(1, keepdim=True)).float()\n"
               "\ndef predict_classes(self, x: Tensor) -> Tensor:\n"
               "    return torch.argmax(self._log_scores(x), 1)\n";
   } else if (model.problem == ProblemType::kBinary) {
     source << "\ndef forward(self, x: Tensor) -> Tensor:\n"
               "    x = self._input(x)\n"
               "    a = self.subnet_"
-           << subnets.at(0).index << "(x)\n    b = self.subnet_" << subnets.at(1).index
-           << "(x)\n"
+           << subnets.at(0).index << ".forward(x)\n    b = self.subnet_" << subnets.at(1).index
+           << ".forward(x)\n"
               "    surer = torch.abs(b[:, 0] - b[:, 1]) > torch.abs(a[:, 0] - a[:, 1])\n"
               "    return torch.where(surer.unsqueeze(1), b, a)\n"
               "\ndef predict_classes(self, x: Tensor) -> Tensor:\n"
@@ -237,14 +236,15 @@ std::string ComposeSource(const RunModel& model, const std::vector<SubnetSpec>& 
     source << "\ndef forward(self, x: Tensor) -> Tensor:\n"
               "    x = self._input(x)\n"
               "    out = torch.zeros([x.size(0), "
-           << n << "], dtype=torch.float32)\n";
+           << n << "])\n";
     for (const SubnetSpec& subnet : subnets) {
       source << "    out[:, " << subnet.column_begin << ":" << subnet.column_end
-             << "] = self.subnet_" << subnet.index << "(x)\n";
+             << "] = self.subnet_" << subnet.index << ".forward(x)\n";
     }
     source << "    return out\n"
               "\ndef predict_classes(self, x: Tensor) -> Tensor:\n"
-              "    raise RuntimeError(\"a regression model has no classes: use forward\")\n";
+              "    assert False, \"a regression model has no classes: use forward\"\n"
+              "    return torch.zeros([0]).long()\n";
   }
   return source.str();
 }
@@ -339,6 +339,8 @@ Result<TorchScriptExport> Export(const RunModel& model, const std::string& outpu
   top.register_attribute("tiny_probability", c10::FloatType::get(),
                          static_cast<double>(kTinyProbability));
   top.define(ComposeSource(model, subnets));
+  // A model to apply, not to train: answers carry no autograd history.
+  for (torch::Tensor parameter : top.parameters()) parameter.requires_grad_(false);
 
   const torch::Tensor probe = ProbeInput(model, integer_input, scale);
   CB_ASSIGN_OR_RETURN(const ComposedOutputs expected,
