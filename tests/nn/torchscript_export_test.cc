@@ -210,5 +210,26 @@ TEST_F(TorchScriptExportTest, AnUnwritableDestinationIsAnIoErrorAndLeavesNothing
   EXPECT_FALSE(fs::exists(file + ".partial"));
 }
 
+// The command: a summary on success, exit 3 naming the run when it has no model.
+TEST_F(TorchScriptExportTest, TheMakersExportCommandWritesTheFileAndSaysWhat) {
+  if (!Train("fashion_mlp", 300, 50)) GTEST_SKIP() << "no Fashion-MNIST";
+  const std::string maker = std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-maker";
+  const std::string file = scratch_.Join("cli.pt");
+  auto run = testing::RunShellMerged(maker + " export -p " + project_ + " -o " + file);
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("exported run trained of project fashion_mlp to " + file),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("subnets      3"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("composition  product"), std::string::npos) << run.out;
+  EXPECT_EQ(torch::jit::load(file).attr("run").toStringRef(), "trained");
+
+  run = testing::RunShellMerged(maker + " export -p " + project_ + " --run other -o " +
+                                scratch_.Join("other.pt"));
+  EXPECT_EQ(run.exit_code, 3) << run.out;
+  EXPECT_NE(run.out.find("run 'other' has no model"), std::string::npos) << run.out;
+  EXPECT_FALSE(fs::exists(scratch_.Join("other.pt")));
+}
+
 }  // namespace
 }  // namespace cloudbook
