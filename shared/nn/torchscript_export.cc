@@ -158,9 +158,21 @@ Status GeneraliseBatchSize(Graph& graph, const Graph& other, const std::string& 
   return Status::Ok();
 }
 
+// "dense, dropout, dense": the layer types of the subnet's network, to name in a refusal.
+std::string LayerTypes(const SubnetSpec& subnet) {
+  std::string types;
+  std::set<std::string> seen;
+  for (const LayerSpec& layer : subnet.model.layers) {
+    if (seen.insert(layer.type).second) types += (types.empty() ? "" : ", ") + layer.type;
+  }
+  return types;
+}
+
 // The traced subnet as a module whose forward(x) takes the scaled input Predict takes.
 Result<torch::jit::Module> TraceSubnet(const std::shared_ptr<torch::jit::CompilationUnit>& unit,
-                                       SubnetTrainer& trainer, const RunModel& model, int index) {
+                                       SubnetTrainer& trainer, const RunModel& model,
+                                       const SubnetSpec& subnet) {
+  const int index = subnet.index;
   const std::string label = SubnetLabel(index);
   CB_ASSIGN_OR_RETURN(torch::jit::Module module,
                       SubnetModule(unit, SubnetTrainerAccess::EvalNet(trainer), index));
@@ -172,7 +184,8 @@ Result<torch::jit::Module> TraceSubnet(const std::shared_ptr<torch::jit::Compila
   torch::NoGradGuard no_grad;
   std::shared_ptr<Graph> graph = TraceAt(module, trainer, example(kTraceBatchA));
   std::shared_ptr<Graph> other = TraceAt(module, trainer, example(kTraceBatchB));
-  CB_RETURN_IF_ERROR(GeneraliseBatchSize(*graph, *other, label));
+  CB_RETURN_IF_ERROR(
+      GeneraliseBatchSize(*graph, *other, label + " (layers " + LayerTypes(subnet) + ")"));
   auto* forward =
       unit->create_function(c10::QualifiedName(*module.type()->name(), "forward"), graph);
   module.type()->addMethod(forward);
@@ -312,8 +325,7 @@ Result<TorchScriptExport> Export(const RunModel& model, const std::string& outpu
                         SubnetTrainer::Create(subnet, model.problem));
     CB_RETURN_IF_ERROR(trainer->LoadFinishedCheckpoint(model.folder));
     integer_input = integer_input || SubnetTrainerAccess::IntegerInput(*trainer);
-    CB_ASSIGN_OR_RETURN(torch::jit::Module traced,
-                        TraceSubnet(unit, *trainer, model, subnet.index));
+    CB_ASSIGN_OR_RETURN(torch::jit::Module traced, TraceSubnet(unit, *trainer, model, subnet));
     top.register_module("subnet_" + std::to_string(subnet.index), traced);
     if (model.problem == ProblemType::kMulticlass) {
       top.register_buffer("classes_" + std::to_string(subnet.index),
