@@ -11,7 +11,11 @@
 #include "maker/local_runner.h"
 #include "maker/maker.h"
 #include "shared/command_line.h"
+#include "shared/formats/run_model.h"
+#include "shared/nn/model_predictor.h"
 #include "shared/nn/tensor_file_reader.h"
+#include "shared/nn/torchscript_export.h"
+#include "shared/project_layout.h"
 #include "shared/text.h"
 #include "shared/tunables.h"
 
@@ -40,6 +44,43 @@ int RunImport(const std::string& python_file, const std::string& project_folder,
     return ExitCodeFor(written.status());
   }
   cloudbook::PrintImportSummary(*imported, *written, project_folder, std::cout);
+  return kExitOk;
+}
+
+// `cloudbook-maker export -p P [--run NAME] -o model.pt`: the run's model as one TorchScript
+// file (docs/export.md).
+int RunExport(const std::string& project_folder, const std::string& run,
+              const std::string& output) {
+  auto layout = cloudbook::OpenProjectLayout(project_folder);
+  if (!layout.ok()) {
+    spdlog::error("{}", layout.status().message());
+    return ExitCodeFor(layout.status());
+  }
+  auto model = cloudbook::OpenRunModel(layout->shared(), run);
+  if (!model.ok()) {
+    spdlog::error("{}", model.status().message());
+    return ExitCodeFor(model.status());
+  }
+  spdlog::info("exporting the model of run {} ({} subnets, {}) from {}", model->run,
+               model->weights.size(), model->composition, model->folder);
+  auto exported = cloudbook::ExportTorchScript(*model, output);
+  if (!exported.ok()) {
+    spdlog::error("{}", exported.status().message());
+    spdlog::error("nothing was written");
+    return ExitCodeFor(exported.status());
+  }
+  std::cout << "exported run " << model->run << " of project " << model->project << " to "
+            << exported->path << "\n"
+            << "  size         " << exported->bytes << " bytes\n"
+            << "  subnets      " << exported->subnets << "\n"
+            << "  composition  " << exported->composition << "\n"
+            << "  input        [samples] + " << cloudbook::JoinNumbers(model->input_shape, ", ")
+            << " raw values (divided by " << cloudbook::ModelInputScale(*model) << " inside)\n"
+            << "  checked      the saved file against the predictor on a probe batch (largest "
+               "difference "
+            << exported->probe_difference << ")\n"
+            << "load it with torch.jit.load(\"" << exported->path
+            << "\") in Python or torch::jit::load in C++ (docs/export.md)\n";
   return kExitOk;
 }
 
@@ -131,6 +172,26 @@ int main(int argc, char** argv) {
           "An existing different original/<name>.yaml is an I/O error (nothing written; --force "
           "replaces it).\n") +
       cloudbook::ExitCodesHelp());
+  std::string export_run;
+  std::string export_output;
+  CLI::App* export_command = app.add_subcommand(
+      "export",
+      "Write the model of a finished run (distributed/models/<run>/) as one TorchScript file "
+      "holding every subnet and the composition rule; it loads with torch.jit.load in Python "
+      "and torch::jit::load in C++ (docs/export.md)");
+  export_command->add_option("--project-folder,-p", make.project_folder,
+                             "The project folder (required)");
+  export_command->add_option("--run", export_run,
+                             "The run whose model to export (default: the newest model)");
+  export_command->add_option("--output,-o", export_output, "The file to write (e.g. model.pt)")
+      ->required();
+  cloudbook::AddLogLevelOption(*export_command, log_level);
+  export_command->footer(
+      std::string("Example:\n"
+                  "  cloudbook-maker export -p ~/cloudbook/fashion -o fashion.pt\n"
+                  "  python3 -c 'import torch; m = torch.jit.load(\"fashion.pt\"); "
+                  "print(m.class_names, m.input_shape)'\n") +
+      cloudbook::ExitCodesHelp());
   if (auto exit_code = cloudbook::ParseCommandLine(app, argc, argv)) return *exit_code;
   if ((local.baseline || local.original_only) && !run_local) {
     std::cerr << (local.baseline ? "--baseline" : "--original-only") << " needs --local\n";
@@ -145,6 +206,12 @@ int main(int argc, char** argv) {
     spdlog::set_pattern("%^%l%$: %v");
     cloudbook::InstallSharedFolderBackends();
     return RunImport(python_file, make.project_folder, import_name, import_force);
+  }
+  if (export_command->parsed()) {
+    spdlog::set_pattern("%^%l%$: %v");
+    cloudbook::InstallTensorFileReader();
+    cloudbook::InstallSharedFolderBackends();
+    return RunExport(make.project_folder, export_run, export_output);
   }
   cloudbook::InstallTensorFileReader();
   cloudbook::InstallSharedFolderBackends();

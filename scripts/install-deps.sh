@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libtorch-dev            # libtorch C++ frontend (CPU build in Debian)
   libopenblas0-pthread    # Debian's libtorch uses reference BLAS without it: 10x slower
-  python3-torch           # the outside reference in bench/ (same library underneath)
+  python3-torch           # the outside reference in bench/; tests load exported models with torch.jit.load
   python3-numpy
   libzmq3-dev cppzmq-dev  # tensor transport
   libsodium-dev           # agent announcement signatures (Ed25519)

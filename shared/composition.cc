@@ -10,10 +10,6 @@ namespace {
 
 constexpr double kClipLow = 1e-7;
 constexpr double kClipHigh = 1.0 - 1e-7;
-// Smallest probability fed to log: keeps a zero probability from making -inf scores (the
-// argmax of -inf ties would be arbitrary) while staying far below any real probability.
-constexpr float kTinyProbability = 1e-30f;
-
 double Clip(double p) { return std::min(std::max(p, kClipLow), kClipHigh); }
 
 }  // namespace

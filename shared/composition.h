@@ -28,6 +28,11 @@ struct MulticlassComposition {
   std::vector<int64_t> predictions;  // argmax per sample
 };
 
+// The floor of a probability before its log in the multiclass product: keeps a zero probability
+// from making -inf scores (the argmax of -inf ties would be arbitrary) while staying far below
+// any real probability.
+inline constexpr float kTinyProbability = 1e-30f;
+
 // Every entry of S_i gets log(max(p, tiny)) added; argmax equals that of the plain product.
 Result<MulticlassComposition> ComposeMulticlass(const std::vector<SubnetPrediction>& subnets,
                                                 int64_t num_classes);

@@ -13,6 +13,7 @@
 
 #include "shared/nn/checkpoint.h"
 #include "shared/nn/net.h"
+#include "shared/nn/subnet_trainer_access.h"
 #include "shared/seeded_random.h"
 
 // OpenBLAS keeps its own thread pool; libtorch's set_num_threads does not reach it. Weak, so
@@ -65,6 +66,15 @@ torch::Tensor Loss(const torch::Tensor& output, const torch::Tensor& target,
   return torch::mse_loss(output, target);
 }
 
+// One chunk in evaluation mode (the caller set it): probabilities for classification, values
+// for regression, [rows, outputs].
+torch::Tensor ChunkOutputs(Net& net, const torch::Tensor& inputs, bool classification,
+                           const std::string& last_activation) {
+  auto output = net->forward(inputs);
+  if (classification) output = LogProbabilities(output, last_activation).exp();
+  return output.reshape({output.size(0), -1}).contiguous();
+}
+
 // Predicts in evaluation mode: probabilities for classification, values for regression.
 Array PredictArray(Net& net, const Array& x, bool int64_input, bool classification,
                    const std::string& last_activation) {
@@ -74,9 +84,9 @@ Array PredictArray(Net& net, const Array& x, bool int64_input, bool classificati
   std::vector<torch::Tensor> chunks;
   constexpr int64_t kBatch = 1024;
   for (int64_t begin = 0; begin < inputs.size(0); begin += kBatch) {
-    auto output = net->forward(inputs.slice(0, begin, std::min(begin + kBatch, inputs.size(0))));
-    if (classification) output = LogProbabilities(output, last_activation).exp();
-    chunks.push_back(output.reshape({output.size(0), -1}).contiguous());
+    chunks.push_back(ChunkOutputs(net,
+                                  inputs.slice(0, begin, std::min(begin + kBatch, inputs.size(0))),
+                                  classification, last_activation));
   }
   Array result;
   if (chunks.empty()) return result;
@@ -462,6 +472,22 @@ Result<Array> SubnetTrainer::Predict(const Array& x) {
   } catch (const std::exception& error) {
     return Status::Internal(impl.Label() + ": " + error.what());
   }
+}
+
+Net& SubnetTrainerAccess::EvalNet(SubnetTrainer& trainer) {
+  trainer.impl_->net->eval();
+  return trainer.impl_->net;
+}
+
+torch::Tensor SubnetTrainerAccess::Outputs(SubnetTrainer& trainer, const torch::Tensor& x) {
+  const SubnetTrainer::Impl& impl = *trainer.impl_;
+  Net& net = EvalNet(trainer);
+  return ChunkOutputs(net, impl.plan.int64_input ? x.to(torch::kLong) : x, impl.classification,
+                      impl.last_activation);
+}
+
+bool SubnetTrainerAccess::IntegerInput(const SubnetTrainer& trainer) {
+  return trainer.impl_->plan.int64_input;
 }
 
 int64_t SubnetTrainer::epochs_done() const { return impl_->epochs_done; }

@@ -114,6 +114,7 @@ class SubnetTrainer {
   double train_seconds() const;  // spent in the last Train call
 
  private:
+  friend struct SubnetTrainerAccess;  // shared/nn/subnet_trainer_access.h (the exporter)
   struct Impl;
   explicit SubnetTrainer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
