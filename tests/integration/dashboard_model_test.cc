@@ -202,7 +202,7 @@ TEST_F(DashboardModel, AFinishedRunShowsItsMatricesAndForwardsTryItToTheAnnounce
   EXPECT_NE(tried.body.value("error", "").find("no model server is up for run tried"),
             std::string::npos)
       << tried.body;
-  EXPECT_NE(tried.body.value("start", "").find("cloudbook-serve --project-folder " + P()),
+  EXPECT_NE(tried.body.value("start", "").find("cloudbook-serve --project-folder " + project_.path()),
             std::string::npos)
       << tried.body;
 
