@@ -4,15 +4,21 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <regex>
 #include <thread>
 
 #include "dashboard/access_policy.h"
 #include "dashboard/agent_actions.h"
 #include "dashboard/dashboard_registry.h"
+#include "dashboard/model_panel.h"
 #include "dashboard/project_directory.h"
 #include "dashboard/request_gate.h"
+#include "dashboard/serve_proxy.h"
 #include "dashboard/web_assets.h"
 #include "shared/atomic_file.h"
+#include "shared/data/raw_test_set.h"
 #include "shared/host_address.h"
 #include "shared/printable.h"
 #include "shared/tunables.h"
@@ -35,6 +41,34 @@ void SendError(httplib::Response& response, int status, const std::string& messa
 std::string ClientOf(const httplib::Request& request) {
   const std::string client = request.get_header_value(kClientHeader);
   return Printable(client.empty() ? request.remote_addr : client);
+}
+
+// The body a request may send: an uploaded picture to "try it", else a small JSON action.
+size_t BodyLimitOf(const std::string& target) {
+  static const std::regex try_it(R"(/api/v1/runs/[^/?]+/try(\?.*)?)");
+  return std::regex_match(target, try_it) ? GetTunables().max_try_body_bytes
+                                          : GetTunables().max_request_body_bytes;
+}
+
+// Standard base64 (RFC 4648 alphabet, padded), not empty.
+bool IsBase64(const std::string& text) {
+  size_t end = text.size();
+  while (end > 0 && text.size() - end < 2 && text[end - 1] == '=') --end;
+  if (end == 0 || text.size() % 4 != 0) return false;
+  return std::all_of(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(end), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+  });
+}
+
+int HttpStatusOf(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kNotFound:
+      return 404;
+    case Status::Code::kInvalidArgument:
+      return 400;
+    default:
+      return 500;
+  }
 }
 
 // The request's JSON body; an empty body is {}.
@@ -74,6 +108,9 @@ class DashboardServer::Impl {
             const std::function<Json(ServedProject&)>& view);
   void Action(const httplib::Request& request, httplib::Response& response, const std::string& what,
               const std::function<ActionResult(ServedProject&, const Json&)>& act);
+  // The model panel's routes (model_panel.h, serve_proxy.h).
+  void ModelRoutes();
+  void TryIt(const httplib::Request& request, httplib::Response& response);
 
   DashboardOptions options_;
   std::string token_;
@@ -97,8 +134,8 @@ Status DashboardServer::Impl::Bind() {
   });
   // One request per connection: the gate hands over each request whole and closes after.
   server_.set_keep_alive_max_count(1);
-  Result<std::unique_ptr<RequestGate>> gate = RequestGate::Bind(
-      options_.listen_address, options_.port, GetTunables().max_request_body_bytes);
+  Result<std::unique_ptr<RequestGate>> gate =
+      RequestGate::Bind(options_.listen_address, options_.port, BodyLimitOf);
   if (!gate.ok()) {
     return Status::IoError("cannot listen on " + options_.listen_address + ":" +
                            std::to_string(options_.port) +
@@ -197,7 +234,8 @@ void DashboardServer::Impl::Action(
 }
 
 void DashboardServer::Impl::Routes() {
-  server_.set_payload_max_length(GetTunables().max_request_body_bytes);
+  server_.set_payload_max_length(
+      std::max(GetTunables().max_request_body_bytes, GetTunables().max_try_body_bytes));
   server_.set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
         AccessRequest access{request.method, request.path, request.get_header_value("Host"),
@@ -301,6 +339,7 @@ void DashboardServer::Impl::Routes() {
                 }
                 SendJson(response, 200, *detail);
               });
+  ModelRoutes();
   server_.Get("/api/v1/dashboards", [this](const httplib::Request& request,
                                            httplib::Response& response) {
     Read(request, response, [](ServedProject& project) { return project.watcher->Dashboards(); });
@@ -339,6 +378,80 @@ void DashboardServer::Impl::Routes() {
     Action(request, response, "remove " + id,
            [&](ServedProject& project, const Json&) { return project.actions->Remove(id); });
   });
+}
+
+void DashboardServer::Impl::ModelRoutes() {
+  server_.Get(R"(/api/v1/runs/([^/]+)/model)",
+              [this](const httplib::Request& request, httplib::Response& response) {
+                ServedProject* project = ProjectOf(request, response);
+                if (project == nullptr) return;
+                Result<Json> facts = project->models->Facts(request.matches[1].str());
+                if (!facts.ok()) {
+                  SendError(response, HttpStatusOf(facts.status()), facts.status().message());
+                  return;
+                }
+                SendJson(response, 200, *facts);
+              });
+  server_.Get(R"(/api/v1/runs/([^/]+)/samples/([0-9]{1,12}))",
+              [this](const httplib::Request& request, httplib::Response& response) {
+                ServedProject* project = ProjectOf(request, response);
+                if (project == nullptr) return;
+                Result<Json> sample = project->models->Sample(request.matches[1].str(),
+                                                              std::stoll(request.matches[2].str()));
+                if (!sample.ok()) {
+                  SendError(response, HttpStatusOf(sample.status()), sample.status().message());
+                  return;
+                }
+                SendJson(response, 200, *sample);
+              });
+  server_.Post(R"(/api/v1/runs/([^/]+)/try)",
+               [this](const httplib::Request& request, httplib::Response& response) {
+                 TryIt(request, response);
+               });
+}
+
+// {"sample": <test sample index>} or {"image": "<base64 of a PNG or JPEG file>"}, sent to a
+// model server announced for the run.
+void DashboardServer::Impl::TryIt(const httplib::Request& request, httplib::Response& response) {
+  ServedProject* project = ProjectOf(request, response);
+  if (project == nullptr) return;
+  const std::string run = request.matches[1].str();
+  auto refuse = [&](int status, const std::string& message) {
+    spdlog::info("try it on run {} from {}: {} {}", Printable(run), ClientOf(request), status,
+                 Printable(message));
+    SendError(response, status, message);
+  };
+  Result<Json> body = BodyOf(request);
+  if (!body.ok()) return refuse(400, body.status().message());
+  Result<RunModel> model = project->models->Model(run);
+  if (!model.ok()) return refuse(HttpStatusOf(model.status()), model.status().message());
+  Json instance;
+  const bool has_sample = body->is_object() && body->contains("sample");
+  const bool has_image = body->is_object() && body->contains("image");
+  if (has_sample == has_image) {
+    return refuse(400, "send {\"sample\": <test sample index>} or {\"image\": \"<base64>\"}");
+  }
+  if (has_sample) {
+    if (!(*body)["sample"].is_number_integer()) return refuse(400, "\"sample\" is an index");
+    Result<Json> values = project->models->SampleInstance(run, (*body)["sample"].get<int64_t>());
+    if (!values.ok()) return refuse(HttpStatusOf(values.status()), values.status().message());
+    instance = std::move(*values);
+  } else {
+    if (!IsImageShape(model->input_shape)) {
+      return refuse(400, "run " + run + "'s model takes samples of shape " +
+                             Json(model->input_shape).dump() + ", not pictures");
+    }
+    const Json& image = (*body)["image"];
+    if (!image.is_string() || !IsBase64(image.get<std::string>())) {
+      return refuse(400, "\"image\" is the picture file's bytes in base64");
+    }
+    instance = {{"b64", image}};
+  }
+  const ServeAnswer answer = AskModelServer(project->models->Servers(), *model, instance,
+                                            project->models->ServeCommand(run));
+  spdlog::info("try it on run {} from {}: {}", Printable(run), ClientOf(request),
+               answer.http_status);
+  SendJson(response, answer.http_status, answer.body);
 }
 
 Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const DashboardOptions& options) {

@@ -68,6 +68,7 @@ Result<ServedProject*> ProjectDirectory::Open(const std::string& requested) {
   self.project = name;
   project->watcher = std::make_unique<ProjectWatcher>(layout, options_.refresh_s, self);
   project->actions = std::make_unique<AgentActions>(found->second, options_.agent_program);
+  project->models = std::make_unique<ModelPanel>(layout, found->second);
   project->watcher->Start();
   spdlog::info("watching project {} ({})", name, layout.shared_folder());
   ServedProject* served = project.get();

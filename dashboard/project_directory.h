@@ -12,6 +12,7 @@
 
 #include "dashboard/agent_actions.h"
 #include "dashboard/dashboard_registry.h"
+#include "dashboard/model_panel.h"
 #include "dashboard/project_watcher.h"
 #include "shared/json_io.h"
 #include "shared/status.h"
@@ -24,6 +25,7 @@ struct ServedProject {
   std::string folder;
   std::unique_ptr<ProjectWatcher> watcher;
   std::unique_ptr<AgentActions> actions;
+  std::unique_ptr<ModelPanel> models;
 };
 
 struct ProjectDirectoryOptions {

@@ -75,10 +75,12 @@ struct Pending {
 
 }  // namespace
 
+using BodyLimit = RequestGate::BodyLimit;
+
 class RequestGate::Impl {
  public:
-  Impl(int listen_fd, int port, size_t max_body_bytes)
-      : listen_fd_(listen_fd), port_(port), max_body_bytes_(max_body_bytes) {
+  Impl(int listen_fd, int port, BodyLimit max_body_bytes)
+      : listen_fd_(listen_fd), port_(port), max_body_bytes_(std::move(max_body_bytes)) {
     stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   }
   ~Impl() {
@@ -122,7 +124,7 @@ class RequestGate::Impl {
 
   int listen_fd_;
   const int port_;
-  const size_t max_body_bytes_;
+  const BodyLimit max_body_bytes_;
   int stop_fd_ = -1;
   int backend_port_ = 0;
   std::atomic<bool> stopped_{false};
@@ -268,6 +270,10 @@ bool RequestGate::Impl::Complete(Pending& connection, bool& refused) {
     }
     size_t body = 0;
     size_t start = connection.buffer.find("\r\n") + 2;
+    const std::string request_line = connection.buffer.substr(0, start - 2);
+    const size_t target_begin = request_line.find(' ') + 1;  // npos + 1 = 0: the whole line
+    const size_t max_body = max_body_bytes_(
+        request_line.substr(target_begin, request_line.find(' ', target_begin) - target_begin));
     while (start < connection.head_end + 2) {
       const size_t end = connection.buffer.find("\r\n", start);
       const std::string line = connection.buffer.substr(start, end - start);
@@ -283,7 +289,7 @@ bool RequestGate::Impl::Complete(Pending& connection, bool& refused) {
         const std::string number = digits == std::string::npos ? "" : value.substr(digits);
         if (number.empty() || number.size() > 12 ||
             number.find_first_not_of("0123456789 ") != std::string::npos ||
-            std::stoull(number) > max_body_bytes_) {
+            std::stoull(number) > max_body) {
           Refuse(connection.fd, 413, "Payload Too Large", "request body too large");
           refused = true;
           return false;
@@ -394,7 +400,7 @@ void RequestGate::Impl::LogCounts(bool force) {
 }
 
 Result<std::unique_ptr<RequestGate>> RequestGate::Bind(const std::string& address, int port,
-                                                       size_t max_body_bytes) {
+                                                       BodyLimit max_body_bytes) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -429,7 +435,7 @@ Result<std::unique_ptr<RequestGate>> RequestGate::Bind(const std::string& addres
       ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
                                         : reinterpret_cast<sockaddr_in&>(bound).sin_port);
   return std::unique_ptr<RequestGate>(
-      new RequestGate(std::make_unique<Impl>(fd, bound_port, max_body_bytes)));
+      new RequestGate(std::make_unique<Impl>(fd, bound_port, std::move(max_body_bytes))));
 }
 
 RequestGate::RequestGate(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,9 +25,11 @@ inline constexpr const char* kClientHeader = "X-Cloudbook-Client";
 
 class RequestGate {
  public:
+  // The largest body a request for `target` (its path and query) may send.
+  using BodyLimit = std::function<size_t(const std::string& target)>;
   // Binds ADDRESS:PORT (PORT 0: any free port). IoError naming the address when it cannot.
   static Result<std::unique_ptr<RequestGate>> Bind(const std::string& address, int port,
-                                                   size_t max_body_bytes);
+                                                   BodyLimit max_body_bytes);
   ~RequestGate();  // Stop()
 
   int port() const;

@@ -14,6 +14,7 @@
 #include "maker/maker.h"
 #include "shared/clock.h"
 #include "shared/composed_score.h"
+#include "shared/confusion_matrix.h"
 #include "shared/data/project_data.h"
 #include "shared/formats/run_model.h"
 #include "shared/nn/subnet_training.h"
@@ -124,8 +125,7 @@ Json SubnetJson(const SubnetJob& job, const ProjectProgram& program) {
   return json;
 }
 
-Result<Metrics> Compose(const std::vector<SubnetJob>& jobs, const ProjectProgram& program,
-                        const LabeledArrays& test) {
+std::vector<SubnetPrediction> Predictions(const std::vector<SubnetJob>& jobs) {
   std::vector<SubnetPrediction> predictions;
   for (const SubnetJob& job : jobs) {
     SubnetPrediction prediction;
@@ -134,7 +134,7 @@ Result<Metrics> Compose(const std::vector<SubnetJob>& jobs, const ProjectProgram
     prediction.column_begin = job.subnet->column_begin;
     predictions.push_back(std::move(prediction));
   }
-  return ScoreComposition(program, predictions, test);
+  return predictions;
 }
 
 // Trains the original network on every training sample, on its train.threads: the
@@ -147,14 +147,17 @@ Result<Json> TrainOriginal(const SubnetSpec& original, const ProjectProgram& pro
   training.problem = program.problem;
   training.on_epoch = [](const EpochProgress& p) { LogEpoch("baseline", p); };
   CB_ASSIGN_OR_RETURN(SubnetOutcome outcome, TrainAndPredict(original, all, all.test.x, training));
-  return Json{{"metrics", MetricsJson(outcome.test_metrics)},
-              {"widths", original.widths},
-              {"epochs", original.epochs},
-              {"parameters", outcome.parameters},
-              {"train_seconds", outcome.train_seconds},
-              {"predict_seconds", outcome.predict_seconds},
-              {"threads", original.train.threads},
-              {"history", HistoryJson(outcome.history)}};
+  Json baseline = {{"metrics", MetricsJson(outcome.test_metrics)},
+                   {"widths", original.widths},
+                   {"epochs", original.epochs},
+                   {"parameters", outcome.parameters},
+                   {"train_seconds", outcome.train_seconds},
+                   {"predict_seconds", outcome.predict_seconds},
+                   {"threads", original.train.threads},
+                   {"history", HistoryJson(outcome.history)}};
+  MergeConfusionEntries(baseline,
+                        OutputsConfusionEntries(program, outcome.test_outputs, all.test.labels));
+  return baseline;
 }
 
 std::string RunName(const LocalRunOptions& options) {
@@ -259,7 +262,8 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
   for (const SubnetJob& job : jobs) {
     if (!job.outcome.ok()) return job.outcome.status();
   }
-  CB_ASSIGN_OR_RETURN(Metrics composed_metrics, Compose(jobs, program, all.test));
+  const std::vector<SubnetPrediction> predictions = Predictions(jobs);
+  CB_ASSIGN_OR_RETURN(Metrics composed_metrics, ScoreComposition(program, predictions, all.test));
 
   Json subnets_json = Json::array();
   double sum_train = 0, max_train = 0;
@@ -285,6 +289,8 @@ Result<LocalRunReport> RunLocally(const LocalRunOptions& options) {
                          {"train_seconds_sum", sum_train},
                          {"train_seconds_max", max_train},
                          {"wall_seconds", subnets_wall}};
+  MergeConfusionEntries(results["composed"],
+                        ComposedConfusionEntries(program, predictions, all.test.labels));
   results["subnets"] = subnets_json;
   results["baseline"] = nullptr;
 

@@ -192,6 +192,12 @@ CLOUDBOOK_TUNABLE(size_t, max_request_body_bytes, 64 * 1024, ENV,
                   "Largest request body the dashboard accepts")
 CLOUDBOOK_TUNABLE(size_t, max_response_bytes, 16 * 1024 * 1024, ENV,
                   "Largest answer of a forwarded request")
+CLOUDBOOK_TUNABLE(int, confusion_max_classes, 256, ENV,
+                  "Results keep a confusion matrix and per-class scores up to this many classes")
+CLOUDBOOK_TUNABLE(size_t, max_try_body_bytes, 4 * 1024 * 1024, ENV,
+                  "Largest request of the dashboard's \"try it\" box (an uploaded image)")
+CLOUDBOOK_TUNABLE(Ms, try_serve_timeout_ms, Ms{30000}, ENV,
+                  "The dashboard waits this long for a model server's answer")
 CLOUDBOOK_TUNABLE(size_t, max_chart_js_bytes, 4 * 1024 * 1024, ENV,
                   "Largest chart.js file the dashboard serves")
 

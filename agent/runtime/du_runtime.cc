@@ -7,6 +7,7 @@
 #include <cmath>
 #include <thread>
 
+#include "shared/confusion_matrix.h"
 #include "shared/data/project_data.h"
 #include "shared/formats/du_files.h"
 #include "shared/nn/subnet_training.h"
@@ -388,6 +389,18 @@ Result<DuReply> DuRuntime::Baseline(const DuInvocation& call) {
                   {"threads", int64_t{original.train.threads}},
                   {"parameters", outcome.parameters}};
   for (const auto& [name, value] : outcome.test_metrics) reply.values["metric_" + name] = value;
+  // Its confusion matrix (float32 [N, N]) for the results' "baseline" entry.
+  if (unit.program.problem != ProblemType::kRegression &&
+      unit.program.num_classes <= GetTunables().confusion_max_classes) {
+    Result<ConfusionMatrix> confusion =
+        OutputsConfusion(unit.program, outcome.test_outputs, data.test.labels);
+    if (confusion.ok()) {
+      reply.tensors.emplace_back("confusion",
+                                 std::make_shared<const Array>(ConfusionToArray(*confusion)));
+    } else {
+      spdlog::warn("the original network's confusion matrix: {}", confusion.status().ToString());
+    }
+  }
   return reply;
 }
 

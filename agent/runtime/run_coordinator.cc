@@ -14,6 +14,7 @@
 
 #include "shared/clock.h"
 #include "shared/composed_score.h"
+#include "shared/confusion_matrix.h"
 #include "shared/data/project_data.h"
 #include "shared/formats/assignment.h"
 #include "shared/formats/du_files.h"
@@ -306,6 +307,27 @@ Status Coordinator::TrainDu(DuRecord& record) {
   }
 }
 
+// The results entries of the baseline's confusion matrix, sent by the `baseline` DU function
+// as the float32 tensor "confusion"; {} when it sent none (a regression).
+Result<Json> BaselineConfusionFromReply(const WireMessage& reply) {
+  const auto& descriptors = reply.header.tensors;
+  for (size_t i = 0; i < descriptors.size() && i < reply.tensor_frames.size(); ++i) {
+    const TensorDescriptor& descriptor = descriptors[i];
+    if (descriptor.name != "confusion") continue;
+    if (descriptor.dtype != WireDtype::kFloat32 ||
+        reply.tensor_frames[i].size() != descriptor.byte_count) {
+      return Status::Corruption("baseline reply: tensor 'confusion' is not float32 of its size");
+    }
+    Array array;
+    array.shape = descriptor.shape;
+    array.values.resize(descriptor.byte_count / sizeof(float));
+    std::memcpy(array.values.data(), reply.tensor_frames[i].data(), descriptor.byte_count);
+    CB_ASSIGN_OR_RETURN(ConfusionMatrix matrix, ConfusionFromArray(array));
+    return ConfusionEntries(matrix);
+  }
+  return Json::object();
+}
+
 Result<std::map<int, Array>> PredictionsFromReply(const WireMessage& reply) {
   std::map<int, Array> predictions;
   const auto& descriptors = reply.header.tensors;
@@ -410,6 +432,7 @@ Status Coordinator::TrainBaseline(Json& results, const Metrics& composed, double
                          {"epochs", static_cast<int64_t>(NumberArgument(values, "epochs", 0))},
                          {"threads", static_cast<int64_t>(NumberArgument(values, "threads", 0))},
                          {"train_seconds", train_seconds}};
+  MergeConfusionEntries(results["baseline"], BaselineConfusionFromReply(outcome.reply));
   Json comparison = {{"speedup_slowest_du", train_seconds / std::max(slowest_train, 1e-9)}};
   for (const auto& [name, value] : composed) {
     if (metrics.contains(name)) comparison[name + "_delta"] = value - metrics[name].get<double>();
@@ -528,6 +551,8 @@ Result<RunReport> Coordinator::Run() {
   }
   CB_ASSIGN_OR_RETURN(Metrics composed, ScoreComposition(program, predictions, (*data)->test));
   const double compose_seconds = SecondsSince(last_trained);
+  const Result<Json> composed_confusion =
+      ComposedConfusionEntries(program, predictions, (*data)->test.labels);
 
   Json du_json = Json::array();
   for (const DuRecord& record : records) {
@@ -557,6 +582,7 @@ Result<RunReport> Coordinator::Run() {
   results["composed"] = {{"metrics", MetricsJson(composed)},
                          {"train_seconds_max", slowest_train},
                          {"wall_seconds", SecondsSince(start_)}};
+  MergeConfusionEntries(results["composed"], composed_confusion);
   results["overheads"] = {
       {"first_step_seconds", first_step_seconds_ ? Json(*first_step_seconds_) : Json()},
       {"compose_seconds", compose_seconds}};

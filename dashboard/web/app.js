@@ -146,9 +146,11 @@ function badge(word) {
 // ---------------------------------------------------------------------------
 
 class ApiError extends Error {
-  constructor(method, url, status, message) {
+  constructor(method, url, status, message, data = null) {
     super(`${method} ${url}: ${status ? status + ' ' : ''}${message}`);
     this.status = status;
+    this.reason = message;
+    this.data = data;  // the answer's JSON, when it had one
   }
 }
 
@@ -192,7 +194,7 @@ async function api(method, path, body, target = localTarget()) {
   }
   if (!response.ok) {
     const message = (data && data.error) || response.statusText || 'error';
-    throw new ApiError(method, url, response.status, message);
+    throw new ApiError(method, url, response.status, message, data);
   }
   return data;
 }
@@ -826,6 +828,7 @@ function renderRunDetail(detail) {
     $('#run-error').hidden = true;
     $('#run-notes').hidden = true;
     renderCurves([]);
+    renderModelPanel(null);
     return;
   }
   stateBox.append(badge(detail.state));
@@ -836,6 +839,7 @@ function renderRunDetail(detail) {
   renderDuProgress(detail.dus || []);
   renderCurves(detail.subnets || []);
   renderNotes(detail.notes || []);
+  renderModelPanel(detail);  // model_panel.js
 }
 
 function renderDuProgress(dus) {
@@ -1063,6 +1067,7 @@ function start() {
   $('#run-select').addEventListener('change', onRunSelect);
   $('#project-select').addEventListener('change', onProjectSelect);
   $('#results tbody').addEventListener('click', onResultsClick);
+  startModelPanel();  // model_panel.js
   if (typeof Chart === 'undefined') {
     recordError(new Error('Chart.js did not load (/vendor/chart.min.js)'), false);
   } else {

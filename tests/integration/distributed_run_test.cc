@@ -79,9 +79,9 @@ class DistributedRun : public testing::AgentProcessTest {
     return WaitFor([&] { return ReadAssignment(project_.Join("distributed")).ok(); }, 30);
   }
 
-  CommandResult RunLauncher(const std::string& run_name) {
+  CommandResult RunLauncher(const std::string& run_name, const std::string& extra = "") {
     return Shell(Bin("cloudbook-run") + " " + P() + " --run-name " + run_name +
-                 " --progress plain --timeout 300 --assignment-wait 30");
+                 " --progress plain --timeout 300 --assignment-wait 30" + extra);
   }
 
   Json Results(const std::string& run_name) {
@@ -184,11 +184,28 @@ TEST_F(DistributedRun, OneAgentRunsMoreDusThanAgents) {
   StartAgents({"LOW"});
   StartDeployer("--fast-start");
   ASSERT_TRUE(WaitForAssignment()) << Log("deployer.log");
-  const CommandResult run = RunLauncher("alone");
+  const CommandResult run = RunLauncher("alone", " --baseline");
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const Json results = Results("alone");
   ASSERT_GT(results["dus"].size(), 1u);
   for (const Json& du : results["dus"]) EXPECT_EQ(du["ran_on"], "agent-0");
+  // Agent 0 keeps both models' confusion matrices (the baseline's came back on the wire):
+  // 10 x 10, every test sample counted once, the diagonal the reported accuracy.
+  for (const char* model : {"composed", "baseline"}) {
+    const Json& section = results[model];
+    ASSERT_TRUE(section.contains("confusion")) << model << ": " << section.dump();
+    ASSERT_EQ(section["confusion"].size(), 10u);
+    ASSERT_EQ(section["per_class"].size(), 10u);
+    int64_t total = 0, correct = 0;
+    for (size_t t = 0; t < 10; ++t) {
+      for (size_t p = 0; p < 10; ++p) total += section["confusion"][t][p].get<int64_t>();
+      correct += section["confusion"][t][t].get<int64_t>();
+    }
+    EXPECT_EQ(total, results["test_samples"].get<int64_t>()) << model;
+    EXPECT_NEAR(static_cast<double>(correct) / static_cast<double>(total),
+                section["metrics"]["accuracy"].get<double>(), 1e-9)
+        << model;
+  }
 }
 
 TEST_F(DistributedRun, TheLauncherSaysWhatIsMissing) {
