@@ -221,3 +221,10 @@ CLOUDBOOK_TUNABLE(Ms, duplicate_removal_margin_ms, Ms{1000}, ENV,
 CLOUDBOOK_TUNABLE(Ms, nfs_first_backoff_ms, Ms{50}, ENV,
                   "First retry delay of a failed NFS operation, doubling ...")
 CLOUDBOOK_TUNABLE(Ms, nfs_max_backoff_ms, Ms{1000}, ENV, "... up to this")
+
+// --- cloudbook-predict ---
+CLOUDBOOK_TUNABLE(int, predict_batch_size, 1024, ENV,
+                  "Default --batch-size of cloudbook-predict: samples predicted at once (a "
+                  "multiple of 1024 keeps libtorch's chunks, hence the run's bits)")
+CLOUDBOOK_TUNABLE(double, predict_progress_s, 2, ENV,
+                  "cloudbook-predict prints a progress line this often on long inputs")

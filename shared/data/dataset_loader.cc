@@ -7,10 +7,10 @@
 
 #include "shared/data/csv_reader.h"
 #include "shared/data/idx_reader.h"
+#include "shared/data/image_split.h"
 #include "shared/data/label_map.h"
 #include "shared/data/npz_reader.h"
 #include "shared/data/row_selection.h"
-#include "shared/data/image_split.h"
 #include "shared/data/sample_split.h"
 #include "shared/data/sequence_reader.h"
 #include "shared/data/tensor_file.h"
@@ -40,29 +40,7 @@ Result<std::string> ResolveInside(const std::string& working_dir, const std::str
 Result<Array> ReadArray(const ArraySource& source, const std::string& working_dir, int64_t limit,
                         const std::string& field) {
   CB_ASSIGN_OR_RETURN(std::string path, ResolveInside(working_dir, source.path, field));
-  Result<Array> array = Status::Internal("unreachable");
-  if (source.format == "idx") {
-    array = ReadIdxFile(path, IdxReadOptions{source.scale, limit});
-  } else if (source.format == "csv") {
-    CsvReadOptions options;
-    options.columns = source.columns;
-    options.header = source.header;
-    options.delimiter = source.delimiter;
-    options.scale = source.scale;
-    options.limit = limit;
-    array = ReadCsvFile(path, options);
-  } else if (source.format == "tensor") {
-    array = ReadTensorFile(path, TensorReadOptions{source.scale, limit});
-  } else if (source.format == "npy") {
-    array = ReadNpyFile(path, NpyReadOptions{source.scale, limit});
-  } else if (source.format == "npz") {
-    array = ReadNpzMember(path, source.key, NpyReadOptions{source.scale, limit});
-  } else if (source.format == "sequences") {
-    array = ReadSequenceFile(path, source.sequences, limit);
-  } else {
-    return Status::InvalidArgument(field + ": unknown format '" + source.format +
-                                   "'; valid: idx, csv, tensor, npy, npz, sequences");
-  }
+  Result<Array> array = ReadArrayFile(source, path, limit);
   if (!array.ok()) return array.status().WithContext(field);
   return array;
 }
@@ -243,6 +221,28 @@ Result<LabeledArrays> CutTestSplit(const DataSpec& spec, LabeledArrays& train) {
 }
 
 }  // namespace
+
+Result<Array> ReadArrayFile(const ArraySource& source, const std::string& path, int64_t limit) {
+  if (source.format == "idx") return ReadIdxFile(path, IdxReadOptions{source.scale, limit});
+  if (source.format == "csv") {
+    CsvReadOptions options;
+    options.columns = source.columns;
+    options.header = source.header;
+    options.delimiter = source.delimiter;
+    options.scale = source.scale;
+    options.limit = limit;
+    return ReadCsvFile(path, options);
+  }
+  if (source.format == "tensor")
+    return ReadTensorFile(path, TensorReadOptions{source.scale, limit});
+  if (source.format == "npy") return ReadNpyFile(path, NpyReadOptions{source.scale, limit});
+  if (source.format == "npz") {
+    return ReadNpzMember(path, source.key, NpyReadOptions{source.scale, limit});
+  }
+  if (source.format == "sequences") return ReadSequenceFile(path, source.sequences, limit);
+  return Status::InvalidArgument("unknown format '" + source.format +
+                                 "'; valid: idx, csv, tensor, npy, npz, sequences");
+}
 
 int64_t KerasTrainRows(int64_t rows, double validation_split) {
   // keras/src/trainers/data_adapters/data_adapter_utils.py train_validation_split (and

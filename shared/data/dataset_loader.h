@@ -29,6 +29,11 @@ struct ProblemData {
   LabeledArrays test;        // may be empty when the program has no test split
 };
 
+// Reads one array source from `path` (source.path is not used) with the reader of its format
+// and its options (scale, columns, header, delimiter, key, sequences); `limit` > 0: the first
+// samples only. InvalidArgument for an unknown format; the readers' errors name the file.
+Result<Array> ReadArrayFile(const ArraySource& source, const std::string& path, int64_t limit);
+
 // Rows of `rows` that train under Keras' fit(validation_split=s): the first
 // floor(rows * (1 - s)); the last rows - that many validate (before any shuffling).
 int64_t KerasTrainRows(int64_t rows, double validation_split);

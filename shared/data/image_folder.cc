@@ -67,18 +67,6 @@ Result<std::vector<Entry>> ReadFolder(const std::string& folder) {
   return entries;
 }
 
-// keras/src/utils/dataset_utils.py ALLOWLIST_FORMATS, matched on fname.lower().
-bool HasImageExtension(const std::string& name) {
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (const char* ext : {".bmp", ".gif", ".jpeg", ".jpg", ".png"}) {
-    const size_t n = std::strlen(ext);
-    if (lower.size() >= n && lower.compare(lower.size() - n, n, ext) == 0) return true;
-  }
-  return false;
-}
-
 // Every folder below `relative` (itself included) not through a symlink, by path.
 Status CollectFolders(const std::string& root, const std::string& relative, int depth,
                       std::vector<std::string>* folders) {
@@ -179,6 +167,18 @@ void RemoveStaleCaches(const std::string& cache_dir, const std::string& folder_k
 }
 
 }  // namespace
+
+// keras/src/utils/dataset_utils.py ALLOWLIST_FORMATS, matched on fname.lower().
+bool HasImageExtension(const std::string& name) {
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const char* ext : {".bmp", ".gif", ".jpeg", ".jpg", ".png"}) {
+    const size_t n = std::strlen(ext);
+    if (lower.size() >= n && lower.compare(lower.size() - n, n, ext) == 0) return true;
+  }
+  return false;
+}
 
 Result<ImageFolderListing> ListImageFolder(const std::string& folder) {
   ImageFolderListing listing;

@@ -28,6 +28,9 @@ struct ImageFolderListing {
   std::vector<ImageFile> files;      // class by class, Keras' order inside each
 };
 
+// Whether a file name is an image's as Keras lists them: .png .jpg .jpeg .bmp .gif, any case.
+bool HasImageExtension(const std::string& name);
+
 // Keras' index_directory with labels="inferred": class folders are the non-hidden
 // sub-folders; inside each, every folder (symlinked ones not entered, as follow_links=False)
 // sorted by path, its files sorted by name; only names ending in .png .jpg .jpeg .bmp .gif
