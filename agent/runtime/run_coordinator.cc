@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <ctime>
 #include <map>
 #include <mutex>
@@ -20,6 +19,7 @@
 #include "shared/formats/run_model.h"
 #include "shared/project_layout.h"
 #include "shared/tunables.h"
+#include "shared/wire/wire_arrays.h"
 
 namespace cloudbook {
 
@@ -306,31 +306,6 @@ Status Coordinator::TrainDu(DuRecord& record) {
   }
 }
 
-Result<std::map<int, Array>> PredictionsFromReply(const WireMessage& reply) {
-  std::map<int, Array> predictions;
-  const auto& descriptors = reply.header.tensors;
-  if (descriptors.size() != reply.tensor_frames.size()) {
-    return Status::Corruption("predict reply: " + std::to_string(descriptors.size()) +
-                              " descriptors for " + std::to_string(reply.tensor_frames.size()) +
-                              " frames");
-  }
-  for (size_t i = 0; i < descriptors.size(); ++i) {
-    const TensorDescriptor& descriptor = descriptors[i];
-    if (descriptor.name.rfind("subnet_", 0) != 0 || descriptor.dtype != WireDtype::kFloat32) {
-      return Status::Corruption("predict reply: unexpected tensor '" + descriptor.name + "'");
-    }
-    Array array;
-    array.shape = descriptor.shape;
-    array.values.resize(descriptor.byte_count / sizeof(float));
-    if (reply.tensor_frames[i].size() != descriptor.byte_count) {
-      return Status::Corruption("predict reply: tensor '" + descriptor.name + "' byte count");
-    }
-    std::memcpy(array.values.data(), reply.tensor_frames[i].data(), descriptor.byte_count);
-    predictions[std::atoi(descriptor.name.c_str() + std::strlen("subnet_"))] = std::move(array);
-  }
-  return predictions;
-}
-
 Status Coordinator::PredictDu(DuRecord& record) {
   const int du = record.unit->index;
   // The owner has the data loaded; any agent can predict from the shared checkpoints, so a
@@ -345,7 +320,7 @@ Status Coordinator::PredictDu(DuRecord& record) {
     call.cancel = &stop_;
     DuCallOutcome outcome = env_.caller->CallDu(call);
     if (outcome.status.ok()) {
-      auto predictions = PredictionsFromReply(outcome.reply);
+      auto predictions = SubnetArraysFromReply(outcome.reply);
       if (predictions.ok()) {
         record.predictions = std::move(predictions).value();
         record.predicted_by = agent;
