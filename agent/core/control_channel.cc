@@ -103,7 +103,7 @@ Result<std::unique_ptr<PeerTransport>> StartControlServer(const AgentConfig& con
 
 Result<std::unique_ptr<PeerTransport>> ConnectControlClient(const AgentConfig& config,
                                                             const ControlEndpoint& control,
-                                                          const std::string& client_id) {
+                                                            const std::string& client_id) {
   PeerTransportOptions options = BaseOptions(config, client_id);
   options.plaintext = control.plaintext;
   if (!control.plaintext) {

@@ -41,9 +41,8 @@ Result<std::unique_ptr<PeerTransport>> StartControlServer(const AgentConfig& con
                                                           InvokeHandler handler);
 // A client's side: a transport whose one peer is kControlPeerId, as `client_id` (kLauncherId
 // with agent 0's keys, or kServeClientId with the keys derived from them).
-Result<std::unique_ptr<PeerTransport>> ConnectControlClient(const AgentConfig& config,
-                                                            const ControlEndpoint& control,
-                                                            const std::string& client_id =
-                                                                kLauncherId);
+Result<std::unique_ptr<PeerTransport>> ConnectControlClient(
+    const AgentConfig& config, const ControlEndpoint& control,
+    const std::string& client_id = kLauncherId);
 
 }  // namespace cloudbook

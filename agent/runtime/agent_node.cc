@@ -125,9 +125,10 @@ Result<WireMessage> AgentNode::HandleServePredict(InvokeContext& context) {
   for (const auto& [du, agent] : batch.served_by) {
     served_by += (served_by.empty() ? "" : " ") + std::to_string(du) + ":" + agent;
   }
-  reply.header.arguments = {{"run", run},
-                            {"served_by", served_by},
-                            {"failovers", int64_t{batch.failovers}}};
+  // Within the wire's string limit however many DUs there are.
+  if (served_by.size() > 2000) served_by = served_by.substr(0, 1996) + " ...";
+  reply.header.arguments = {
+      {"run", run}, {"served_by", served_by}, {"failovers", int64_t{batch.failovers}}};
   AddArrayTensor(&reply, "outputs",
                  std::make_shared<const Array>(std::move(batch.composed.outputs)));
   AddInt64Tensor(&reply, "predictions", batch.composed.predictions);

@@ -64,7 +64,7 @@ class AgentNode final : public AgentServices, public DuCaller {
   std::unique_ptr<DuRuntime> runtime_;
   std::unique_ptr<PeerTransport> transport_;
   std::unique_ptr<PeerTransport> control_;  // agent 0 only
-  std::unique_ptr<ServeFanOut> serve_;       // agent 0 only
+  std::unique_ptr<ServeFanOut> serve_;      // agent 0 only
   std::atomic<bool> run_in_progress_{false};
   std::mutex mutex_;
   std::unique_ptr<AnnouncedKeyCache> keys_;  // the ZAP handler's: announced key -> agent id

@@ -114,11 +114,11 @@ Result<std::vector<std::pair<int, Array>>> DuInference::Infer(const std::string&
       CB_ASSIGN_OR_RETURN(entry->predictor, ModelPredictor::Load(*model, subnets));
       entry->model = std::move(model).value();
       entry->subnets = std::move(subnets);
-      spdlog::info("infer: loaded DU {} of run '{}' ({} subnets) in {:.0f} ms", du, run,
-                   entry->subnets.size(),
-                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                             start)
-                       .count());
+      spdlog::info(
+          "infer: loaded DU {} of run '{}' ({} subnets) in {:.0f} ms", du, run,
+          entry->subnets.size(),
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
     }
   }
   CB_ASSIGN_OR_RETURN(auto outputs, entry->predictor->PredictSubnets(x));

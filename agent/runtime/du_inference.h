@@ -44,8 +44,7 @@ class DuInference {
   // (subnet index, [samples, its outputs]) in subnet order. Errors: InvalidArgument for a bad
   // run name, an input out of bounds or of the wrong shape, a DU the model does not hold;
   // NotFound when the run has no model; Corruption for damaged weights (the file named).
-  Result<std::vector<std::pair<int, Array>>> Infer(const std::string& run, int du,
-                                                   const Array& x);
+  Result<std::vector<std::pair<int, Array>>> Infer(const std::string& run, int du, const Array& x);
 
   // (run, DU) predictors loaded now.
   size_t loaded() const;

@@ -141,9 +141,10 @@ void ServeFanOut::MarkDown(const std::string& agent, const Status& why, int du) 
   }
   // Once per failure period, not once per batch.
   if (first) {
-    spdlog::warn("serving: {} failed infer of DU {} ({}); {} applies its DUs, asking {} again in "
-                 "{:.1f} s at the earliest",
-                 agent, du, why.message(), own_id_, agent, retry.count() / 1000.0);
+    spdlog::warn(
+        "serving: {} failed infer of DU {} ({}); {} applies its DUs, asking {} again in "
+        "{:.1f} s at the earliest",
+        agent, du, why.message(), own_id_, agent, retry.count() / 1000.0);
   }
 }
 

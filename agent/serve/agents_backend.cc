@@ -53,8 +53,7 @@ AgentsBackend::~AgentsBackend() {
   if (transport_) transport_->Stop();
 }
 
-Result<std::unique_ptr<AgentsBackend>> AgentsBackend::Connect(
-    const AgentsBackendOptions& options) {
+Result<std::unique_ptr<AgentsBackend>> AgentsBackend::Connect(const AgentsBackendOptions& options) {
   std::unique_ptr<AgentsBackend> backend(new AgentsBackend());
   backend->options_ = options;
   auto config = ReadAgentConfig(options.project_folder, options.agent_id);
@@ -69,8 +68,9 @@ Result<std::unique_ptr<AgentsBackend>> AgentsBackend::Connect(
                                    " is not agent 0 of this project (see cloudbook-agent list)");
   }
   backend->config_ = std::move(config).value();
-  CB_ASSIGN_OR_RETURN(backend->model_,
-                      OpenRunModel(SharedFolderLayout(backend->config_.shared_folder), options.run));
+  CB_ASSIGN_OR_RETURN(
+      backend->model_,
+      OpenRunModel(SharedFolderLayout(backend->config_.shared_folder), options.run));
   CB_RETURN_IF_ERROR(backend->Reconnect());
   return backend;
 }
