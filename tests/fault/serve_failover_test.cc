@@ -38,7 +38,7 @@ TEST_F(ServeFailover, EveryAnswerArrivesAndIsRightWhileAnOwnerIsKilled) {
   const pid_t run = Spawn({Bin("cloudbook-run"), "--project-folder", project_.path(), "--run-name",
                            "served", "--progress", "plain", "--timeout", "300"},
                           "run.log");
-  ASSERT_EQ(WaitForExit(run, 300), 0) << Log("run.log");
+  ASSERT_EQ(WaitForExit(run, 300), 0) << Log("run.log") << Log("launch-" + ids[0] + ".log");
 
   // The reference: the run's model applied here.
   const SharedFolderLayout shared(project_.Join("distributed"));
