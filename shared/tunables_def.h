@@ -92,6 +92,22 @@ CLOUDBOOK_TUNABLE(Ms, pid_read_budget_ms, Ms{1000}, ENV,
                   "How long a reader waits for a starting agent to write its pid")
 CLOUDBOOK_TUNABLE(Ms, pid_read_retry_ms, Ms{20}, ENV, "... looking again this often")
 
+// --- Serving a model across agents (cloudbook-serve's distributed mode, agent 0's fan-out) ---
+CLOUDBOOK_TUNABLE(Ms, serve_infer_timeout_ms, Ms{2000}, ENV,
+                  "Deadline of one `infer` call agent 0 makes while serving; past it (or when "
+                  "the owner is lost or refuses) agent 0 applies that DU itself")
+CLOUDBOOK_TUNABLE(Ms, serve_peer_retry_ms, Ms{5000}, ENV,
+                  "An agent whose `infer` call failed is skipped this long, then asked again "
+                  "once its heartbeats are back")
+CLOUDBOOK_TUNABLE(Ms, serve_model_recheck_ms, Ms{5000}, ENV,
+                  "A loaded model's model.json is read again at most this often (a run made "
+                  "again under the same name replaces its weights)")
+CLOUDBOOK_TUNABLE(size_t, serve_model_cache, 16, ENV,
+                  "(run, DU) predictors an agent keeps loaded for `infer` (least recently used "
+                  "go first)")
+CLOUDBOOK_TUNABLE(Ms, serve_call_timeout_ms, Ms{30000}, ENV,
+                  "Deadline of one `serve_predict` call of cloudbook-serve to agent 0")
+
 // --- Peer transport (PeerTransportOptions defaults; tests still set their own) ---
 CLOUDBOOK_TUNABLE(Ms, transport_command_timeout_ms, Ms{5000}, ENV,
                   "How long AddPeer/RemovePeer wait for the transport thread")

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "shared/formats/curve_keys.h"
 #include "shared/json_io.h"
 #include "shared/private_files.h"
 #include "shared/project_layout.h"
@@ -24,6 +25,15 @@ PeerTransportOptions BaseOptions(const AgentConfig& config, const std::string& o
   options.max_concurrent_invokes = 2;
   options.max_queued_invokes = 2;
   return options;
+}
+
+constexpr const char* kServeKeyPurpose = "cloudbook-serve control client";
+
+// The keys a control client of `client_id` presents.
+Result<CurveKeyPair> ClientKeys(const AgentConfig& config, const std::string& client_id) {
+  if (client_id == kLauncherId) return config.curve;
+  if (client_id == kServeClientId) return DeriveCurveKeyPair(config.curve, kServeKeyPurpose);
+  return Status::InvalidArgument("no control client is called '" + client_id + "'");
 }
 
 }  // namespace
@@ -72,23 +82,38 @@ Result<std::unique_ptr<PeerTransport>> StartControlServer(const AgentConfig& con
                                                           InvokeHandler handler) {
   PeerTransportOptions options = BaseOptions(config, config.id);
   const std::string own_key = config.curve.public_key;
-  options.authorizer = [own_key](const std::string& key, std::string* id) {
-    if (key != own_key) return false;
-    *id = kLauncherId;
-    return true;
+  std::string serve_key;
+  if (!config.plaintext) {
+    CB_ASSIGN_OR_RETURN(CurveKeyPair serve, ClientKeys(config, kServeClientId));
+    serve_key = serve.public_key;
+  }
+  options.authorizer = [own_key, serve_key](const std::string& key, std::string* id) {
+    if (key == own_key) {
+      *id = kLauncherId;
+      return true;
+    }
+    if (!serve_key.empty() && key == serve_key) {
+      *id = kServeClientId;
+      return true;
+    }
+    return false;
   };
   return PeerTransport::Start(std::move(options), std::move(handler));
 }
 
 Result<std::unique_ptr<PeerTransport>> ConnectControlClient(const AgentConfig& config,
-                                                            const ControlEndpoint& control) {
-  PeerTransportOptions options = BaseOptions(config, kLauncherId);
+                                                            const ControlEndpoint& control,
+                                                            const std::string& client_id) {
+  PeerTransportOptions options = BaseOptions(config, client_id);
   options.plaintext = control.plaintext;
+  if (!control.plaintext) {
+    CB_ASSIGN_OR_RETURN(options.keys, ClientKeys(config, client_id));
+  }
   options.authorizer = [](const std::string&, std::string*) { return false; };
   CB_ASSIGN_OR_RETURN(
       std::unique_ptr<PeerTransport> transport,
       PeerTransport::Start(std::move(options), [](InvokeContext&) -> Result<WireMessage> {
-        return Status::InvalidArgument("the launcher serves nothing");
+        return Status::InvalidArgument("a control client serves nothing");
       }));
   CB_RETURN_IF_ERROR(transport->AddPeer(kControlPeerId, control.endpoint, config.curve.public_key));
   return transport;

@@ -20,6 +20,8 @@ namespace cloudbook {
 // the launcher reaches agent 0.
 inline constexpr const char* kLauncherId = "cloudbook-run";
 inline constexpr const char* kControlPeerId = "agent-0-control";
+// The authenticated id of cloudbook-serve on the control channel.
+inline constexpr const char* kServeClientId = "cloudbook-serve";
 
 struct ControlEndpoint {
   std::string endpoint;  // tcp://127.0.0.1:<port>
@@ -37,8 +39,10 @@ Result<ControlEndpoint> ReadControlFile(const std::string& project_folder,
 // Agent 0's side: binds 127.0.0.1 on a free port with the agent's keys, serving `handler`.
 Result<std::unique_ptr<PeerTransport>> StartControlServer(const AgentConfig& config,
                                                           InvokeHandler handler);
-// The launcher's side: a transport with agent 0's keys whose one peer is kControlPeerId.
-Result<std::unique_ptr<PeerTransport>> ConnectControlClient(const AgentConfig& config,
-                                                            const ControlEndpoint& control);
+// A client's side: a transport whose one peer is kControlPeerId, as `client_id` (kLauncherId
+// with agent 0's keys, or kServeClientId with the keys derived from them).
+Result<std::unique_ptr<PeerTransport>> ConnectControlClient(
+    const AgentConfig& config, const ControlEndpoint& control,
+    const std::string& client_id = kLauncherId);
 
 }  // namespace cloudbook

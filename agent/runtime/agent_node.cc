@@ -18,6 +18,7 @@
 #include "shared/formats/du_files.h"
 #include "shared/project_layout.h"
 #include "shared/tunables.h"
+#include "shared/wire/wire_arrays.h"
 
 namespace cloudbook {
 
@@ -33,16 +34,7 @@ WireMessage ReplyMessage(DuReply reply) {
   WireMessage message;
   message.header.kind = MessageKind::kResult;
   message.header.arguments = std::move(reply.values);
-  for (auto& [name, array] : reply.tensors) {
-    TensorDescriptor descriptor;
-    descriptor.name = name;
-    descriptor.dtype = WireDtype::kFloat32;
-    descriptor.shape = array->shape;
-    descriptor.byte_count = array->values.size() * sizeof(float);
-    message.header.tensors.push_back(descriptor);
-    message.tensor_frames.push_back(
-        FrameFromBuffer(array->values.data(), descriptor.byte_count, array));
-  }
+  for (auto& [name, array] : reply.tensors) AddArrayTensor(&message, name, std::move(array));
   return message;
 }
 
@@ -106,6 +98,7 @@ Status AgentNode::Start(AgentServicesContext& context) {
 }
 
 Status AgentNode::StartControl(const AgentServicesContext& context) {
+  serve_ = std::make_unique<ServeFanOut>(shared_folder_, own_id_, this);
   auto control = StartControlServer(context.config,
                                     [this](InvokeContext& call) { return HandleControl(call); });
   if (!control.ok()) return control.status().WithContext("starting the control channel");
@@ -119,9 +112,33 @@ Status AgentNode::StartControl(const AgentServicesContext& context) {
   return Status::Ok();
 }
 
+Result<WireMessage> AgentNode::HandleServePredict(InvokeContext& context) {
+  const WireMessage& request = context.request();
+  const int x = FindTensor(request, "x");
+  if (x < 0) return Status::InvalidArgument("serve_predict needs the input tensor 'x'");
+  CB_ASSIGN_OR_RETURN(Array input, ArrayFromTensor(request, static_cast<size_t>(x)));
+  const std::string run = StringArgument(request.header.arguments, "run");
+  CB_ASSIGN_OR_RETURN(ServedBatch batch, serve_->Predict(run, input));
+  WireMessage reply;
+  reply.header.kind = MessageKind::kResult;
+  std::string served_by;
+  for (const auto& [du, agent] : batch.served_by) {
+    served_by += (served_by.empty() ? "" : " ") + std::to_string(du) + ":" + agent;
+  }
+  // Within the wire's string limit however many DUs there are.
+  if (served_by.size() > 2000) served_by = served_by.substr(0, 1996) + " ...";
+  reply.header.arguments = {
+      {"run", run}, {"served_by", served_by}, {"failovers", int64_t{batch.failovers}}};
+  AddArrayTensor(&reply, "outputs",
+                 std::make_shared<const Array>(std::move(batch.composed.outputs)));
+  AddInt64Tensor(&reply, "predictions", batch.composed.predictions);
+  return reply;
+}
+
 Result<WireMessage> AgentNode::HandleControl(InvokeContext& context) {
+  if (context.function() == "serve_predict") return HandleServePredict(context);
   if (context.function() != "run") {
-    return Status::InvalidArgument("the control channel serves 'run' only, not '" +
+    return Status::InvalidArgument("the control channel serves 'run' and 'serve_predict', not '" +
                                    context.function() + "'");
   }
   bool expected = false;
@@ -187,6 +204,7 @@ DuCallOutcome AgentNode::CallDu(const DuCallRequest& request) {
     call.function = request.function;
     call.du = request.du;
     call.arguments = request.arguments;
+    call.tensors = request.tensors;
     call.progress = request.on_progress;
     call.cancel = request.cancel;
     Status owned = request.function == "train" ? CheckOwnership(request.du) : Status::Ok();
@@ -211,6 +229,7 @@ DuCallOutcome AgentNode::CallDu(const DuCallRequest& request) {
   invoke.header.function = request.function;
   invoke.header.du = request.du;
   invoke.header.arguments = request.arguments;
+  for (const auto& [name, array] : request.tensors) AddArrayTensor(&invoke, name, array);
   const uint64_t request_id = transport_->NewRequestId();
   invoke.header.request_id = request_id;
   // Call blocks this thread; a small watcher turns the caller's flag into a transport Cancel.
@@ -353,6 +372,7 @@ void AgentNode::Stop() {
   if (control_) {
     control_->Stop();
     control_.reset();
+    serve_.reset();
     boost::system::error_code ignored;
     boost::filesystem::remove(ControlFilePath(project_folder_, own_id_), ignored);
   }
@@ -401,7 +421,14 @@ Result<WireMessage> AgentNode::Handle(InvokeContext& context) {
   call.arguments = context.request().header.arguments;
   call.progress = [&context](const WireArguments& progress) { context.SendProgress(progress); };
   call.cancel = context.cancel_flag();
-  spdlog::info("{} asks for {} of DU {}", context.caller_id(), call.function, call.du);
+  for (size_t i = 0; i < context.request().header.tensors.size(); ++i) {
+    CB_ASSIGN_OR_RETURN(Array array, ArrayFromTensor(context.request(), i));
+    call.tensors.emplace_back(context.request().header.tensors[i].name,
+                              std::make_shared<const Array>(std::move(array)));
+  }
+  // `infer` comes many times a second while a model is served: not one line each.
+  spdlog::log(call.function == "infer" ? spdlog::level::debug : spdlog::level::info,
+              "{} asks for {} of DU {}", context.caller_id(), call.function, call.du);
   if (call.function == "train") CB_RETURN_IF_ERROR(CheckOwnership(call.du));
   CB_ASSIGN_OR_RETURN(DuReply reply, runtime_->Invoke(call));
   return ReplyMessage(std::move(reply));

@@ -16,6 +16,7 @@
 #include "agent/runtime/announced_keys.h"
 #include "agent/runtime/du_runtime.h"
 #include "agent/runtime/run_coordinator.h"
+#include "agent/runtime/serve_fanout.h"
 #include "agent/transport/peer_transport.h"
 #include "shared/formats/announcement_watch.h"
 #include "shared/tunables.h"
@@ -23,7 +24,8 @@
 namespace cloudbook {
 
 // Agent 0 also serves the local control channel (agent/core/control_channel.h): its `run`
-// function coordinates a whole run (run_coordinator.h), calling DUs through this node.
+// function coordinates a whole run (run_coordinator.h), calling DUs through this node, and
+// `serve_predict` applies a finished run's model across the agents (serve_fanout.h).
 class AgentNode final : public AgentServices, public DuCaller {
  public:
   AgentNode() = default;
@@ -53,6 +55,7 @@ class AgentNode final : public AgentServices, public DuCaller {
   void EnforceAssignment();
   Status StartControl(const AgentServicesContext& context);
   Result<WireMessage> HandleControl(InvokeContext& context);
+  Result<WireMessage> HandleServePredict(InvokeContext& context);
 
   std::string project_folder_;
   std::string shared_folder_;
@@ -61,6 +64,7 @@ class AgentNode final : public AgentServices, public DuCaller {
   std::unique_ptr<DuRuntime> runtime_;
   std::unique_ptr<PeerTransport> transport_;
   std::unique_ptr<PeerTransport> control_;  // agent 0 only
+  std::unique_ptr<ServeFanOut> serve_;      // agent 0 only
   std::atomic<bool> run_in_progress_{false};
   std::mutex mutex_;
   std::unique_ptr<AnnouncedKeyCache> keys_;  // the ZAP handler's: announced key -> agent id

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <thread>
 
+#include "agent/runtime/du_inference.h"
 #include "shared/confusion_matrix.h"
 #include "shared/data/project_data.h"
 #include "shared/formats/du_files.h"
@@ -71,7 +72,9 @@ WireArguments ProgressArguments(const EpochProgress& p) {
 }  // namespace
 
 DuRuntime::DuRuntime(ProjectLayout layout, int threads)
-    : layout_(std::move(layout)), threads_(std::max(threads, 1)) {}
+    : layout_(std::move(layout)),
+      inference_(std::make_unique<DuInference>(layout_.shared())),
+      threads_(std::max(threads, 1)) {}
 
 DuRuntime::~DuRuntime() {
   if (prefetch_.joinable()) prefetch_.join();
@@ -83,8 +86,8 @@ DuRuntime::~DuRuntime() {
 }
 
 const std::vector<std::string>& DuRuntime::FunctionNames() {
-  static const std::vector<std::string> names = {"train", "predict", "status", "cancel",
-                                                 "baseline"};
+  static const std::vector<std::string> names = {"train",  "predict",  "status",
+                                                 "cancel", "baseline", "infer"};
   return names;
 }
 
@@ -211,6 +214,7 @@ Result<DuReply> DuRuntime::Invoke(const DuInvocation& call) {
   if (call.function == "status") return Status(call);
   if (call.function == "cancel") return Cancel(call);
   if (call.function == "baseline") return Baseline(call);
+  if (call.function == "infer") return Infer(call);
   std::string valid;
   for (const auto& name : FunctionNames()) valid += (valid.empty() ? "" : ", ") + name;
   return Status::InvalidArgument("unknown function '" + call.function + "'; valid: " + valid);
@@ -401,6 +405,28 @@ Result<DuReply> DuRuntime::Baseline(const DuInvocation& call) {
       spdlog::warn("the original network's confusion matrix: {}", confusion.status().ToString());
     }
   }
+  return reply;
+}
+
+// No training slot: a batch takes milliseconds on the subnets' own threads (du_inference.h).
+Result<DuReply> DuRuntime::Infer(const DuInvocation& call) {
+  std::shared_ptr<const Array> x;
+  for (const auto& [name, array] : call.tensors) {
+    if (name == "x") x = array;
+  }
+  if (!x) return cloudbook::Status::InvalidArgument("infer needs the input tensor 'x'");
+  const std::string run = StringArgument(call.arguments, "run");
+  auto outputs = inference_->Infer(run, call.du, *x);
+  if (!outputs.ok()) {
+    return outputs.status().WithContext("infer of DU " + std::to_string(call.du) + " of run '" +
+                                        run + "'");
+  }
+  DuReply reply;
+  for (auto& [subnet, array] : *outputs) {
+    reply.tensors.emplace_back("subnet_" + std::to_string(subnet),
+                               std::make_shared<const Array>(std::move(array)));
+  }
+  reply.values = {{"subnets", static_cast<int64_t>(reply.tensors.size())}};
   return reply;
 }
 

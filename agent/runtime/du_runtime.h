@@ -1,8 +1,10 @@
 // What an agent executes for its deployable units: a fixed registry of functions called by
 // name (never arbitrary code): `train` (build the DU's subnets, train on the lent cores,
 // checkpoint after every epoch, resume from a checkpoint, stream progress), `predict` (the
-// test-set predictions as tensors), `status`, `cancel`, and `baseline` (DU 0: train the
-// original network on the lent cores, for comparison). Transport-agnostic: the agent adapts
+// test-set predictions as tensors), `status`, `cancel`, `baseline` (DU 0: train the
+// original network on the lent cores, for comparison) and `infer` (a finished run's subnets of
+// any DU applied to given samples, from distributed/models/<run>/: du_inference.h; it never
+// waits for a training slot). Transport-agnostic: the agent adapts
 // an incoming invoke to a DuInvocation. Thread-safe: calls for different DUs run
 // concurrently; a second `train` of a DU already training is refused. Each training runs on
 // its DU's own thread count (train.threads in the DU file, so its result does not depend on
@@ -33,9 +35,11 @@
 namespace cloudbook {
 
 struct DuInvocation {
-  std::string function;  // train | predict | status | cancel
+  std::string function;  // train | predict | status | cancel | baseline | infer
   int du = -1;
-  WireArguments arguments;  // train: assignment_version (int), resume (bool)
+  WireArguments arguments;  // train: assignment_version (int), resume (bool); infer: run
+  // Named input arrays (infer: "x", the model input already scaled).
+  std::vector<std::pair<std::string, std::shared_ptr<const Array>>> tensors;
   std::function<void(const WireArguments&)> progress;  // may be empty
   std::atomic<bool>* cancel = nullptr;                 // the caller's cancellation; may be null
 };
@@ -55,6 +59,8 @@ struct DuState {
   double loss = 0, samples_per_second = 0;
   std::string error;
 };
+
+class DuInference;
 
 class DuRuntime {
  public:
@@ -94,6 +100,7 @@ class DuRuntime {
   Result<DuReply> Status(const DuInvocation& call);
   Result<DuReply> Cancel(const DuInvocation& call);
   Result<DuReply> Baseline(const DuInvocation& call);
+  Result<DuReply> Infer(const DuInvocation& call);
   DuSlot& Slot(int du);
   // Blocks until `threads` more fit in the lent threads, or none are in use (true), or
   // `cancel` is set (false).
@@ -101,6 +108,7 @@ class DuRuntime {
   void ReleaseTrainingSlot(int threads);
 
   const ProjectLayout layout_;
+  const std::unique_ptr<DuInference> inference_;
   std::atomic<int> threads_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;

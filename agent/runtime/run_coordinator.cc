@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <ctime>
 #include <map>
 #include <mutex>
@@ -21,6 +20,7 @@
 #include "shared/formats/run_model.h"
 #include "shared/project_layout.h"
 #include "shared/tunables.h"
+#include "shared/wire/wire_arrays.h"
 
 namespace cloudbook {
 
@@ -310,47 +310,12 @@ Status Coordinator::TrainDu(DuRecord& record) {
 // The results entries of the baseline's confusion matrix, sent by the `baseline` DU function
 // as the float32 tensor "confusion"; {} when it sent none (a regression).
 Result<Json> BaselineConfusionFromReply(const WireMessage& reply) {
-  const auto& descriptors = reply.header.tensors;
-  for (size_t i = 0; i < descriptors.size() && i < reply.tensor_frames.size(); ++i) {
-    const TensorDescriptor& descriptor = descriptors[i];
-    if (descriptor.name != "confusion") continue;
-    if (descriptor.dtype != WireDtype::kFloat32 ||
-        reply.tensor_frames[i].size() != descriptor.byte_count) {
-      return Status::Corruption("baseline reply: tensor 'confusion' is not float32 of its size");
-    }
-    Array array;
-    array.shape = descriptor.shape;
-    array.values.resize(descriptor.byte_count / sizeof(float));
-    std::memcpy(array.values.data(), reply.tensor_frames[i].data(), descriptor.byte_count);
-    CB_ASSIGN_OR_RETURN(ConfusionMatrix matrix, ConfusionFromArray(array));
-    return ConfusionEntries(matrix);
-  }
-  return Json::object();
-}
-
-Result<std::map<int, Array>> PredictionsFromReply(const WireMessage& reply) {
-  std::map<int, Array> predictions;
-  const auto& descriptors = reply.header.tensors;
-  if (descriptors.size() != reply.tensor_frames.size()) {
-    return Status::Corruption("predict reply: " + std::to_string(descriptors.size()) +
-                              " descriptors for " + std::to_string(reply.tensor_frames.size()) +
-                              " frames");
-  }
-  for (size_t i = 0; i < descriptors.size(); ++i) {
-    const TensorDescriptor& descriptor = descriptors[i];
-    if (descriptor.name.rfind("subnet_", 0) != 0 || descriptor.dtype != WireDtype::kFloat32) {
-      return Status::Corruption("predict reply: unexpected tensor '" + descriptor.name + "'");
-    }
-    Array array;
-    array.shape = descriptor.shape;
-    array.values.resize(descriptor.byte_count / sizeof(float));
-    if (reply.tensor_frames[i].size() != descriptor.byte_count) {
-      return Status::Corruption("predict reply: tensor '" + descriptor.name + "' byte count");
-    }
-    std::memcpy(array.values.data(), reply.tensor_frames[i].data(), descriptor.byte_count);
-    predictions[std::atoi(descriptor.name.c_str() + std::strlen("subnet_"))] = std::move(array);
-  }
-  return predictions;
+  const int index = FindTensor(reply, "confusion");
+  if (index < 0) return Json::object();
+  auto array = ArrayFromTensor(reply, static_cast<size_t>(index));
+  if (!array.ok()) return array.status().WithContext("baseline reply: tensor 'confusion'");
+  CB_ASSIGN_OR_RETURN(ConfusionMatrix matrix, ConfusionFromArray(*array));
+  return ConfusionEntries(matrix);
 }
 
 Status Coordinator::PredictDu(DuRecord& record) {
@@ -367,7 +332,7 @@ Status Coordinator::PredictDu(DuRecord& record) {
     call.cancel = &stop_;
     DuCallOutcome outcome = env_.caller->CallDu(call);
     if (outcome.status.ok()) {
-      auto predictions = PredictionsFromReply(outcome.reply);
+      auto predictions = SubnetArraysFromReply(outcome.reply);
       if (predictions.ok()) {
         record.predictions = std::move(predictions).value();
         record.predicted_by = agent;

@@ -12,6 +12,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "shared/data/dataset_loader.h"
 #include "shared/json_io.h"
@@ -24,9 +26,11 @@ namespace cloudbook {
 // Calls one DU function on an agent and blocks until its answer.
 struct DuCallRequest {
   std::string agent;
-  std::string function;  // train | predict
+  std::string function;  // train | predict | infer
   int du = -1;
   WireArguments arguments;
+  // Input arrays sent with the call (infer: "x"), not copied.
+  std::vector<std::pair<std::string, std::shared_ptr<const Array>>> tensors;
   std::chrono::milliseconds timeout{0};
   std::function<void(const WireArguments&)> on_progress;  // may be empty
   std::atomic<bool>* cancel =

@@ -1,5 +1,6 @@
 #include "shared/formats/curve_keys.h"
 
+#include <sodium.h>
 #include <zmq.h>
 
 #include <array>
@@ -41,6 +42,27 @@ Status ValidateCurveKeyPair(const CurveKeyPair& keys) {
                                    "... does not belong to the secret key");
   }
   return Status::Ok();
+}
+
+Result<CurveKeyPair> DeriveCurveKeyPair(const CurveKeyPair& keys, const std::string& purpose) {
+  std::array<uint8_t, 32> secret{};
+  if (!IsCurveKeyZ85(keys.secret_key) ||
+      zmq_z85_decode(secret.data(), keys.secret_key.c_str()) == nullptr) {
+    return Status::InvalidArgument("CURVE secret key is not 40 Z85 characters");
+  }
+  std::array<uint8_t, 32> derived{};
+  crypto_generichash(derived.data(), derived.size(), secret.data(), secret.size(),
+                     reinterpret_cast<const unsigned char*>(purpose.data()), purpose.size());
+  sodium_memzero(secret.data(), secret.size());
+  std::array<char, kCurveKeyZ85Length + 1> secret_z85{};
+  std::array<char, kCurveKeyZ85Length + 1> public_z85{};
+  const bool encoded = zmq_z85_encode(secret_z85.data(), derived.data(), derived.size()) != nullptr;
+  sodium_memzero(derived.data(), derived.size());
+  if (!encoded || zmq_curve_public(public_z85.data(), secret_z85.data()) != 0) {
+    return Status::Internal(std::string("deriving a CURVE key pair failed: ") +
+                            zmq_strerror(zmq_errno()));
+  }
+  return CurveKeyPair{std::string(public_z85.data()), std::string(secret_z85.data())};
 }
 
 std::string CurveKeyPrefix(const std::string& key_z85) { return key_z85.substr(0, 8); }

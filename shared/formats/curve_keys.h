@@ -25,6 +25,12 @@ bool IsCurveKeyZ85(const std::string& key);
 // Checks both keys' form and that the public key belongs to the secret key.
 Status ValidateCurveKeyPair(const CurveKeyPair& keys);
 
+// A second key pair that only a holder of `keys`' secret key can compute: the secret is
+// BLAKE2b(`purpose`, secret). Lets two programs of one owner authenticate as different
+// clients (cloudbook-run and cloudbook-serve on agent 0's control channel). InvalidArgument
+// for a malformed secret key.
+Result<CurveKeyPair> DeriveCurveKeyPair(const CurveKeyPair& keys, const std::string& purpose);
+
 // The first characters of a key, enough to tell keys apart in a log line.
 std::string CurveKeyPrefix(const std::string& key_z85);
 
