@@ -82,7 +82,7 @@ std::vector<int64_t> FirstPathShape(const Json& value) {
 }
 
 // Appends the numbers of a nested list of `shape` to `values`.
-Status Flatten(const Json& value, size_t level, const std::vector<int64_t>& shape,
+Status Flatten(const Json& value, size_t level, const std::vector<int64_t>& shape, double scale,
                std::vector<float>* values, const std::string& where) {
   if (value.is_number()) {
     if (level != shape.size()) {
@@ -90,7 +90,7 @@ Status Flatten(const Json& value, size_t level, const std::vector<int64_t>& shap
     }
     const double number = value.get<double>();
     if (!std::isfinite(number)) return Status::InvalidArgument(where + ": a number out of range");
-    values->push_back(static_cast<float>(number));
+    values->push_back(static_cast<float>(number / scale));  // as the data readers divide
     return Status::Ok();
   }
   if (!value.is_array()) {
@@ -102,7 +102,7 @@ Status Flatten(const Json& value, size_t level, const std::vector<int64_t>& shap
     return Status::InvalidArgument(where + ": a ragged list (lists of one level differ in size)");
   }
   for (const Json& element : value) {
-    CB_RETURN_IF_ERROR(Flatten(element, level + 1, shape, values, where));
+    CB_RETURN_IF_ERROR(Flatten(element, level + 1, shape, scale, values, where));
   }
   return Status::Ok();
 }
@@ -119,7 +119,7 @@ bool ImageShape(const std::vector<int64_t>& input, int64_t* height, int64_t* wid
   return false;
 }
 
-Status AppendImage(const RunModel& model, const Json& b64, const std::string& where,
+Status AppendImage(const RunModel& model, const Json& b64, double scale, const std::string& where,
                    const PredictRequestLimits& limits, std::vector<float>* values) {
   int64_t height = 0, width = 0, channels = 0;
   if (!ImageShape(model.input_shape, &height, &width, &channels)) {
@@ -140,12 +140,16 @@ Status AppendImage(const RunModel& model, const Json& b64, const std::string& wh
   values->resize(start + static_cast<size_t>(height * width * channels));
   ResizeBilinearHalfPixel(image->pixels.data(), image->height, image->width, channels,
                           values->data() + start, height, width);
+  for (size_t i = start; i < values->size(); ++i) {
+    (*values)[i] = static_cast<float>((*values)[i] / scale);  // as image folders divide
+  }
   return Status::Ok();
 }
 
 // One instance's raw values appended to `values`.
-Status AppendInstance(const RunModel& model, const Json& instance, const std::string& where,
-                      const PredictRequestLimits& limits, std::vector<float>* values) {
+Status AppendInstance(const RunModel& model, const Json& instance, double scale,
+                      const std::string& where, const PredictRequestLimits& limits,
+                      std::vector<float>* values) {
   const Json* value = &instance;
   if (value->is_object()) {
     if (value->size() != 1) {
@@ -154,16 +158,17 @@ Status AppendInstance(const RunModel& model, const Json& instance, const std::st
           ": an object instance holds one input ({\"input\": [...]}) or an image "
           "({\"b64\": \"...\"})");
     }
-    if (value->contains("b64")) return AppendImage(model, (*value)["b64"], where, limits, values);
+    if (value->contains("b64"))
+      return AppendImage(model, (*value)["b64"], scale, where, limits, values);
     value = &value->begin().value();  // a named input: the model has one
     if (value->is_object() && value->size() == 1 && value->contains("b64")) {
-      return AppendImage(model, (*value)["b64"], where, limits, values);
+      return AppendImage(model, (*value)["b64"], scale, where, limits, values);
     }
   }
   const int64_t per_sample = Product(model.input_shape);
   const std::vector<int64_t> shape = FirstPathShape(*value);
   const size_t start = values->size();
-  CB_RETURN_IF_ERROR(Flatten(*value, 0, shape, values, where));
+  CB_RETURN_IF_ERROR(Flatten(*value, 0, shape, scale, values, where));
   const int64_t count = static_cast<int64_t>(values->size() - start);
   const bool fits = count == per_sample && (shape == model.input_shape || shape.size() <= 1 ||
                                             WithoutOnes(shape) == WithoutOnes(model.input_shape));
@@ -252,11 +257,9 @@ Result<PredictRequest> ParsePredictRequest(const RunModel& model, double input_s
   std::vector<float> values;
   values.reserve(static_cast<size_t>(samples * Product(model.input_shape)));
   for (int64_t i = 0; i < samples; ++i) {
-    CB_RETURN_IF_ERROR(AppendInstance(model, (*list)[static_cast<size_t>(i)],
+    CB_RETURN_IF_ERROR(AppendInstance(model, (*list)[static_cast<size_t>(i)], input_scale,
                                       "instance " + std::to_string(i), limits, &values));
   }
-  const float scale = static_cast<float>(input_scale);
-  for (float& value : values) value /= scale;
   request.x.shape = {samples};
   request.x.shape.insert(request.x.shape.end(), model.input_shape.begin(), model.input_shape.end());
   request.x.values = std::move(values);

@@ -87,8 +87,9 @@ class ServeServer::Impl {
   void Stop();
   Json StatusJson() const;
   Json MetadataJson() const;
-  void Dispatch(const httplib::Request& request, httplib::Response& response);
-  void Predict(const httplib::Request& request, httplib::Response& response);
+  void Dispatch(const httplib::Request& request, const std::string& body,
+                httplib::Response& response);
+  void Predict(const std::string& body, httplib::Response& response);
 
   ServeServerOptions options_;
   std::unique_ptr<PredictionBackend> backend_;
@@ -181,10 +182,27 @@ Status ServeServer::Impl::Bind() {
     SendError(response, 500, "internal error: " + what);
   });
   const auto dispatch = [this](const httplib::Request& request, httplib::Response& response) {
-    Dispatch(request, response);
+    Dispatch(request, request.body, response);
   };
   server_.Get(".*", dispatch);
-  server_.Post(".*", dispatch);
+  // POST reads its body itself: httplib would refuse a form-encoded body (what `curl -d`
+  // sends) over 8 KiB, a limit compiled into Debian's library.
+  server_.Post(".*", [this](const httplib::Request& request, httplib::Response& response,
+                            const httplib::ContentReader& read) {
+    std::string body;
+    bool too_large = false;
+    const bool complete = read([&](const char* data, size_t length) {
+      too_large = body.size() + length > options_.max_body_bytes;
+      if (!too_large) body.append(data, length);
+      return !too_large;
+    });
+    if (too_large || response.status == 413) {
+      response.status = 413;
+      return;  // the error handler says why
+    }
+    if (!complete) return SendError(response, 400, "the request body could not be read");
+    Dispatch(request, body, response);
+  });
   server_.Put(".*", dispatch);
   server_.Patch(".*", dispatch);
   server_.Delete(".*", dispatch);
@@ -254,7 +272,8 @@ Json ServeServer::Impl::MetadataJson() const {
           {"refused", counters.refused}}}}}};
 }
 
-void ServeServer::Impl::Dispatch(const httplib::Request& request, httplib::Response& response) {
+void ServeServer::Impl::Dispatch(const httplib::Request& request, const std::string& body,
+                                 httplib::Response& response) {
   const ModelCall call = ParseModelPath(request.path);
   if (call.kind == ModelCall::kNone) {
     SendError(response, 404,
@@ -288,12 +307,12 @@ void ServeServer::Impl::Dispatch(const httplib::Request& request, httplib::Respo
   }
   if (call.kind == ModelCall::kStatus) return SendJson(response, 200, StatusJson());
   if (call.kind == ModelCall::kMetadata) return SendJson(response, 200, MetadataJson());
-  Predict(request, response);
+  Predict(body, response);
 }
 
-void ServeServer::Impl::Predict(const httplib::Request& request, httplib::Response& response) {
+void ServeServer::Impl::Predict(const std::string& body, httplib::Response& response) {
   Result<PredictRequest> parsed =
-      ParsePredictRequest(backend_->model(), input_scale_, request.body, options_.limits);
+      ParsePredictRequest(backend_->model(), input_scale_, body, options_.limits);
   if (!parsed.ok()) return SendError(response, 400, parsed.status().message());
   BatchAnswer answer = queue_.Predict(std::move(parsed->x));
   if (answer.overloaded) {
