@@ -151,9 +151,10 @@ TEST_F(ServeTest, LocalServerAnswersLikeThePredictorBatchesAndRefusesBadRequests
   EXPECT_EQ(info["run"], model_.run);
   EXPECT_EQ(info["mode"], "local");
 
-  // One request of 60 samples (nested lists), and the same columnar and flat.
+  // One request of 60 samples (nested lists; ~100 KB sent as `curl -d` sends it, form-encoded),
+  // and one columnar and flat.
   auto predicted = client->Post(Path(":predict"), Json{{"instances", Instances(0, 60)}}.dump(),
-                                "application/json");
+                                "application/x-www-form-urlencoded");
   ASSERT_TRUE(predicted);
   ASSERT_EQ(predicted->status, 200) << predicted->body;
   const Json answer = Json::parse(predicted->body);
@@ -163,10 +164,12 @@ TEST_F(ServeTest, LocalServerAnswersLikeThePredictorBatchesAndRefusesBadRequests
   for (const Json& p : answer["predictions"][0]) sum += p.get<double>();
   EXPECT_NEAR(sum, 1.0, 1e-5);
   Json flat = Json::array();
-  for (const Json& row : Instances(60, 61)[0]) {
+  const Json sample = Instances(60, 61)[0];
+  for (const Json& row : sample) {
     for (const Json& value : row) flat.push_back(value);
   }
-  auto columnar = client->Post(Path(":predict"), Json{{"inputs", {flat}}}.dump(), "text/plain");
+  auto columnar =
+      client->Post(Path(":predict"), Json{{"inputs", Json::array({flat})}}.dump(), "text/plain");
   ASSERT_TRUE(columnar);
   ASSERT_EQ(columnar->status, 200) << columnar->body;
   EXPECT_EQ(Json::parse(columnar->body)["classes"].get<std::vector<int64_t>>(), Expected(60, 61));
@@ -227,7 +230,7 @@ TEST_F(ServeTest, LocalServerAnswersLikeThePredictorBatchesAndRefusesBadRequests
   refused("POST", Path(), "{}", 405, "use GET");
   const auto huge = RawRequest(port, "POST " + Path(":predict") +
                                          " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
-                                         "1000000000\r\nContent-Type: application/json\r\n\r\n{");
+                                         "1000000000\r\nConnection: close\r\n\r\n{");
   EXPECT_EQ(huge.first, 413) << huge.second;
   EXPECT_NE(huge.second.find("serve_max_body_bytes"), std::string::npos) << huge.second;
   auto still = client->Get(Path());
