@@ -147,6 +147,14 @@ Status ServeServer::Impl::Bind() {
           SendError(response, decision.http_status, decision.reason);
           return httplib::Server::HandlerResponse::Handled;
         }
+        // Refused before httplib reads (and would drain) a body announced too large.
+        if (request.get_header_value<uint64_t>("Content-Length") > options_.max_body_bytes) {
+          response.status = 413;
+          if (request.get_header_value("Connection") != "close") {
+            response.set_header("Connection", "close");  // what follows is not a request
+          }
+          return httplib::Server::HandlerResponse::Handled;  // the error handler says why
+        }
         if (request.method == "OPTIONS") {  // a CORS preflight
           response.status = access_.allow_cross_origin() ? 204 : 403;
           return httplib::Server::HandlerResponse::Handled;
