@@ -29,7 +29,7 @@ struct BatchingOptions {
 struct BatchingCounters {
   int64_t requests = 0;  // answered by the backend (well or not)
   int64_t samples = 0;
-  int64_t batches = 0;         // backend calls
+  int64_t batches = 0;         // batches taken from the queue (a large request: one, in chunks)
   int64_t shared_batches = 0;  // batches that held more than one request
   int64_t largest_batch = 0;   // samples
   int64_t refused = 0;         // requests refused as overloaded
