@@ -70,7 +70,9 @@ void BatchQueue::Stop() {
 
 BatchingCounters BatchQueue::counters() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return counters_;
+  BatchingCounters counters = counters_;
+  counters.queued_samples = queued_samples_;
+  return counters;
 }
 
 BatchAnswer BatchQueue::Predict(Array x) {

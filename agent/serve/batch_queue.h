@@ -33,6 +33,7 @@ struct BatchingCounters {
   int64_t shared_batches = 0;  // batches that held more than one request
   int64_t largest_batch = 0;   // samples
   int64_t refused = 0;         // requests refused as overloaded
+  int64_t queued_samples = 0;  // waiting now
 };
 
 struct BatchAnswer {

@@ -277,7 +277,8 @@ Json ServeServer::Impl::MetadataJson() const {
           {"batches", counters.batches},
           {"shared_batches", counters.shared_batches},
           {"largest_batch", counters.largest_batch},
-          {"refused", counters.refused}}}}}};
+          {"refused", counters.refused},
+          {"queued_samples", counters.queued_samples}}}}}};
 }
 
 void ServeServer::Impl::Dispatch(const httplib::Request& request, const std::string& body,
