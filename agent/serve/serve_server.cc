@@ -1,6 +1,8 @@
 #include "agent/serve/serve_server.h"
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -107,6 +109,8 @@ Status ServeServer::Impl::Bind() {
   server_.set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    // Accepted connections inherit it: no Nagle delay on small answers.
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
   });
   const int threads = std::max(2, options_.http_threads);
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
