@@ -217,6 +217,23 @@ CLOUDBOOK_TUNABLE(Ms, try_serve_timeout_ms, Ms{30000}, ENV,
 CLOUDBOOK_TUNABLE(size_t, max_chart_js_bytes, 4 * 1024 * 1024, ENV,
                   "Largest chart.js file the dashboard serves")
 
+// --- cloudbook-serve (docs/serve.md) ---
+CLOUDBOOK_TUNABLE(int, serve_max_batch, 256, ENV,
+                  "Default --max-batch: samples cloudbook-serve runs through the model in one call")
+CLOUDBOOK_TUNABLE(Ms, serve_max_wait_ms, Ms{2}, ENV,
+                  "Default --max-wait-ms: an incomplete batch waits this long after its oldest "
+                  "request for more")
+CLOUDBOOK_TUNABLE(size_t, serve_max_queued_samples, 4096, ENV,
+                  "Samples waiting for the model beyond which cloudbook-serve answers 503")
+CLOUDBOOK_TUNABLE(size_t, serve_max_body_bytes, 8 * 1024 * 1024, ENV,
+                  "Largest request body cloudbook-serve accepts (413 beyond)")
+CLOUDBOOK_TUNABLE(int, serve_max_json_depth, 16, ENV,
+                  "Deepest nesting of lists and objects in a request cloudbook-serve parses")
+CLOUDBOOK_TUNABLE(int, serve_http_threads, 16, ENV,
+                  "Requests cloudbook-serve reads and answers at once (others wait)")
+CLOUDBOOK_TUNABLE(Ms, serve_announce_every_ms, Ms{5000}, ENV,
+                  "cloudbook-serve rewrites its entry in distributed/serve/ this often")
+
 // --- Shared-folder back ends (fs_adapters) ---
 CLOUDBOOK_TUNABLE(Ms, rclone_start_budget_ms, Ms{20000}, ENV,
                   "How long the rclone daemon may take to start and answer")
