@@ -9,9 +9,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <numeric>
@@ -202,8 +204,9 @@ TEST_F(DashboardModel, AFinishedRunShowsItsMatricesAndForwardsTryItToTheAnnounce
   EXPECT_NE(tried.body.value("error", "").find("no model server is up for run tried"),
             std::string::npos)
       << tried.body;
-  EXPECT_NE(tried.body.value("start", "").find("cloudbook-serve --project-folder " + project_.path()),
-            std::string::npos)
+  EXPECT_NE(
+      tried.body.value("start", "").find("cloudbook-serve --project-folder " + project_.path()),
+      std::string::npos)
       << tried.body;
 
   // Announced but gone (nothing listens): still 503, naming the server that did not answer.
@@ -266,6 +269,43 @@ TEST_F(DashboardModel, AFinishedRunShowsItsMatricesAndForwardsTryItToTheAnnounce
   EXPECT_EQ(tried.status, 503) << tried.body;
   EXPECT_NE(tried.body.value("error", "").find("requires a token"), std::string::npos)
       << tried.body;
+
+  // The real server (cloudbook-serve --local): the box gets the answer the server gives.
+  const SharedFolderLayout shared(project_.Join("distributed"));
+  ASSERT_EQ(::unlink(shared.serve_endpoint_file("127.0.0.1", server.port()).c_str()), 0);
+  const pid_t real =
+      Spawn({std::string(CLOUDBOOK_BIN_DIR) + "/cloudbook-serve", "--project-folder",
+             project_.path(), "--run", "tried", "--local", "--listen", "127.0.0.1:0"},
+            "serve.log");
+  int real_port = 0;
+  WaitFor(
+      [&] {
+        for (const ServeEndpoint& found : ReadServeEndpoints(shared)) {
+          if (found.pid == real) real_port = found.port;
+        }
+        return real_port > 0;
+      },
+      60 * TestTimeScale());
+  ASSERT_GT(real_port, 0) << Log("serve.log");
+  tried = Call("POST", "/api/v1/runs/tried/try", {{"sample", 3}});
+  ASSERT_EQ(tried.status, 200) << tried.body << Log("serve.log");
+  httplib::Client direct("127.0.0.1", real_port);
+  auto answer = direct.Post("/v1/models/fashion_mlp:predict",
+                            Json{{"instances", Json::array({sample.body["values"]})}}.dump(),
+                            "application/json");
+  ASSERT_TRUE(answer) << httplib::to_string(answer.error());
+  ASSERT_EQ(answer->status, 200) << answer->body;
+  const Json probabilities = Json::parse(answer->body)["predictions"][0];
+  const auto best = std::max_element(probabilities.begin(), probabilities.end(),
+                                     [](const Json& a, const Json& b) {
+                                       return a.get<double>() < b.get<double>();
+                                     }) -
+                    probabilities.begin();
+  EXPECT_EQ(tried.body["class"], best) << tried.body << answer->body;
+  EXPECT_NEAR(tried.body["top"][0]["probability"].get<double>(),
+              probabilities[static_cast<size_t>(best)].get<double>(), 1e-6);
+  EXPECT_EQ(::kill(real, SIGTERM), 0);
+  EXPECT_EQ(WaitForExit(real, 30), 0) << Log("serve.log");
 }
 
 TEST_F(DashboardModel, ThePageDrawsTheConfusionHeatMapsWithClassNamesAndTriesASample) {
