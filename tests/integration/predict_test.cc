@@ -16,6 +16,7 @@
 #include "shared/data/idx_reader.h"
 #include "shared/exit_codes.h"
 #include "shared/json_io.h"
+#include "tests/shapes_project.h"
 #include "tests/test_support.h"
 
 namespace cloudbook {
@@ -209,65 +210,11 @@ TEST(PredictCommandLine, HelpVersionAndAProjectWithoutAModel) {
   EXPECT_NE(none.out.find("model"), std::string::npos) << none.out;
 }
 
-// The program of tests/integration/image_folder_run_test.cc: 4 classes of small RGB images in
-// PNG and JPEG class folders, a CNN on [12, 12, 3].
-constexpr char kImageProgram[] = R"(name: shapes
-problem: multiclass
-metrics: [accuracy, loss]
-seed: 3
-data:
-  train:
-    images: {path: shapes, color: rgb, scale: 255}
-  test_split: {fraction: 0.25, seed: 1}
-vars:
-  _FILTERS_1: 8
-  _NEURON_1: 4
-  _EPOCHS: 6
-model:
-  input: [12, 12, 3]
-  layers:
-    - conv2d: {filters: _FILTERS_1, kernel: 3, activation: relu}
-    - maxpool2d: {pool: 2}
-    - flatten
-    - dense: {units: _NEURON_1, activation: softmax}
-train:
-  optimizer: {adam: {lr: 0.01}}
-  loss: sparse_categorical_crossentropy
-  batch_size: 16
-  epochs: _EPOCHS
-  epochs_policy: keep
-)";
-
-void WriteShapes(const std::string& root) {
-  const std::string script = R"PY(
-import sys, os, numpy as np
-from PIL import Image
-root = sys.argv[1]
-rng = np.random.RandomState(0)
-for c, name in enumerate(["blue", "frame", "green", "red"]):
-    os.makedirs(os.path.join(root, name))
-    for i in range(40):
-        a = rng.randint(0, 60, (16, 14, 3))
-        y, x = rng.randint(0, 8), rng.randint(0, 6)
-        if name == "frame":
-            a[:, :] += 120; a[2:-2, 2:-2] -= 100
-        else:
-            a[y:y + 8, x:x + 8, ["red", "green", "blue"].index(name)] += 190
-        img = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "RGB")
-        img.save(os.path.join(root, name, "%03d.%s" % (i, "png" if i % 2 else "jpg")))
-)PY";
-  WriteFileAtomically(root + "/../make_shapes.py", script);
-  const auto made =
-      testing::RunShell("timeout 120 /usr/bin/python3 " + root + "/../make_shapes.py " + root,
-                        root + "/../make_shapes.err");
-  ASSERT_EQ(made.exit_code, 0) << testing::ReadFileOrDie(root + "/../make_shapes.err");
-}
-
 TEST(PredictImages, PredictsPngFilesAFolderOfThemAndAClassFolderTree) {
   ScratchDir project;
-  WriteFileAtomically(project.Join("original/shapes.yaml"), kImageProgram);
+  WriteFileAtomically(project.Join("original/shapes.yaml"), testing::kShapesProgram);
   const std::string shapes = project.Join("distributed/working_dir/shapes");
-  ASSERT_NO_FATAL_FAILURE(WriteShapes(shapes));
+  ASSERT_NO_FATAL_FAILURE(testing::WriteShapes(shapes));
   const CommandResult run = testing::RunShellMerged(
       Bin("cloudbook-maker") + " -p " + project.path() + " --subnets 3 --local --threads 1");
   ASSERT_EQ(run.exit_code, 0) << run.out;
