@@ -4,7 +4,8 @@
 // shared folder). Always: a request that changes something must be
 // JSON (a web page of another site cannot send one without a CORS preflight, which we do not
 // grant on loopback), and on loopback the Host header must name loopback (no DNS rebinding).
-// Kept apart from the HTTP library so that the rules are unit tested as plain calls.
+// Kept apart from the HTTP library so that the rules are unit tested as plain calls. The
+// rules cloudbook-serve shares (loopback, Host, Bearer, the token file) are shared/http_access.h.
 #pragma once
 
 #include <string>
@@ -44,9 +45,6 @@ class AccessPolicy {
   int port_;
 };
 
-// True for 127.0.0.0/8, ::1 and "localhost".
-bool IsLoopbackAddress(const std::string& address);
-
 // Where the token is kept: P/dashboard/token.json for a project folder, or
 // H/.cloudbook-dashboard.json for a dashboard serving a whole cloudbook home.
 std::string DashboardTokenFile(const std::string& folder, bool is_home);
@@ -55,9 +53,5 @@ std::string DashboardTokenFile(const std::string& folder, bool is_home);
 // `cloudbook-agent list` took it for a broken agent config) to P/dashboard/token.json, unless
 // that exists already. Nothing to move is not an error.
 Status MoveLegacyDashboardToken(const std::string& project_folder);
-
-// The dashboard token in `token_file`, made (32 random bytes, hex) and stored there (0600,
-// its folder created 0700) on first use.
-Result<std::string> LoadOrCreateDashboardToken(const std::string& token_file);
 
 }  // namespace cloudbook

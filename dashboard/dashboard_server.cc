@@ -20,6 +20,7 @@
 #include "shared/atomic_file.h"
 #include "shared/data/raw_test_set.h"
 #include "shared/host_address.h"
+#include "shared/http_access.h"
 #include "shared/printable.h"
 #include "shared/tunables.h"
 
@@ -84,7 +85,7 @@ class DashboardServer::Impl {
   Impl(const DashboardOptions& options, std::string token, std::string host_name)
       : options_(options),
         token_(std::move(token)),
-        policy_(IsLoopbackAddress(options.listen_address), token_, options.port),
+        policy_(IsLoopbackHost(options.listen_address), token_, options.port),
         host_name_(std::move(host_name)) {}
 
   Status Bind();
@@ -146,7 +147,7 @@ Status DashboardServer::Impl::Bind() {
   port_ = gate_->port();
   backend_port_ = server_.bind_to_any_port("127.0.0.1");
   if (backend_port_ <= 0) return Status::IoError("cannot listen on a loopback port for the gate");
-  policy_ = AccessPolicy(IsLoopbackAddress(options_.listen_address), token_, port_);
+  policy_ = AccessPolicy(IsLoopbackHost(options_.listen_address), token_, port_);
   // Bound to every interface: other machines reach it at the address agents publish too.
   std::string shown_address = options_.listen_address;
   if (shown_address == "0.0.0.0") {
@@ -463,9 +464,9 @@ Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const DashboardO
     if (!moved.ok()) spdlog::warn("{}", moved.ToString());
   }
   std::string token;
-  if (options.token_required || !IsLoopbackAddress(options.listen_address)) {
+  if (options.token_required || !IsLoopbackHost(options.listen_address)) {
     CB_ASSIGN_OR_RETURN(token,
-                        LoadOrCreateDashboardToken(DashboardTokenFile(
+                        LoadOrCreateAccessToken(DashboardTokenFile(
                             options.project_folder.empty() ? options.home : options.project_folder,
                             options.project_folder.empty())));
   }

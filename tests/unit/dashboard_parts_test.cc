@@ -15,6 +15,7 @@
 #include "shared/clock.h"
 #include "shared/formats/agent_keys.h"
 #include "shared/formats/agent_stats.h"
+#include "shared/http_access.h"
 #include "shared/json_io.h"
 #include "shared/tunables.h"
 #include "tests/test_support.h"
@@ -66,18 +67,17 @@ TEST(DashboardAccess, ElsewhereEveryApiCallNeedsTheToken) {
 
 TEST(DashboardAccess, TheTokenIsMadeOnceAndKeptPrivate) {
   ScratchDir project;
-  Result<std::string> first = LoadOrCreateDashboardToken(DashboardTokenFile(project.path(), false));
+  Result<std::string> first = LoadOrCreateAccessToken(DashboardTokenFile(project.path(), false));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->size(), 64u);
-  Result<std::string> second =
-      LoadOrCreateDashboardToken(DashboardTokenFile(project.path(), false));
+  Result<std::string> second = LoadOrCreateAccessToken(DashboardTokenFile(project.path(), false));
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(*first, *second);
   struct stat info {};
   ASSERT_EQ(stat(project.Join("dashboard/token.json").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
   WriteFile(project.Join("dashboard/token.json"), "{\"token\": 5}");
-  EXPECT_FALSE(LoadOrCreateDashboardToken(DashboardTokenFile(project.path(), false)).ok());
+  EXPECT_FALSE(LoadOrCreateAccessToken(DashboardTokenFile(project.path(), false)).ok());
 }
 
 AgentStats Stats(const std::string& id, int64_t time, double cpu, double rx) {
