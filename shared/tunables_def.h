@@ -220,9 +220,10 @@ CLOUDBOOK_TUNABLE(size_t, max_chart_js_bytes, 4 * 1024 * 1024, ENV,
 // --- cloudbook-serve (docs/serve.md) ---
 CLOUDBOOK_TUNABLE(int, serve_max_batch, 256, ENV,
                   "Default --max-batch: samples cloudbook-serve runs through the model in one call")
-CLOUDBOOK_TUNABLE(Ms, serve_max_wait_ms, Ms{2}, ENV,
+CLOUDBOOK_TUNABLE(Ms, serve_max_wait_ms, Ms{0}, ENV,
                   "Default --max-wait-ms: an incomplete batch waits this long after its oldest "
-                  "request for more")
+                  "request for more (0: it starts when the model is free; what arrives while "
+                  "it runs forms the next batch)")
 CLOUDBOOK_TUNABLE(size_t, serve_max_queued_samples, 4096, ENV,
                   "Samples waiting for the model beyond which cloudbook-serve answers 503")
 CLOUDBOOK_TUNABLE(size_t, serve_max_body_bytes, 8 * 1024 * 1024, ENV,

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <vector>
 
+#include "agent/serve/fast_instances.h"
 #include "shared/data/image_decode.h"
 #include "shared/data/image_resize.h"
 
@@ -224,6 +225,8 @@ Result<PredictRequest> ParsePredictRequest(const RunModel& model, double input_s
     return Status::InvalidArgument("the JSON body nests deeper than " +
                                    std::to_string(limits.max_json_depth) + " levels");
   }
+  PredictRequest plain;  // the common form, read without a JSON tree (fast_instances.h)
+  if (ParsePlainInstances(body, model, input_scale, limits.max_instances, &plain.x)) return plain;
   Json json;
   try {
     json = Json::parse(body);

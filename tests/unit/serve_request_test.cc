@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "agent/serve/batch_queue.h"
+#include "agent/serve/fast_instances.h"
 #include "agent/serve/predict_request.h"
 
 namespace cloudbook {
@@ -49,6 +50,46 @@ TEST(ServeRequest, RowsColumnsAndFlatInstancesGiveTheSameScaledBatch) {
     EXPECT_EQ(parsed->x.values, expected) << body;
     EXPECT_EQ(parsed->columnar, body.find("inputs") != std::string::npos);
   }
+}
+
+// The one-pass reader of the common form gives exactly the general parser's batch (read here
+// through the columnar form, which always takes the general path), and leaves every other
+// body to it, so errors keep their messages.
+TEST(ServeRequest, ThePlainInstancesReaderAgreesWithTheGeneralParser) {
+  const RunModel model = TwoByTwoModel();
+  for (const std::string samples :
+       {"[[[0, 51], [102, 255]], [[1, 2], [3, 4]]]", "[[0, 51, 102, 255]]",
+        " [ [ [ 0.5 ,1e2],[ -3.25E-1, 7] ] ,\n\t[1,2,3,4]] ",
+        "[[[12345678901234567, 0.1], [2.5e-300, 1]]]"}) {
+    Array fast;
+    ASSERT_TRUE(ParsePlainInstances("{\"instances\": " + samples + "}", model, 255.0, 100, &fast))
+        << samples;
+    auto general = Parse("{\"inputs\": " + samples + "}");
+    ASSERT_TRUE(general.ok()) << general.status().ToString();
+    EXPECT_EQ(fast.shape, general->x.shape) << samples;
+    EXPECT_EQ(fast.values, general->x.values) << samples;
+    auto parsed = Parse("{\"instances\": " + samples + "}");
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(parsed->x.values, general->x.values);
+    EXPECT_FALSE(parsed->columnar);
+  }
+  for (const std::string body :
+       {R"({"instances": [[[0, 51], [102]]]})", R"({"instances": [[[0, 51], [102, 2],]]})",
+        R"({"instances": [[01, 2, 3, 4]]})", R"({"instances": [[1., 2, 3, 4]]})",
+        R"({"instances": [[1, 2, 3, 1e999]]})", R"({"instances": [[1, 2, 3, "4"]]})",
+        R"({"instances": [[1, 2, 3, 4]], "x": 1})", R"({"instances": [{"b64": "AAAA"}]})",
+        R"({"instances": [[1, 2, 3]]})", R"({"instances": [[[[1, 2, 3, 4]]]]})",
+        R"({"instances": [[[1, 2], 3, 4]]})", R"({"instances": [[]]})", R"({"instances": []})",
+        R"({"instances": [[+1, 2, 3, 4]]})", R"({"instances": [[1, 2, 3, 4]]} x)",
+        R"({"instances": [[NaN, 2, 3, 4]]})"}) {
+    Array fast;
+    EXPECT_FALSE(ParsePlainInstances(body, model, 255.0, 100, &fast)) << body;
+    EXPECT_TRUE(fast.values.empty()) << body;
+  }
+  Array fast;
+  EXPECT_FALSE(
+      ParsePlainInstances(R"({"instances": [[1, 2, 3, 4], [1, 2, 3, 4]]})", model, 255.0, 1, &fast))
+      << "more samples than allowed";
 }
 
 TEST(ServeRequest, BadInputIsNamed) {
