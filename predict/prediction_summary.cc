@@ -68,18 +68,23 @@ std::string PredictionSummary::Text(double seconds) const {
   }
   if (truth_ == nullptr) return text;
   const Json& run = model_.composed_metrics;
-  const auto run_figure = [&](const char* name) -> std::string {
+  // The run's own figure beside ours: equal to the last bit on the run's own test set.
+  const auto run_figure = [&](const char* name, double ours, const char* format) -> std::string {
     if (!run.is_object() || !run.contains(name) || !run[name].is_number()) return "";
-    return "  (run " + model_.run +
-           " on its test set: " + Format("%.17g", run[name].get<double>()) + ")";
+    const double theirs = run[name].get<double>();
+    return "  (run " + model_.run + " on its test set: " + Format(format, theirs) +
+           (theirs == ours ? ", the same" : "; differs by " + Format("%.3g", ours - theirs)) + ")";
   };
   if (!histogram_.empty()) {
-    text += "accuracy " + Format("%.17g", accuracy()) + " (" + Format("%.0f", correct_) + "/" +
-            std::to_string(samples_) + " correct)" + run_figure("accuracy") + "\n";
+    text += "accuracy " + Format("%.4f", accuracy()) + " (" + Format("%.0f", correct_) + "/" +
+            std::to_string(samples_) + " correct)" + run_figure("accuracy", accuracy(), "%.4f") +
+            "\n";
   } else if (values_ > 0) {
     const double count = std::max<double>(static_cast<double>(values_), 1.0);
-    text += "mse " + Format("%.17g", squared_ / count) + run_figure("mse") + "\n";
-    text += "mae " + Format("%.17g", absolute_ / count) + run_figure("mae") + "\n";
+    text += "mse " + Format("%.6g", squared_ / count) +
+            run_figure("mse", squared_ / count, "%.6g") + "\n";
+    text += "mae " + Format("%.6g", absolute_ / count) +
+            run_figure("mae", absolute_ / count, "%.6g") + "\n";
   }
   return text;
 }
