@@ -314,7 +314,10 @@ def run_python(k, args, original, train_limit, log_dir, work_dir, tag):
     out = os.path.join(work_dir, "pytorch-%s.json" % tag)
     cmd = [args.python, REFERENCE, "--data-dir", args.data_dir, "--epochs", str(args.epochs),
            "--batch-size", str(BATCH_SIZE), "--lr", repr(LEARNING_RATE), "--seed", str(args.seed),
-           "--threads", "1", "--subnets", str(k), "--output", out]
+           "--threads", "1", "--subnets", str(k), "--output", out,
+           # The C++ side initialises as Keras does since issue 17 (glorot_uniform kernels,
+           # zero biases): the reference must too, or the comparison measures the init.
+           "--init", "keras"]
     if train_limit:
         cmd += ["--train-limit", str(train_limit)]
     if args.test_limit:
