@@ -15,25 +15,9 @@
 #include "fs_adapters/open_shared_folder.h"
 #include "shared/atomic_file.h"
 #include "shared/command_line.h"
+#include "shared/http_access.h"
 #include "shared/loop_events.h"
 #include "shared/tunables.h"
-
-namespace {
-
-// "ADDRESS:PORT", ":PORT" or "PORT" (loopback); false when it is none of these.
-bool ParseListen(const std::string& text, std::string* address, int* port) {
-  const size_t colon = text.rfind(':');
-  const std::string port_text = colon == std::string::npos ? text : text.substr(colon + 1);
-  if (colon != std::string::npos && colon > 0) *address = text.substr(0, colon);
-  if (port_text.empty() || port_text.size() > 5 ||
-      port_text.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  *port = std::stoi(port_text);
-  return *port <= 65535;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (cloudbook::ReportBadTunables()) return cloudbook::kExitUsage;  // defaults below read it
@@ -85,7 +69,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("cloudbook-dashboard"));
   spdlog::set_pattern("%H:%M:%S %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(log_level));
-  if (!ParseListen(listen, &options.listen_address, &options.port)) {
+  if (!ParseListenAddress(listen, &options.listen_address, &options.port)) {
     spdlog::error("--listen {}: expected ADDRESS:PORT, e.g. 127.0.0.1:8750", listen);
     return kExitUsage;
   }

@@ -26,6 +26,18 @@ std::string HostHeaderHost(const std::string& host_header) {
   return colon == std::string::npos ? host_header : host_header.substr(0, colon);
 }
 
+bool ParseListenAddress(const std::string& text, std::string* address, int* port) {
+  const size_t colon = text.rfind(':');
+  const std::string port_text = colon == std::string::npos ? text : text.substr(colon + 1);
+  if (colon != std::string::npos && colon > 0) *address = text.substr(0, colon);
+  if (port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  *port = std::stoi(port_text);
+  return *port <= 65535;
+}
+
 bool BearerTokenMatches(const std::string& authorization_header, const std::string& token) {
   const std::string prefix = "Bearer ";
   if (token.empty() || authorization_header.compare(0, prefix.size(), prefix) != 0) return false;

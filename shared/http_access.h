@@ -17,6 +17,10 @@ bool IsLoopbackHost(const std::string& address);
 // The host of a Host header: "127.0.0.1:8750" -> "127.0.0.1"; "[::1]:8750" -> "::1".
 std::string HostHeaderHost(const std::string& host_header);
 
+// A --listen value: "ADDRESS:PORT", ":PORT" or "PORT" (the address then stays as given, the
+// caller's loopback default); false when it is none of these or the port is above 65535.
+bool ParseListenAddress(const std::string& text, std::string* address, int* port);
+
 // True when `authorization_header` is "Bearer <token>" (compared in constant time).
 bool BearerTokenMatches(const std::string& authorization_header, const std::string& token);
 

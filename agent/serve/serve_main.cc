@@ -40,24 +40,10 @@ struct ServeCommand {
   int max_wait_ms = static_cast<int>(GetTunables().serve_max_wait_ms.count());
 };
 
-// "ADDRESS:PORT", ":PORT" or "PORT" (loopback); false when it is none of these.
-bool SplitListen(const std::string& text, std::string* address, int* port) {
-  const size_t colon = text.rfind(':');
-  const std::string port_text = colon == std::string::npos ? text : text.substr(colon + 1);
-  if (colon != std::string::npos && colon > 0) *address = text.substr(0, colon);
-  if (port_text.empty() || port_text.size() > 5 ||
-      port_text.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  *port = std::stoi(port_text);
-  return *port <= 65535;
-}
-
 // The one place the backend is chosen: --local applies the model in this process; --agents
 // through the project's agents (agent 0 fans out, agent/serve/agents_backend.h); neither: the
 // agents when agent 0 runs on this machine, else this process.
 Result<std::unique_ptr<PredictionBackend>> MakeBackend(const ServeCommand& command,
-                                                       const ProjectLayout& /*layout*/,
                                                        const RunModel& model) {
   if (command.local) return LocalBackend::Load(model);
   AgentsBackendOptions agents;
@@ -143,7 +129,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   ServeServerOptions options;
-  if (!SplitListen(command.listen, &options.listen_address, &options.port)) {
+  if (!ParseListenAddress(command.listen, &options.listen_address, &options.port)) {
     return Fail(kExitUsage,
                 "--listen " + command.listen + ": expected ADDRESS:PORT, e.g. 127.0.0.1:8760");
   }
@@ -151,7 +137,7 @@ int main(int argc, char** argv) {
   if (!layout.ok()) return Fail(ExitCodeFor(layout.status()), layout.status().message());
   Result<RunModel> model = OpenRunModel(layout->shared(), command.run);
   if (!model.ok()) return Fail(ExitCodeFor(model.status()), model.status().message());
-  Result<std::unique_ptr<PredictionBackend>> backend = MakeBackend(command, *layout, *model);
+  Result<std::unique_ptr<PredictionBackend>> backend = MakeBackend(command, *model);
   if (!backend.ok()) return Fail(ExitCodeFor(backend.status()), backend.status().message());
 
   const bool loopback = IsLoopbackHost(options.listen_address);
